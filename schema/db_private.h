@@ -1,0 +1,83 @@
+/* Internals shared by the sources in schema/.  The only header in the tree
+ * that includes libpq-fe.h; nothing outside schema/ may include this file. */
+#ifndef KAIRAN_SCHEMA_DB_PRIVATE_H
+#define KAIRAN_SCHEMA_DB_PRIVATE_H
+
+#include <postgresql/libpq-fe.h>
+
+#include "schema/db.h"
+
+struct db {
+	PGconn *conn;
+	/* 1 once this connection's session is set up (statement timeout,
+	 * schema version checked, statements prepared).  0 after a failed
+	 * setup, so that db_ensure() starts over instead of running
+	 * statements that were never prepared. */
+	int ready;
+	/* Reason for the last db_ensure() failure, for db_error(). */
+	char error[256];
+};
+
+/* One named prepared statement.  Each module that runs SQL defines an array
+ * of these, next to the functions that execute them, terminated by
+ * {NULL, NULL}, and lists it in db_prepare.c.  The name is what the module
+ * passes to PQexecPrepared; it must be unique across modules. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+};
+
+extern const struct db_stmt db_account_stmts[];
+
+/* --- db_err.c: one-line error messages --- */
+
+/* snprintf into err, if err and errlen allow. */
+void db_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "<what>: <libpq's connection error>", flattened to one line. */
+void db_err_conn(char *err, size_t errlen, const char *what, const PGconn *conn);
+/* "<what>: <server's primary message>" for a failed result; falls back to
+ * the connection's error when res is NULL (out of memory, connection lost
+ * before a result arrived). */
+void db_err_result(char *err, size_t errlen, const char *what,
+                   const PGconn *conn, const PGresult *res);
+
+/* --- db_conn.c --- */
+
+/* Opens a connection with kairan's DSN defaults (see db_open in db.h) and
+ * checks the server: PostgreSQL 15 or newer, database encoding UTF8 (or
+ * SQL_ASCII, which stores bytes unchecked).  Installs a notice processor
+ * that drops NOTICE/WARNING messages, which libpq would otherwise print on
+ * stderr.  NULL with err set on failure. */
+PGconn *db_connect(const char *dsn, char *err, size_t errlen);
+
+/* Runs one parameterless statement through the extended protocol (so a
+ * stray ';' cannot smuggle in a second statement).  0 if it succeeded. */
+int db_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
+
+/* --- db_prepare.c --- */
+
+/* Prepares every statement of every module, in one round trip (pipeline
+ * mode).  0, or -1 with err naming the first statement that failed. */
+int db_prepare_all(PGconn *conn, char *err, size_t errlen);
+
+/* --- db_version.c --- */
+
+/* The newest migration version the binary embeds (0 if none). */
+int db_known_version(void);
+/* The database's schema version: max(version) of schema_migrations, or 0
+ * if that table is missing or empty.  0 or -1 with err. */
+int db_schema_version(PGconn *conn, int *version_r, char *err, size_t errlen);
+/* 0 if the database is exactly at db_known_version(); -1 with the
+ * documented "run kairanctl migrate" / "upgrade kairan" reasons otherwise. */
+int db_check_version(PGconn *conn, char *err, size_t errlen);
+/* The reason used when a database is newer than this binary. */
+void db_err_newer(char *err, size_t errlen, int version);
+
+/* --- db_result.c --- */
+
+/* Parses the text value at (row, col) as a decimal int64.  -1 if NULL,
+ * absent or not a number. */
+int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r);
+
+#endif

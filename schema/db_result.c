@@ -1,0 +1,25 @@
+/* Reading typed values out of a PGresult.  Results are fetched in text
+ * format, so numbers arrive as decimal strings and are parsed strictly
+ * here: a value that does not parse is a bug or a schema mismatch, and is
+ * reported instead of becoming 0. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "schema/db_private.h"
+
+int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r)
+{
+	const char *s;
+	char *end;
+	long long v;
+
+	if (row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col))
+		return -1;
+	s = PQgetvalue(res, row, col);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*value_r = (int64_t)v;
+	return 0;
+}

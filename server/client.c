@@ -1,0 +1,402 @@
+#include "server/client.h"
+#include "server/worker.h"
+#include "server/core/buf.h"
+#include "server/core/log.h"
+#include "server/imap/session.h"
+#include "server/net/conn.h"
+#include "server/net/loop.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* Input read ahead while a command runs; reading stops at this bound, so a
+ * client that pipelines without end cannot make us buffer more. */
+#define CLIENT_INPUT_MAX (64 * 1024)
+#define CLIENT_OUTPUT_MAX (256 * 1024)
+/* Idle limits: RFC 3501 §5.4 asks for at least 30 minutes once logged in. */
+#define PREAUTH_TIMEOUT_MS (60 * 1000)
+#define AUTH_TIMEOUT_MS (30 * 60 * 1000)
+
+struct client {
+	struct net_watch watch;         /* first: the loop hands us this pointer */
+	struct server *srv;
+	struct net_conn *conn;
+	struct imap_session session;
+	struct worker_job job;
+	struct client *prev, *next;     /* srv->clients, or srv->dead once closed */
+
+	struct buf in;                  /* bytes read, not yet parsed */
+	struct buf out;                 /* bytes to write */
+	size_t out_pos;                 /* written so far */
+
+	bool busy;                      /* a worker runs the session's command */
+	bool held;                      /* a reply is held back until held_until_ms */
+	bool eof;                       /* the peer will send nothing more */
+	bool close_after_flush;
+	bool starttls_after_flush;
+	bool closed;
+	uint64_t held_until_ms;
+	uint64_t last_activity_ms;
+};
+
+static void client_pump(struct client *c);
+
+static void client_list_remove(struct client **head, struct client *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void client_list_add(struct client **head, struct client *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void client_close(struct client *c, const char *reason)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	log_info("%s: disconnected: %s", net_conn_peer(c->conn), reason);
+	net_loop_del(c->srv->loop, &c->watch);
+	/* A busy client is moved to the dead list when its command returns. */
+	if (!c->busy) {
+		client_list_remove(&c->srv->clients, c);
+		c->srv->nclients--;
+		client_list_add(&c->srv->dead, c);
+	}
+}
+
+static void client_free(struct client *c)
+{
+	imap_session_deinit(&c->session);
+	net_conn_free(&c->conn);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+void client_reap(struct server *srv)
+{
+	while (srv->dead != NULL) {
+		struct client *c = srv->dead;
+		client_list_remove(&srv->dead, c);
+		client_free(c);
+	}
+}
+
+/* Moves what the session wrote into the connection's output. */
+static void client_take_output(struct client *c)
+{
+	if (c->session.out.len == 0)
+		return;
+	if (c->out_pos == c->out.len) {
+		buf_clear(&c->out);
+		c->out_pos = 0;
+	}
+	buf_append(&c->out, c->session.out.data, c->session.out.len);
+	buf_clear(&c->session.out);
+}
+
+static void client_flush(struct client *c)
+{
+	while (c->out_pos < c->out.len) {
+		ssize_t n = net_conn_write(c->conn, c->out.data + c->out_pos, c->out.len - c->out_pos);
+		if (n == 0)
+			return; /* EPOLLOUT will bring us back */
+		if (n < 0) {
+			client_close(c, net_conn_error(c->conn));
+			return;
+		}
+		c->out_pos += (size_t)n;
+	}
+	buf_clear(&c->out);
+	c->out_pos = 0;
+	if (c->close_after_flush) {
+		client_close(c, c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
+		return;
+	}
+	if (c->starttls_after_flush) {
+		/* RFC 3501 §6.2.1: whatever the client sent after STARTTLS was
+		 * sent in the clear and is never executed. */
+		c->starttls_after_flush = false;
+		buf_clear(&c->in);
+		imap_parser_reset(c->session.parser);
+		if (net_conn_start_tls(c->conn, c->srv->tls) < 0) {
+			client_close(c, net_conn_error(c->conn));
+			return;
+		}
+		c->session.tls_active = true;
+	}
+}
+
+/* Reads until the socket has nothing more or the input buffer is full.
+ * Returns true in the second case: with edge-triggered epoll no new event
+ * comes for bytes already waiting, so the caller must read again once it
+ * has made room. */
+static bool client_read(struct client *c)
+{
+	while (!c->eof) {
+		ssize_t n;
+
+		if (c->in.len >= CLIENT_INPUT_MAX)
+			return true;
+		buf_reserve(&c->in, CLIENT_INPUT_MAX - c->in.len);
+		n = net_conn_read(c->conn, c->in.data + c->in.len, CLIENT_INPUT_MAX - c->in.len);
+		if (n == 0)
+			return false;
+		if (n < 0) {
+			c->eof = true;
+			return false;
+		}
+		c->in.len += (size_t)n;
+		c->last_activity_ms = server_now_ms();
+	}
+	return false;
+}
+
+/* Responses not yet written; past this, no new command starts until the
+ * client has read some: a client that pipelines without reading cannot make
+ * the server hold more than about this much output. */
+static size_t client_unwritten(const struct client *c)
+{
+	return c->out.len - c->out_pos;
+}
+
+static void job_run(struct worker_job *job, struct imap_backend *be)
+{
+	struct client *c = (struct client *)((char *)job - offsetof(struct client, job));
+
+	imap_session_execute(&c->session, be);
+}
+
+/* The command's output is final: ship it. The caller pumps afterwards, so
+ * that the next pipelined command starts (never from inside client_process,
+ * which is already walking the input). */
+static void client_release(struct client *c)
+{
+	enum imap_after after = c->session.after;
+
+	c->held = false;
+	client_take_output(c);
+	c->session.after = IMAP_AFTER_NOTHING;
+	imap_session_command_done(&c->session);
+	if (after == IMAP_AFTER_CLOSE)
+		c->close_after_flush = true;
+	else if (after == IMAP_AFTER_STARTTLS)
+		c->starttls_after_flush = true;
+	if (c->srv->shutting_down && !c->close_after_flush) {
+		imap_session_shutdown(&c->session);
+		client_take_output(c);
+		c->close_after_flush = true;
+	}
+}
+
+static void client_command_finished(struct client *c)
+{
+	c->busy = false;
+	if (c->closed) {
+		client_list_remove(&c->srv->clients, c);
+		c->srv->nclients--;
+		client_list_add(&c->srv->dead, c);
+		return;
+	}
+	c->last_activity_ms = server_now_ms();
+	if (c->session.reply_delay_ms > 0 && !c->srv->shutting_down) {
+		c->held = true;
+		c->held_until_ms = c->last_activity_ms + c->session.reply_delay_ms;
+		return;
+	}
+	client_release(c);
+}
+
+static void job_done(struct worker_job *job)
+{
+	struct client *c = (struct client *)((char *)job - offsetof(struct client, job));
+
+	client_command_finished(c);
+	client_pump(c);
+}
+
+/* Frames and starts commands while the session is free to run one. */
+static void client_process(struct client *c)
+{
+	size_t pos = 0;
+
+	while (!c->busy && !c->held && !c->close_after_flush && !c->starttls_after_flush &&
+	       !c->closed && pos < c->in.len && client_unwritten(c) < CLIENT_OUTPUT_MAX) {
+		size_t used;
+		enum imap_input_result r = imap_session_input(&c->session, c->in.data + pos,
+							      c->in.len - pos, &used);
+		pos += used;
+		client_take_output(c);
+		if (r == IMAP_INPUT_CLOSE) {
+			c->close_after_flush = true;
+		} else if (r == IMAP_INPUT_COMMAND) {
+			c->session.after = IMAP_AFTER_NOTHING;
+			if (imap_session_command_in_loop(&c->session)) {
+				imap_session_execute(&c->session, NULL);
+				client_command_finished(c);
+			} else {
+				c->busy = true;
+				worker_pool_submit(c->srv->pool, &c->job);
+			}
+		}
+	}
+	buf_consume(&c->in, pos);
+	if (c->eof && !c->busy && !c->held && !c->close_after_flush)
+		c->close_after_flush = true;
+}
+
+static void client_pump(struct client *c)
+{
+	for (;;) {
+		bool full = false;
+		size_t before;
+
+		if (c->closed)
+			return;
+		if (!c->close_after_flush && !c->starttls_after_flush)
+			full = client_read(c);
+		before = c->in.len;
+		client_process(c);
+		if (c->closed)
+			return;
+		client_flush(c);
+		if (c->closed)
+			return;
+		/* Go round again only if input is waiting and room was made. */
+		if (!full || c->in.len == before)
+			break;
+	}
+	/* STARTTLS just began: the handshake is driven by reading. */
+	if (!c->closed && c->session.tls_active && net_conn_tls_handshaking(c->conn) &&
+	    c->in.len == 0 && !c->busy)
+		client_read(c);
+	if (c->eof && !c->busy && !c->held && !c->closed && c->out_pos == c->out.len)
+		client_close(c, net_conn_error(c->conn)[0] ? net_conn_error(c->conn) : "closed by peer");
+}
+
+static void client_event(struct net_watch *w, uint32_t events)
+{
+	struct client *c = (struct client *)w;
+
+	(void)events;
+	client_pump(c);
+}
+
+void client_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
+		   bool implicit_tls)
+{
+	struct client *c = xcalloc(1, sizeof(*c));
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->srv = srv;
+	c->conn = net_conn_new(fd, sa, salen);
+	c->watch.fd = fd;
+	c->watch.fn = client_event;
+	c->job.run = job_run;
+	c->job.done = job_done;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	imap_session_init(&c->session, srv->cfg);
+	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
+	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
+	c->session.tls_available = srv->tls != NULL;
+	c->last_activity_ms = server_now_ms();
+	client_list_add(&srv->clients, c);
+	srv->nclients++;
+	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
+
+	if (implicit_tls && net_conn_start_tls(c->conn, srv->tls) < 0) {
+		client_close(c, net_conn_error(c->conn));
+		return;
+	}
+	c->session.tls_active = implicit_tls;
+	if (net_loop_add(srv->loop, &c->watch, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		c->closed = true;
+		client_list_remove(&srv->clients, c);
+		srv->nclients--;
+		client_list_add(&srv->dead, c);
+		return;
+	}
+	imap_session_greeting(&c->session);
+	client_take_output(c);
+	client_pump(c);
+}
+
+void client_shutdown_all(struct server *srv)
+{
+	struct client *c, *next;
+
+	for (c = srv->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->closed || c->busy)
+			continue; /* a busy session says BYE when its command returns */
+		if (c->held) {
+			client_release(c); /* adds the BYE itself */
+			client_pump(c);
+			continue;
+		}
+		if (!c->close_after_flush) {
+			imap_session_shutdown(&c->session);
+			client_take_output(c);
+			c->close_after_flush = true;
+		}
+		client_flush(c);
+	}
+}
+
+void client_tick(struct server *srv, uint64_t now_ms)
+{
+	struct client *c, *next;
+
+	for (c = srv->clients; c != NULL; c = next) {
+		uint64_t limit;
+
+		next = c->next;
+		if (c->closed || c->busy)
+			continue;
+		if (c->held) {
+			if (now_ms >= c->held_until_ms) {
+				client_release(c);
+				client_pump(c);
+			}
+			continue;
+		}
+		limit = c->session.state == IMAP_STATE_NOT_AUTH ? PREAUTH_TIMEOUT_MS : AUTH_TIMEOUT_MS;
+		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {
+			imap_session_timeout(&c->session);
+			client_take_output(c);
+			c->close_after_flush = true;
+			client_flush(c);
+		}
+	}
+}
+
+void client_free_all(struct server *srv)
+{
+	while (srv->clients != NULL) {
+		struct client *c = srv->clients;
+		client_list_remove(&srv->clients, c);
+		client_free(c);
+	}
+	srv->nclients = 0;
+	client_reap(srv);
+}

@@ -1,0 +1,28 @@
+/* A client connection: the glue between a network connection (server/net)
+ * and an IMAP session (server/imap). It runs in the event loop's thread:
+ * reads input, lets the session frame commands, hands each command to the
+ * worker pool, and writes the responses; a session runs one command at a time
+ * and pipelined commands wait, in order, in the input buffer. */
+#ifndef KAIRAN_SERVER_CLIENT_H
+#define KAIRAN_SERVER_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "server/server.h"
+
+/* Takes ownership of fd, an accepted connection. */
+void client_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
+		   bool implicit_tls);
+/* Sends BYE to every session and closes each once its command has finished. */
+void client_shutdown_all(struct server *srv);
+/* Once a second: idle and pre-login timeouts, held-back replies. */
+void client_tick(struct server *srv, uint64_t now_ms);
+/* After each event batch: frees closed clients. */
+void client_reap(struct server *srv);
+
+/* At exit, after the worker pool stopped: frees every client. */
+void client_free_all(struct server *srv);
+
+#endif

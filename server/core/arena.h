@@ -1,0 +1,26 @@
+/* An arena: allocations are released all at once by arena_reset, never one
+ * by one. Each command gets one (reset after its tagged response), so command
+ * code has no frees and no leaks on its error paths. Not thread-safe; an
+ * arena belongs to whichever thread owns the session at the time. */
+#ifndef KAIRAN_CORE_ARENA_H
+#define KAIRAN_CORE_ARENA_H
+
+#include <stddef.h>
+
+struct arena_chunk;
+
+struct arena {
+	struct arena_chunk *chunks;  /* newest first */
+	size_t total;                /* bytes handed out since the last reset */
+};
+
+void arena_init(struct arena *a);
+/* Memory aligned for any type; aborts on out-of-memory. */
+void *arena_alloc(struct arena *a, size_t size);
+/* A NUL-terminated copy of len bytes (which may themselves contain NUL). */
+char *arena_strndup(struct arena *a, const void *s, size_t len);
+/* Frees everything but the first chunk, which is kept for reuse. */
+void arena_reset(struct arena *a);
+void arena_free(struct arena *a);
+
+#endif

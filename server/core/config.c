@@ -1,0 +1,216 @@
+#include "server/core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum config_type { CFG_STRING, CFG_LONG, CFG_BOOL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *default_value;
+	long min, max;              /* bounds for CFG_LONG */
+};
+
+#define KEY_STR(name, def) { #name, CFG_STRING, offsetof(struct config, name), def, 0, 0 }
+#define KEY_LONG(name, def, lo, hi) { #name, CFG_LONG, offsetof(struct config, name), def, lo, hi }
+#define KEY_BOOL(name, def) { #name, CFG_BOOL, offsetof(struct config, name), def, 0, 0 }
+
+/* The table is the list of keys; docs/config.md documents each one. */
+static const struct config_key config_keys[] = {
+	KEY_STR(imap_listen, "127.0.0.1:143"),
+	KEY_STR(imaps_listen, "127.0.0.1:993"),
+	KEY_STR(tls_cert, ""),
+	KEY_STR(tls_key, ""),
+	KEY_STR(db_dsn, "dbname=kairan"),
+	KEY_STR(ldap_uri, "ldap://127.0.0.1:389"),
+	KEY_STR(ldap_bind_dn, ""),
+	KEY_STR(ldap_bind_password, ""),
+	KEY_STR(ldap_base_dn, ""),
+	KEY_STR(ldap_user_filter, "(&(objectClass=inetOrgPerson)(uid=%u))"),
+	KEY_STR(ldap_login_attribute, "uid"),
+	KEY_LONG(ldap_timeout, "5", 1, 300),
+	KEY_LONG(workers, "4", 1, 256),
+	KEY_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
+	KEY_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),
+	KEY_LONG(max_literals, "1000", 1, 100000),
+	KEY_LONG(max_nesting, "32", 1, 1000),
+	KEY_LONG(max_nesting_unauth, "4", 1, 1000),
+	KEY_LONG(max_args, "100000", 16, 10000000),
+	KEY_LONG(max_bad_commands, "20", 1, 1000),
+	KEY_LONG(auth_fail_delay_ms, "1000", 0, 60000),
+	KEY_BOOL(allow_plaintext_auth, "no"),
+	KEY_BOOL(log_syslog, "no"),
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int config_set(struct config *cfg, const struct config_key *key,
+		      const char *value, char *err, size_t errlen)
+{
+	void *field = (char *)cfg + key->offset;
+
+	switch (key->type) {
+	case CFG_STRING: {
+		char *copy = strdup(value);
+		if (copy == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case CFG_LONG: {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < key->min || v > key->max) {
+			snprintf(err, errlen, "%s must be a number from %ld to %ld", key->name,
+				 key->min, key->max);
+			return -1;
+		}
+		*(long *)field = v;
+		return 0;
+	}
+	case CFG_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			*(bool *)field = false;
+		else {
+			snprintf(err, errlen, "%s must be yes or no", key->name);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (config_set(cfg, &config_keys[i], config_keys[i].default_value, err, sizeof(err)) < 0)
+			abort(); /* a default outside its own bounds is a programming error */
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (config_keys[i].type == CFG_STRING) {
+			char **field = (char **)((char *)cfg + config_keys[i].offset);
+			free(*field);
+			*field = NULL;
+		}
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static const struct config_key *config_find(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	char line[4096], reason[256];
+	unsigned lineno = 0;
+	FILE *f;
+
+	config_defaults(cfg);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *key, *value, *eq;
+		const struct config_key *k;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			goto fail;
+		}
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		value = trim(eq + 1);
+		key = trim(key);
+		k = config_find(key);
+		if (k == NULL) {
+			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
+			goto fail;
+		}
+		if (config_set(cfg, k, value, reason, sizeof(reason)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, reason);
+			goto fail;
+		}
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	config_free(cfg);
+	return -1;
+}
+
+int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *port_r)
+{
+	const char *colon, *host = spec;
+	size_t len;
+	char *end;
+	long port;
+
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+		if (close == NULL || close[1] != ':')
+			return -1;
+		host = spec + 1;
+		len = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return -1;
+		len = (size_t)(colon - spec);
+	}
+	if (len == 0 || len >= hostlen)
+		return -1;
+	memcpy(host_r, host, len);
+	host_r[len] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	*port_r = (int)port;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* The configuration file: "key = value" lines, '#' comments, blank lines.
+ * A value is the rest of the line after the first '=', trimmed, so it may
+ * contain '=' and spaces (a libpq DSN does). Unknown keys are errors, because
+ * a misspelt key silently ignored is a setting an admin believes is in force.
+ * Every key is documented in docs/config.md. */
+#ifndef KAIRAN_CORE_CONFIG_H
+#define KAIRAN_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
+	char *imaps_listen;         /* host:port for implicit TLS; "" disables */
+	char *tls_cert;
+	char *tls_key;
+	char *db_dsn;
+	char *ldap_uri;
+	char *ldap_bind_dn;
+	char *ldap_bind_password;
+	char *ldap_base_dn;
+	char *ldap_user_filter;
+	char *ldap_login_attribute;
+	long ldap_timeout;          /* seconds */
+	long workers;
+	long max_line_length;       /* bytes of a command line, literals excluded */
+	long max_literal_size;      /* bytes; advertised as APPENDLIMIT later */
+	long max_literals;          /* literals in one command */
+	long max_nesting;           /* parenthesis depth after login */
+	long max_nesting_unauth;    /* parenthesis depth before login */
+	long max_args;              /* arguments (all nesting levels) in one command */
+	long max_bad_commands;      /* consecutive BADs before BYE */
+	long auth_fail_delay_ms;    /* delay of a failed authentication */
+	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
+	bool log_syslog;
+};
+
+/* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a
+ * one-line reason ("kairan.conf:12: unknown key 'foo'") in err. The strings
+ * are heap-allocated and freed by config_free. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void config_defaults(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Splits "host:port" or "[v6]:port". 0 or -1. host_r must hold 256 bytes. */
+int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *port_r);
+
+#endif

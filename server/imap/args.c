@@ -1,0 +1,59 @@
+#include "server/imap/args.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* ASTRING-CHAR = ATOM-CHAR / resp-specials: no list-wildcards, quoted-specials. */
+static bool is_astring_atom(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x21 || c > 0x7e || strchr("(){%*\"\\", c) != NULL)
+			return false;
+	}
+	return len > 0;
+}
+
+bool imap_arg_astring(const struct imap_arg *a, const char **s_r, size_t *len_r)
+{
+	if (a->type == IMAP_ARG_ATOM && !is_astring_atom(a->u.str.data, a->u.str.len))
+		return false;
+	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED &&
+	    (a->type != IMAP_ARG_LITERAL || a->literal8))
+		return false;
+	*s_r = a->u.str.data;
+	*len_r = a->u.str.len;
+	return true;
+}
+
+bool imap_arg_string(const struct imap_arg *a, const char **s_r, size_t *len_r)
+{
+	if (a->type != IMAP_ARG_QUOTED && (a->type != IMAP_ARG_LITERAL || a->literal8))
+		return false;
+	*s_r = a->u.str.data;
+	*len_r = a->u.str.len;
+	return true;
+}
+
+bool imap_arg_atom(const struct imap_arg *a, const char **s_r)
+{
+	if (a->type != IMAP_ARG_ATOM)
+		return false;
+	*s_r = a->u.str.data;
+	return true;
+}
+
+bool imap_arg_atom_is(const struct imap_arg *a, const char *word)
+{
+	return a->type == IMAP_ARG_ATOM && strcasecmp(a->u.str.data, word) == 0 &&
+	       strlen(word) == a->u.str.len;
+}
+
+size_t imap_args_count(const struct imap_arg *args)
+{
+	size_t n = 0;
+
+	while (args[n].type != IMAP_ARG_EOL)
+		n++;
+	return n;
+}

@@ -1,0 +1,598 @@
+#include "server/imap/parser.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum parser_state {
+	P_TAG,
+	P_NAME,
+	P_BETWEEN,        /* after a separator or '(': an argument may start */
+	P_AFTER_ARG,      /* after an argument: SP, ')' or end of line */
+	P_ATOM,
+	P_ATOM_BRACKET,   /* inside the [...] of BODY[...] / BINARY[...] */
+	P_QUOTED,
+	P_QUOTED_ESCAPE,
+	P_LIT_TILDE,      /* read '~', '{' must follow */
+	P_LIT_LEN,
+	P_LIT_CLOSE,      /* read '+', '}' must follow */
+	P_LIT_CR,         /* read '}', CRLF must follow */
+	P_LIT_LF,
+	P_LIT_DATA,
+	P_CR,             /* read CR at the end of the line, LF must follow */
+	P_SKIP,           /* after an error: discard to the end of the line */
+	P_SKIP_LITERAL,   /* discard the data of a literal announced by a skipped line */
+};
+
+/* One nesting level's arguments, grown while the level is open and copied
+ * into the arena when it closes. */
+struct arg_vec {
+	struct imap_arg *items;
+	size_t count, cap;
+};
+
+struct imap_parser {
+	struct imap_parser_limits limits;
+	enum parser_state state;
+	enum imap_parse_error error;
+
+	struct buf token;          /* the atom or quoted string being read */
+	struct arg_vec *levels;    /* levels[0] is the command's argument list */
+	size_t depth;              /* open parentheses */
+	size_t line_bytes;         /* non-literal bytes of this command */
+	size_t nargs, nliterals;
+
+	uint64_t lit_len;          /* literal being announced or read */
+	bool lit_sync, lit_overflow, lit8;
+	size_t lit_digits;
+	char *lit_data;            /* arena memory the literal is read into */
+	uint64_t lit_got;
+
+	bool tag_valid;
+	const char *tag;           /* arena copy once the tag is complete */
+	struct imap_command cmd;
+
+	/* The last bytes of a skipped line, to notice a "{n+}" at its end. */
+	char tail[24];
+	size_t tail_len;
+};
+
+struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
+{
+	struct imap_parser *p = xcalloc(1, sizeof(*p));
+
+	buf_init(&p->token);
+	imap_parser_set_limits(p, limits);
+	imap_parser_reset(p);
+	return p;
+}
+
+void imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limits *limits)
+{
+	size_t i;
+
+	for (i = 0; p->levels != NULL && i <= p->limits.max_depth; i++)
+		free(p->levels[i].items);
+	free(p->levels);
+	p->limits = *limits;
+	p->levels = xcalloc(limits->max_depth + 1, sizeof(*p->levels));
+	p->depth = 0;
+}
+
+void imap_parser_free(struct imap_parser **pp)
+{
+	struct imap_parser *p = *pp;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i <= p->limits.max_depth; i++)
+		free(p->levels[i].items);
+	free(p->levels);
+	buf_free(&p->token);
+	free(p);
+	*pp = NULL;
+}
+
+/* Forgets the command being read; used at every command boundary. */
+static void parser_new_command(struct imap_parser *p)
+{
+	for (size_t i = 0; i <= p->depth; i++)
+		p->levels[i].count = 0;
+	p->depth = 0;
+	p->line_bytes = p->nargs = p->nliterals = 0;
+	p->tag_valid = false;
+	p->tag = NULL;
+	p->lit_data = NULL;
+	buf_clear(&p->token);
+	p->state = P_TAG;
+}
+
+void imap_parser_reset(struct imap_parser *p)
+{
+	parser_new_command(p);
+	p->levels[0].count = 0;
+	p->error = IMAP_PERR_NONE;
+	p->tail_len = 0;
+}
+
+bool imap_parser_in_command(const struct imap_parser *p)
+{
+	return p->state != P_TAG || p->token.len > 0;
+}
+
+const struct imap_command *imap_parser_command(const struct imap_parser *p)
+{
+	return &p->cmd;
+}
+
+enum imap_parse_error imap_parser_error(const struct imap_parser *p)
+{
+	return p->error;
+}
+
+const char *imap_parser_error_tag(const struct imap_parser *p)
+{
+	return p->tag_valid ? p->tag : NULL;
+}
+
+bool imap_parser_error_is_fatal(enum imap_parse_error e)
+{
+	return e == IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+}
+
+const char *imap_parser_error_text(enum imap_parse_error e)
+{
+	switch (e) {
+	case IMAP_PERR_NONE: return "No error";
+	case IMAP_PERR_BAD_TAG: return "Invalid tag";
+	case IMAP_PERR_NO_COMMAND: return "Missing command";
+	case IMAP_PERR_BAD_COMMAND_NAME: return "Invalid command name";
+	case IMAP_PERR_SYNTAX: return "Syntax error in arguments";
+	case IMAP_PERR_BAD_QUOTED: return "Invalid quoted string";
+	case IMAP_PERR_BAD_LITERAL: return "Invalid literal";
+	case IMAP_PERR_UNBALANCED: return "Unbalanced parentheses";
+	case IMAP_PERR_LINE_TOO_LONG: return "Command line too long";
+	case IMAP_PERR_TOO_DEEP: return "Too deeply nested";
+	case IMAP_PERR_TOO_MANY_ARGS: return "Too many arguments";
+	case IMAP_PERR_TOO_MANY_LITERALS: return "Too many literals";
+	case IMAP_PERR_LITERAL_TOO_BIG:
+	case IMAP_PERR_FATAL_LITERAL_TOO_BIG: return "Literal too big";
+	}
+	return "Parse error";
+}
+
+static bool is_ctl(uint8_t c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* RFC 3501 tag: 1*<any ASTRING-CHAR except "+">. */
+static bool is_tag_char(uint8_t c)
+{
+	return c < 0x80 && !is_ctl(c) && strchr("(){ %*\"\\+", c) == NULL;
+}
+
+/* Generous atom characters (see parser.h): validated again by each command. */
+static bool is_atom_char(uint8_t c)
+{
+	return c < 0x80 && !is_ctl(c) && strchr("(){ \"", c) == NULL;
+}
+
+/* Only fetch attributes carry a bracketed section with spaces inside. */
+static bool atom_opens_section(const struct buf *t)
+{
+	static const char *const names[] = { "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
+					     "BINARY.SIZE" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (t->len == strlen(names[i]) && strncasecmp((const char *)t->data, names[i], t->len) == 0)
+			return true;
+	return false;
+}
+
+/* Records an error. The failed command's tag stays readable until the next
+ * call; at a line end the next command starts at once, otherwise the rest of
+ * the line is skipped first. */
+static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse_error e,
+					  bool at_line_end)
+{
+	const char *tag = p->tag;
+	bool tag_valid = p->tag_valid;
+
+	parser_new_command(p);
+	p->tag = tag;
+	p->tag_valid = tag_valid;
+	p->error = e;
+	p->tail_len = 0;
+	p->state = at_line_end ? P_TAG : P_SKIP;
+	return IMAP_PARSE_ERROR;
+}
+
+static struct imap_arg *parser_push_arg(struct imap_parser *p)
+{
+	struct arg_vec *v = &p->levels[p->depth];
+
+	if (v->count == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 8;
+		v->items = xrealloc(v->items, v->cap * sizeof(*v->items));
+	}
+	memset(&v->items[v->count], 0, sizeof(v->items[0]));
+	return &v->items[v->count++];
+}
+
+/* Copies a finished level into the arena, terminated by an EOL entry. */
+static struct imap_arg *parser_freeze(struct arena *arena, const struct arg_vec *v)
+{
+	struct imap_arg *items = arena_alloc(arena, (v->count + 1) * sizeof(*items));
+
+	memcpy(items, v->items, v->count * sizeof(*items));
+	memset(&items[v->count], 0, sizeof(*items));
+	return items;
+}
+
+static void parser_finish_string(struct imap_parser *p, struct arena *arena,
+				 enum imap_arg_type type)
+{
+	struct imap_arg *a = parser_push_arg(p);
+
+	a->type = type;
+	a->u.str.data = arena_strndup(arena, p->token.data, p->token.len);
+	a->u.str.len = p->token.len;
+	buf_clear(&p->token);
+}
+
+/* Parses the digits of a skipped line's final "{n+}" (the tail buffer holds the
+ * bytes before LF, CR stripped). Returns true and the length when there is one. */
+static bool tail_nonsync_literal(const struct imap_parser *p, uint64_t *len_r)
+{
+	size_t n = p->tail_len, i;
+	uint64_t v = 0;
+
+	if (n > 0 && p->tail[n - 1] == '\r')
+		n--;
+	if (n < 4 || p->tail[n - 1] != '}' || p->tail[n - 2] != '+')
+		return false;
+	i = n - 2;
+	while (i > 0 && isdigit((unsigned char)p->tail[i - 1]))
+		i--;
+	if (i == 0 || i == n - 2 || p->tail[i - 1] != '{')
+		return false;
+	for (; i < n - 2; i++)
+		v = v > UINT64_MAX / 10 ? UINT64_MAX : v * 10 + (uint64_t)(p->tail[i] - '0');
+	*len_r = v;
+	return true;
+}
+
+enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *arena,
+		const uint8_t *data, size_t len, size_t *consumed_r)
+{
+	size_t i = 0;
+
+	/* An error at a LF ends the line there; any other byte starts skipping. */
+#define FAIL(e) do { *consumed_r = i + 1; return parser_fail(p, (e), data[i] == '\n'); } while (0)
+	/* Hands the current byte to another state without counting it twice. */
+#define REDISPATCH() { p->line_bytes--; continue; }
+
+	while (i < len) {
+		uint8_t c = data[i];
+
+		if (p->state == P_LIT_DATA) {
+			uint64_t want = p->lit_len - p->lit_got;
+			size_t n = (uint64_t)(len - i) < want ? len - i : (size_t)want;
+			memcpy(p->lit_data + p->lit_got, data + i, n);
+			p->lit_got += n;
+			i += n;
+			if (p->lit_got == p->lit_len) {
+				struct imap_arg *a = parser_push_arg(p);
+				a->type = IMAP_ARG_LITERAL;
+				a->literal8 = p->lit8;
+				a->u.str.data = p->lit_data;
+				a->u.str.len = (size_t)p->lit_len;
+				p->lit_data[p->lit_len] = '\0';
+				p->lit_data = NULL;
+				p->state = P_AFTER_ARG;
+			}
+			continue;
+		}
+		if (p->state == P_SKIP_LITERAL) {
+			uint64_t want = p->lit_len - p->lit_got;
+			size_t n = (uint64_t)(len - i) < want ? len - i : (size_t)want;
+			p->lit_got += n;
+			i += n;
+			if (p->lit_got == p->lit_len) {
+				p->tail_len = 0;
+				p->state = P_SKIP;
+			}
+			continue;
+		}
+		if (p->state == P_SKIP) {
+			if (c != '\n') {
+				if (p->tail_len == sizeof(p->tail)) {
+					memmove(p->tail, p->tail + 1, sizeof(p->tail) - 1);
+					p->tail_len--;
+				}
+				p->tail[p->tail_len++] = (char)c;
+				i++;
+				continue;
+			}
+			i++;
+			if (tail_nonsync_literal(p, &p->lit_len)) {
+				if (p->lit_len > p->limits.max_literal) {
+					*consumed_r = i;
+					p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+					return IMAP_PARSE_ERROR;
+				}
+				p->lit_got = 0;
+				p->state = P_SKIP_LITERAL;
+				continue;
+			}
+			parser_new_command(p);
+			continue;
+		}
+
+		/* Everything below is line data, which counts against the limit. */
+		if (++p->line_bytes > p->limits.max_line)
+			FAIL(IMAP_PERR_LINE_TOO_LONG);
+
+		switch (p->state) {
+		case P_TAG:
+			if (is_tag_char(c)) {
+				buf_append(&p->token, &c, 1);
+				break;
+			}
+			if (c == ' ' && p->token.len > 0) {
+				p->tag = arena_strndup(arena, p->token.data, p->token.len);
+				p->tag_valid = true;
+				buf_clear(&p->token);
+				p->state = P_NAME;
+				break;
+			}
+			if ((c == '\r' || c == '\n') && p->token.len == 0) {
+				/* Empty lines are ignored, as most servers do. */
+				if (c == '\n')
+					p->line_bytes = 0;
+				break;
+			}
+			if (c == '\n' || c == '\r') {
+				p->tag = arena_strndup(arena, p->token.data, p->token.len);
+				p->tag_valid = true;
+				buf_clear(&p->token);
+				FAIL(IMAP_PERR_NO_COMMAND);
+			}
+			FAIL(IMAP_PERR_BAD_TAG);
+		case P_NAME:
+			if (isalnum(c)) {
+				if (p->token.len >= sizeof(p->cmd.name) - 1)
+					FAIL(IMAP_PERR_BAD_COMMAND_NAME);
+				buf_append(&p->token, &c, 1);
+				break;
+			}
+			if (p->token.len == 0)
+				FAIL(c == '\r' || c == '\n' ? IMAP_PERR_NO_COMMAND : IMAP_PERR_BAD_COMMAND_NAME);
+			if (c == ' ' || c == '\r' || c == '\n') {
+				for (size_t k = 0; k < p->token.len; k++)
+					p->cmd.name[k] = (char)toupper(p->token.data[k]);
+				p->cmd.name[p->token.len] = '\0';
+				buf_clear(&p->token);
+				p->state = c == ' ' ? P_BETWEEN : P_AFTER_ARG;
+				if (c == ' ')
+					break;
+				REDISPATCH(); /* CR/LF are handled by P_AFTER_ARG */
+			}
+			FAIL(IMAP_PERR_BAD_COMMAND_NAME);
+		case P_BETWEEN:
+		case P_AFTER_ARG:
+			if (c == ' ') {
+				p->state = P_BETWEEN;
+				break;
+			}
+			if (c == ')') {
+				struct imap_arg *list;
+				struct arg_vec *v;
+				if (p->depth == 0)
+					FAIL(IMAP_PERR_UNBALANCED);
+				v = &p->levels[p->depth];
+				p->depth--;
+				list = parser_push_arg(p);
+				list->type = IMAP_ARG_LIST;
+				list->u.list.items = parser_freeze(arena, v);
+				list->u.list.count = v->count;
+				v->count = 0;
+				p->state = P_AFTER_ARG;
+				break;
+			}
+			if (c == '\r') {
+				p->state = P_CR;
+				break;
+			}
+			if (c == '\n')
+				goto end_of_line;
+			if (p->state == P_AFTER_ARG)
+				FAIL(IMAP_PERR_SYNTAX);
+			if (++p->nargs > p->limits.max_args)
+				FAIL(IMAP_PERR_TOO_MANY_ARGS);
+			if (c == '(') {
+				if (p->depth + 1 > p->limits.max_depth)
+					FAIL(IMAP_PERR_TOO_DEEP);
+				p->depth++;
+				p->levels[p->depth].count = 0;
+				break;
+			}
+			if (c == '"') {
+				p->state = P_QUOTED;
+				break;
+			}
+			if (c == '{' || c == '~') {
+				if (++p->nliterals > p->limits.max_literals)
+					FAIL(IMAP_PERR_TOO_MANY_LITERALS);
+				p->lit8 = c == '~';
+				p->lit_len = 0;
+				p->lit_overflow = false;
+				p->lit_sync = true;
+				p->state = c == '~' ? P_LIT_TILDE : P_LIT_LEN;
+				p->lit_digits = 0;
+				break;
+			}
+			if (!is_atom_char(c))
+				FAIL(IMAP_PERR_SYNTAX);
+			p->state = P_ATOM;
+			REDISPATCH(); /* the atom state takes this byte */
+		case P_ATOM: {
+			/* Fast path: take every plain atom byte available. */
+			size_t start = i;
+			while (i < len && is_atom_char(data[i]) && data[i] != '[' && data[i] != ')')
+				i++;
+			if (i > start) {
+				p->line_bytes += i - start - 1;
+				if (p->line_bytes > p->limits.max_line) {
+					i--;
+					FAIL(IMAP_PERR_LINE_TOO_LONG);
+				}
+				buf_append(&p->token, data + start, i - start);
+				continue;
+			}
+			if (c == '[') {
+				if (atom_opens_section(&p->token))
+					p->state = P_ATOM_BRACKET;
+				buf_append(&p->token, &c, 1);
+				break;
+			}
+			if (c == ' ' || c == ')' || c == '\r' || c == '\n') {
+				parser_finish_string(p, arena, IMAP_ARG_ATOM);
+				p->state = P_AFTER_ARG;
+				REDISPATCH(); /* the separator is handled there */
+			}
+			FAIL(IMAP_PERR_SYNTAX);
+		}
+		case P_ATOM_BRACKET:
+			if (c == '\r' || c == '\n' || c == '\0' || c == '[')
+				FAIL(IMAP_PERR_SYNTAX);
+			buf_append(&p->token, &c, 1);
+			if (c == ']')
+				p->state = P_ATOM;
+			break;
+		case P_QUOTED: {
+			size_t start = i;
+			while (i < len && data[i] != '"' && data[i] != '\\' && data[i] != '\r' &&
+			       data[i] != '\n' && data[i] != '\0')
+				i++;
+			if (i > start) {
+				p->line_bytes += i - start - 1;
+				if (p->line_bytes > p->limits.max_line) {
+					i--;
+					FAIL(IMAP_PERR_LINE_TOO_LONG);
+				}
+				buf_append(&p->token, data + start, i - start);
+				continue;
+			}
+			if (c == '"') {
+				parser_finish_string(p, arena, IMAP_ARG_QUOTED);
+				p->state = P_AFTER_ARG;
+				break;
+			}
+			if (c == '\\') {
+				p->state = P_QUOTED_ESCAPE;
+				break;
+			}
+			FAIL(IMAP_PERR_BAD_QUOTED);
+		}
+		case P_QUOTED_ESCAPE:
+			/* RFC 3501 §9: only '"' and '\' may be escaped. */
+			if (c != '"' && c != '\\')
+				FAIL(IMAP_PERR_BAD_QUOTED);
+			buf_append(&p->token, &c, 1);
+			p->state = P_QUOTED;
+			break;
+		case P_LIT_TILDE:
+			if (c != '{')
+				FAIL(IMAP_PERR_BAD_LITERAL);
+			p->state = P_LIT_LEN;
+			break;
+		case P_LIT_LEN:
+			if (isdigit(c)) {
+				uint64_t d = (uint64_t)(c - '0');
+				if (p->lit_len > (UINT64_MAX - d) / 10)
+					p->lit_overflow = true;
+				else
+					p->lit_len = p->lit_len * 10 + d;
+				p->lit_digits++;
+				break;
+			}
+			if (p->lit_digits == 0 || (c != '}' && c != '+'))
+				FAIL(IMAP_PERR_BAD_LITERAL);
+			if (c == '+') {
+				p->lit_sync = false;
+				p->state = P_LIT_CLOSE;
+				break;
+			}
+			__attribute__((fallthrough)); /* c == '}' */
+		case P_LIT_CLOSE:
+			if (c != '}')
+				FAIL(IMAP_PERR_BAD_LITERAL);
+			if (p->lit_overflow || p->lit_len > p->limits.max_literal) {
+				/* A synchronising literal's data never comes: the line
+				 * ends here. A non-synchronising one's data is on its
+				 * way and of a size we refuse to skip: hang up. */
+				if (!p->lit_sync) {
+					*consumed_r = i + 1;
+					p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+					return IMAP_PARSE_ERROR;
+				}
+				FAIL(IMAP_PERR_LITERAL_TOO_BIG);
+			}
+			p->state = P_LIT_CR;
+			break;
+		case P_LIT_CR:
+			if (c == '\r') {
+				p->state = P_LIT_LF;
+				break;
+			}
+			__attribute__((fallthrough)); /* a bare LF ends the line too */
+		case P_LIT_LF:
+			if (c != '\n')
+				FAIL(IMAP_PERR_BAD_LITERAL);
+			p->lit_data = arena_alloc(arena, (size_t)p->lit_len + 1);
+			p->lit_got = 0;
+			p->state = P_LIT_DATA;
+			if (p->lit_len == 0) {
+				struct imap_arg *a = parser_push_arg(p);
+				a->type = IMAP_ARG_LITERAL;
+				a->literal8 = p->lit8;
+				a->u.str.data = p->lit_data;
+				a->u.str.len = 0;
+				p->lit_data[0] = '\0';
+				p->state = P_AFTER_ARG;
+			}
+			if (p->lit_sync) {
+				*consumed_r = i + 1;
+				return IMAP_PARSE_LITERAL_CONTINUE;
+			}
+			break;
+		case P_CR:
+			if (c != '\n')
+				FAIL(IMAP_PERR_SYNTAX);
+			goto end_of_line;
+		default:
+			abort();
+		}
+		i++;
+		continue;
+
+end_of_line:
+		i++;
+		if (p->depth > 0) {
+			*consumed_r = i;
+			return parser_fail(p, IMAP_PERR_UNBALANCED, true);
+		}
+		p->cmd.tag = p->tag;
+		p->cmd.args = parser_freeze(arena, &p->levels[0]);
+		p->cmd.nargs = p->levels[0].count;
+		parser_new_command(p);
+		p->error = IMAP_PERR_NONE;
+		*consumed_r = i;
+		return IMAP_PARSE_DONE;
+	}
+	*consumed_r = i;
+	return IMAP_PARSE_NEED_MORE;
+#undef FAIL
+#undef REDISPATCH
+}

@@ -1,0 +1,111 @@
+/* The incremental IMAP command parser (RFC 3501 §9, RFC 9051 §9).
+ *
+ * It is fed whatever bytes have arrived, in any split, and returns "need more
+ * input" until a whole command (tag, name, arguments, literals included) has
+ * been read. It knows nothing of sockets or of what commands mean: it turns
+ * bytes into a tree of typed arguments, enforces every size limit before it
+ * allocates, and reports errors as an enum that the session turns into one
+ * BAD, NO or BYE. Anchor: Dovecot's lib-imap parser.
+ *
+ * Arguments are tokenised generously (an atom may hold '*', '%', '\' and a
+ * "[...]" section with spaces, so FETCH's BODY[HEADER.FIELDS (A B)]<0.10> is
+ * one token); each command then validates its arguments strictly with the
+ * imap_arg_* accessors in args.h. */
+#ifndef KAIRAN_IMAP_PARSER_H
+#define KAIRAN_IMAP_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/core/arena.h"
+#include "server/core/buf.h"
+
+enum imap_arg_type {
+	IMAP_ARG_EOL = 0,     /* terminates every argument array */
+	IMAP_ARG_ATOM,
+	IMAP_ARG_QUOTED,
+	IMAP_ARG_LITERAL,
+	IMAP_ARG_LIST,
+};
+
+struct imap_arg {
+	enum imap_arg_type type;
+	bool literal8;          /* a "~{n}" literal (RFC 3516 BINARY) */
+	union {
+		/* ATOM, QUOTED, LITERAL: len bytes, followed by a NUL that is not
+		 * part of the value (literals may contain NUL themselves). */
+		struct { const char *data; size_t len; } str;
+		/* LIST: count items, then an IMAP_ARG_EOL entry. */
+		struct { struct imap_arg *items; size_t count; } list;
+	} u;
+};
+
+struct imap_command {
+	const char *tag;        /* NUL-terminated, validated tag characters */
+	char name[32];          /* upper-cased command name */
+	struct imap_arg *args;  /* terminated by IMAP_ARG_EOL */
+	size_t nargs;
+};
+
+struct imap_parser_limits {
+	size_t max_line;        /* bytes of the line(s), literals excluded */
+	uint64_t max_literal;   /* bytes of one literal */
+	size_t max_literals;    /* literals in one command */
+	size_t max_depth;       /* parenthesis nesting */
+	size_t max_args;        /* arguments at all levels */
+};
+
+enum imap_parse_status {
+	IMAP_PARSE_NEED_MORE,          /* all input consumed; feed more */
+	IMAP_PARSE_LITERAL_CONTINUE,   /* send "+ ..." for a synchronising literal, then feed more */
+	IMAP_PARSE_DONE,               /* a whole command: imap_parser_command() */
+	IMAP_PARSE_ERROR,              /* imap_parser_error(); the rest of the line is skipped */
+};
+
+enum imap_parse_error {
+	IMAP_PERR_NONE,
+	IMAP_PERR_BAD_TAG,             /* empty or invalid tag: answered with "* BAD" */
+	IMAP_PERR_NO_COMMAND,          /* a tag and nothing else */
+	IMAP_PERR_BAD_COMMAND_NAME,
+	IMAP_PERR_SYNTAX,              /* a character that cannot start or continue an argument */
+	IMAP_PERR_BAD_QUOTED,          /* CR, LF or NUL inside a quoted string, or a bad escape */
+	IMAP_PERR_BAD_LITERAL,         /* a malformed {n} */
+	IMAP_PERR_UNBALANCED,          /* ')' without '(' or a line ending inside a list */
+	IMAP_PERR_LINE_TOO_LONG,
+	IMAP_PERR_TOO_DEEP,
+	IMAP_PERR_TOO_MANY_ARGS,
+	IMAP_PERR_TOO_MANY_LITERALS,
+	IMAP_PERR_LITERAL_TOO_BIG,     /* synchronising: the client never sends the data */
+	IMAP_PERR_FATAL_LITERAL_TOO_BIG, /* non-synchronising: the stream cannot be resynchronised */
+};
+
+struct imap_parser;
+
+/* The parser allocates the command's strings and arrays from arena, which the
+ * caller resets after the command has been answered (and not before
+ * imap_parser_command's result is no longer used). */
+struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits);
+void imap_parser_free(struct imap_parser **pp);
+void imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limits *limits);
+
+/* Consumes up to len bytes; *consumed_r says how many. After DONE or ERROR,
+ * call again with the rest of the input: after an ERROR the parser first
+ * skips what is left of the bad line (including the data of a
+ * non-synchronising literal announced at its end). */
+enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *arena,
+		const uint8_t *data, size_t len, size_t *consumed_r);
+
+const struct imap_command *imap_parser_command(const struct imap_parser *p);
+enum imap_parse_error imap_parser_error(const struct imap_parser *p);
+/* The tag of the command the error belongs to, or NULL if no valid tag was read. */
+const char *imap_parser_error_tag(const struct imap_parser *p);
+bool imap_parser_error_is_fatal(enum imap_parse_error e);
+/* A short human-readable text for the error, for the BAD/NO/BYE line. */
+const char *imap_parser_error_text(enum imap_parse_error e);
+/* Discards all state, as if no byte had been read (after STARTTLS). */
+void imap_parser_reset(struct imap_parser *p);
+/* True while a command is partly read (for idle timeouts and shutdown). */
+bool imap_parser_in_command(const struct imap_parser *p);
+
+#endif

@@ -1,0 +1,242 @@
+#include "server/imap/session.h"
+#include "server/imap/commands.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Before login nobody needs big literals or deep lists: a LOGIN with literal
+ * user name and password is the most an unauthenticated client sends. */
+#define PREAUTH_MAX_LITERAL (64 * 1024)
+
+static void session_limits(const struct imap_session *s, struct imap_parser_limits *l)
+{
+	bool authed = s->state != IMAP_STATE_NOT_AUTH;
+
+	l->max_line = (size_t)s->cfg->max_line_length;
+	l->max_literal = (uint64_t)s->cfg->max_literal_size;
+	if (!authed && l->max_literal > PREAUTH_MAX_LITERAL)
+		l->max_literal = PREAUTH_MAX_LITERAL;
+	l->max_literals = (size_t)s->cfg->max_literals;
+	l->max_depth = (size_t)(authed ? s->cfg->max_nesting : s->cfg->max_nesting_unauth);
+	l->max_args = (size_t)s->cfg->max_args;
+}
+
+void imap_session_init(struct imap_session *s, const struct config *cfg)
+{
+	struct imap_parser_limits limits;
+
+	memset(s, 0, sizeof(*s));
+	s->state = IMAP_STATE_NOT_AUTH;
+	s->cfg = cfg;
+	arena_init(&s->arena);
+	buf_init(&s->out);
+	session_limits(s, &limits);
+	s->parser = imap_parser_new(&limits);
+}
+
+void imap_session_deinit(struct imap_session *s)
+{
+	imap_parser_free(&s->parser);
+	arena_free(&s->arena);
+	buf_free(&s->out);
+	free(s->user);
+	free(s->user_dn);
+	s->user = s->user_dn = NULL;
+}
+
+/* Called when the state changes (login): the limits depend on it. */
+void imap_session_set_state(struct imap_session *s, enum imap_state state)
+{
+	struct imap_parser_limits limits;
+
+	s->state = state;
+	session_limits(s, &limits);
+	imap_parser_set_limits(s->parser, &limits);
+}
+
+bool imap_session_login_allowed(const struct imap_session *s)
+{
+	return s->tls_active || s->peer_loopback || s->cfg->allow_plaintext_auth;
+}
+
+void imap_capabilities(const struct imap_session *s, struct buf *out)
+{
+	buf_append_str(out, "IMAP4rev1 LITERAL+");
+	if (s->state == IMAP_STATE_NOT_AUTH) {
+		if (!s->tls_active && s->tls_available)
+			buf_append_str(out, " STARTTLS");
+		if (!imap_session_login_allowed(s))
+			buf_append_str(out, " LOGINDISABLED");
+	}
+}
+
+void imap_session_greeting(struct imap_session *s)
+{
+	buf_append_str(&s->out, "* OK [CAPABILITY ");
+	imap_capabilities(s, &s->out);
+	buf_append_str(&s->out, "] Kairan ready.\r\n");
+}
+
+void imap_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_append(&s->out, "* ", 2);
+	va_start(ap, fmt);
+	buf_vappendf(&s->out, fmt, ap);
+	va_end(ap);
+	buf_append(&s->out, "\r\n", 2);
+}
+
+/* The one place a tagged response is written; it also keeps the count of
+ * consecutive BADs that ends an abusive session. */
+static void reply_tag(struct imap_session *s, const char *tag, const char *status,
+		      const char *code, const char *fmt, va_list ap)
+{
+	buf_append_str(&s->out, tag != NULL ? tag : "*");
+	buf_appendf(&s->out, " %s ", status);
+	if (code != NULL)
+		buf_appendf(&s->out, "[%s] ", code);
+	buf_vappendf(&s->out, fmt, ap);
+	buf_append(&s->out, "\r\n", 2);
+	if (strcmp(status, "BAD") == 0)
+		s->consecutive_bad++;
+	else
+		s->consecutive_bad = 0;
+}
+
+void imap_reply(struct imap_session *s, const char *status, const char *code,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_tag(s, s->cmd->tag, status, code, fmt, ap);
+	va_end(ap);
+}
+
+static void reply_error_tag(struct imap_session *s, const char *tag, const char *status,
+			    const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_tag(s, tag, status, code, fmt, ap);
+	va_end(ap);
+}
+
+static bool session_too_many_bad(struct imap_session *s)
+{
+	if (s->consecutive_bad < (unsigned)s->cfg->max_bad_commands)
+		return false;
+	imap_untagged(s, "BYE Too many invalid commands");
+	return true;
+}
+
+static enum imap_input_result session_parse_error(struct imap_session *s)
+{
+	enum imap_parse_error e = imap_parser_error(s->parser);
+	const char *tag = imap_parser_error_tag(s->parser);
+	const char *text = imap_parser_error_text(e);
+
+	if (imap_parser_error_is_fatal(e)) {
+		imap_untagged(s, "BYE [TOOBIG] %s", text);
+		return IMAP_INPUT_CLOSE;
+	}
+	switch (e) {
+	case IMAP_PERR_LITERAL_TOO_BIG:
+		/* RFC 7889: refused before the continuation, so no data follows. */
+		reply_error_tag(s, tag, "NO", "TOOBIG", "%s", text);
+		break;
+	case IMAP_PERR_LINE_TOO_LONG:
+	case IMAP_PERR_TOO_MANY_ARGS:
+	case IMAP_PERR_TOO_MANY_LITERALS:
+	case IMAP_PERR_TOO_DEEP:
+		reply_error_tag(s, tag, "BAD", "TOOBIG", "%s", text);
+		break;
+	default:
+		reply_error_tag(s, tag, "BAD", NULL, "%s", text);
+		break;
+	}
+	arena_reset(&s->arena);
+	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
+}
+
+/* Finds the command and checks the state; answers BAD itself otherwise. */
+static enum imap_input_result session_dispatch(struct imap_session *s)
+{
+	const struct imap_command *cmd = imap_parser_command(s->parser);
+	const struct imap_command_def *def = imap_command_find(cmd->name);
+
+	s->cmd = cmd;
+	if (def == NULL)
+		imap_reply(s, "BAD", NULL, "Unknown command");
+	else if ((def->states & s->state) == 0)
+		imap_reply(s, "BAD", NULL, "%s not allowed %s", def->name,
+			   s->state == IMAP_STATE_NOT_AUTH ? "before authentication" :
+			   "after authentication");
+	else {
+		s->def = def;
+		return IMAP_INPUT_COMMAND;
+	}
+	imap_session_command_done(s);
+	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
+}
+
+enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
+					  size_t len, size_t *consumed_r)
+{
+	size_t pos = 0;
+	enum imap_input_result r = IMAP_INPUT_NEED_MORE;
+
+	while (pos < len && r == IMAP_INPUT_NEED_MORE) {
+		size_t used = 0;
+		enum imap_parse_status st = imap_parser_run(s->parser, &s->arena, data + pos,
+							    len - pos, &used);
+		pos += used;
+		switch (st) {
+		case IMAP_PARSE_NEED_MORE:
+			break;
+		case IMAP_PARSE_LITERAL_CONTINUE:
+			buf_append_str(&s->out, "+ Ready for literal data\r\n");
+			break;
+		case IMAP_PARSE_ERROR:
+			r = session_parse_error(s);
+			break;
+		case IMAP_PARSE_DONE:
+			r = session_dispatch(s);
+			break;
+		}
+	}
+	*consumed_r = pos;
+	return r;
+}
+
+bool imap_session_command_in_loop(const struct imap_session *s)
+{
+	return (s->def->flags & IMAP_CMD_IN_LOOP) != 0;
+}
+
+void imap_session_execute(struct imap_session *s, struct imap_backend *be)
+{
+	s->def->fn(s, s->cmd, be);
+}
+
+void imap_session_command_done(struct imap_session *s)
+{
+	s->cmd = NULL;
+	s->def = NULL;
+	s->reply_delay_ms = 0;
+	arena_reset(&s->arena);
+}
+
+void imap_session_shutdown(struct imap_session *s)
+{
+	imap_untagged(s, "BYE Server shutting down");
+}
+
+void imap_session_timeout(struct imap_session *s)
+{
+	imap_untagged(s, "BYE Autologout; idle for too long");
+}

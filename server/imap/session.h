@@ -1,0 +1,104 @@
+/* An IMAP session: protocol state (RFC 3501 §3), the parser and the
+ * responses of the command being run. It knows nothing of sockets: the
+ * connection glue (server/client.c) feeds it bytes and ships its output.
+ *
+ * Ownership: while no command runs, the event loop's thread owns the session;
+ * while a command runs in a worker, that worker owns it (the hand-over goes
+ * through the worker pool's locked queues, which orders the memory). */
+#ifndef KAIRAN_IMAP_SESSION_H
+#define KAIRAN_IMAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/core/arena.h"
+#include "server/core/buf.h"
+#include "server/core/config.h"
+#include "server/imap/parser.h"
+
+struct db;
+struct dir;
+
+enum imap_state {
+	IMAP_STATE_NOT_AUTH = 1 << 0,
+	IMAP_STATE_AUTH = 1 << 1,
+	IMAP_STATE_SELECTED = 1 << 2,
+	IMAP_STATE_LOGOUT = 1 << 3,
+};
+#define IMAP_STATES_ANY (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+
+/* What the connection glue does after the command's output is written. */
+enum imap_after {
+	IMAP_AFTER_NOTHING,
+	IMAP_AFTER_STARTTLS,   /* discard buffered input, start the TLS handshake */
+	IMAP_AFTER_CLOSE,
+};
+
+/* A worker's connections, lent to a command for its duration. */
+struct imap_backend {
+	struct db *db;
+	struct dir *dir;
+};
+
+struct imap_command_def;
+
+struct imap_session {
+	enum imap_state state;
+	const struct config *cfg;
+	bool tls_active;         /* the connection is encrypted */
+	bool tls_available;      /* STARTTLS can be offered */
+	bool peer_loopback;
+	char peer[80];
+
+	struct imap_parser *parser;
+	struct arena arena;      /* the current command's memory */
+	const struct imap_command *cmd;
+	const struct imap_command_def *def;
+	struct buf out;          /* responses not yet handed to the connection */
+
+	char *user;              /* canonical login once authenticated */
+	char *user_dn;
+	int64_t account_id;
+
+	unsigned consecutive_bad;
+	unsigned auth_failures;
+	unsigned reply_delay_ms; /* set by a command: hold its output this long */
+	enum imap_after after;
+};
+
+enum imap_input_result {
+	IMAP_INPUT_NEED_MORE,    /* all input consumed */
+	IMAP_INPUT_COMMAND,      /* s->cmd and s->def are set: run it */
+	IMAP_INPUT_CLOSE,        /* a BYE was written: close after flushing */
+};
+
+void imap_session_init(struct imap_session *s, const struct config *cfg);
+void imap_session_deinit(struct imap_session *s);
+void imap_session_greeting(struct imap_session *s);
+/* Parses input; *consumed_r says how much of it was used. Continuation
+ * requests and error responses are appended to s->out. */
+enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
+					  size_t len, size_t *consumed_r);
+/* Whether s->cmd runs in the event loop's thread rather than in a worker. */
+bool imap_session_command_in_loop(const struct imap_session *s);
+/* Runs s->cmd. The backend is NULL for commands flagged IMAP_CMD_IN_LOOP. */
+void imap_session_execute(struct imap_session *s, struct imap_backend *be);
+/* After the command's output was taken: frees its memory. */
+void imap_session_command_done(struct imap_session *s);
+/* Server shutdown: appends the BYE. */
+void imap_session_shutdown(struct imap_session *s);
+/* The pre-login idle limit passed or the autologout timer fired. */
+void imap_session_timeout(struct imap_session *s);
+/* Changes the protocol state and the parser limits that depend on it. */
+void imap_session_set_state(struct imap_session *s, enum imap_state state);
+/* Whether LOGIN may be used on this connection now (TLS, loopback or config). */
+bool imap_session_login_allowed(const struct imap_session *s);
+
+/* Response helpers for commands. */
+void imap_reply(struct imap_session *s, const char *status, const char *code,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void imap_untagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The capability list for the session's current state, space-separated. */
+void imap_capabilities(const struct imap_session *s, struct buf *out);
+
+#endif

@@ -1,0 +1,74 @@
+#include "server/imap/writer.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* Quoted strings may hold any TEXT-CHAR (no CR, LF, NUL); 8-bit bytes are
+ * sent as literals so that a 7-bit client never sees them unquoted. Long
+ * values become literals too, which clients parse faster. */
+static bool fits_quoted(const char *s, size_t len)
+{
+	if (len > 1024)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+static bool is_atom(const char *s, size_t len)
+{
+	if (len == 0 || (len == 3 && strncasecmp(s, "NIL", 3) == 0))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+void imap_write_string(struct buf *out, const char *s, size_t len)
+{
+	if (!fits_quoted(s, len)) {
+		buf_appendf(out, "{%zu}\r\n", len);
+		buf_append(out, s, len);
+		return;
+	}
+	buf_reserve(out, len + 2);
+	buf_append(out, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, &s[i], 1);
+	}
+	buf_append(out, "\"", 1);
+}
+
+void imap_write_astring(struct buf *out, const char *s, size_t len)
+{
+	if (is_atom(s, len))
+		buf_append(out, s, len);
+	else
+		imap_write_string(out, s, len);
+}
+
+void imap_write_nstring(struct buf *out, const char *s, size_t len)
+{
+	if (s == NULL)
+		buf_append(out, "NIL", 3);
+	else
+		imap_write_string(out, s, len);
+}
+
+void imap_write_text(struct buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\r' || c == '\n' || c == '\0')
+			c = ' ';
+		buf_append(out, &c, 1);
+	}
+}

@@ -1,0 +1,276 @@
+/* kairand: the IMAP daemon. main() loads the configuration, opens one
+ * PostgreSQL and one LDAP connection per worker, binds the listeners and runs
+ * the event loop until SIGTERM or SIGINT; see docs/architecture.md. */
+#include "server/client.h"
+#include "server/server.h"
+#include "server/worker.h"
+#include "server/core/buf.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/net/listen.h"
+#include "server/net/loop.h"
+#include "server/net/tls.h"
+#include "directory/dir.h"
+#include "schema/db.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 100
+#define SHUTDOWN_GRACE_MS 5000
+#define DEFAULT_CONFIG "/etc/kairan/kairan.conf"
+
+static struct config cfg;
+static struct server srv;
+static struct net_watch signal_watch, tick_watch, pool_watch;
+static sigset_t handled_signals;
+
+uint64_t server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_accept(struct net_watch *w, uint32_t events)
+{
+	struct listener *l = (struct listener *)w;
+
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warning("accept: %s", strerror(errno));
+			return;
+		}
+		client_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls);
+	}
+}
+
+static void stop_listening(void)
+{
+	for (size_t i = 0; i < srv.nlisteners; i++) {
+		net_loop_del(srv.loop, &srv.listeners[i].watch);
+		close(srv.listeners[i].watch.fd);
+	}
+	srv.nlisteners = 0;
+}
+
+static void begin_shutdown(const char *why)
+{
+	if (srv.shutting_down)
+		return;
+	log_info("%s: shutting down, %zu connection(s) open", why, srv.nclients);
+	srv.shutting_down = true;
+	srv.shutdown_deadline_ms = server_now_ms() + SHUTDOWN_GRACE_MS;
+	stop_listening();
+	client_shutdown_all(&srv);
+}
+
+static void reload_tls(void)
+{
+	char err[512];
+
+	if (srv.tls == NULL)
+		return;
+	if (net_tls_reload(srv.tls, cfg.tls_cert, cfg.tls_key, err, sizeof(err)) < 0)
+		log_error("SIGHUP: keeping the old certificate: %s", err);
+	else
+		log_info("SIGHUP: reloaded certificate %s", cfg.tls_cert);
+}
+
+static void on_signal(struct net_watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload_tls();
+		else
+			begin_shutdown(si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+}
+
+static void on_tick(struct net_watch *w, uint32_t events)
+{
+	uint64_t expirations, now = server_now_ms();
+
+	(void)events;
+	(void)read(w->fd, &expirations, sizeof(expirations));
+	client_tick(&srv, now);
+	if (srv.shutting_down && (srv.nclients == 0 || now >= srv.shutdown_deadline_ms))
+		net_loop_stop(srv.loop);
+}
+
+static void on_pool(struct net_watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	worker_pool_complete(srv.pool);
+}
+
+static void after_batch(void *ctx)
+{
+	client_reap(ctx);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	exit(1);
+}
+
+/* Opens every worker's connections before anything listens, so that a
+ * database or configuration problem stops the start with one clear line. */
+static struct imap_backend *open_backends(size_t n)
+{
+	struct imap_backend *be = xcalloc(n, sizeof(*be));
+	struct dir_config dc = {
+		.uri = cfg.ldap_uri,
+		.bind_dn = cfg.ldap_bind_dn,
+		.bind_password = cfg.ldap_bind_password,
+		.base_dn = cfg.ldap_base_dn,
+		.user_filter = cfg.ldap_user_filter,
+		.login_attribute = cfg.ldap_login_attribute,
+		.timeout_sec = (int)cfg.ldap_timeout,
+	};
+	char err[512];
+
+	if (dir_check_config(&dc, err, sizeof(err)) < 0)
+		die("LDAP configuration: %s", err);
+	for (size_t i = 0; i < n; i++) {
+		if (db_open(cfg.db_dsn, &be[i].db, err, sizeof(err)) < 0)
+			die("cannot connect to PostgreSQL: %s", err);
+		if (dir_open(&dc, &be[i].dir) < 0)
+			die("out of memory");
+	}
+	return be;
+}
+
+static void add_listener(const char *spec, bool implicit_tls)
+{
+	struct listener *l = &srv.listeners[srv.nlisteners];
+	char err[512];
+	int fd;
+
+	if (spec[0] == '\0')
+		return;
+	if (implicit_tls && srv.tls == NULL)
+		die("imaps_listen needs tls_cert and tls_key");
+	fd = net_listen(spec, err, sizeof(err));
+	if (fd < 0)
+		die("%s", err);
+	l->watch.fd = fd;
+	l->watch.fn = on_accept;
+	l->srv = &srv;
+	l->implicit_tls = implicit_tls;
+	if (net_loop_add(srv.loop, &l->watch, EPOLLIN) < 0)
+		die("epoll: %s", strerror(errno));
+	srv.nlisteners++;
+	log_info("listening on %s (%s)", spec, implicit_tls ? "imaps" : "imap");
+}
+
+static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
+{
+	w->fd = fd;
+	w->fn = fn;
+	if (fd < 0 || net_loop_add(srv.loop, w, EPOLLIN) < 0)
+		die("cannot set up the event loop: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = DEFAULT_CONFIG;
+	struct itimerspec tick = { .it_interval = { 0, TICK_MS * 1000000L },
+				   .it_value = { 0, TICK_MS * 1000000L } };
+	struct imap_backend *backends;
+	char err[512];
+	int opt, tfd;
+
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c') {
+			fprintf(stderr, "usage: kairand [-c kairan.conf]\n");
+			return 2;
+		}
+		config_path = optarg;
+	}
+	log_init("kairand", false);
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0)
+		die("%s", err);
+	log_init("kairand", cfg.log_syslog);
+
+	/* Signals arrive through a signalfd in the loop; every thread blocks
+	 * them, which is why this happens before any thread starts. A peer that
+	 * closes mid-write must not kill us (libldap writes with write()). */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&handled_signals);
+	sigaddset(&handled_signals, SIGINT);
+	sigaddset(&handled_signals, SIGTERM);
+	sigaddset(&handled_signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &handled_signals, NULL);
+
+	if (cfg.tls_cert[0] != '\0' || cfg.tls_key[0] != '\0') {
+		srv.tls = net_tls_new(cfg.tls_cert, cfg.tls_key, err, sizeof(err));
+		if (srv.tls == NULL)
+			die("%s", err);
+	}
+	backends = open_backends((size_t)cfg.workers);
+
+	srv.cfg = &cfg;
+	srv.loop = net_loop_new();
+	if (srv.loop == NULL)
+		die("epoll: %s", strerror(errno));
+	net_loop_set_after_batch(srv.loop, after_batch, &srv);
+	add_listener(cfg.imap_listen, false);
+	add_listener(cfg.imaps_listen, true);
+	if (srv.nlisteners == 0)
+		die("nothing to listen on: set imap_listen or imaps_listen");
+
+	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
+	free(backends);
+	add_watch(&pool_watch, worker_pool_fd(srv.pool), on_pool);
+	add_watch(&signal_watch, signalfd(-1, &handled_signals, SFD_NONBLOCK | SFD_CLOEXEC), on_signal);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (tfd >= 0)
+		timerfd_settime(tfd, 0, &tick, NULL);
+	add_watch(&tick_watch, tfd, on_tick);
+	log_info("ready: %ld workers", cfg.workers);
+
+	net_loop_run(srv.loop);
+
+	/* Running commands finish first; whatever is still open after the
+	 * grace period is then closed without ceremony. */
+	worker_pool_free(&srv.pool);
+	client_free_all(&srv);
+	net_tls_free(&srv.tls);
+	net_loop_free(&srv.loop);
+	config_free(&cfg);
+	log_info("stopped");
+	return 0;
+}

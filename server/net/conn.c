@@ -1,0 +1,184 @@
+#include "server/net/conn.h"
+#include "server/net/tls.h"
+#include "server/net/tls_internal.h"
+#include "server/core/buf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct net_conn {
+	int fd;
+	SSL *ssl;
+	bool handshake_done;
+	bool loopback;
+	char peer[INET6_ADDRSTRLEN + 16];
+	char addr[INET6_ADDRSTRLEN];
+	char error[160];
+};
+
+struct net_conn *net_conn_new(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct net_conn *c = xcalloc(1, sizeof(*c));
+
+	(void)salen;
+	c->fd = fd;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, c->addr, sizeof(c->addr));
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", c->addr, ntohs(in->sin_port));
+		c->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, c->addr, sizeof(c->addr));
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", c->addr, ntohs(in6->sin6_port));
+		c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+			      (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+	} else {
+		snprintf(c->addr, sizeof(c->addr), "local");
+		snprintf(c->peer, sizeof(c->peer), "local");
+	}
+	return c;
+}
+
+void net_conn_free(struct net_conn **cp)
+{
+	struct net_conn *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->ssl != NULL) {
+		if (c->handshake_done)
+			(void)SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+		SSL_free(c->ssl);
+	}
+	close(c->fd);
+	free(c);
+	*cp = NULL;
+}
+
+int net_conn_fd(const struct net_conn *c) { return c->fd; }
+const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
+const char *net_conn_peer_addr(const struct net_conn *c) { return c->addr; }
+bool net_conn_peer_is_loopback(const struct net_conn *c) { return c->loopback; }
+bool net_conn_is_tls(const struct net_conn *c) { return c->ssl != NULL; }
+bool net_conn_tls_handshaking(const struct net_conn *c) { return c->ssl != NULL && !c->handshake_done; }
+const char *net_conn_error(const struct net_conn *c) { return c->error; }
+
+int net_conn_start_tls(struct net_conn *c, struct net_tls *tls)
+{
+	SSL_CTX *ctx = net_tls_current_ctx(tls);
+
+	c->ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the SSL holds its own reference */
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		snprintf(c->error, sizeof(c->error), "cannot create TLS session");
+		return -1;
+	}
+	SSL_set_accept_state(c->ssl);
+	return 0;
+}
+
+/* Maps an OpenSSL result: 0 for "try again on the next event", -1 for a
+ * failure (with the reason recorded). */
+static int tls_result(struct net_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+	unsigned long code;
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		snprintf(c->error, sizeof(c->error), "closed by peer");
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		snprintf(c->error, sizeof(c->error), "%s",
+			 errno != 0 ? strerror(errno) : "connection closed during TLS");
+		ERR_clear_error();
+		return -1;
+	default:
+		code = ERR_get_error();
+		if (code != 0)
+			ERR_error_string_n(code, c->error, sizeof(c->error));
+		else
+			snprintf(c->error, sizeof(c->error), "TLS error %d", e);
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+static int tls_handshake(struct net_conn *c)
+{
+	int ret;
+
+	if (c->handshake_done)
+		return 1;
+	errno = 0;
+	ret = SSL_do_handshake(c->ssl);
+	if (ret == 1) {
+		c->handshake_done = true;
+		return 1;
+	}
+	return tls_result(c, ret);
+}
+
+ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
+{
+	if (c->ssl != NULL) {
+		size_t n = 0;
+		int ret = tls_handshake(c);
+		if (ret <= 0)
+			return ret;
+		errno = 0;
+		if (SSL_read_ex(c->ssl, buf, len, &n) == 1)
+			return (ssize_t)n;
+		return tls_result(c, 0);
+	}
+	for (;;) {
+		ssize_t n = read(c->fd, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			snprintf(c->error, sizeof(c->error), "closed by peer");
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(c->error, sizeof(c->error), "%s", strerror(errno));
+		return -1;
+	}
+}
+
+ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+{
+	if (c->ssl != NULL) {
+		size_t n = 0;
+		int ret = tls_handshake(c);
+		if (ret <= 0)
+			return ret;
+		errno = 0;
+		if (SSL_write_ex(c->ssl, buf, len, &n) == 1)
+			return (ssize_t)n;
+		return tls_result(c, 0);
+	}
+	for (;;) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(c->error, sizeof(c->error), "%s", strerror(errno));
+		return -1;
+	}
+}

@@ -1,0 +1,42 @@
+/* The connection interface: plain TCP or TLS behind the same calls, so that
+ * nothing outside server/net/ ever sees OpenSSL (after Redis's connection.h).
+ * Sockets are non-blocking; read and write never block and report "would
+ * block" as 0, so the caller simply tries again on the next epoll event
+ * (connections are registered edge-triggered for both directions, which
+ * covers OpenSSL's WANT_READ-on-write and WANT_WRITE-on-read cases). */
+#ifndef KAIRAN_NET_CONN_H
+#define KAIRAN_NET_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct net_conn;
+struct net_tls;
+
+/* Takes ownership of fd (closed by net_conn_free). */
+struct net_conn *net_conn_new(int fd, const struct sockaddr *peer, socklen_t peerlen);
+void net_conn_free(struct net_conn **cp);
+int net_conn_fd(const struct net_conn *c);
+/* "192.0.2.1:5555" or "[2001:db8::1]:5555". */
+const char *net_conn_peer(const struct net_conn *c);
+/* The address alone, for per-address accounting. */
+const char *net_conn_peer_addr(const struct net_conn *c);
+bool net_conn_peer_is_loopback(const struct net_conn *c);
+
+/* Starts the server side of a TLS handshake; reads and writes drive it.
+ * -1 if a TLS session could not be created. */
+int net_conn_start_tls(struct net_conn *c, struct net_tls *tls);
+bool net_conn_is_tls(const struct net_conn *c);
+/* True while the handshake is still running. */
+bool net_conn_tls_handshaking(const struct net_conn *c);
+
+/* > 0: bytes read; 0: nothing now (would block); -1: closed or failed. */
+ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len);
+/* > 0: bytes written; 0: would block; -1: failed. */
+ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
+/* A short reason for the last -1, for the log. */
+const char *net_conn_error(const struct net_conn *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* The daemon's process-wide state, owned by the event loop's thread. */
+#ifndef KAIRAN_SERVER_SERVER_H
+#define KAIRAN_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/core/config.h"
+#include "server/net/loop.h"
+
+struct client;
+struct net_tls;
+struct worker_pool;
+
+struct listener {
+	struct net_watch watch;
+	struct server *srv;
+	bool implicit_tls;
+};
+
+struct server {
+	const struct config *cfg;
+	struct net_loop *loop;
+	struct worker_pool *pool;
+	struct net_tls *tls;           /* NULL when no certificate is configured */
+	struct listener listeners[2];
+	size_t nlisteners;
+
+	struct client *clients;        /* every open connection */
+	size_t nclients;
+	struct client *dead;           /* closed, freed after the event batch */
+
+	bool shutting_down;
+	uint64_t shutdown_deadline_ms;
+};
+
+uint64_t server_now_ms(void);
+
+#endif

@@ -1,0 +1,71 @@
+#!/bin/sh
+# `make deps`: install, with apt-get, whatever building, running and testing
+# Kairan needs and is not installed yet (Debian 12 "bookworm").
+#
+# It is called by `make test` and `make run` every time, so the common case
+# (everything present) must be instant and quiet: one dpkg-query per package,
+# no `apt-get update`, one line of output.
+set -eu
+
+# Why each package is here:
+#   gcc make libc6-dev          build kairand and kairanctl
+#   libpq-dev libssl-dev libldap-dev   headers and libraries they link against
+#   slapd ldap-utils            the private OpenLDAP server of `make run`/tests,
+#                               slapadd/slappasswd/ldapsearch/ldapmodify
+#   postgresql-15               the private PostgreSQL cluster (pg_trgm is
+#                               shipped inside postgresql-15 in bookworm)
+#   postgresql-contrib          metapackage for the contrib extensions; kept
+#                               so that the dependency is explicit
+#   python3 python3-pytest      protocol tests (run with /usr/bin/python3)
+#   openssl                     self-signed test certificate
+#   clang libclang-rt-14-dev    fuzz targets (libFuzzer) and sanitizer runtimes
+#   isync                       mbsync, an interop client
+#   procps                      pgrep/pkill used when debugging leftovers
+PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev slapd ldap-utils
+postgresql-15 postgresql-contrib python3 python3-pytest openssl clang
+libclang-rt-14-dev isync procps"
+
+# pg_trgm must be available: migrations create the extension.
+TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
+
+missing=""
+for p in $PKGS; do
+	# "ii " = desired install, actually installed. Anything else (not found,
+	# half-configured, removed with config files left) counts as missing.
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$status" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	if [ ! -f "$TRGM" ]; then
+		echo "deps: all packages installed but $TRGM is missing (pg_trgm)" >&2
+		exit 1
+	fi
+	echo "deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run 'make deps' as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# Word splitting of $missing is intended: one argument per package.
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
+# slapd's and postgresql's postinst scripts may try to start system-wide
+# daemons (or be denied by policy-rc.d in a container). Neither matters: Kairan
+# always runs its own private instances on other ports/sockets.
+
+if [ ! -f "$TRGM" ]; then
+	echo "deps: installed, but $TRGM is missing (pg_trgm)" >&2
+	exit 1
+fi
+echo "deps: done"
