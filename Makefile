@@ -12,10 +12,12 @@ CC       ?= gcc
 BUILD    ?= build
 PYTHON   ?= /usr/bin/python3
 SANFLAGS ?=
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -I. -I$(BUILD)/gen $(SANFLAGS)
-LDFLAGS  += $(SANFLAGS)
+OPTFLAGS ?= -O2 -g
+# CFLAGS and LDFLAGS from the command line are added, never replace these.
+KCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -I. -I$(BUILD)/gen \
+            $(OPTFLAGS) $(SANFLAGS) $(CFLAGS)
+KLDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 
 # Modules shared by both programs (everything but the two mains and kairanctl's code).
@@ -37,11 +39,11 @@ all: $(BUILD)/kairand $(BUILD)/kairanctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 # Migrations are compiled into both binaries, so a binary always knows exactly
 # which schema versions it understands (and can refuse a newer database).
@@ -53,14 +55,14 @@ $(BUILD)/libkairan.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kairand: $(call obj,$(KAIRAND_SRCS)) $(BUILD)/libkairan.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kairanctl: $(call obj,$(KAIRANCTL_SRCS)) $(BUILD)/libkairan.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkairan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@sh tests/harness/deps.sh
@@ -76,7 +78,7 @@ test: deps
 	@$(MAKE) --no-print-directory protocol
 
 asan:
-	@$(MAKE) --no-print-directory test BUILD=build-asan CFLAGS="-O1 -g" \
+	@$(MAKE) --no-print-directory test BUILD=build-asan OPTFLAGS="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 run: deps all

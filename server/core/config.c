@@ -143,6 +143,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	f = fopen(path, "r");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		config_free(cfg);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {

@@ -224,7 +224,8 @@ static struct imap_arg *parser_freeze(struct arena *arena, const struct arg_vec 
 {
 	struct imap_arg *items = arena_alloc(arena, (v->count + 1) * sizeof(*items));
 
-	memcpy(items, v->items, v->count * sizeof(*items));
+	if (v->count > 0)
+		memcpy(items, v->items, v->count * sizeof(*items));
 	memset(&items[v->count], 0, sizeof(*items));
 	return items;
 }
