@@ -11,10 +11,11 @@
 CC       ?= gcc
 BUILD    ?= build
 PYTHON   ?= /usr/bin/python3
+VERSION  := 0.1.0
 SANFLAGS ?=
 OPTFLAGS ?= -O2 -g
 # CFLAGS and LDFLAGS from the command line are added, never replace these.
-KCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+KCFLAGS  := -std=c11 -D_GNU_SOURCE -DKAIRAN_VERSION=\"$(VERSION)\" -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -I. -I$(BUILD)/gen \
             $(OPTFLAGS) $(SANFLAGS) $(CFLAGS)
 KLDFLAGS := $(SANFLAGS) $(LDFLAGS)
@@ -37,13 +38,18 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .SECONDARY:
 all: $(BUILD)/kairand $(BUILD)/kairanctl
 
+# V=1 shows the full compiler command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 # Migrations are compiled into both binaries, so a binary always knows exactly
 # which schema versions it understands (and can refuse a newer database).
@@ -52,7 +58,7 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) schema/embed_migrations.sh
 	sh schema/embed_migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/libkairan.a: $(LIB_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kairand: $(call obj,$(KAIRAND_SRCS)) $(BUILD)/libkairan.a
 	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)

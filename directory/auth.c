@@ -96,9 +96,7 @@ static enum dir_result dir_entry_login(dir *d, LDAPMessage *e, char *login_r, si
 	return r;
 }
 
-/* Searches for the one entry matching filter. On DIR_OK, *dn_r is its DN
- * (free with ldap_memfree) and login_r holds its canonical login. */
-static enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
+enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
 		char **dn_r, char *login_r, size_t login_size, char *err, size_t errlen)
 {
 	char *attrs[] = { d->login_attribute, NULL };
@@ -205,8 +203,7 @@ static enum dir_result dir_auth_attempt(dir *d, struct dir_attempt *a, const cha
 	return r;
 }
 
-/* The filter for this login, malloc'ed; NULL with err set on failure. */
-static char *dir_user_filter(dir *d, const char *login, size_t login_len, char *err, size_t errlen)
+char *dir_user_filter(dir *d, const char *login, size_t login_len, char *err, size_t errlen)
 {
 	size_t size = strlen(d->user_filter) + 1, pct = 0;
 	char *filter;
@@ -270,7 +267,7 @@ enum dir_result dir_authenticate(dir *d, const char *login, size_t login_len,
 	/* A connection that sat idle may have been closed by a server restart or
 	 * an idle timeout; that shows as "server down" on its first operation.
 	 * One fresh connection settles whether the directory is really down. */
-	if (r == DIR_UNAVAILABLE && a.reused && a.ops == 1 && a.rc == LDAP_SERVER_DOWN) {
+	if (dir_attempt_stale(&a, r)) {
 		dir_conn_drop(d);
 		dir_clear(err, errlen);
 		r = dir_auth_attempt(d, &a, filter, password, password_len,

@@ -17,6 +17,7 @@
 #ifndef KAIRAN_DIRECTORY_DIR_H
 #define KAIRAN_DIRECTORY_DIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest login dir_authenticate accepts, in bytes. */
@@ -118,5 +119,20 @@ int dir_build_filter(const char *tmpl, const char *value, size_t len, char *out,
  * older RFC 2253 parsers want it, and "\=" is valid everywhere.) Same return
  * convention as dir_escape_filter_value(). */
 int dir_escape_dn_value(const char *in, size_t len, char *out, size_t outsize);
+
+/* Looks a user up by login without a password (the PLAIN authorization
+ * identity of an admin acting as someone else): service bind and search,
+ * exactly as dir_authenticate but without the user bind. Same results and
+ * buffers as dir_authenticate. */
+enum dir_result dir_lookup_user(dir *d, const char *login, size_t login_len,
+		char *dn_r, size_t dn_size, char *login_r, size_t login_size,
+		char *err, size_t errlen);
+
+/* Whether the user (entry user_dn, canonical login) is a member of the group
+ * entry group_dn, by any of the usual schemas: member or uniqueMember naming
+ * user_dn, or memberUid naming login. DIR_OK with *member_r set, or
+ * DIR_UNAVAILABLE. A group that does not exist has no members. */
+enum dir_result dir_is_member(dir *d, const char *group_dn, const char *user_dn,
+		const char *login, bool *member_r, char *err, size_t errlen);
 
 #endif

@@ -58,4 +58,19 @@ void dir_set_err(char *err, size_t errlen, const char *fmt, ...)
  * no control bytes, valid UTF-8. */
 bool dir_login_valid(const char *s, size_t len);
 
+/* Searches for the one entry matching filter. On DIR_OK, *dn_r is its DN
+ * (free with ldap_memfree) and login_r holds its canonical login. */
+enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
+		char **dn_r, char *login_r, size_t login_size, char *err, size_t errlen);
+
+/* The user filter for this login, malloc'ed; NULL with err set on failure. */
+char *dir_user_filter(dir *d, const char *login, size_t login_len, char *err, size_t errlen);
+
+/* Whether a failed attempt deserves one retry on a fresh connection: its
+ * first operation found an idle connection closed by a server restart. */
+static inline bool dir_attempt_stale(const struct dir_attempt *a, enum dir_result r)
+{
+	return r == DIR_UNAVAILABLE && a->reused && a->ops == 1 && a->rc == LDAP_SERVER_DOWN;
+}
+
 #endif

@@ -1,4 +1,5 @@
 #include "server/client.h"
+#include "server/peer_table.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
 #include "server/core/log.h"
@@ -19,9 +20,7 @@
  * client that pipelines without end cannot make us buffer more. */
 #define CLIENT_INPUT_MAX (64 * 1024)
 #define CLIENT_OUTPUT_MAX (256 * 1024)
-/* Idle limits: RFC 3501 §5.4 asks for at least 30 minutes once logged in. */
-#define PREAUTH_TIMEOUT_MS (60 * 1000)
-#define AUTH_TIMEOUT_MS (30 * 60 * 1000)
+#define PEER_EXPIRE_INTERVAL_MS (60 * 1000)
 
 struct client {
 	struct net_watch watch;         /* first: the loop hands us this pointer */
@@ -41,6 +40,8 @@ struct client {
 	bool close_after_flush;
 	bool starttls_after_flush;
 	bool closed;
+	bool counted_peer;              /* counted in srv->peers */
+	uint64_t command_started_ms;
 	uint64_t held_until_ms;
 	uint64_t last_activity_ms;
 };
@@ -74,6 +75,9 @@ static void client_close(struct client *c, const char *reason)
 	c->closed = true;
 	log_info("%s: disconnected: %s", net_conn_peer(c->conn), reason);
 	net_loop_del(c->srv->loop, &c->watch);
+	if (c->counted_peer)
+		peer_connection_close(c->srv->peers, net_conn_peer_addr(c->conn));
+	c->counted_peer = false;
 	/* A busy client is moved to the dead list when its command returns. */
 	if (!c->busy) {
 		client_list_remove(&c->srv->clients, c);
@@ -207,6 +211,27 @@ static void client_release(struct client *c)
 	}
 }
 
+/* A failed authentication: its answer is held back, for longer the more an
+ * address fails, counted from when the command arrived so that the answer
+ * takes the same time whatever the directory had to do; the connection ends
+ * after max_auth_failures. */
+static void client_auth_failed(struct client *c)
+{
+	const struct config *cfg = c->srv->cfg;
+	uint64_t delay = peer_auth_failed(c->srv->peers, net_conn_peer_addr(c->conn),
+					  c->last_activity_ms, (uint64_t)cfg->auth_fail_delay_ms,
+					  (uint64_t)cfg->auth_fail_delay_max_ms);
+
+	if (++c->session.auth_failures >= (unsigned)cfg->max_auth_failures) {
+		imap_untagged(&c->session, "BYE Too many authentication failures");
+		c->session.after = IMAP_AFTER_CLOSE;
+	}
+	if (delay > 0 && !c->srv->shutting_down) {
+		c->held = true;
+		c->held_until_ms = c->command_started_ms + delay;
+	}
+}
+
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
@@ -217,12 +242,12 @@ static void client_command_finished(struct client *c)
 		return;
 	}
 	c->last_activity_ms = server_now_ms();
-	if (c->session.reply_delay_ms > 0 && !c->srv->shutting_down) {
-		c->held = true;
-		c->held_until_ms = c->last_activity_ms + c->session.reply_delay_ms;
-		return;
-	}
-	client_release(c);
+	if (c->session.auth_failed)
+		client_auth_failed(c);
+	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
+		peer_auth_succeeded(c->srv->peers, net_conn_peer_addr(c->conn));
+	if (!c->held)
+		client_release(c);
 }
 
 static void job_done(struct worker_job *job)
@@ -249,6 +274,7 @@ static void client_process(struct client *c)
 			c->close_after_flush = true;
 		} else if (r == IMAP_INPUT_COMMAND) {
 			c->session.after = IMAP_AFTER_NOTHING;
+			c->command_started_ms = server_now_ms();
 			if (imap_session_command_in_loop(&c->session)) {
 				imap_session_execute(&c->session, NULL);
 				client_command_finished(c);
@@ -316,6 +342,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	buf_init(&c->in);
 	buf_init(&c->out);
 	imap_session_init(&c->session, srv->cfg);
+	c->session.user_slots = srv->user_slots;
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
 	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
@@ -336,7 +363,13 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 		client_list_add(&srv->dead, c);
 		return;
 	}
-	imap_session_greeting(&c->session);
+	c->counted_peer = peer_connection_open(srv->peers, net_conn_peer_addr(c->conn),
+					       srv->cfg->max_connections_per_ip);
+	if (!c->counted_peer) {
+		imap_untagged(&c->session, "BYE [LIMIT] Too many connections from your address");
+		c->close_after_flush = true;
+	} else
+		imap_session_greeting(&c->session);
 	client_take_output(c);
 	client_pump(c);
 }
@@ -367,6 +400,10 @@ void client_tick(struct server *srv, uint64_t now_ms)
 {
 	struct client *c, *next;
 
+	if (now_ms - srv->last_expire_ms > PEER_EXPIRE_INTERVAL_MS) {
+		peer_table_expire(srv->peers, now_ms);
+		srv->last_expire_ms = now_ms;
+	}
 	for (c = srv->clients; c != NULL; c = next) {
 		uint64_t limit;
 
@@ -380,7 +417,8 @@ void client_tick(struct server *srv, uint64_t now_ms)
 			}
 			continue;
 		}
-		limit = c->session.state == IMAP_STATE_NOT_AUTH ? PREAUTH_TIMEOUT_MS : AUTH_TIMEOUT_MS;
+		limit = 1000 * (uint64_t)(c->session.state == IMAP_STATE_NOT_AUTH ?
+					   srv->cfg->timeout_preauth : srv->cfg->timeout_idle);
 		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {
 			imap_session_timeout(&c->session);
 			client_take_output(c);

@@ -2,6 +2,8 @@
  * PostgreSQL and one LDAP connection per worker, binds the listeners and runs
  * the event loop until SIGTERM or SIGINT; see docs/architecture.md. */
 #include "server/client.h"
+#include "server/peer_table.h"
+#include "server/imap/user_slots.h"
 #include "server/server.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
@@ -243,6 +245,8 @@ int main(int argc, char **argv)
 	backends = open_backends((size_t)cfg.workers);
 
 	srv.cfg = &cfg;
+	srv.peers = peer_table_new();
+	srv.user_slots = imap_user_slots_new();
 	srv.loop = net_loop_new();
 	if (srv.loop == NULL)
 		die("epoll: %s", strerror(errno));
@@ -268,6 +272,8 @@ int main(int argc, char **argv)
 	 * grace period is then closed without ceremony. */
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
+	peer_table_free(&srv.peers);
+	imap_user_slots_free(&srv.user_slots);
 	net_tls_free(&srv.tls);
 	net_loop_free(&srv.loop);
 	config_free(&cfg);

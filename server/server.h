@@ -10,7 +10,9 @@
 #include "server/net/loop.h"
 
 struct client;
+struct imap_user_slots;
 struct net_tls;
+struct peer_table;
 struct worker_pool;
 
 struct listener {
@@ -30,6 +32,9 @@ struct server {
 	struct client *clients;        /* every open connection */
 	size_t nclients;
 	struct client *dead;           /* closed, freed after the event batch */
+	struct peer_table *peers;      /* per-address connections and failures */
+	struct imap_user_slots *user_slots; /* per-user connections */
+	uint64_t last_expire_ms;
 
 	bool shutting_down;
 	uint64_t shutdown_deadline_ms;

@@ -44,7 +44,15 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(max_args, "100000", 16, 10000000),
 	KEY_LONG(max_bad_commands, "20", 1, 1000),
 	KEY_LONG(auth_fail_delay_ms, "1000", 0, 60000),
+	KEY_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
+	KEY_LONG(max_auth_failures, "3", 1, 1000),
+	KEY_LONG(max_connections_per_ip, "500", 1, 1000000),
+	KEY_LONG(max_connections_per_user, "250", 1, 1000000),
+	KEY_LONG(timeout_preauth, "60", 1, 3600),
+	KEY_LONG(timeout_idle, "1800", 1, 86400),
 	KEY_BOOL(allow_plaintext_auth, "no"),
+	KEY_BOOL(trust_loopback, "yes"),
+	KEY_STR(auth_admin_group, ""),
 	KEY_BOOL(log_syslog, "no"),
 };
 

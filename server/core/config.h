@@ -30,8 +30,16 @@ struct config {
 	long max_nesting_unauth;    /* parenthesis depth before login */
 	long max_args;              /* arguments (all nesting levels) in one command */
 	long max_bad_commands;      /* consecutive BADs before BYE */
-	long auth_fail_delay_ms;    /* delay of a failed authentication */
+	long auth_fail_delay_ms;    /* delay of a first failed authentication */
+	long auth_fail_delay_max_ms;/* cap of the delay, which doubles per failure from one address */
+	long max_auth_failures;     /* failures on one connection before BYE */
+	long max_connections_per_ip;
+	long max_connections_per_user;
+	long timeout_preauth;       /* seconds idle before login */
+	long timeout_idle;          /* seconds idle after login */
 	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
+	bool trust_loopback;        /* loopback peers count as secure */
+	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
 	bool log_syslog;
 };
 

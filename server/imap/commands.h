@@ -11,6 +11,9 @@ typedef void imap_command_fn(struct imap_session *s, const struct imap_command *
 /* Runs in the event loop's thread: it needs neither database nor directory
  * and must act on the connection itself (STARTTLS). */
 #define IMAP_CMD_IN_LOOP 0x1
+/* A SASL exchange: the session reads the client's response line before the
+ * command runs when imap_sasl_wants_response says one is due. */
+#define IMAP_CMD_SASL 0x2
 
 struct imap_command_def {
 	const char *name;
@@ -22,8 +25,21 @@ struct imap_command_def {
 /* name is the upper-cased command name; NULL if unknown. */
 const struct imap_command_def *imap_command_find(const char *name);
 
+/* Whether AUTHENTICATE needs the client's response line first: a known
+ * mechanism without an initial response, on a connection allowed to log in. */
+bool imap_sasl_wants_response(const struct imap_session *s, const struct imap_command *cmd);
+
+/* The login steps shared by LOGIN and AUTHENTICATE: checks the password
+ * against the directory, the optional authorisation identity (authz, may be
+ * NULL), provisions the account, and answers. */
+void imap_auth_login(struct imap_session *s, struct imap_backend *be,
+		     const char *authc, size_t alen, const char *pass, size_t plen,
+		     const char *authz, size_t zlen);
+
 /* Handlers, one family per file. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
+imap_command_fn cmd_id, cmd_enable;                     /* cmd_session.c */
 imap_command_fn cmd_login, cmd_starttls;                /* cmd_auth.c */
+imap_command_fn cmd_authenticate;                       /* cmd_authenticate.c */
 
 #endif

@@ -1,5 +1,6 @@
 #include "server/imap/session.h"
 #include "server/imap/commands.h"
+#include "server/imap/user_slots.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,9 +38,12 @@ void imap_session_init(struct imap_session *s, const struct config *cfg)
 
 void imap_session_deinit(struct imap_session *s)
 {
+	if (s->holds_user_slot)
+		imap_user_slot_release(s->user_slots, s->user);
 	imap_parser_free(&s->parser);
 	arena_free(&s->arena);
 	buf_free(&s->out);
+	buf_free(&s->sasl_line);
 	free(s->user);
 	free(s->user_dn);
 	s->user = s->user_dn = NULL;
@@ -57,16 +61,21 @@ void imap_session_set_state(struct imap_session *s, enum imap_state state)
 
 bool imap_session_login_allowed(const struct imap_session *s)
 {
-	return s->tls_active || s->peer_loopback || s->cfg->allow_plaintext_auth;
+	return s->tls_active || (s->peer_loopback && s->cfg->trust_loopback) ||
+	       s->cfg->allow_plaintext_auth;
 }
 
+/* Exact for the state and the connection (RFC 3501 §6.1.1): what is not
+ * usable right now is not listed. */
 void imap_capabilities(const struct imap_session *s, struct buf *out)
 {
-	buf_append_str(out, "IMAP4rev1 LITERAL+");
+	buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");
-		if (!imap_session_login_allowed(s))
+		if (imap_session_login_allowed(s))
+			buf_append_str(out, " AUTH=PLAIN");
+		else
 			buf_append_str(out, " LOGINDISABLED");
 	}
 }
@@ -178,8 +187,52 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 			   "after authentication");
 	else {
 		s->def = def;
+		if ((def->flags & IMAP_CMD_SASL) && imap_sasl_wants_response(s, cmd)) {
+			/* RFC 3501 §6.2.2: an empty challenge, then one line. */
+			buf_append_str(&s->out, "+ \r\n");
+			s->sasl_waiting = true;
+			s->sasl_overflow = false;
+			buf_clear(&s->sasl_line);
+			return IMAP_INPUT_NEED_MORE;
+		}
 		return IMAP_INPUT_COMMAND;
 	}
+	imap_session_command_done(s);
+	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
+}
+
+/* Collects the client's SASL response line. Over-long lines are discarded as
+ * they arrive (bounded memory) and answered BAD [TOOBIG] at their end. */
+static enum imap_input_result session_sasl_line(struct imap_session *s, const uint8_t *data,
+						size_t len, size_t *used_r)
+{
+	const uint8_t *lf = memchr(data, '\n', len);
+	size_t take = lf != NULL ? (size_t)(lf - data) : len;
+
+	*used_r = lf != NULL ? take + 1 : take;
+	if (!s->sasl_overflow) {
+		if (s->sasl_line.len + take > (size_t)s->cfg->max_line_length) {
+			s->sasl_overflow = true;
+			buf_clear(&s->sasl_line);
+		} else
+			buf_append(&s->sasl_line, data, take);
+	}
+	if (lf == NULL)
+		return IMAP_INPUT_NEED_MORE;
+	s->sasl_waiting = false;
+	if (s->sasl_line.len > 0 && s->sasl_line.data[s->sasl_line.len - 1] == '\r')
+		s->sasl_line.len--;
+	if (s->sasl_overflow) {
+		imap_reply(s, "BAD", "TOOBIG", "Authentication response too long");
+	} else if (s->sasl_line.len == 1 && s->sasl_line.data[0] == '*') {
+		imap_reply(s, "BAD", NULL, "Authentication cancelled");
+	} else {
+		s->sasl_response = arena_strndup(&s->arena, s->sasl_line.data, s->sasl_line.len);
+		s->sasl_response_len = s->sasl_line.len;
+		buf_clear(&s->sasl_line);
+		return IMAP_INPUT_COMMAND;
+	}
+	buf_clear(&s->sasl_line);
 	imap_session_command_done(s);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
@@ -192,8 +245,14 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 
 	while (pos < len && r == IMAP_INPUT_NEED_MORE) {
 		size_t used = 0;
-		enum imap_parse_status st = imap_parser_run(s->parser, &s->arena, data + pos,
-							    len - pos, &used);
+		enum imap_parse_status st;
+
+		if (s->sasl_waiting) {
+			r = session_sasl_line(s, data + pos, len - pos, &used);
+			pos += used;
+			continue;
+		}
+		st = imap_parser_run(s->parser, &s->arena, data + pos, len - pos, &used);
 		pos += used;
 		switch (st) {
 		case IMAP_PARSE_NEED_MORE:
@@ -227,7 +286,9 @@ void imap_session_command_done(struct imap_session *s)
 {
 	s->cmd = NULL;
 	s->def = NULL;
-	s->reply_delay_ms = 0;
+	s->auth_failed = false;
+	s->sasl_response = NULL;
+	s->sasl_response_len = 0;
 	arena_reset(&s->arena);
 }
 

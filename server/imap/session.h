@@ -18,6 +18,7 @@
 
 struct db;
 struct dir;
+struct imap_user_slots;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -59,10 +60,20 @@ struct imap_session {
 	char *user;              /* canonical login once authenticated */
 	char *user_dn;
 	int64_t account_id;
+	struct imap_user_slots *user_slots; /* where user's connection is counted */
+	bool holds_user_slot;
+
+	/* A SASL exchange waiting for the client's response line (RFC 3501
+	 * §6.2.2): read raw, up to the line limit, before the command runs. */
+	bool sasl_waiting;
+	bool sasl_overflow;
+	struct buf sasl_line;
+	const char *sasl_response;  /* the line (or initial response), in the arena */
+	size_t sasl_response_len;
 
 	unsigned consecutive_bad;
-	unsigned auth_failures;
-	unsigned reply_delay_ms; /* set by a command: hold its output this long */
+	bool auth_failed;        /* set by a command: an authentication just failed */
+	unsigned auth_failures;  /* on this connection */
 	enum imap_after after;
 };
 

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """`make run`: a self-contained Kairan instance under ./var.
 
     run_demo.py --build BUILD_DIR --var VAR_DIR      start, run until Ctrl-C

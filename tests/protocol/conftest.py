@@ -49,6 +49,9 @@ class Env:
         self.imap_port, self.imaps_port = ke.free_port(), ke.free_port()
         self.config = ke.default_config(self.imap_port, self.imaps_port, self.cert, self.key,
                                         self.pg.dsn, self.slapd.uri)
+        # Many tests fail a login on purpose: short delays keep the suite
+        # fast. Tests of the delay itself start their own kairand.
+        self.config.update(auth_fail_delay_ms="100", auth_fail_delay_max_ms="400")
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"),
                                   self.config).start()
 

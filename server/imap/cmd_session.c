@@ -1,0 +1,90 @@
+/* Session housekeeping: ID (RFC 2971) and ENABLE (RFC 5161). */
+#include "server/imap/args.h"
+#include "server/imap/commands.h"
+#include "server/imap/writer.h"
+#include "server/core/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* RFC 2971 §3.3 limits on what a client may send. */
+#define ID_MAX_PAIRS 30
+#define ID_MAX_FIELD 30
+#define ID_MAX_VALUE 1024
+
+/* Checks the client's list and renders it for the log. */
+static const char *id_check(const struct imap_arg *list, char *summary, size_t size)
+{
+	size_t n = list->u.list.count, used = 0;
+
+	summary[0] = '\0';
+	if (n % 2 != 0)
+		return "ID list must hold field-value pairs";
+	if (n / 2 > ID_MAX_PAIRS)
+		return "Too many ID fields";
+	for (size_t i = 0; i < n; i += 2) {
+		const struct imap_arg *f = &list->u.list.items[i], *v = &list->u.list.items[i + 1];
+		const char *fs, *vs = NULL;
+		size_t flen, vlen = 0;
+		char fesc[64], vesc[128];
+
+		if (!imap_arg_string(f, &fs, &flen))
+			return "ID field names must be strings";
+		if (flen > ID_MAX_FIELD)
+			return "ID field name too long";
+		if (!imap_arg_atom_is(v, "NIL") && !imap_arg_string(v, &vs, &vlen))
+			return "ID values must be strings or NIL";
+		if (vlen > ID_MAX_VALUE)
+			return "ID value too long";
+		log_escape(fs, flen, fesc, sizeof(fesc));
+		log_escape(vs != NULL ? vs : "NIL", vs != NULL ? vlen : 3, vesc, sizeof(vesc));
+		if (used < size)
+			used += (size_t)snprintf(summary + used, size - used, "%s%s=%s",
+						 i > 0 ? " " : "", fesc, vesc);
+	}
+	return NULL;
+}
+
+/* RFC 2971 §3.1: allowed in any state. */
+void cmd_id(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	const struct imap_arg *arg = &cmd->args[0];
+	const char *problem;
+	char summary[512];
+
+	(void)be;
+	if (cmd->nargs != 1 || (!imap_arg_atom_is(arg, "NIL") && arg->type != IMAP_ARG_LIST)) {
+		imap_reply(s, "BAD", NULL, "ID expects NIL or a parenthesised list");
+		return;
+	}
+	if (arg->type == IMAP_ARG_LIST) {
+		problem = id_check(arg, summary, sizeof(summary));
+		if (problem != NULL) {
+			imap_reply(s, "BAD", NULL, "%s", problem);
+			return;
+		}
+		log_info("%s: client ID %s", s->peer, summary);
+	}
+	imap_untagged(s, "ID (\"name\" \"Kairan\" \"vendor\" \"Kairan\" \"version\" \"%s\")",
+		      KAIRAN_VERSION);
+	imap_reply(s, "OK", NULL, "ID completed");
+}
+
+/* RFC 5161 §3.1: capabilities this server can enable. None yet: the
+ * extensions that need ENABLE (CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2)
+ * arrive with the mailbox commands, and unknown names are ignored. */
+void cmd_enable(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	(void)be;
+	if (cmd->nargs == 0) {
+		imap_reply(s, "BAD", NULL, "ENABLE expects at least one capability");
+		return;
+	}
+	for (size_t i = 0; i < cmd->nargs; i++)
+		if (cmd->args[i].type != IMAP_ARG_ATOM) {
+			imap_reply(s, "BAD", NULL, "ENABLE expects capability names");
+			return;
+		}
+	imap_untagged(s, "ENABLED");
+	imap_reply(s, "OK", NULL, "ENABLE completed");
+}

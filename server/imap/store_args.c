@@ -1,0 +1,259 @@
+#include "server/imap/store_args.h"
+#include "server/imap/args.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* ATOM-CHAR (RFC 3501 §9): CHAR except atom-specials, i.e. not "(", ")",
+ * "{", SP, CTL, "%", "*", '"', "\" or "]". */
+static bool is_atom_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("(){%*\"\\]", c) == NULL;
+}
+
+bool imap_keyword_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > IMAP_FLAGS_MAX_KEYWORD_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_atom_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool word_is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && strncasecmp(s, word, len) == 0;
+}
+
+/* Maps "\Word" to its bit; 0 with *error_r for what may not be stored. */
+static unsigned system_flag(const char *s, size_t len, const char **error_r)
+{
+	static const struct { const char *name; unsigned bit; } flags[] = {
+		{ "\\Seen", IMAP_FLAG_SEEN }, { "\\Answered", IMAP_FLAG_ANSWERED },
+		{ "\\Flagged", IMAP_FLAG_FLAGGED }, { "\\Deleted", IMAP_FLAG_DELETED },
+		{ "\\Draft", IMAP_FLAG_DRAFT },
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (word_is(s, len, flags[i].name))
+			return flags[i].bit;
+	/* \Recent is maintained by the server alone (RFC 3501 §2.3.2); \* is
+	 * only ever a PERMANENTFLAGS value (flag-perm); other "\Word"s are
+	 * flag-extensions that no standard we implement defines. */
+	if (word_is(s, len, "\\Recent"))
+		*error_r = "\\Recent cannot be stored";
+	else if (word_is(s, len, "\\*"))
+		*error_r = "\\* is not a flag";
+	else
+		*error_r = "Unknown system flag";
+	return 0;
+}
+
+static bool keyword_seen(const struct imap_flags *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < f->nkeywords; i++)
+		if (f->keyword_lens[i] == len && strncasecmp(f->keywords[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+/* The flags of items[0..count): each must be a flag atom. */
+static int flags_parse_items(struct arena *a, const struct imap_arg *items, size_t count,
+			     struct imap_flags *f, const char **error_r)
+{
+	size_t nkw = 0;
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < count; i++) {
+		if (items[i].type != IMAP_ARG_ATOM) {
+			*error_r = items[i].type == IMAP_ARG_LIST ? "Nested flag list" : "Invalid flag";
+			return -1;
+		}
+		if (items[i].u.str.data[0] != '\\' && ++nkw > IMAP_FLAGS_MAX_KEYWORDS) {
+			*error_r = "Too many keywords";
+			return -1;
+		}
+	}
+	if (nkw > 0) {
+		f->keywords = arena_alloc(a, nkw * sizeof(*f->keywords));
+		f->keyword_lens = arena_alloc(a, nkw * sizeof(*f->keyword_lens));
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *s = items[i].u.str.data;
+		size_t len = items[i].u.str.len;
+
+		if (len > 0 && s[0] == '\\') {
+			unsigned bit = system_flag(s, len, error_r);
+			if (bit == 0)
+				return -1;
+			f->system |= bit;
+			continue;
+		}
+		if (len > IMAP_FLAGS_MAX_KEYWORD_LEN) {
+			*error_r = "Keyword too long";
+			return -1;
+		}
+		if (!imap_keyword_valid(s, len)) {
+			*error_r = "Invalid keyword";
+			return -1;
+		}
+		if (keyword_seen(f, s, len))
+			continue;
+		f->keywords[f->nkeywords] = s;
+		f->keyword_lens[f->nkeywords] = len;
+		f->nkeywords++;
+	}
+	return 0;
+}
+
+int imap_flags_parse(struct arena *a, const struct imap_arg *arg, bool allow_list,
+		     struct imap_flags *flags_r, const char **error_r)
+{
+	if (arg->type == IMAP_ARG_LIST) {
+		if (!allow_list) {
+			*error_r = "A single flag is expected, not a list";
+			return -1;
+		}
+		return flags_parse_items(a, arg->u.list.items, arg->u.list.count, flags_r, error_r);
+	}
+	if (arg->type == IMAP_ARG_EOL) {
+		*error_r = "Missing flags";
+		return -1;
+	}
+	return flags_parse_items(a, arg, 1, flags_r, error_r);
+}
+
+/* mod-sequence-valzer (RFC 7162 §7): "0" or a positive 63-bit integer. */
+static bool parse_modseq(const struct imap_arg *arg, uint64_t *value_r)
+{
+	uint64_t v = 0;
+
+	if (arg->type != IMAP_ARG_ATOM || arg->u.str.len == 0)
+		return false;
+	for (size_t i = 0; i < arg->u.str.len; i++) {
+		char c = arg->u.str.data[i];
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (uint64_t)(c - '0');
+		if (v > (uint64_t)INT64_MAX)
+			return false;
+	}
+	*value_r = v;
+	return true;
+}
+
+/* store-modifiers (RFC 7162 §3.1.3): "(" name SP value *(SP name SP value)
+ * ")"; UNCHANGEDSINCE is the only modifier we know, and an unknown one must
+ * be refused since its meaning could change the STORE. */
+static int store_modifiers(const struct imap_arg *list, struct imap_store *st,
+			   const char **error_r)
+{
+	const struct imap_arg *m = list->u.list.items;
+
+	if (list->u.list.count == 0) {
+		*error_r = "Empty STORE modifier list";
+		return -1;
+	}
+	for (size_t i = 0; i < list->u.list.count; i += 2) {
+		if (!imap_arg_atom_is(&m[i], "UNCHANGEDSINCE")) {
+			*error_r = "Unknown STORE modifier";
+			return -1;
+		}
+		if (st->unchangedsince_set) {
+			*error_r = "UNCHANGEDSINCE given twice";
+			return -1;
+		}
+		if (i + 1 >= list->u.list.count || !parse_modseq(&m[i + 1], &st->unchangedsince)) {
+			*error_r = "Invalid UNCHANGEDSINCE value";
+			return -1;
+		}
+		st->unchangedsince_set = true;
+	}
+	return 0;
+}
+
+int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_store *store_r,
+		     const char **error_r)
+{
+	const char *s;
+	size_t len, n;
+
+	memset(store_r, 0, sizeof(*store_r));
+	if (args[0].type == IMAP_ARG_LIST) {
+		if (store_modifiers(&args[0], store_r, error_r) < 0)
+			return -1;
+		args++;
+	}
+	if (args[0].type != IMAP_ARG_ATOM) {
+		*error_r = args[0].type == IMAP_ARG_EOL ? "Missing STORE data item" :
+			   "Invalid STORE data item";
+		return -1;
+	}
+	s = args[0].u.str.data;
+	len = args[0].u.str.len;
+	store_r->mode = IMAP_STORE_REPLACE;
+	if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+		store_r->mode = s[0] == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE;
+		s++;
+		len--;
+	}
+	if (word_is(s, len, "FLAGS.SILENT"))
+		store_r->silent = true;
+	else if (!word_is(s, len, "FLAGS")) {
+		*error_r = "Invalid STORE data item";
+		return -1;
+	}
+	args++;
+	if (args[0].type == IMAP_ARG_EOL) {
+		*error_r = "Missing flags";
+		return -1;
+	}
+	if (args[0].type == IMAP_ARG_LIST) {
+		if (args[1].type != IMAP_ARG_EOL) {
+			*error_r = "Unexpected arguments after the flag list";
+			return -1;
+		}
+		return imap_flags_parse(a, &args[0], true, &store_r->flags, error_r);
+	}
+	/* The unparenthesised form: flag *(SP flag), up to the end. */
+	n = imap_args_count(args);
+	return flags_parse_items(a, args, n, &store_r->flags, error_r);
+}
+
+int imap_status_parse(const struct imap_arg *arg, unsigned *items_r, const char **error_r)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "MESSAGES", IMAP_STATUS_MESSAGES }, { "RECENT", IMAP_STATUS_RECENT },
+		{ "UIDNEXT", IMAP_STATUS_UIDNEXT }, { "UIDVALIDITY", IMAP_STATUS_UIDVALIDITY },
+		{ "UNSEEN", IMAP_STATUS_UNSEEN }, { "DELETED", IMAP_STATUS_DELETED },
+		{ "SIZE", IMAP_STATUS_SIZE }, { "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
+		{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
+	};
+	unsigned items = 0;
+
+	/* status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")" */
+	if (arg->type != IMAP_ARG_LIST) {
+		*error_r = "STATUS items must be a parenthesised list";
+		return -1;
+	}
+	if (arg->u.list.count == 0) {
+		*error_r = "Empty STATUS item list";
+		return -1;
+	}
+	for (size_t i = 0; i < arg->u.list.count; i++) {
+		const struct imap_arg *it = &arg->u.list.items[i];
+		size_t k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (imap_arg_atom_is(it, names[k].name))
+				break;
+		if (k == sizeof(names) / sizeof(names[0])) {
+			*error_r = "Unknown STATUS item";
+			return -1;
+		}
+		items |= names[k].bit;
+	}
+	*items_r = items;
+	return 0;
+}
