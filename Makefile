@@ -61,14 +61,17 @@ $(BUILD)/libkairan.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kairand: $(call obj,$(KAIRAND_SRCS)) $(BUILD)/libkairan.a
-	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kairanctl: $(call obj,$(KAIRANCTL_SRCS)) $(BUILD)/libkairan.a
-	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkairan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@sh tests/harness/deps.sh

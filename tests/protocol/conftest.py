@@ -102,6 +102,31 @@ class Env:
                 svc.stop()
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print (make asan).
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
+def sanitizer_reports(env):
+    """(log, first lines of the report) for every kairand log that holds a
+    sanitizer report. kairand runs with its stderr in its log, and LSan
+    reports only at exit, so this is checked after every kairand stopped."""
+    found = []
+    for k in [env.kairand] + env.extras:
+        if k is None:
+            continue
+        try:
+            with open(k.log_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        for marker in SANITIZER_MARKERS:
+            i = data.find(marker)
+            if i >= 0:
+                found.append((k.log_path, data[i:i + 3000].decode("utf-8", "replace")))
+                break
+    return found
+
+
 def _tail(path, n=LOG_TAIL_LINES):
     try:
         with open(path, "rb") as f:
@@ -133,9 +158,13 @@ def env(request):
         yield e
         ok = request.session.testsfailed == 0
     finally:
+        reports = []
         try:
             e.stop()
+            reports = sanitizer_reports(e)
         finally:
+            if reports:
+                ok = False
             ke.stop_all()
             if ok and not os.environ.get("KAIRAN_KEEP"):
                 shutil.rmtree(root, ignore_errors=True)
@@ -144,6 +173,9 @@ def env(request):
                 shutil.rmtree(os.path.join(root, "pg", "data"), ignore_errors=True)
                 shutil.rmtree(os.path.join(root, "ldap", "data"), ignore_errors=True)
                 print(f"\nkairan test logs kept in {root}", file=sys.stderr)
+    if reports:
+        pytest.fail("sanitizer reports in kairand logs:\n" +
+                    "\n".join(f"{path}:\n{text}" for path, text in reports), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ static int unit_passed, unit_failed, unit_current_failed;
 /* Compares two byte strings with explicit lengths. */
 #define CHECK_MEM(got, got_len, want, want_len) do { \
 	size_t unit_gl_ = (got_len), unit_wl_ = (want_len); \
-	if (unit_gl_ != unit_wl_ || memcmp((got), (want), unit_wl_) != 0) { \
+	if (unit_gl_ != unit_wl_ || (unit_wl_ > 0 && memcmp((got), (want), unit_wl_) != 0)) { \
 		fprintf(stderr, "  %s:%d: got \"%.*s\" (%zu), want \"%.*s\" (%zu)\n", \
 			__FILE__, __LINE__, (int)unit_gl_, (const char *)(got), unit_gl_, \
 			(int)unit_wl_, (const char *)(want), unit_wl_); \
