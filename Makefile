@@ -23,7 +23,7 @@ LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 
 # Modules shared by both programs (everything but the two mains and kairanctl's code).
 LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c \
-                       acl/*.c directory/*.c schema/*.c) $(BUILD)/gen/migrations.c
+                       acl/*.c directory/*.c schema/*.c server/mime/*.c) $(BUILD)/gen/migrations.c
 KAIRAND_SRCS   := $(wildcard server/*.c)
 KAIRANCTL_SRCS := $(wildcard server/ctl/*.c)
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
@@ -92,6 +92,64 @@ asan:
 
 run: deps all
 	$(PYTHON) tests/harness/run_demo.py --build $(abspath $(BUILD)) --var $(abspath var)
+
+# Fuzzing (tests/fuzz/): libFuzzer targets built with clang into build-fuzz/
+# from the few library sources they need (no libpq, libldap or OpenSSL), run
+# side by side for FUZZ_SECONDS each on a copy of their seed corpus in
+# build-fuzz/corpus-<name> (the committed corpus never grows). A crash stops
+# its target, leaves the input in build-fuzz/artifacts-<name>/ and fails make.
+# FUZZ_DEFINES=-DFUZZ_TOLERATE_KNOWN_BUGS skips the checks that known, still
+# open bugs fail, so that a long run can look for new ones.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DEFINES ?=
+FUZZ_DIR     := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
+FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/imap/parser.c server/imap/writer.c
+FUZZ_NAMES   := parser writer
+
+# Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.
+fuzz:
+	@mkdir -p $(FUZZ_DIR)
+	@for t in $(FUZZ_NAMES); do \
+	    echo "  FUZZCC  $(FUZZ_DIR)/fuzz_$$t"; \
+	    $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(FUZZ_DIR)/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_SRCS) || exit 1; \
+	done
+	@echo "fuzzing $(FUZZ_NAMES) for $(FUZZ_SECONDS) s, side by side; logs in $(FUZZ_DIR)/"; \
+	pids=; for t in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_DIR)/corpus-$$t $(FUZZ_DIR)/artifacts-$$t || exit 1; \
+	    cp tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus-$$t/ || exit 1; \
+	    { $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/artifacts-$$t/ $(FUZZ_DIR)/corpus-$$t \
+	        > $(FUZZ_DIR)/fuzz_$$t.log 2>&1; echo $$? > $(FUZZ_DIR)/fuzz_$$t.status; } & \
+	    pids="$$pids $$!"; \
+	done; \
+	wait $$pids; status=0; \
+	for t in $(FUZZ_NAMES); do \
+	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/fuzz_$$t.log); \
+	    if [ "$$(cat $(FUZZ_DIR)/fuzz_$$t.status)" = 0 ]; then \
+	        echo "fuzz_$$t: $$runs executions, no crash"; \
+	    else \
+	        status=1; \
+	        echo "fuzz_$$t: CRASH after $$runs executions (log: $(FUZZ_DIR)/fuzz_$$t.log)"; \
+	        grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_)|Test unit written' $(FUZZ_DIR)/fuzz_$$t.log; \
+	    fi; \
+	done; exit $$status
+
+# Parser micro-benchmark (tests/bench/): optimised, no sanitizers, one core.
+BENCH_SECONDS ?= 5
+BENCH_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. -O2 -g $(CFLAGS)
+BENCH_SRCS    := server/core/arena.c server/core/buf.c server/imap/parser.c
+
+.PHONY: bench
+$(BUILD)/bench/bench_parser: tests/bench/bench_parser.c $(BENCH_SRCS) server/core/arena.h \
+                             server/core/buf.h server/imap/parser.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRCS)
+
+bench: $(BUILD)/bench/bench_parser
+	$(BUILD)/bench/bench_parser $(BENCH_SECONDS)
 
 clean:
 	rm -rf build build-asan build-fuzz

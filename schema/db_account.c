@@ -4,24 +4,47 @@
 #include "schema/db_private.h"
 
 /* Provisioning runs on every login, so it must not write when nothing
- * changed: a plain ON CONFLICT DO UPDATE would create a new row version
- * (and WAL) per login.  With the WHERE clause an unchanged row is left
- * alone, but then RETURNING yields nothing, so the second branch reads the
- * existing row instead.  Still one round trip.
+ * changed: the INSERT is skipped when the login exists (so it does not
+ * even draw an id from the sequence), and the UPDATE matches only when the
+ * DN differs.  All CTEs share one snapshot: "old" is the row as it was
+ * before this statement, and is empty exactly when "ins" created it.
+ * Still one round trip, and one transaction.
+ *
+ * A new account gets its folders in the same statement (RFC 6154
+ * special-use mailboxes, DESIGN.md), subscribed, since several clients
+ * show only subscribed folders.  Every later login makes sure INBOX exists
+ * (RFC 3501 §5.1: it always does), for accounts created before their
+ * folders were, or by other means; the NOT EXISTS keeps that from
+ * writing, or drawing a UIDVALIDITY, when it is there.
  *
  * The kind is returned so that a login colliding with a shared account is
- * refused rather than turned into that account; such rows are not updated
- * either (the WHERE excludes them). */
+ * refused rather than turned into that account; such rows are neither
+ * updated nor given an INBOX. */
 const struct db_stmt db_account_stmts[] = {
 	{ "account_provision",
 	  "WITH ins AS ("
-	  " INSERT INTO accounts AS a (login, ldap_dn, kind) VALUES ($1, $2, 'user')"
-	  " ON CONFLICT (login) DO UPDATE SET ldap_dn = EXCLUDED.ldap_dn"
-	  "  WHERE a.kind = 'user' AND a.ldap_dn IS DISTINCT FROM EXCLUDED.ldap_dn"
-	  " RETURNING a.id, a.kind)"
+	  " INSERT INTO accounts (login, ldap_dn, kind) SELECT $1, $2::text, 'user'"
+	  "  WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE login = $1)"
+	  " ON CONFLICT (login) DO NOTHING"
+	  " RETURNING id, kind),"
+	  " old AS (SELECT id, kind, ldap_dn FROM accounts WHERE login = $1),"
+	  " upd AS (UPDATE accounts a SET ldap_dn = $2 FROM old"
+	  "  WHERE a.id = old.id AND old.kind = 'user' AND old.ldap_dn IS DISTINCT FROM $2),"
+	  " folders (name, special_use) AS (VALUES ('INBOX', ARRAY[]::text[]),"
+	  "  ('Sent', ARRAY['\\Sent']), ('Drafts', ARRAY['\\Drafts']),"
+	  "  ('Trash', ARRAY['\\Trash']), ('Junk', ARRAY['\\Junk']),"
+	  "  ('Archive', ARRAY['\\Archive'])),"
+	  " boxes AS (INSERT INTO mailboxes (owner_id, name, special_use)"
+	  "  SELECT ins.id, f.name, f.special_use FROM ins, folders f"
+	  "  UNION ALL"
+	  "  SELECT old.id, 'INBOX', ARRAY[]::text[] FROM old WHERE old.kind = 'user'"
+	  "   AND NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.owner_id = old.id AND m.name = 'INBOX')"
+	  "  ON CONFLICT (owner_id, name) DO NOTHING),"
+	  " subs AS (INSERT INTO subscriptions (account_id, name)"
+	  "  SELECT ins.id, f.name FROM ins, folders f)"
 	  " SELECT id, kind FROM ins"
 	  " UNION ALL"
-	  " SELECT id, kind FROM accounts WHERE login = $1 AND NOT EXISTS (SELECT 1 FROM ins)" },
+	  " SELECT id, kind FROM old" },
 	{ NULL, NULL },
 };
 

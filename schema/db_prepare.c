@@ -13,6 +13,14 @@
  * module in schema/ adds its table here. */
 static const struct db_stmt *const stmt_tables[] = {
 	db_account_stmts,
+	db_mailbox_stmts,
+	db_mailbox_list_stmts,
+	db_mailbox_status_stmts,
+	db_select_stmts,
+	db_fetch_stmts,
+	db_store_stmts,
+	db_append_stmts,
+	db_copy_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

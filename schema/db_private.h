@@ -28,6 +28,14 @@ struct db_stmt {
 };
 
 extern const struct db_stmt db_account_stmts[];
+extern const struct db_stmt db_mailbox_stmts[];
+extern const struct db_stmt db_mailbox_list_stmts[];
+extern const struct db_stmt db_mailbox_status_stmts[];
+extern const struct db_stmt db_select_stmts[];
+extern const struct db_stmt db_fetch_stmts[];
+extern const struct db_stmt db_store_stmts[];
+extern const struct db_stmt db_append_stmts[];
+extern const struct db_stmt db_copy_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

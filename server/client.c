@@ -14,12 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* Input read ahead while a command runs; reading stops at this bound, so a
  * client that pipelines without end cannot make us buffer more. */
 #define CLIENT_INPUT_MAX (64 * 1024)
 #define CLIENT_OUTPUT_MAX (256 * 1024)
+/* A command streaming a long response waits while more than the high mark
+ * is unwritten, and goes on once the client has read down to the low mark. */
+#define STREAM_HIGH_MARK (1024 * 1024)
+#define STREAM_LOW_MARK (256 * 1024)
 #define PEER_EXPIRE_INTERVAL_MS (60 * 1000)
 
 struct client {
@@ -40,8 +47,19 @@ struct client {
 	bool close_after_flush;
 	bool starttls_after_flush;
 	bool closed;
+	const char *close_reason;       /* for the log, once close_after_flush is set */
 	bool counted_peer;              /* counted in srv->peers */
 	uint64_t command_started_ms;
+
+	/* Mid-command output (see client_stream_flush): guarded by out_lock,
+	 * shared between the worker running the command and the loop. */
+	pthread_mutex_t out_lock;
+	pthread_cond_t drained;
+	struct buf outbox;              /* handed over, not yet in out */
+	size_t unwritten;               /* the loop's out - out_pos, for the worker */
+	bool gone;                      /* the connection closed: stop streaming */
+	bool on_outbox_list;
+	struct client *next_outbox;
 	uint64_t held_until_ms;
 	uint64_t last_activity_ms;
 };
@@ -73,6 +91,10 @@ static void client_close(struct client *c, const char *reason)
 	if (c->closed)
 		return;
 	c->closed = true;
+	pthread_mutex_lock(&c->out_lock);
+	c->gone = true;
+	pthread_cond_signal(&c->drained);
+	pthread_mutex_unlock(&c->out_lock);
 	log_info("%s: disconnected: %s", net_conn_peer(c->conn), reason);
 	net_loop_del(c->srv->loop, &c->watch);
 	if (c->counted_peer)
@@ -86,8 +108,27 @@ static void client_close(struct client *c, const char *reason)
 	}
 }
 
+/* Takes c off the server's outbox list, if it is there. */
+static void client_outbox_detach(struct client *c)
+{
+	struct client **pp;
+
+	pthread_mutex_lock(&c->srv->outbox_lock);
+	for (pp = &c->srv->outbox_list; *pp != NULL; pp = &(*pp)->next_outbox)
+		if (*pp == c) {
+			*pp = c->next_outbox;
+			break;
+		}
+	c->on_outbox_list = false;
+	pthread_mutex_unlock(&c->srv->outbox_lock);
+}
+
 static void client_free(struct client *c)
 {
+	client_outbox_detach(c);
+	pthread_mutex_destroy(&c->out_lock);
+	pthread_cond_destroy(&c->drained);
+	buf_free(&c->outbox);
 	imap_session_deinit(&c->session);
 	net_conn_free(&c->conn);
 	buf_free(&c->in);
@@ -104,35 +145,138 @@ void client_reap(struct server *srv)
 	}
 }
 
-/* Moves what the session wrote into the connection's output. */
-static void client_take_output(struct client *c)
+static void client_append_out(struct client *c, const void *data, size_t len)
 {
-	if (c->session.out.len == 0)
+	if (len == 0)
 		return;
 	if (c->out_pos == c->out.len) {
 		buf_clear(&c->out);
 		c->out_pos = 0;
 	}
-	buf_append(&c->out, c->session.out.data, c->session.out.len);
+	buf_append(&c->out, data, len);
+}
+
+/* Moves what a worker handed over mid-command into the output. */
+static void client_take_outbox(struct client *c)
+{
+	pthread_mutex_lock(&c->out_lock);
+	client_append_out(c, c->outbox.data, c->outbox.len);
+	buf_clear(&c->outbox);
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+/* Moves what the session wrote into the connection's output: first any
+ * outbox (the finished command's earlier output), then the rest. */
+static void client_take_output(struct client *c)
+{
+	if (c->outbox.len > 0)
+		client_take_outbox(c);
+	client_append_out(c, c->session.out.data, c->session.out.len);
 	buf_clear(&c->session.out);
+}
+
+/* The session's flush hook, in the worker: hands the output over, wakes
+ * the loop, and waits while the client has more than the high mark
+ * unread, so a slow reader bounds what a long FETCH holds in memory. */
+static int client_stream_flush(struct imap_session *s, void *ctx)
+{
+	struct client *c = ctx;
+	struct server *srv = c->srv;
+	bool wake = false;
+	int gone;
+
+	pthread_mutex_lock(&c->out_lock);
+	buf_append(&c->outbox, s->out.data, s->out.len);
+	buf_clear(&s->out);
+	if (!c->on_outbox_list) {
+		c->on_outbox_list = true;
+		pthread_mutex_lock(&srv->outbox_lock);
+		c->next_outbox = srv->outbox_list;
+		srv->outbox_list = c;
+		pthread_mutex_unlock(&srv->outbox_lock);
+		wake = true;
+	}
+	if (wake) {
+		const uint64_t one = 1;
+		if (write(srv->outbox_watch.fd, &one, sizeof(one)) < 0)
+			log_warning("outbox eventfd: %s", strerror(errno));
+	}
+	while (!c->gone && c->outbox.len + c->unwritten > STREAM_HIGH_MARK)
+		pthread_cond_wait(&c->drained, &c->out_lock);
+	gone = c->gone;
+	pthread_mutex_unlock(&c->out_lock);
+	return gone ? -1 : 0;
+}
+
+/* Tells a streaming worker how far the client has read. */
+static void client_stream_progress(struct client *c)
+{
+	if (!c->busy)
+		return;
+	pthread_mutex_lock(&c->out_lock);
+	c->unwritten = c->out.len - c->out_pos;
+	if (c->outbox.len + c->unwritten <= STREAM_LOW_MARK)
+		pthread_cond_signal(&c->drained);
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+static void client_flush(struct client *c);
+
+static void on_outbox(struct net_watch *w, uint32_t events)
+{
+	struct server *srv = (struct server *)((char *)w - offsetof(struct server, outbox_watch));
+	struct client *list, *c;
+	uint64_t count;
+
+	(void)events;
+	(void)read(w->fd, &count, sizeof(count));
+	pthread_mutex_lock(&srv->outbox_lock);
+	list = srv->outbox_list;
+	srv->outbox_list = NULL;
+	for (c = list; c != NULL; c = c->next_outbox)
+		c->on_outbox_list = false;
+	pthread_mutex_unlock(&srv->outbox_lock);
+	while (list != NULL) {
+		c = list;
+		list = c->next_outbox;
+		if (c->closed)
+			continue;
+		client_take_outbox(c);
+		client_flush(c);
+	}
+}
+
+void client_outbox_init(struct server *srv)
+{
+	pthread_mutex_init(&srv->outbox_lock, NULL);
+	srv->outbox_watch.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	srv->outbox_watch.fn = on_outbox;
+	if (srv->outbox_watch.fd < 0 || net_loop_add(srv->loop, &srv->outbox_watch, EPOLLIN) < 0) {
+		log_error("cannot set up the output hand-over: %s", strerror(errno));
+		abort();
+	}
 }
 
 static void client_flush(struct client *c)
 {
 	while (c->out_pos < c->out.len) {
 		ssize_t n = net_conn_write(c->conn, c->out.data + c->out_pos, c->out.len - c->out_pos);
-		if (n == 0)
+		if (n == 0) {
+			client_stream_progress(c);
 			return; /* EPOLLOUT will bring us back */
+		}
 		if (n < 0) {
 			client_close(c, net_conn_error(c->conn));
 			return;
 		}
 		c->out_pos += (size_t)n;
 	}
+	client_stream_progress(c);
 	buf_clear(&c->out);
 	c->out_pos = 0;
 	if (c->close_after_flush) {
-		client_close(c, c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
+		client_close(c, c->close_reason != NULL ? c->close_reason :
+				c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
 		return;
 	}
 	if (c->starttls_after_flush) {
@@ -285,8 +429,10 @@ static void client_process(struct client *c)
 		}
 	}
 	buf_consume(&c->in, pos);
-	if (c->eof && !c->busy && !c->held && !c->close_after_flush)
+	if (c->eof && !c->busy && !c->held && !c->close_after_flush) {
 		c->close_after_flush = true;
+		c->close_reason = "closed by peer";
+	}
 }
 
 static void client_pump(struct client *c)
@@ -343,6 +489,11 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	buf_init(&c->out);
 	imap_session_init(&c->session, srv->cfg);
 	c->session.user_slots = srv->user_slots;
+	c->session.flush = client_stream_flush;
+	c->session.flush_ctx = c;
+	pthread_mutex_init(&c->out_lock, NULL);
+	pthread_cond_init(&c->drained, NULL);
+	buf_init(&c->outbox);
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
 	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
@@ -425,6 +576,16 @@ void client_tick(struct server *srv, uint64_t now_ms)
 			c->close_after_flush = true;
 			client_flush(c);
 		}
+	}
+}
+
+void client_abort_streams(struct server *srv)
+{
+	for (struct client *c = srv->clients; c != NULL; c = c->next) {
+		pthread_mutex_lock(&c->out_lock);
+		c->gone = true;
+		pthread_cond_signal(&c->drained);
+		pthread_mutex_unlock(&c->out_lock);
 	}
 }
 

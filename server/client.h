@@ -22,6 +22,11 @@ void client_tick(struct server *srv, uint64_t now_ms);
 /* After each event batch: frees closed clients. */
 void client_reap(struct server *srv);
 
+/* Sets up the mid-command output hand-over (an eventfd in the loop). */
+void client_outbox_init(struct server *srv);
+/* At exit, before the worker pool stops: a command streaming to a client
+ * that does not read gives up instead of waiting for ever. */
+void client_abort_streams(struct server *srv);
 /* At exit, after the worker pool stopped: frees every client. */
 void client_free_all(struct server *srv);
 

@@ -251,6 +251,7 @@ int main(int argc, char **argv)
 	if (srv.loop == NULL)
 		die("epoll: %s", strerror(errno));
 	net_loop_set_after_batch(srv.loop, after_batch, &srv);
+	client_outbox_init(&srv);
 	add_listener(cfg.imap_listen, false);
 	add_listener(cfg.imaps_listen, true);
 	if (srv.nlisteners == 0)
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
 
 	/* Running commands finish first; whatever is still open after the
 	 * grace period is then closed without ceremony. */
+	client_abort_streams(&srv);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
 	peer_table_free(&srv.peers);

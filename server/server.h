@@ -2,6 +2,7 @@
 #ifndef KAIRAN_SERVER_SERVER_H
 #define KAIRAN_SERVER_SERVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,13 @@ struct server {
 	struct peer_table *peers;      /* per-address connections and failures */
 	struct imap_user_slots *user_slots; /* per-user connections */
 	uint64_t last_expire_ms;
+
+	/* Output that workers hand over mid-command (server/client.c):
+	 * clients with something in their outbox, and the eventfd that wakes
+	 * the loop for them. */
+	pthread_mutex_t outbox_lock;
+	struct client *outbox_list;
+	struct net_watch outbox_watch;
 
 	bool shutting_down;
 	uint64_t shutdown_deadline_ms;

@@ -1,5 +1,6 @@
 /* Commands valid in any state: RFC 3501 §6.1. */
 #include "server/imap/commands.h"
+#include "server/imap/view.h"
 
 /* §6.1.1 */
 void cmd_capability(struct imap_session *s, const struct imap_command *cmd,
@@ -16,13 +17,17 @@ void cmd_capability(struct imap_session *s, const struct imap_command *cmd,
 	imap_reply(s, "OK", NULL, "CAPABILITY completed");
 }
 
-/* §6.1.2: later issues report mailbox changes here. */
+/* §6.1.2: in the selected state, the way to learn what changed. */
 void cmd_noop(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
-	(void)be;
 	if (cmd->nargs != 0) {
 		imap_reply(s, "BAD", NULL, "NOOP takes no arguments");
 		return;
+	}
+	if (s->view != NULL) {
+		if (!imap_db_ready(s, be))
+			return;
+		imap_view_sync(s, be, true);
 	}
 	imap_reply(s, "OK", NULL, "NOOP completed");
 }

@@ -36,10 +36,29 @@ void imap_auth_login(struct imap_session *s, struct imap_backend *be,
 		     const char *authc, size_t alen, const char *pass, size_t plen,
 		     const char *authz, size_t zlen);
 
+/* Checks the worker's database connection; answers NO [UNAVAILABLE]
+ * itself and returns false when it is not usable (cmd_select.c). */
+bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
+
+struct imap_flags;
+/* Keywords as a PostgreSQL text[] literal, in the arena (cmd_store.c). */
+const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f);
+
 /* Handlers, one family per file. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 imap_command_fn cmd_id, cmd_enable;                     /* cmd_session.c */
 imap_command_fn cmd_login, cmd_starttls;                /* cmd_auth.c */
 imap_command_fn cmd_authenticate;                       /* cmd_authenticate.c */
+imap_command_fn cmd_select, cmd_examine, cmd_check, cmd_close, cmd_unselect; /* cmd_select.c */
+imap_command_fn cmd_create, cmd_delete, cmd_rename;     /* cmd_mailbox.c */
+imap_command_fn cmd_subscribe, cmd_unsubscribe;         /* cmd_mailbox.c */
+imap_command_fn cmd_list, cmd_lsub;                     /* cmd_list.c */
+imap_command_fn cmd_status;                             /* cmd_status.c */
+imap_command_fn cmd_fetch, cmd_uid_fetch;               /* cmd_fetch.c */
+imap_command_fn cmd_store, cmd_uid_store;               /* cmd_store.c */
+imap_command_fn cmd_expunge, cmd_uid_expunge;           /* cmd_expunge.c */
+imap_command_fn cmd_append;                             /* cmd_append.c */
+imap_command_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move; /* cmd_copy.c */
+imap_command_fn cmd_search, cmd_uid_search;             /* cmd_search.c */
 
 #endif

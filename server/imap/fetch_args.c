@@ -58,6 +58,12 @@ static void nb_num(struct name_buf *b, uint32_t v)
 	nb_add(b, tmp + n, sizeof(tmp) - n);
 }
 
+static int fail(const char **error_r, const char *error)
+{
+	*error_r = error;
+	return -1;
+}
+
 static bool word_is(const char *s, size_t len, const char *word)
 {
 	return len == strlen(word) && strncasecmp(s, word, len) == 0;
@@ -79,16 +85,12 @@ static int parse_u32(struct cursor *c, bool nz, uint32_t *v_r, const char *inval
 {
 	uint32_t v = 0;
 
-	if (!at_digit(c) || (nz && *c->p == '0')) {
-		*error_r = invalid;
-		return -1;
-	}
+	if (!at_digit(c) || (nz && *c->p == '0'))
+		return fail(error_r, invalid);
 	while (at_digit(c)) {
 		uint32_t d = (uint32_t)(*c->p - '0');
-		if (v > (UINT32_MAX - d) / 10) {
-			*error_r = too_big;
-			return -1;
-		}
+		if (v > (UINT32_MAX - d) / 10)
+			return fail(error_r, too_big);
 		v = v * 10 + d;
 		c->p++;
 	}
@@ -119,10 +121,8 @@ static int parse_field(struct arena *a, struct cursor *c, const char **name_r,
 	char *out;
 	size_t n = 0;
 
-	if (at(c, '{')) {
-		*error_r = "Literals are not supported inside a section";
-		return -1;
-	}
+	if (at(c, '{'))
+		return fail(error_r, "Literals are not supported inside a section");
 	if (at(c, '"')) {
 		for (e = c->p + 1; e < c->end && *e != '"'; e++) {
 			if (*e == '\\') {
@@ -131,34 +131,26 @@ static int parse_field(struct arena *a, struct cursor *c, const char **name_r,
 				e++;
 			}
 		}
-		if (e == c->end || *e != '"') {
-			*error_r = "Invalid quoted header field name";
-			return -1;
-		}
+		if (e == c->end || *e != '"')
+			return fail(error_r, "Invalid quoted header field name");
 		out = arena_alloc(a, (size_t)(e - c->p));
 		for (c->p++; c->p < e; c->p++) {
 			if (*c->p == '\\')
 				c->p++;
 			/* Field names are printable US-ASCII (RFC 5322 §2.2); a
 			 * CTL or 8-bit byte could not be echoed in a quoted string. */
-			if ((unsigned char)*c->p < 0x20 || (unsigned char)*c->p > 0x7e) {
-				*error_r = "Invalid header field name";
-				return -1;
-			}
+			if ((unsigned char)*c->p < 0x20 || (unsigned char)*c->p > 0x7e)
+				return fail(error_r, "Invalid header field name");
 			out[n++] = ascii_upper(*c->p);
 		}
 		c->p++;
 	} else {
 		for (e = c->p; e < c->end && *e != ' ' && *e != ')'; e++) {
-			if (!is_atom_char((unsigned char)*e)) {
-				*error_r = "Invalid header field name";
-				return -1;
-			}
+			if (!is_atom_char((unsigned char)*e))
+				return fail(error_r, "Invalid header field name");
 		}
-		if (e == c->p) {
-			*error_r = "Invalid header field list";
-			return -1;
-		}
+		if (e == c->p)
+			return fail(error_r, "Invalid header field list");
 		out = arena_alloc(a, (size_t)(e - c->p) + 1);
 		for (; c->p < e; c->p++)
 			out[n++] = ascii_upper(*c->p);
@@ -195,24 +187,18 @@ static int parse_header_list(struct arena *a, struct cursor *c, struct imap_sect
 {
 	size_t cap = 0;
 
-	if (!at(c, ' ') || c->end - c->p < 2 || c->p[1] != '(') {
-		*error_r = "HEADER.FIELDS needs a list of field names";
-		return -1;
-	}
+	if (!at(c, ' ') || c->end - c->p < 2 || c->p[1] != '(')
+		return fail(error_r, "HEADER.FIELDS needs a list of field names");
 	c->p += 2;
-	if (at(c, ')')) {
-		*error_r = "Empty header field list";
-		return -1;
-	}
+	if (at(c, ')'))
+		return fail(error_r, "Empty header field list");
 	nb_str(nb, " (");
 	for (;;) {
 		const char *name;
 		size_t len;
 
-		if (sec->nfields == IMAP_FETCH_MAX_FIELDS) {
-			*error_r = "Too many header fields";
-			return -1;
-		}
+		if (sec->nfields == IMAP_FETCH_MAX_FIELDS)
+			return fail(error_r, "Too many header fields");
 		if (parse_field(a, c, &name, &len, error_r) < 0)
 			return -1;
 		if (sec->nfields == cap) {
@@ -236,10 +222,8 @@ static int parse_header_list(struct arena *a, struct cursor *c, struct imap_sect
 		if (at(c, ')'))
 			break;
 		/* Exactly one SP between names, as the grammar says. */
-		if (!at(c, ' ') || c->end - c->p < 2 || c->p[1] == ' ' || c->p[1] == ')') {
-			*error_r = "Invalid header field list";
-			return -1;
-		}
+		if (!at(c, ' ') || c->end - c->p < 2 || c->p[1] == ' ' || c->p[1] == ')')
+			return fail(error_r, "Invalid header field list");
 		c->p++;
 	}
 	c->p++;
@@ -269,15 +253,11 @@ static int parse_section_text(struct arena *a, struct cursor *c, struct imap_sec
 	else if (word_is(start, len, "MIME")) {
 		/* A message's own header is HEADER; MIME names the MIME header
 		 * of a body part (RFC 3501 §6.4.5). */
-		if (sec->nparts == 0) {
-			*error_r = "MIME needs a part number";
-			return -1;
-		}
+		if (sec->nparts == 0)
+			return fail(error_r, "MIME needs a part number");
 		sec->text = IMAP_SECTION_MIME;
-	} else {
-		*error_r = "Invalid section";
-		return -1;
-	}
+	} else
+		return fail(error_r, "Invalid section");
 	for (size_t i = 0; i < len; i++) {
 		char ch = ascii_upper(start[i]);
 		nb_add(nb, &ch, 1);
@@ -297,10 +277,8 @@ static int parse_section(struct arena *a, struct cursor *c, bool binary,
 
 	memset(sec, 0, sizeof(*sec));
 	while (at_digit(c)) {
-		if (sec->nparts == IMAP_FETCH_MAX_PART_LEVELS) {
-			*error_r = "Too many section part levels";
-			return -1;
-		}
+		if (sec->nparts == IMAP_FETCH_MAX_PART_LEVELS)
+			return fail(error_r, "Too many section part levels");
 		if (parse_u32(c, true, &parts[sec->nparts], "Invalid section part number",
 			      "Section part number too big", error_r) < 0)
 			return -1;
@@ -320,16 +298,12 @@ static int parse_section(struct arena *a, struct cursor *c, bool binary,
 		sec->parts = arena_alloc(a, sec->nparts * sizeof(*sec->parts));
 		memcpy(sec->parts, parts, sec->nparts * sizeof(*sec->parts));
 	}
-	if (text && binary) {
-		*error_r = "BINARY takes only part numbers";
-		return -1;
-	}
+	if (text && binary)
+		return fail(error_r, "BINARY takes only part numbers");
 	if (text && parse_section_text(a, c, sec, nb, error_r) < 0)
 		return -1;
-	if (!at(c, ']')) {
-		*error_r = "Invalid section";
-		return -1;
-	}
+	if (!at(c, ']'))
+		return fail(error_r, "Invalid section");
 	c->p++;
 	return 0;
 }
@@ -343,26 +317,20 @@ static int parse_partial(struct cursor *c, struct imap_fetch_item *it, struct na
 {
 	if (c->p == c->end)
 		return 0;
-	if (!at(c, '<')) {
-		*error_r = "Unexpected text after section";
-		return -1;
-	}
+	if (!at(c, '<'))
+		return fail(error_r, "Unexpected text after section");
 	c->p++;
 	if (parse_u32(c, false, &it->offset, "Invalid partial", "Partial offset too big",
 		      error_r) < 0)
 		return -1;
-	if (!at(c, '.')) {
-		*error_r = "Invalid partial: <offset.length> expected";
-		return -1;
-	}
+	if (!at(c, '.'))
+		return fail(error_r, "Invalid partial: <offset.length> expected");
 	c->p++;
 	if (parse_u32(c, true, &it->length, "Partial length must be a nonzero number",
 		      "Partial length too big", error_r) < 0)
 		return -1;
-	if (!at(c, '>') || c->p + 1 != c->end) {
-		*error_r = "Invalid partial";
-		return -1;
-	}
+	if (!at(c, '>') || c->p + 1 != c->end)
+		return fail(error_r, "Invalid partial");
 	it->partial = true;
 	nb_add(nb, "<", 1);
 	nb_num(nb, it->offset);
@@ -427,14 +395,10 @@ static int parse_att(struct arena *a, const char *s, size_t len, struct imap_fet
 	for (i = 0; i < N_ELEMS(section_atts); i++)
 		if (word_is(s, klen, section_atts[i].name))
 			break;
-	if (i == N_ELEMS(section_atts)) {
-		*error_r = "Unknown fetch attribute";
-		return -1;
-	}
-	if (bracket == NULL) {
-		*error_r = section_atts[i].needs_section;
-		return -1;
-	}
+	if (i == N_ELEMS(section_atts))
+		return fail(error_r, "Unknown fetch attribute");
+	if (bracket == NULL)
+		return fail(error_r, section_atts[i].needs_section);
 	it->kind = section_atts[i].kind;
 	it->peek = section_atts[i].peek;
 	/* The name is never longer than the attribute (".PEEK" is dropped,
@@ -450,10 +414,8 @@ static int parse_att(struct arena *a, const char *s, size_t len, struct imap_fet
 			  error_r) < 0)
 		return -1;
 	nb_add(&nb, "]", 1);
-	if (it->kind == IMAP_FETCH_BINARY_SIZE && c.p != c.end) {
-		*error_r = "BINARY.SIZE takes no partial";
-		return -1;
-	}
+	if (it->kind == IMAP_FETCH_BINARY_SIZE && c.p != c.end)
+		return fail(error_r, "BINARY.SIZE takes no partial");
 	if (parse_partial(&c, it, &nb, error_r) < 0)
 		return -1;
 	nb.data[nb.len] = '\0';
@@ -475,38 +437,22 @@ static void add_item(struct imap_fetch_request *req, const struct imap_fetch_ite
 	req->items[req->count++] = *it;
 }
 
-/* Expands ALL, FAST or FULL into req; false when s is none of them. */
-static bool add_macro(struct imap_fetch_request *req, const char *s)
-{
-	/* RFC 3501 §6.4.5: ALL = (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE),
-	 * FAST = (FLAGS INTERNALDATE RFC822.SIZE), FULL = ALL + BODY. */
-	static const char *const fast[] = { "FLAGS", "INTERNALDATE", "RFC822.SIZE" };
-	static const char *const all[] = { "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE" };
-	static const char *const full[] = { "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE",
-					    "BODY" };
-	const char *const *names;
-	size_t n;
+/* RFC 3501 §6.4.5: FAST = (FLAGS INTERNALDATE RFC822.SIZE), ALL = FAST +
+ * ENVELOPE, FULL = ALL + BODY: each is a prefix of this list. */
+static const char *const macro_atts[] = {
+	"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
+};
 
-	if (strcasecmp(s, "ALL") == 0) {
-		names = all;
-		n = N_ELEMS(all);
-	} else if (strcasecmp(s, "FAST") == 0) {
-		names = fast;
-		n = N_ELEMS(fast);
-	} else if (strcasecmp(s, "FULL") == 0) {
-		names = full;
-		n = N_ELEMS(full);
-	} else
-		return false;
-	for (size_t i = 0; i < n; i++)
-		(void)simple_att(names[i], strlen(names[i]), &req->items[req->count++]);
-	return true;
-}
-
-static bool is_macro(const struct imap_arg *arg)
+/* How many of macro_atts arg stands for; 0 when it is not a macro. */
+static size_t macro_size(const struct imap_arg *arg)
 {
-	return arg->type == IMAP_ARG_ATOM && (strcasecmp(arg->u.str.data, "ALL") == 0 ||
-		strcasecmp(arg->u.str.data, "FAST") == 0 || strcasecmp(arg->u.str.data, "FULL") == 0);
+	if (arg->type != IMAP_ARG_ATOM)
+		return 0;
+	if (strcasecmp(arg->u.str.data, "FAST") == 0)
+		return 3;
+	if (strcasecmp(arg->u.str.data, "ALL") == 0)
+		return 4;
+	return strcasecmp(arg->u.str.data, "FULL") == 0 ? 5 : 0;
 }
 
 int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
@@ -519,32 +465,26 @@ int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 	if (arg->type == IMAP_ARG_LIST) {
 		list = arg->u.list.items;
 		n = arg->u.list.count;
-		if (n == 0) {
-			*error_r = "Empty fetch attribute list";
-			return -1;
-		}
-		if (n > IMAP_FETCH_MAX_ITEMS) {
-			*error_r = "Too many fetch attributes";
-			return -1;
-		}
-	} else if (arg->type == IMAP_ARG_EOL) {
-		*error_r = "Missing fetch attributes";
-		return -1;
-	}
+		if (n == 0)
+			return fail(error_r, "Empty fetch attribute list");
+		if (n > IMAP_FETCH_MAX_ITEMS)
+			return fail(error_r, "Too many fetch attributes");
+	} else if (arg->type == IMAP_ARG_EOL)
+		return fail(error_r, "Missing fetch attributes");
 	req_r->items = arena_alloc(a, (n > 5 ? n : 5) * sizeof(*req_r->items));
-	if (arg->type == IMAP_ARG_ATOM && add_macro(req_r, arg->u.str.data))
+	if (arg->type == IMAP_ARG_ATOM && macro_size(arg) > 0) {
+		for (size_t i = 0; i < macro_size(arg); i++)
+			(void)simple_att(macro_atts[i], strlen(macro_atts[i]),
+					 &req_r->items[req_r->count++]);
 		n = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct imap_fetch_item it;
 
-		if (list[i].type != IMAP_ARG_ATOM) {
-			*error_r = "Invalid fetch attribute";
-			return -1;
-		}
-		if (is_macro(&list[i])) {
-			*error_r = "ALL, FAST and FULL cannot be used in a list";
-			return -1;
-		}
+		if (list[i].type != IMAP_ARG_ATOM)
+			return fail(error_r, "Invalid fetch attribute");
+		if (macro_size(&list[i]) > 0)
+			return fail(error_r, "ALL, FAST and FULL cannot be used in a list");
 		if (parse_att(a, list[i].u.str.data, list[i].u.str.len, &it, error_r) < 0)
 			return -1;
 		add_item(req_r, &it);

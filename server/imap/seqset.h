@@ -44,8 +44,8 @@ struct imap_seqset {
 int imap_seqset_parse(struct arena *a, const char *s, size_t len, size_t max_ranges,
 		struct imap_seqset *set_r);
 
-/* Gives '*' the value max and puts the set in canonical form in out (ranges
- * in a; in may be out's source but not the same struct). max is what RFC
+/* Gives '*' the value max and puts the set in canonical form in out (new
+ * ranges in a; in and out may be the same struct). max is what RFC
  * 9051 §9 calls "the largest number in use":
  *   - message sequence numbers: the number of messages (EXISTS); pass
  *     clamp = true, which trims every range to 1..max, so nothing names a

@@ -1,7 +1,10 @@
 #include "server/imap/session.h"
+#include "server/imap/args.h"
 #include "server/imap/commands.h"
 #include "server/imap/user_slots.h"
+#include "server/imap/view.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,7 @@ void imap_session_deinit(struct imap_session *s)
 {
 	if (s->holds_user_slot)
 		imap_user_slot_release(s->user_slots, s->user);
+	imap_session_unselect(s);
 	imap_parser_free(&s->parser);
 	arena_free(&s->arena);
 	buf_free(&s->out);
@@ -53,8 +57,11 @@ void imap_session_deinit(struct imap_session *s)
 void imap_session_set_state(struct imap_session *s, enum imap_state state)
 {
 	struct imap_parser_limits limits;
+	bool was_authed = s->state != IMAP_STATE_NOT_AUTH;
 
 	s->state = state;
+	if (was_authed == (state != IMAP_STATE_NOT_AUTH))
+		return; /* the limits depend only on being logged in */
 	session_limits(s, &limits);
 	imap_parser_set_limits(s->parser, &limits);
 }
@@ -70,6 +77,9 @@ bool imap_session_login_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, struct buf *out)
 {
 	buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE");
+	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
+	 * cmd_list.c, cmd_status.c. */
+	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");
@@ -172,10 +182,35 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
 
+/* "UID FETCH ..." arrives as command UID with FETCH as its first argument;
+ * the table knows it as one command "UID FETCH" with the rest as arguments. */
+static const struct imap_command *session_uid_command(struct imap_session *s,
+						      const struct imap_command *cmd)
+{
+	struct imap_command *c;
+	const char *sub;
+	size_t len;
+
+	if (strcmp(cmd->name, "UID") != 0 || cmd->nargs == 0 || !imap_arg_atom(&cmd->args[0], &sub))
+		return cmd;
+	len = cmd->args[0].u.str.len;
+	if (len > sizeof(c->name) - 5)
+		return cmd;
+	c = arena_alloc(&s->arena, sizeof(*c));
+	*c = *cmd;
+	memcpy(c->name, "UID ", 4);
+	for (size_t i = 0; i < len; i++)
+		c->name[4 + i] = (char)toupper((unsigned char)sub[i]);
+	c->name[4 + len] = '\0';
+	c->args = cmd->args + 1;
+	c->nargs = cmd->nargs - 1;
+	return c;
+}
+
 /* Finds the command and checks the state; answers BAD itself otherwise. */
 static enum imap_input_result session_dispatch(struct imap_session *s)
 {
-	const struct imap_command *cmd = imap_parser_command(s->parser);
+	const struct imap_command *cmd = session_uid_command(s, imap_parser_command(s->parser));
 	const struct imap_command_def *def = imap_command_find(cmd->name);
 
 	s->cmd = cmd;
@@ -272,6 +307,17 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 	return r;
 }
 
+void imap_session_unselect(struct imap_session *s)
+{
+	if (s->view == NULL)
+		return;
+	imap_view_close(s->view);
+	free(s->view);
+	s->view = NULL;
+	if (s->state == IMAP_STATE_SELECTED)
+		imap_session_set_state(s, IMAP_STATE_AUTH);
+}
+
 bool imap_session_command_in_loop(const struct imap_session *s)
 {
 	return (s->def->flags & IMAP_CMD_IN_LOOP) != 0;
@@ -290,6 +336,13 @@ void imap_session_command_done(struct imap_session *s)
 	s->sasl_response = NULL;
 	s->sasl_response_len = 0;
 	arena_reset(&s->arena);
+}
+
+int imap_session_flush(struct imap_session *s)
+{
+	if (s->out.len < IMAP_FLUSH_THRESHOLD || s->flush == NULL)
+		return 0;
+	return s->flush(s, s->flush_ctx);
 }
 
 void imap_session_shutdown(struct imap_session *s)

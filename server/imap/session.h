@@ -19,6 +19,7 @@
 struct db;
 struct dir;
 struct imap_user_slots;
+struct imap_view;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -61,6 +62,7 @@ struct imap_session {
 	char *user_dn;
 	int64_t account_id;
 	struct imap_user_slots *user_slots; /* where user's connection is counted */
+	struct imap_view *view;  /* the selected mailbox, NULL when none */
 	bool holds_user_slot;
 
 	/* A SASL exchange waiting for the client's response line (RFC 3501
@@ -75,7 +77,17 @@ struct imap_session {
 	bool auth_failed;        /* set by a command: an authentication just failed */
 	unsigned auth_failures;  /* on this connection */
 	enum imap_after after;
+
+	/* Set by the connection glue: hands s->out to the connection while a
+	 * command is still running and waits while the client is behind.
+	 * Returns non-zero when the client is gone and the command should
+	 * stop. Called in the worker's thread. */
+	int (*flush)(struct imap_session *s, void *ctx);
+	void *flush_ctx;
 };
+
+/* Output a long command accumulates before it is handed over. */
+#define IMAP_FLUSH_THRESHOLD (64 * 1024)
 
 enum imap_input_result {
 	IMAP_INPUT_NEED_MORE,    /* all input consumed */
@@ -90,12 +102,18 @@ void imap_session_greeting(struct imap_session *s);
  * requests and error responses are appended to s->out. */
 enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
 					  size_t len, size_t *consumed_r);
+/* Forgets the selected mailbox (CLOSE, UNSELECT, a new SELECT, logout). */
+void imap_session_unselect(struct imap_session *s);
 /* Whether s->cmd runs in the event loop's thread rather than in a worker. */
 bool imap_session_command_in_loop(const struct imap_session *s);
 /* Runs s->cmd. The backend is NULL for commands flagged IMAP_CMD_IN_LOOP. */
 void imap_session_execute(struct imap_session *s, struct imap_backend *be);
 /* After the command's output was taken: frees its memory. */
 void imap_session_command_done(struct imap_session *s);
+/* For commands producing long output: passes what has accumulated to the
+ * connection once it passes IMAP_FLUSH_THRESHOLD. 0 to go on, non-zero
+ * when the client has gone away. */
+int imap_session_flush(struct imap_session *s);
 /* Server shutdown: appends the BYE. */
 void imap_session_shutdown(struct imap_session *s);
 /* The pre-login idle limit passed or the autologout timer fired. */

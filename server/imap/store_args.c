@@ -21,6 +21,12 @@ bool imap_keyword_valid(const char *s, size_t len)
 	return true;
 }
 
+static int fail(const char **error_r, const char *error)
+{
+	*error_r = error;
+	return -1;
+}
+
 static bool word_is(const char *s, size_t len, const char *word)
 {
 	return len == strlen(word) && strncasecmp(s, word, len) == 0;
@@ -66,14 +72,11 @@ static int flags_parse_items(struct arena *a, const struct imap_arg *items, size
 
 	memset(f, 0, sizeof(*f));
 	for (size_t i = 0; i < count; i++) {
-		if (items[i].type != IMAP_ARG_ATOM) {
-			*error_r = items[i].type == IMAP_ARG_LIST ? "Nested flag list" : "Invalid flag";
-			return -1;
-		}
-		if (items[i].u.str.data[0] != '\\' && ++nkw > IMAP_FLAGS_MAX_KEYWORDS) {
-			*error_r = "Too many keywords";
-			return -1;
-		}
+		if (items[i].type != IMAP_ARG_ATOM)
+			return fail(error_r, items[i].type == IMAP_ARG_LIST ? "Nested flag list" :
+					     "Invalid flag");
+		if (items[i].u.str.data[0] != '\\' && ++nkw > IMAP_FLAGS_MAX_KEYWORDS)
+			return fail(error_r, "Too many keywords");
 	}
 	if (nkw > 0) {
 		f->keywords = arena_alloc(a, nkw * sizeof(*f->keywords));
@@ -90,14 +93,10 @@ static int flags_parse_items(struct arena *a, const struct imap_arg *items, size
 			f->system |= bit;
 			continue;
 		}
-		if (len > IMAP_FLAGS_MAX_KEYWORD_LEN) {
-			*error_r = "Keyword too long";
-			return -1;
-		}
-		if (!imap_keyword_valid(s, len)) {
-			*error_r = "Invalid keyword";
-			return -1;
-		}
+		if (len > IMAP_FLAGS_MAX_KEYWORD_LEN)
+			return fail(error_r, "Keyword too long");
+		if (!imap_keyword_valid(s, len))
+			return fail(error_r, "Invalid keyword");
 		if (keyword_seen(f, s, len))
 			continue;
 		f->keywords[f->nkeywords] = s;
@@ -111,16 +110,12 @@ int imap_flags_parse(struct arena *a, const struct imap_arg *arg, bool allow_lis
 		     struct imap_flags *flags_r, const char **error_r)
 {
 	if (arg->type == IMAP_ARG_LIST) {
-		if (!allow_list) {
-			*error_r = "A single flag is expected, not a list";
-			return -1;
-		}
+		if (!allow_list)
+			return fail(error_r, "A single flag is expected, not a list");
 		return flags_parse_items(a, arg->u.list.items, arg->u.list.count, flags_r, error_r);
 	}
-	if (arg->type == IMAP_ARG_EOL) {
-		*error_r = "Missing flags";
-		return -1;
-	}
+	if (arg->type == IMAP_ARG_EOL)
+		return fail(error_r, "Missing flags");
 	return flags_parse_items(a, arg, 1, flags_r, error_r);
 }
 
@@ -133,11 +128,10 @@ static bool parse_modseq(const struct imap_arg *arg, uint64_t *value_r)
 		return false;
 	for (size_t i = 0; i < arg->u.str.len; i++) {
 		char c = arg->u.str.data[i];
-		if (c < '0' || c > '9')
+		uint64_t d = (uint64_t)(c - '0');
+		if (c < '0' || c > '9' || v > ((uint64_t)INT64_MAX - d) / 10)
 			return false;
-		v = v * 10 + (uint64_t)(c - '0');
-		if (v > (uint64_t)INT64_MAX)
-			return false;
+		v = v * 10 + d;
 	}
 	*value_r = v;
 	return true;
@@ -151,23 +145,15 @@ static int store_modifiers(const struct imap_arg *list, struct imap_store *st,
 {
 	const struct imap_arg *m = list->u.list.items;
 
-	if (list->u.list.count == 0) {
-		*error_r = "Empty STORE modifier list";
-		return -1;
-	}
+	if (list->u.list.count == 0)
+		return fail(error_r, "Empty STORE modifier list");
 	for (size_t i = 0; i < list->u.list.count; i += 2) {
-		if (!imap_arg_atom_is(&m[i], "UNCHANGEDSINCE")) {
-			*error_r = "Unknown STORE modifier";
-			return -1;
-		}
-		if (st->unchangedsince_set) {
-			*error_r = "UNCHANGEDSINCE given twice";
-			return -1;
-		}
-		if (i + 1 >= list->u.list.count || !parse_modseq(&m[i + 1], &st->unchangedsince)) {
-			*error_r = "Invalid UNCHANGEDSINCE value";
-			return -1;
-		}
+		if (!imap_arg_atom_is(&m[i], "UNCHANGEDSINCE"))
+			return fail(error_r, "Unknown STORE modifier");
+		if (st->unchangedsince_set)
+			return fail(error_r, "UNCHANGEDSINCE given twice");
+		if (i + 1 >= list->u.list.count || !parse_modseq(&m[i + 1], &st->unchangedsince))
+			return fail(error_r, "Invalid UNCHANGEDSINCE value");
 		st->unchangedsince_set = true;
 	}
 	return 0;
@@ -185,11 +171,9 @@ int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_s
 			return -1;
 		args++;
 	}
-	if (args[0].type != IMAP_ARG_ATOM) {
-		*error_r = args[0].type == IMAP_ARG_EOL ? "Missing STORE data item" :
-			   "Invalid STORE data item";
-		return -1;
-	}
+	if (args[0].type != IMAP_ARG_ATOM)
+		return fail(error_r, args[0].type == IMAP_ARG_EOL ? "Missing STORE data item" :
+				     "Invalid STORE data item");
 	s = args[0].u.str.data;
 	len = args[0].u.str.len;
 	store_r->mode = IMAP_STORE_REPLACE;
@@ -200,20 +184,14 @@ int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_s
 	}
 	if (word_is(s, len, "FLAGS.SILENT"))
 		store_r->silent = true;
-	else if (!word_is(s, len, "FLAGS")) {
-		*error_r = "Invalid STORE data item";
-		return -1;
-	}
+	else if (!word_is(s, len, "FLAGS"))
+		return fail(error_r, "Invalid STORE data item");
 	args++;
-	if (args[0].type == IMAP_ARG_EOL) {
-		*error_r = "Missing flags";
-		return -1;
-	}
+	if (args[0].type == IMAP_ARG_EOL)
+		return fail(error_r, "Missing flags");
 	if (args[0].type == IMAP_ARG_LIST) {
-		if (args[1].type != IMAP_ARG_EOL) {
-			*error_r = "Unexpected arguments after the flag list";
-			return -1;
-		}
+		if (args[1].type != IMAP_ARG_EOL)
+			return fail(error_r, "Unexpected arguments after the flag list");
 		return imap_flags_parse(a, &args[0], true, &store_r->flags, error_r);
 	}
 	/* The unparenthesised form: flag *(SP flag), up to the end. */
@@ -233,14 +211,10 @@ int imap_status_parse(const struct imap_arg *arg, unsigned *items_r, const char 
 	unsigned items = 0;
 
 	/* status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")" */
-	if (arg->type != IMAP_ARG_LIST) {
-		*error_r = "STATUS items must be a parenthesised list";
-		return -1;
-	}
-	if (arg->u.list.count == 0) {
-		*error_r = "Empty STATUS item list";
-		return -1;
-	}
+	if (arg->type != IMAP_ARG_LIST)
+		return fail(error_r, "STATUS items must be a parenthesised list");
+	if (arg->u.list.count == 0)
+		return fail(error_r, "Empty STATUS item list");
 	for (size_t i = 0; i < arg->u.list.count; i++) {
 		const struct imap_arg *it = &arg->u.list.items[i];
 		size_t k;
@@ -248,10 +222,8 @@ int imap_status_parse(const struct imap_arg *arg, unsigned *items_r, const char 
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (imap_arg_atom_is(it, names[k].name))
 				break;
-		if (k == sizeof(names) / sizeof(names[0])) {
-			*error_r = "Unknown STATUS item";
-			return -1;
-		}
+		if (k == sizeof(names) / sizeof(names[0]))
+			return fail(error_r, "Unknown STATUS item");
 		items |= names[k].bit;
 	}
 	*items_r = items;

@@ -65,6 +65,20 @@ class Env:
         config.update(kw)
         return config
 
+    def new_user(self, prefix="user"):
+        """Adds a person to the directory (password "secret") and returns
+        the login: tests that need an account nobody else touches use one,
+        since every account starts with only its default mailboxes."""
+        self._n += 1
+        login = f"{prefix}{self._n}x{os.getpid()}"
+        self.slapd.ldapmodify(
+            f"dn: uid={login},ou=people,dc=example,dc=org\n"
+            "changetype: add\n"
+            "objectClass: inetOrgPerson\n"
+            f"uid: {login}\ncn: {login}\nsn: {login}\n"
+            f"mail: {login}@example.org\nuserPassword: secret\n")
+        return login
+
     def _workdir(self, what):
         self._n += 1
         return os.path.join(self.root, f"{what}-{self._n}")

@@ -166,6 +166,12 @@ static void test_resolve_saved(void)
 	CHECK(PARSE("$", &p) == 0);
 	imap_seqset_resolve(&arena, &p, 10, true, &r);
 	CHECK(r.saved && r.count == 0);
+
+	/* Resolving in place. */
+	CHECK(PARSE("9,*,1:3", &p) == 0);
+	imap_seqset_resolve(&arena, &p, 5, true, &p);
+	CHECK(!p.saved && p.count == 2 && p.ranges[0].lo == 1 && p.ranges[0].hi == 3 &&
+	      p.ranges[1].lo == 5 && p.ranges[1].hi == 5);
 }
 
 static void test_in_range(void)

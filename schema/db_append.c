@@ -1,0 +1,148 @@
+/* APPEND (schema/db_message.h): content stored once per SHA-256, UIDs
+ * allocated under the mailbox row lock, all in one transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_message.h"
+#include "schema/db_private.h"
+#include "server/core/buf.h"
+
+/* One statement per message: the content row (inserted, or found by its
+ * hash; DO UPDATE rather than DO NOTHING so that RETURNING yields the id and
+ * the row is locked against a concurrent garbage collection), the UID from
+ * the mailbox row (whose lock serialises the mailbox's writers), and the
+ * mailbox_messages row. SHA-256 is computed by PostgreSQL, which keeps
+ * OpenSSL out of schema/. Raw bytes and precomputed values are binary
+ * parameters: sent as they are, no escaping. */
+const struct db_stmt db_append_stmts[] = {
+	{ "append_message",
+	  "WITH mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
+	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
+	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity),"
+	  " msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
+	  "     mime_version, header_fields, body_text, sent_date)"
+	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
+	  "     $12::text[], $13, DATE '1970-01-01' + $14::int"
+	  "   WHERE EXISTS (SELECT 1 FROM mb)"
+	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id)"
+	  " INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
+	  " SELECT mb.id, mb.uid, msg.id, $9::smallint, $10::text[], mb.highestmodseq, to_timestamp($11)"
+	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb)" },
+	{ NULL, NULL },
+};
+
+static enum db_result exec_simple(db *d, const char *sql, char *err, size_t errlen)
+{
+	PGresult *res = PQexec(d->conn, sql);
+	enum db_result r = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : DB_FAILED;
+
+	if (r != DB_OK)
+		db_err_result(err, errlen, sql, d->conn, res);
+	PQclear(res);
+	return r;
+}
+
+/* A text[] literal: every element double-quoted with " and \ escaped;
+ * NUL bytes (which text cannot hold) are dropped. */
+static void text_array(char *const *items, size_t n, struct buf *out)
+{
+	buf_append(out, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		buf_append_str(out, i ? ",\"" : "\"");
+		for (const char *p = items[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_append(out, "\\", 1);
+			buf_append(out, p, 1);
+		}
+		buf_append(out, "\"", 1);
+	}
+	buf_append(out, "}", 2);
+}
+
+/* The body text without NUL bytes. */
+static void clean_text(const char *s, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '\0')
+			buf_append(out, &s[i], 1);
+	buf_append(out, "", 1);
+}
+
+static enum db_result append_one(db *d, const char *owner, const char *mailbox,
+				 const struct db_append_msg *m, struct db_append_result *out,
+				 char *err, size_t errlen)
+{
+	char flags[8], date[24], version[8], sent[24];
+	const char *values[14];
+	int lengths[14] = { 0 }, formats[14] = { 0 };
+	struct buf fields, text;
+	PGresult *res;
+	int64_t uid, uidvalidity;
+
+	snprintf(flags, sizeof(flags), "%u", m->flags);
+	snprintf(date, sizeof(date), "%lld", (long long)m->internaldate);
+	snprintf(version, sizeof(version), "%d", m->mime_version);
+	values[0] = owner;
+	values[1] = mailbox;
+	values[2] = m->raw, lengths[2] = (int)m->raw_len, formats[2] = 1;
+	values[3] = m->envelope, lengths[3] = (int)m->envelope_len, formats[3] = 1;
+	values[4] = m->body, lengths[4] = (int)m->body_len, formats[4] = 1;
+	values[5] = m->bodystructure, lengths[5] = (int)m->bodystructure_len, formats[5] = 1;
+	values[6] = m->parts, lengths[6] = (int)m->parts_len, formats[6] = 1;
+	values[7] = version;
+	values[8] = flags;
+	values[9] = m->keywords_array;
+	values[10] = date;
+	buf_init(&fields);
+	buf_init(&text);
+	text_array(m->header_fields, m->nheader_fields, &fields);
+	clean_text(m->body_text != NULL ? m->body_text : "", m->body_text_len, &text);
+	snprintf(sent, sizeof(sent), "%lld", (long long)m->sent_days);
+	values[11] = (const char *)fields.data;
+	values[12] = (const char *)text.data;
+	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
+	res = PQexecPrepared(d->conn, "append_message", 14, values, lengths, formats, 0);
+	buf_free(&fields);
+	buf_free(&text);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "appending", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	if (db_get_int64(res, 0, 0, &uid) < 0 || db_get_int64(res, 0, 1, &uidvalidity) < 0) {
+		db_errf(err, errlen, "appending: unexpected result");
+		PQclear(res);
+		return DB_FAILED;
+	}
+	out->uid = (uint32_t)uid;
+	out->uidvalidity = (uint32_t)uidvalidity;
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
+			 size_t n, struct db_append_result *results, char *err, size_t errlen)
+{
+	char owner[24];
+	enum db_result r;
+
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	if (n == 1)  /* one statement is its own transaction */
+		return append_one(d, owner, mailbox, &msgs[0], &results[0], err, errlen);
+	if (exec_simple(d, "BEGIN", err, errlen) != DB_OK)
+		return DB_FAILED;
+	for (size_t i = 0; i < n; i++) {
+		r = append_one(d, owner, mailbox, &msgs[i], &results[i], err, errlen);
+		if (r != DB_OK) {
+			char ignored[64];
+			exec_simple(d, "ROLLBACK", ignored, sizeof(ignored));
+			return r;
+		}
+	}
+	return exec_simple(d, "COMMIT", err, errlen);
+}

@@ -1,0 +1,97 @@
+/* COPY and MOVE (schema/db_message.h): one statement, one transaction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_message.h"
+#include "schema/db_private.h"
+#include "schema/db_ranges.h"
+
+/* Both mailbox rows are locked first, in id order (lk, an InitPlan of the
+ * later steps), so that a MOVE from A to B and one from B to A cannot
+ * deadlock. The copies get consecutive UIDs in source UID order, so the
+ * COPYUID sets correspond element by element (RFC 4315 §3). Content rows
+ * are shared, never copied. With $6 (MOVE, RFC 6851) the source rows go in
+ * the same transaction and are recorded as expunged.
+ *
+ * Result rows: kind 0 = the destination (uidvalidity, -), kind 1 = a copied
+ * message (source uid, new uid), kind 2 = an expunged source uid (MOVE). */
+const struct db_stmt db_copy_stmts[] = {
+	{ "copy_messages",
+	  "WITH lk AS (SELECT id FROM mailboxes WHERE id = $1 OR (owner_id = $4 AND name = $5)"
+	  "   ORDER BY id FOR UPDATE),"
+	  " dst0 AS (SELECT id, uidnext, uidvalidity FROM mailboxes"
+	  "   WHERE owner_id = $4 AND name = $5 AND NOT noselect AND id IN (SELECT id FROM lk)),"
+	  " src AS (SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, mm.internaldate,"
+	  "   row_number() OVER (ORDER BY mm.uid) - 1 AS n"
+	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
+	  "     ON mm.uid BETWEEN r.lo AND r.hi"
+	  "   WHERE mm.mailbox_id = $1 AND EXISTS (SELECT 1 FROM dst0)),"
+	  " dst AS (UPDATE mailboxes m SET uidnext = m.uidnext + (SELECT count(*) FROM src),"
+	  "   highestmodseq = m.highestmodseq + 1 FROM dst0"
+	  "   WHERE m.id = dst0.id AND EXISTS (SELECT 1 FROM src)"
+	  "     AND dst0.uidnext + (SELECT count(*) FROM src) <= 4294967296"
+	  "   RETURNING m.id, dst0.uidnext AS first, m.highestmodseq),"
+	  " ins AS (INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
+	  "   SELECT dst.id, dst.first + src.n, src.message_id, src.flags, src.keywords, dst.highestmodseq,"
+	  "     src.internaldate FROM src, dst RETURNING uid),"
+	  " sm AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1"
+	  "   WHERE id = $1 AND $6 AND EXISTS (SELECT 1 FROM dst) RETURNING highestmodseq),"
+	  " del AS (DELETE FROM mailbox_messages mm USING src, sm"
+	  "   WHERE mm.mailbox_id = $1 AND mm.uid = src.uid RETURNING mm.uid, sm.highestmodseq),"
+	  " exp AS (INSERT INTO expunges (mailbox_id, uid, modseq) SELECT $1, uid, highestmodseq FROM del"
+	  "   RETURNING uid)"
+	  " SELECT 0, uidvalidity, 0 FROM dst0"
+	  " UNION ALL SELECT 1, src.uid, dst.first + src.n FROM src, dst"
+	  " UNION ALL SELECT 2, uid, 0 FROM exp"
+	  " ORDER BY 1, 2" },
+	{ NULL, NULL },
+};
+
+enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+		       int64_t owner_id, const char *dest, bool move,
+		       const struct db_copy_cb *cb, char *err, size_t errlen)
+{
+	char id[24], owner[24];
+	struct buf lo, hi;
+	const char *params[6];
+	enum db_result r = DB_NOT_FOUND;
+	PGresult *res;
+
+	buf_init(&lo);
+	buf_init(&hi);
+	db_ranges_params(ranges, &lo, &hi);
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	params[0] = id;
+	params[1] = (const char *)lo.data;
+	params[2] = (const char *)hi.data;
+	params[3] = owner;
+	params[4] = dest;
+	params[5] = move ? "true" : "false";
+	res = PQexecPrepared(d->conn, "copy_messages", 6, params, NULL, NULL, 0);
+	buf_free(&lo);
+	buf_free(&hi);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, move ? "moving messages" : "copying messages", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t kind, a, b;
+		if (db_get_int64(res, i, 0, &kind) < 0 || db_get_int64(res, i, 1, &a) < 0 ||
+		    db_get_int64(res, i, 2, &b) < 0) {
+			db_errf(err, errlen, "copying messages: unexpected result");
+			r = DB_FAILED;
+			break;
+		}
+		if (kind == 0) {
+			cb->destination(cb->ctx, (uint32_t)a);
+			r = DB_OK;
+		} else if (kind == 1)
+			cb->copied(cb->ctx, (uint32_t)a, (uint32_t)b);
+		else
+			cb->expunged(cb->ctx, (uint32_t)a);
+	}
+	PQclear(res);
+	return r;
+}

@@ -1,0 +1,129 @@
+/* Reading messages for FETCH (schema/db_message.h). Results come in binary
+ * format, so message bytes arrive as they are stored (no bytea hex text
+ * twice the size) and in single-row mode, so a FETCH of a whole large
+ * mailbox holds one message in memory at a time. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_message.h"
+#include "schema/db_private.h"
+#include "schema/db_ranges.h"
+
+/* $4 is a bitmask of enum db_fetch_column: columns not asked for are NULL
+ * and their TOASTed values are never read. */
+const struct db_stmt db_fetch_stmts[] = {
+	{ "fetch_messages",
+	  "SELECT mm.uid, mm.flags::bigint, array_to_string(mm.keywords, ' '),"
+	  " extract(epoch FROM mm.internaldate)::bigint, m.size, mm.modseq,"
+	  " CASE WHEN $4::int & 1 <> 0 THEN m.envelope END,"
+	  " CASE WHEN $4::int & 2 <> 0 THEN m.body END,"
+	  " CASE WHEN $4::int & 4 <> 0 THEN m.bodystructure END,"
+	  " CASE WHEN $4::int & 8 <> 0 THEN m.raw END,"
+	  " CASE WHEN $4::int & 16 <> 0 THEN m.parts::text END"
+	  " FROM mailbox_messages mm"
+	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
+	  " JOIN messages m ON m.id = mm.message_id"
+	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
+	{ NULL, NULL },
+};
+
+static int64_t be64(const PGresult *res, int row, int col)
+{
+	uint64_t v = 0;
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+static const char *bytes(const PGresult *res, int row, int col, size_t *len_r)
+{
+	if (PQgetisnull(res, row, col)) {
+		*len_r = 0;
+		return NULL;
+	}
+	*len_r = (size_t)PQgetlength(res, row, col);
+	return PQgetvalue(res, row, col);
+}
+
+/* Reads what is left of the query after the callback stopped early or an
+ * error, so the connection is ready for the next statement. */
+static void drain(PGconn *conn)
+{
+	PGresult *res;
+
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+}
+
+enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+				 unsigned columns,
+				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
+				 char *err, size_t errlen)
+{
+	char id[24], cols[8];
+	struct buf lo, hi;
+	const char *params[4];
+	enum db_result r = DB_OK;
+	PGresult *res;
+	int sent;
+
+	buf_init(&lo);
+	buf_init(&hi);
+	db_ranges_params(ranges, &lo, &hi);
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(cols, sizeof(cols), "%u", columns);
+	params[0] = id;
+	params[1] = (const char *)lo.data;
+	params[2] = (const char *)hi.data;
+	params[3] = cols;
+	sent = PQsendQueryPrepared(d->conn, "fetch_messages", 4, params, NULL, NULL, 1);
+	buf_free(&lo);
+	buf_free(&hi);
+	if (!sent || !PQsetSingleRowMode(d->conn)) {
+		db_err_conn(err, errlen, "fetching messages", d->conn);
+		drain(d->conn);
+		return DB_FAILED;
+	}
+	while ((res = PQgetResult(d->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		struct db_message_row row;
+
+		if (st == PGRES_TUPLES_OK) {        /* the end: zero rows */
+			PQclear(res);
+			continue;
+		}
+		if (st != PGRES_SINGLE_TUPLE) {
+			db_err_result(err, errlen, "fetching messages", d->conn, res);
+			PQclear(res);
+			r = DB_FAILED;
+			continue;
+		}
+		if (r != DB_OK) {                   /* stopped: discard the rest */
+			PQclear(res);
+			continue;
+		}
+		memset(&row, 0, sizeof(row));
+		row.uid = (uint32_t)be64(res, 0, 0);
+		row.flags = (unsigned)be64(res, 0, 1);
+		row.keywords = PQgetvalue(res, 0, 2);
+		row.internaldate = be64(res, 0, 3);
+		row.size = (uint64_t)be64(res, 0, 4);
+		row.modseq = (uint64_t)be64(res, 0, 5);
+		row.envelope = bytes(res, 0, 6, &row.envelope_len);
+		row.body = bytes(res, 0, 7, &row.body_len);
+		row.bodystructure = bytes(res, 0, 8, &row.bodystructure_len);
+		row.raw = bytes(res, 0, 9, &row.raw_len);
+		row.parts = bytes(res, 0, 10, &row.parts_len);
+		if (row_cb(ctx, &row) != 0) {
+			db_errf(err, errlen, "fetch stopped");
+			r = DB_NOT_FOUND;
+		}
+		PQclear(res);
+	}
+	return r;
+}

@@ -1,0 +1,161 @@
+/* The selected-mailbox part of the store: opening a mailbox, learning what
+ * changed, reading and changing messages. Typed C over the prepared
+ * statements of schema/db_select.c, db_fetch.c, db_store.c, db_append.c.
+ *
+ * UID sets travel as arrays of inclusive ranges (lo[i]..hi[i]), sorted and
+ * not overlapping: one statement serves any set, with one index range scan
+ * per range, instead of one query per message.
+ *
+ * Results are DB_OK, DB_NOT_FOUND (no such mailbox, or not selectable) or
+ * DB_FAILED (err set; a broken connection is repaired by the next
+ * db_ensure). */
+#ifndef KAIRAN_SCHEMA_DB_MESSAGE_H
+#define KAIRAN_SCHEMA_DB_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/db.h"
+
+enum db_result { DB_OK = 0, DB_NOT_FOUND = 1, DB_FAILED = -1 };
+
+struct db_uid_ranges {
+	const uint32_t *lo, *hi;
+	size_t count;
+};
+
+/* SELECT/EXAMINE. */
+struct db_selected {
+	int64_t mailbox_id;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t recent_from;   /* UIDs >= this and < uidnext are \Recent for the caller */
+	uint32_t first_unseen;  /* UID of the first message without \Seen, 0 if none */
+	uint32_t *uids;         /* ascending, malloc'ed: the caller frees */
+	size_t count;
+	char *keywords;         /* keywords in use, space-separated, malloc'ed; "" if none */
+};
+
+/* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
+ * EXAMINE) the messages that arrived since the last SELECT become \Recent
+ * for this caller only: the claim moves mailboxes.recent_uid under the row
+ * lock, so two sessions never both get a message as \Recent. One round trip. */
+enum db_result db_mailbox_open(db *d, int64_t owner_id, const char *name, bool claim_recent,
+			       struct db_selected *r, char *err, size_t errlen);
+void db_selected_free(struct db_selected *r);
+
+/* What changed in a mailbox since modseq: new messages and flag changes
+ * (rows whose modseq is newer), and expunges newer than expunge_modseq. One
+ * round trip. The callbacks run once per row, new and changed messages in
+ * UID order. */
+struct db_changes_cb {
+	void *ctx;
+	/* The mailbox's current highestmodseq and uidnext. */
+	void (*mailbox)(void *ctx, uint64_t highestmodseq, uint32_t uidnext);
+	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
+	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
+};
+enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
+				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
+				  char *err, size_t errlen);
+
+/* With claim_recent: moves the mailbox's recent bound to uidnext if it is
+ * below; *recent_from_r is the old bound (== *recent_to_r when nothing was
+ * claimed). One round trip; called when new messages appear in a SELECTed
+ * session. */
+enum db_result db_mailbox_claim_recent(db *d, int64_t mailbox_id, uint32_t *recent_from_r,
+				       uint32_t *recent_to_r, char *err, size_t errlen);
+
+/* FETCH: the columns a request needs, row by row in UID order. Only the
+ * columns asked for are read (raw is never detoasted for a FLAGS fetch). */
+enum db_fetch_column {
+	DB_FETCH_ENVELOPE = 1 << 0,
+	DB_FETCH_BODY = 1 << 1,
+	DB_FETCH_BODYSTRUCTURE = 1 << 2,
+	DB_FETCH_RAW = 1 << 3,
+	DB_FETCH_PARTS = 1 << 4,
+};
+struct db_message_row {
+	uint32_t uid;
+	unsigned flags;
+	const char *keywords;            /* space-separated */
+	int64_t internaldate;            /* UTC seconds */
+	uint64_t size;
+	uint64_t modseq;
+	const char *envelope, *body, *bodystructure, *raw, *parts;   /* NULL when not asked */
+	size_t envelope_len, body_len, bodystructure_len, raw_len, parts_len;
+};
+/* Streams the rows of the UIDs in ranges: the callback gets each row as it
+ * arrives (libpq single-row mode), so memory holds one message at a time.
+ * A non-zero return from the callback stops the query (the caller's client
+ * went away). */
+enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+				 unsigned columns,
+				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
+				 char *err, size_t errlen);
+
+/* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
+ * keywords ("{a,b}"). Every message of the set is reported to row_cb with
+ * its new flags and whether this statement changed it; changed rows get a
+ * new modseq, unchanged ones keep theirs. One round trip. */
+enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+			      int mode, unsigned flags, const char *keywords_array,
+			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
+					     const char *keywords, bool changed, uint64_t modseq),
+			      void *ctx, char *err, size_t errlen);
+
+/* EXPUNGE / UID EXPUNGE: removes the messages with \Deleted (within ranges
+ * when given) and records them in expunges, in one transaction. uid_cb gets
+ * each removed UID in ascending order. */
+enum db_result db_expunge(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+			  void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
+			  char *err, size_t errlen);
+
+/* APPEND: one message. The content is stored once per distinct SHA-256
+ * (computed by PostgreSQL), the UID allocated under the mailbox row lock. */
+struct db_append_msg {
+	const char *raw;
+	size_t raw_len;
+	unsigned flags;
+	const char *keywords_array;     /* "{...}" */
+	int64_t internaldate;           /* UTC seconds */
+	/* Precomputed by server/mime (may be NULL: computed later). */
+	const char *envelope, *body, *bodystructure, *parts;
+	size_t envelope_len, body_len, bodystructure_len, parts_len;
+	int mime_version;
+	/* For SEARCH (migration 0003): "name:value" strings with lower-case
+	 * names and decoded values, the decoded body text, and the Date:
+	 * field's calendar date in days since 1970-01-01 (INT64_MIN: none). */
+	char **header_fields;
+	size_t nheader_fields;
+	const char *body_text;
+	size_t body_text_len;
+	int64_t sent_days;
+};
+struct db_append_result {
+	uint32_t uidvalidity;
+	uint32_t uid;
+};
+/* Appends n messages in one transaction (MULTIAPPEND: all or none).
+ * results[i] gets each UID. DB_NOT_FOUND when the mailbox does not exist or
+ * is \Noselect. */
+enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
+			 size_t n, struct db_append_result *results, char *err, size_t errlen);
+
+/* COPY / MOVE to the owner's mailbox dest. DB_NOT_FOUND when dest does not
+ * exist (or is \Noselect). The callbacks: the destination's UIDVALIDITY,
+ * then each (source UID, new UID) in source UID order, then for MOVE each
+ * source UID removed, ascending. */
+struct db_copy_cb {
+	void *ctx;
+	void (*destination)(void *ctx, uint32_t uidvalidity);
+	void (*copied)(void *ctx, uint32_t src_uid, uint32_t dst_uid);
+	void (*expunged)(void *ctx, uint32_t uid);
+};
+enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+		       int64_t owner_id, const char *dest, bool move,
+		       const struct db_copy_cb *cb, char *err, size_t errlen);
+
+#endif

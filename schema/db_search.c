@@ -1,0 +1,216 @@
+/* SEARCH → SQL (schema/db_search.h). The WHERE clause is assembled from the
+ * program's nodes; every value is a numbered parameter, so the text of the
+ * query is a function of the program's shape alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_private.h"
+#include "schema/db_ranges.h"
+#include "schema/db_search.h"
+
+struct sql {
+	struct buf text;
+	char **params;
+	int nparams;
+};
+
+/* Adds a parameter (copied, NUL-terminated) and returns its number. */
+static int sql_param(struct sql *q, const char *value, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	q->params = xrealloc(q->params, (size_t)(q->nparams + 1) * sizeof(*q->params));
+	q->params[q->nparams++] = copy;
+	return q->nparams;
+}
+
+static int sql_param_int(struct sql *q, int64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lld", (long long)v);
+	return sql_param(q, s, strlen(s));
+}
+
+/* "%value%" for LIKE: the value's own %, _ and \ are escaped, and NUL
+ * (which text cannot hold) ends it. */
+static int sql_param_like(struct sql *q, const char *prefix, const char *v, size_t len)
+{
+	struct buf b;
+	int n;
+
+	buf_init(&b);
+	buf_append_str(&b, prefix);
+	buf_append(&b, "%", 1);
+	for (size_t i = 0; i < len && v[i] != '\0'; i++) {
+		if (v[i] == '%' || v[i] == '_' || v[i] == '\\')
+			buf_append(&b, "\\", 1);
+		buf_append(&b, &v[i], 1);
+	}
+	buf_append(&b, "%", 1);
+	n = sql_param(q, (const char *)b.data, b.len);
+	buf_free(&b);
+	return n;
+}
+
+static void sql_node(struct sql *q, const struct db_search_node *n);
+
+static void sql_children(struct sql *q, const struct db_search_node *n, const char *joiner,
+			 const char *empty)
+{
+	if (n->nchildren == 0) {
+		buf_append_str(&q->text, empty);
+		return;
+	}
+	buf_append(&q->text, "(", 1);
+	for (size_t i = 0; i < n->nchildren; i++) {
+		if (i > 0)
+			buf_append_str(&q->text, joiner);
+		sql_node(q, &n->children[i]);
+	}
+	buf_append(&q->text, ")", 1);
+}
+
+static void sql_date(struct sql *q, const char *column, const char *op, int64_t days)
+{
+	buf_appendf(&q->text, "(%s %s DATE '1970-01-01' + $%d::int)", column, op, sql_param_int(q, days));
+}
+
+static void sql_node(struct sql *q, const struct db_search_node *n)
+{
+	struct buf *t = &q->text;
+	/* INTERNALDATE's calendar date in UTC, as it is shown (+0000). */
+	const char *idate = "(mm.internaldate AT TIME ZONE 'UTC')::date";
+
+	switch (n->op) {
+	case DB_SEARCH_AND: sql_children(q, n, " AND ", "TRUE"); return;
+	case DB_SEARCH_OR: sql_children(q, n, " OR ", "FALSE"); return;
+	case DB_SEARCH_NOT:
+		buf_append_str(t, "NOT ");
+		sql_children(q, n, " AND ", "TRUE");
+		return;
+	case DB_SEARCH_TRUE: buf_append_str(t, "TRUE"); return;
+	case DB_SEARCH_FALSE: buf_append_str(t, "FALSE"); return;
+	case DB_SEARCH_UIDS: {
+		struct buf lo, hi;
+		int a, b;
+		buf_init(&lo);
+		buf_init(&hi);
+		db_ranges_params(&n->ranges, &lo, &hi);
+		a = sql_param(q, (const char *)lo.data, lo.len - 1);
+		b = sql_param(q, (const char *)hi.data, hi.len - 1);
+		buf_free(&lo);
+		buf_free(&hi);
+		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest($%d::bigint[], $%d::bigint[]) r(lo, hi)"
+			    " WHERE mm.uid BETWEEN r.lo AND r.hi)", a, b);
+		return;
+	}
+	case DB_SEARCH_FLAGS_SET: {
+		int p = sql_param_int(q, n->number);
+		buf_appendf(t, "(mm.flags & $%d::smallint = $%d::smallint)", p, p);
+		return;
+	}
+	case DB_SEARCH_FLAGS_CLEAR:
+		buf_appendf(t, "(mm.flags & $%d::smallint = 0)", sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_KEYWORD:
+		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(mm.keywords) k WHERE lower(k) = lower($%d))",
+			    sql_param(q, n->value, strnlen(n->value, n->value_len)));
+		return;
+	case DB_SEARCH_BEFORE: sql_date(q, idate, "<", n->number); return;
+	case DB_SEARCH_ON: sql_date(q, idate, "=", n->number); return;
+	case DB_SEARCH_SINCE: sql_date(q, idate, ">=", n->number); return;
+	case DB_SEARCH_SENTBEFORE: sql_date(q, "m.sent_date", "<", n->number); return;
+	case DB_SEARCH_SENTON: sql_date(q, "m.sent_date", "=", n->number); return;
+	case DB_SEARCH_SENTSINCE: sql_date(q, "m.sent_date", ">=", n->number); return;
+	case DB_SEARCH_LARGER:
+		buf_appendf(t, "(m.size > $%d::bigint)", sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_SMALLER:
+		buf_appendf(t, "(m.size < $%d::bigint)", sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_HEADER: {
+		char prefix[300];
+		size_t fl = n->field_len < 256 ? n->field_len : 256;
+		struct buf f;
+		buf_init(&f);
+		/* The field name itself is matched literally too. */
+		for (size_t i = 0; i < fl && n->field[i] != '\0'; i++) {
+			if (n->field[i] == '%' || n->field[i] == '_' || n->field[i] == '\\')
+				buf_append(&f, "\\", 1);
+			buf_append(&f, &n->field[i], 1);
+		}
+		buf_append(&f, ":", 2);
+		snprintf(prefix, sizeof(prefix), "%s", (const char *)f.data);
+		buf_free(&f);
+		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d)",
+			    sql_param_like(q, prefix, n->value, n->value_len));
+		return;
+	}
+	case DB_SEARCH_BODY:
+		buf_appendf(t, "(m.body_text ILIKE $%d)", sql_param_like(q, "", n->value, n->value_len));
+		return;
+	case DB_SEARCH_TEXT: {
+		int p = sql_param_like(q, "", n->value, n->value_len);
+		buf_appendf(t, "(m.body_text ILIKE $%d OR EXISTS (SELECT 1 FROM unnest(m.header_fields) h"
+			    " WHERE substr(h, strpos(h, ':') + 1) ILIKE $%d))", p, p);
+		return;
+	}
+	case DB_SEARCH_OLDER:
+		buf_appendf(t, "(mm.internaldate <= now() - make_interval(secs => $%d::bigint))",
+			    sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_YOUNGER:
+		buf_appendf(t, "(mm.internaldate > now() - make_interval(secs => $%d::bigint))",
+			    sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_MODSEQ:
+		buf_appendf(t, "(mm.modseq >= $%d::bigint)", sql_param_int(q, n->number));
+		return;
+	}
+}
+
+enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid,
+			 const struct db_search_node *root,
+			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
+			 char *err, size_t errlen)
+{
+	struct sql q = { .nparams = 0, .params = NULL };
+	enum db_result r = DB_OK;
+	PGresult *res;
+
+	buf_init(&q.text);
+	sql_param_int(&q, mailbox_id);
+	sql_param_int(&q, max_uid);
+	buf_append_str(&q.text, "SELECT mm.uid, mm.modseq FROM mailbox_messages mm"
+		       " JOIN messages m ON m.id = mm.message_id"
+		       " WHERE mm.mailbox_id = $1 AND mm.uid <= $2 AND ");
+	sql_node(&q, root);
+	buf_append_str(&q.text, " ORDER BY mm.uid");
+	buf_append(&q.text, "", 1);
+	res = PQexecParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
+			   (const char *const *)q.params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "searching", d->conn, res);
+		r = DB_FAILED;
+	} else {
+		for (int i = 0; i < PQntuples(res); i++) {
+			int64_t uid, modseq;
+			if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &modseq) < 0) {
+				db_errf(err, errlen, "searching: unexpected result");
+				r = DB_FAILED;
+				break;
+			}
+			uid_cb(ctx, (uint32_t)uid, (uint64_t)modseq);
+		}
+	}
+	PQclear(res);
+	for (int i = 0; i < q.nparams; i++)
+		free(q.params[i]);
+	free(q.params);
+	buf_free(&q.text);
+	return r;
+}

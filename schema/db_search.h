@@ -1,0 +1,47 @@
+/* SEARCH in the store: a search program becomes one SQL query whose
+ * structure comes from the program's shape and whose values all travel as
+ * parameters. The node type is the store's own, so that schema/ does not
+ * depend on the protocol layer; server/imap/cmd_search.c converts. */
+#ifndef KAIRAN_SCHEMA_DB_SEARCH_H
+#define KAIRAN_SCHEMA_DB_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/db_message.h"
+
+enum db_search_op {
+	DB_SEARCH_AND, DB_SEARCH_OR, DB_SEARCH_NOT,
+	DB_SEARCH_TRUE, DB_SEARCH_FALSE,
+	DB_SEARCH_UIDS,           /* ranges */
+	DB_SEARCH_FLAGS_SET,      /* number: every bit set */
+	DB_SEARCH_FLAGS_CLEAR,    /* number: every bit clear */
+	DB_SEARCH_KEYWORD,        /* value */
+	DB_SEARCH_BEFORE, DB_SEARCH_ON, DB_SEARCH_SINCE,              /* number: days since 1970-01-01 */
+	DB_SEARCH_SENTBEFORE, DB_SEARCH_SENTON, DB_SEARCH_SENTSINCE,  /* number: days */
+	DB_SEARCH_LARGER, DB_SEARCH_SMALLER,                          /* number: octets */
+	DB_SEARCH_HEADER,         /* field (lower case) and value ("" = has the field) */
+	DB_SEARCH_BODY, DB_SEARCH_TEXT,                               /* value */
+	DB_SEARCH_OLDER, DB_SEARCH_YOUNGER,                           /* number: seconds */
+	DB_SEARCH_MODSEQ,         /* number: modseq >= */
+};
+
+struct db_search_node {
+	enum db_search_op op;
+	int64_t number;
+	const char *field, *value;
+	size_t field_len, value_len;
+	struct db_uid_ranges ranges;
+	struct db_search_node *children;
+	size_t nchildren;
+};
+
+/* Calls uid_cb for each matching message with uid <= max_uid, ascending.
+ * String matches are case-insensitive substring matches in which %, _ and
+ * \ are ordinary characters. */
+enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid,
+			 const struct db_search_node *root,
+			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
+			 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,204 @@
+/* Opening a mailbox and following its changes (schema/db_message.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_message.h"
+#include "schema/db_private.h"
+
+/* SELECT locks the mailbox row (FOR UPDATE, in the CTE) so that the claim
+ * of \Recent and the bound it returns come from the same, newest row
+ * version; EXAMINE only reads. The UID list comes from the statement's
+ * snapshot: a message committed between snapshot and lock is reported by
+ * the next change poll, and its UID is inside the claimed range, so it is
+ * still \Recent for exactly this session. */
+#define OPEN_COLUMNS \
+	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, l.recent_uid," \
+	" (SELECT coalesce(string_agg(uid::text, ' ' ORDER BY uid), '')" \
+	"    FROM mailbox_messages WHERE mailbox_id = l.id)," \
+	" (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0)," \
+	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
+	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id)"
+
+const struct db_stmt db_select_stmts[] = {
+	{ "mailbox_open_claim",
+	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid FROM mailboxes"
+	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect FOR UPDATE),"
+	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
+	  "   WHERE m.id = l.id AND m.recent_uid < l.uidnext RETURNING m.id)"
+	  " SELECT" OPEN_COLUMNS " FROM l" },
+	{ "mailbox_open_peek",
+	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, uidnext AS recent_uid"
+	  "   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)"
+	  " SELECT" OPEN_COLUMNS " FROM l" },
+	/* Kind 0: the mailbox; 1: a new or changed message; 2: an expunge. */
+	{ "mailbox_changes",
+	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1"
+	  " UNION ALL (SELECT 1, uid, modseq, flags, array_to_string(keywords, ' ')"
+	  "   FROM mailbox_messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
+	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL"
+	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3" },
+	{ "mailbox_claim_recent",
+	  "WITH l AS (SELECT id, recent_uid, uidnext FROM mailboxes WHERE id = $1 FOR UPDATE),"
+	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
+	  "   WHERE m.id = l.id AND m.recent_uid < l.uidnext RETURNING m.id)"
+	  " SELECT recent_uid, uidnext FROM l" },
+	{ NULL, NULL },
+};
+
+static int get_u32(const PGresult *res, int row, int col, uint32_t *v)
+{
+	int64_t x;
+
+	if (db_get_int64(res, row, col, &x) < 0 || x < 0 || x > 4294967296LL)
+		return -1;
+	*v = x == 4294967296LL ? UINT32_MAX : (uint32_t)x;
+	return 0;
+}
+
+/* "1 2 3" → array; the list was written by string_agg, so it is trusted
+ * to be well-formed, but still parsed strictly. */
+static int parse_uid_list(const char *s, uint32_t **uids_r, size_t *count_r)
+{
+	size_t n = 0, cap = 0;
+	uint32_t *uids = NULL;
+
+	while (*s != '\0') {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s || v == 0 || v > UINT32_MAX) {
+			free(uids);
+			return -1;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			uids = realloc(uids, cap * sizeof(*uids));
+			if (uids == NULL)
+				return -1;
+		}
+		uids[n++] = (uint32_t)v;
+		s = *end == ' ' ? end + 1 : end;
+	}
+	*uids_r = uids;
+	*count_r = n;
+	return 0;
+}
+
+enum db_result db_mailbox_open(db *d, int64_t owner_id, const char *name, bool claim_recent,
+			       struct db_selected *r, char *err, size_t errlen)
+{
+	char owner[24];
+	const char *params[2] = { owner, name };
+	PGresult *res;
+	int64_t hms;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	res = PQexecPrepared(d->conn, claim_recent ? "mailbox_open_claim" : "mailbox_open_peek",
+			     2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "opening mailbox", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	if (db_get_int64(res, 0, 0, &r->mailbox_id) < 0 || get_u32(res, 0, 1, &r->uidvalidity) < 0 ||
+	    get_u32(res, 0, 2, &r->uidnext) < 0 || db_get_int64(res, 0, 3, &hms) < 0 ||
+	    get_u32(res, 0, 4, &r->recent_from) < 0 ||
+	    parse_uid_list(PQgetvalue(res, 0, 5), &r->uids, &r->count) < 0 ||
+	    (!PQgetisnull(res, 0, 6) && get_u32(res, 0, 6, &r->first_unseen) < 0)) {
+		db_errf(err, errlen, "opening mailbox: unexpected result");
+		PQclear(res);
+		db_selected_free(r);
+		return DB_FAILED;
+	}
+	r->highestmodseq = (uint64_t)hms;
+	r->keywords = strdup(PQgetvalue(res, 0, 7));
+	PQclear(res);
+	if (r->keywords == NULL) {
+		db_selected_free(r);
+		db_errf(err, errlen, "out of memory");
+		return DB_FAILED;
+	}
+	return DB_OK;
+}
+
+void db_selected_free(struct db_selected *r)
+{
+	free(r->uids);
+	free(r->keywords);
+	r->uids = NULL;
+	r->keywords = NULL;
+	r->count = 0;
+}
+
+enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
+				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
+				  char *err, size_t errlen)
+{
+	char id[24], ms[24], ems[24];
+	const char *params[3] = { id, ms, ems };
+	PGresult *res;
+	int n;
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)modseq);
+	snprintf(ems, sizeof(ems), "%llu", (unsigned long long)expunge_modseq);
+	res = PQexecPrepared(d->conn, "mailbox_changes", 3, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading mailbox changes", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return DB_NOT_FOUND; /* the mailbox was deleted */
+	}
+	for (int i = 0; i < n; i++) {
+		int64_t kind, a, b, flags = 0;
+		if (db_get_int64(res, i, 0, &kind) < 0 || db_get_int64(res, i, 1, &a) < 0 ||
+		    db_get_int64(res, i, 2, &b) < 0 || (kind == 1 && db_get_int64(res, i, 3, &flags) < 0)) {
+			db_errf(err, errlen, "reading mailbox changes: unexpected result");
+			PQclear(res);
+			return DB_FAILED;
+		}
+		if (kind == 0)
+			cb->mailbox(cb->ctx, (uint64_t)a, b >= 4294967296LL ? UINT32_MAX : (uint32_t)b);
+		else if (kind == 1)
+			cb->message(cb->ctx, (uint32_t)a, (unsigned)flags, PQgetvalue(res, i, 4), (uint64_t)b);
+		else
+			cb->expunged(cb->ctx, (uint32_t)a, (uint64_t)b);
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result db_mailbox_claim_recent(db *d, int64_t mailbox_id, uint32_t *recent_from_r,
+				       uint32_t *recent_to_r, char *err, size_t errlen)
+{
+	char id[24];
+	const char *params[1] = { id };
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	res = PQexecPrepared(d->conn, "mailbox_claim_recent", 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "claiming recent messages", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	if (get_u32(res, 0, 0, recent_from_r) < 0 || get_u32(res, 0, 1, recent_to_r) < 0) {
+		db_errf(err, errlen, "claiming recent messages: unexpected result");
+		PQclear(res);
+		return DB_FAILED;
+	}
+	PQclear(res);
+	return DB_OK;
+}

@@ -1,0 +1,144 @@
+/* Changing messages in place: STORE and EXPUNGE (schema/db_message.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/db_message.h"
+#include "schema/db_private.h"
+#include "schema/db_ranges.h"
+
+/* The new flags of a row for STORE mode $4 (0 replace, 1 add, 2 remove)
+ * with system flags $5 and keywords $6. Keywords are kept sorted and
+ * unique so that equal sets compare equal. */
+#define NEW_FLAGS "(CASE $4::int WHEN 0 THEN $5::smallint WHEN 1 THEN mm.flags | $5::smallint ELSE mm.flags & ~$5::smallint END)::smallint"
+#define NEW_KEYWORDS \
+	"(CASE $4::int WHEN 0 THEN ARRAY(SELECT DISTINCT k FROM unnest($6::text[]) k ORDER BY k)" \
+	" WHEN 1 THEN ARRAY(SELECT DISTINCT k FROM unnest(mm.keywords || $6::text[]) k ORDER BY k)" \
+	" ELSE ARRAY(SELECT k FROM unnest(mm.keywords) k WHERE k <> ALL($6::text[]) ORDER BY k) END)"
+
+const struct db_stmt db_store_stmts[] = {
+	/* The modseq is taken only when something changes, so a STORE that
+	 * changes nothing leaves HIGHESTMODSEQ alone (RFC 7162 §3.2). Every
+	 * writer locks the mailbox row before any message row (here through
+	 * the InitPlan "(SELECT id FROM lk)", which runs before the scan), so
+	 * STORE, EXPUNGE and APPEND on one mailbox cannot deadlock. */
+	{ "store_flags",
+	  "WITH lk AS (SELECT id FROM mailboxes WHERE id = $1 FOR UPDATE),"
+	  " sel AS (SELECT mm.uid, mm.flags, mm.keywords, mm.modseq, " NEW_FLAGS " AS nf, "
+	  NEW_KEYWORDS " AS nk"
+	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
+	  "     ON mm.uid BETWEEN r.lo AND r.hi"
+	  "   WHERE mm.mailbox_id = (SELECT id FROM lk) FOR UPDATE OF mm),"
+	  " mb AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1"
+	  "   AND EXISTS (SELECT 1 FROM sel WHERE nf <> flags OR nk <> keywords)"
+	  "   RETURNING highestmodseq),"
+	  " upd AS (UPDATE mailbox_messages mm SET flags = sel.nf, keywords = sel.nk,"
+	  "   modseq = mb.highestmodseq FROM sel, mb"
+	  "   WHERE mm.mailbox_id = $1 AND mm.uid = sel.uid AND (sel.nf <> sel.flags OR sel.nk <> sel.keywords)"
+	  "   RETURNING mm.uid, mm.modseq)"
+	  " SELECT sel.uid, sel.nf, array_to_string(sel.nk, ' '), upd.uid IS NOT NULL,"
+	  "   coalesce(upd.modseq, sel.modseq)"
+	  " FROM sel LEFT JOIN upd ON upd.uid = sel.uid ORDER BY sel.uid" },
+	/* EXPUNGE: $2/$3 empty arrays mean every \Deleted message. The
+	 * mailbox row is locked (mb) before the DELETE touches message rows. */
+	{ "expunge",
+	  "WITH mb AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1"
+	  "   AND EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.mailbox_id = $1 AND mm.flags & 8 <> 0"
+	  "     AND (cardinality($2::bigint[]) = 0 OR EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
+	  "       WHERE mm.uid BETWEEN r.lo AND r.hi)))"
+	  "   RETURNING id, highestmodseq),"
+	  " gone AS (DELETE FROM mailbox_messages mm WHERE mm.mailbox_id = (SELECT id FROM mb)"
+	  "   AND mm.flags & 8 <> 0"
+	  "   AND (cardinality($2::bigint[]) = 0 OR EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
+	  "     WHERE mm.uid BETWEEN r.lo AND r.hi))"
+	  "   RETURNING mm.uid),"
+	  " ins AS (INSERT INTO expunges (mailbox_id, uid, modseq)"
+	  "   SELECT $1, uid, (SELECT highestmodseq FROM mb) FROM gone RETURNING uid, modseq)"
+	  " SELECT uid, modseq FROM ins ORDER BY uid" },
+	{ NULL, NULL },
+};
+
+enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+			      int mode, unsigned flags, const char *keywords_array,
+			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
+					     const char *keywords, bool changed, uint64_t modseq),
+			      void *ctx, char *err, size_t errlen)
+{
+	char id[24], m[8], f[8];
+	struct buf lo, hi;
+	const char *params[6];
+	PGresult *res;
+	enum db_result r = DB_OK;
+
+	buf_init(&lo);
+	buf_init(&hi);
+	db_ranges_params(ranges, &lo, &hi);
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(m, sizeof(m), "%d", mode);
+	snprintf(f, sizeof(f), "%u", flags);
+	params[0] = id;
+	params[1] = (const char *)lo.data;
+	params[2] = (const char *)hi.data;
+	params[3] = m;
+	params[4] = f;
+	params[5] = keywords_array;
+	res = PQexecPrepared(d->conn, "store_flags", 6, params, NULL, NULL, 0);
+	buf_free(&lo);
+	buf_free(&hi);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "storing flags", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t uid, nf, modseq;
+		if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &nf) < 0 ||
+		    db_get_int64(res, i, 4, &modseq) < 0) {
+			db_errf(err, errlen, "storing flags: unexpected result");
+			r = DB_FAILED;
+			break;
+		}
+		row_cb(ctx, (uint32_t)uid, (unsigned)nf, PQgetvalue(res, i, 2),
+		       PQgetvalue(res, i, 3)[0] == 't', (uint64_t)modseq);
+	}
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_expunge(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
+			  void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
+			  char *err, size_t errlen)
+{
+	static const struct db_uid_ranges none = { NULL, NULL, 0 };
+	char id[24];
+	struct buf lo, hi;
+	const char *params[3];
+	PGresult *res;
+	enum db_result r = DB_OK;
+
+	buf_init(&lo);
+	buf_init(&hi);
+	db_ranges_params(ranges != NULL ? ranges : &none, &lo, &hi);
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	params[0] = id;
+	params[1] = (const char *)lo.data;
+	params[2] = (const char *)hi.data;
+	res = PQexecPrepared(d->conn, "expunge", 3, params, NULL, NULL, 0);
+	buf_free(&lo);
+	buf_free(&hi);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "expunging", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t uid, modseq;
+		if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &modseq) < 0) {
+			db_errf(err, errlen, "expunging: unexpected result");
+			r = DB_FAILED;
+			break;
+		}
+		uid_cb(ctx, (uint32_t)uid, (uint64_t)modseq);
+	}
+	PQclear(res);
+	return r;
+}

@@ -1,0 +1,245 @@
+/* FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8; BINARY RFC 3516). The rows
+ * stream from the store one at a time and each response is written as it
+ * arrives; the session flushes its output to the connection as it grows, so
+ * a FETCH of a whole mailbox holds neither the mailbox nor the response in
+ * memory. */
+#include "server/imap/commands.h"
+#include "server/imap/datetime.h"
+#include "server/imap/fetch_args.h"
+#include "server/imap/fetch_section.h"
+#include "server/imap/msgset.h"
+#include "server/imap/view.h"
+#include "server/core/log.h"
+#include "schema/db_message.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fetch_ctx {
+	struct imap_session *s;
+	const struct imap_fetch_request *req;
+	bool uid;                  /* UID FETCH: UID comes first, always */
+	bool add_flags;            /* FLAGS not asked for but \Seen was set */
+	uint32_t *seen_set;        /* UIDs whose \Seen this command set, ascending */
+	size_t nseen;
+	struct buf scratch;
+	bool undecodable;
+};
+
+static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->nseen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->seen_set[mid] == uid)
+			return true;
+		if (f->seen_set[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* A section's bytes as a literal (literal8 when BINARY data holds NUL,
+ * RFC 3516 §4.2), cut to the partial range. */
+static void write_section(struct buf *out, const struct imap_fetch_item *it,
+			  const char *data, size_t len)
+{
+	size_t off = 0, n = len;
+
+	if (it->partial) {
+		off = it->offset < len ? it->offset : len;
+		n = len - off;
+		if ((uint64_t)it->length < n)
+			n = it->length;
+	}
+	if (it->kind == IMAP_FETCH_BINARY && memchr(data + off, '\0', n) != NULL)
+		buf_append(out, "~", 1);
+	buf_appendf(out, "{%zu}\r\n", n);
+	buf_append(out, data + off, n);
+}
+
+static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
+		       const struct db_message_row *row, struct buf *out)
+{
+	const struct imap_view *v = f->s->view;
+	const char *data;
+	size_t len;
+
+	switch (it->kind) {
+	case IMAP_FETCH_UID:
+		buf_appendf(out, "UID %u", row->uid);
+		return;
+	case IMAP_FETCH_FLAGS:
+		buf_append_str(out, "FLAGS ");
+		imap_view_format_flags(out, v, row->uid, row->flags | (seen_now(f, row->uid) ? 1u : 0u),
+				       row->keywords);
+		return;
+	case IMAP_FETCH_INTERNALDATE:
+		buf_append_str(out, "INTERNALDATE ");
+		imap_datetime_format(row->internaldate, 0, out);
+		return;
+	case IMAP_FETCH_RFC822_SIZE:
+		buf_appendf(out, "RFC822.SIZE %llu", (unsigned long long)row->size);
+		return;
+	case IMAP_FETCH_MODSEQ:
+		buf_appendf(out, "MODSEQ (%llu)", (unsigned long long)row->modseq);
+		return;
+	case IMAP_FETCH_ENVELOPE:
+		buf_append_str(out, "ENVELOPE ");
+		buf_append(out, row->envelope, row->envelope_len);
+		return;
+	case IMAP_FETCH_BODY:
+		buf_append_str(out, "BODY ");
+		buf_append(out, row->body, row->body_len);
+		return;
+	case IMAP_FETCH_BODYSTRUCTURE:
+		buf_append_str(out, "BODYSTRUCTURE ");
+		buf_append(out, row->bodystructure, row->bodystructure_len);
+		return;
+	default:
+		break;
+	}
+	buf_append(out, it->name, it->name_len);
+	buf_append(out, " ", 1);
+	switch (imap_fetch_section(it, row->raw, row->raw_len, row->parts, row->parts_len,
+				   &f->scratch, &data, &len)) {
+	case IMAP_SECTION_OK:
+		if (it->kind == IMAP_FETCH_BINARY_SIZE)
+			buf_appendf(out, "%zu", len);
+		else
+			write_section(out, it, data, len);
+		return;
+	case IMAP_SECTION_MISSING:
+		buf_append_str(out, it->kind == IMAP_FETCH_BINARY_SIZE ? "0" : "NIL");
+		return;
+	case IMAP_SECTION_UNDECODABLE:
+		f->undecodable = true;
+		buf_append_str(out, "NIL");
+		return;
+	}
+}
+
+static int fetch_row(void *ctx, const struct db_message_row *row)
+{
+	struct fetch_ctx *f = ctx;
+	struct imap_session *s = f->s;
+	uint32_t msn = imap_view_msn(s->view, row->uid);
+	bool first = true;
+
+	if (msn == 0)
+		return 0;
+	buf_appendf(&s->out, "* %u FETCH (", msn);
+	if (f->uid) {
+		buf_appendf(&s->out, "UID %u", row->uid);
+		first = false;
+	}
+	for (size_t i = 0; i < f->req->count; i++) {
+		const struct imap_fetch_item *it = &f->req->items[i];
+		if (f->uid && it->kind == IMAP_FETCH_UID)
+			continue;
+		if (!first)
+			buf_append(&s->out, " ", 1);
+		write_item(f, it, row, &s->out);
+		first = false;
+	}
+	if (f->add_flags && seen_now(f, row->uid)) {
+		buf_append_str(&s->out, first ? "FLAGS " : " FLAGS ");
+		imap_view_format_flags(&s->out, s->view, row->uid, row->flags | 1u, row->keywords);
+	}
+	buf_append(&s->out, ")\r\n", 3);
+	return imap_session_flush(s);
+}
+
+static void seen_row(void *ctx, uint32_t uid, unsigned flags, const char *keywords, bool changed,
+		     uint64_t modseq)
+{
+	struct fetch_ctx *f = ctx;
+
+	(void)flags;
+	(void)keywords;
+	if (!changed)
+		return;
+	f->seen_set = xrealloc(f->seen_set, (f->nseen + 1) * sizeof(*f->seen_set));
+	f->seen_set[f->nseen++] = uid;
+	imap_view_own_change(f->s->view, modseq);
+}
+
+static unsigned fetch_columns(const struct imap_fetch_request *req)
+{
+	unsigned cols = 0;
+
+	for (size_t i = 0; i < req->count; i++)
+		switch (req->items[i].kind) {
+		case IMAP_FETCH_ENVELOPE: cols |= DB_FETCH_ENVELOPE; break;
+		case IMAP_FETCH_BODY: cols |= DB_FETCH_BODY; break;
+		case IMAP_FETCH_BODYSTRUCTURE: cols |= DB_FETCH_BODYSTRUCTURE; break;
+		default: break;
+		}
+	if (req->needs_raw)
+		cols |= DB_FETCH_RAW | DB_FETCH_PARTS;
+	return cols;
+}
+
+static void fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
+		  bool uid)
+{
+	struct imap_fetch_request req;
+	struct db_uid_ranges ranges;
+	struct fetch_ctx f = { .s = s, .req = &req, .uid = uid };
+	const char *problem;
+	enum db_result r;
+	char err[256];
+
+	if (cmd->nargs != 2) {
+		imap_reply(s, "BAD", NULL, "FETCH expects a sequence set and data items");
+		return;
+	}
+	if (imap_msgset(s, &cmd->args[0], uid, &ranges, &problem) < 0 ||
+	    imap_fetch_parse(&s->arena, &cmd->args[1], &req, &problem) < 0) {
+		imap_reply(s, "BAD", NULL, "%s", problem);
+		return;
+	}
+	if (!imap_db_ready(s, be))
+		return;
+	r = DB_OK;
+	if (req.sets_seen && !s->view->readonly && ranges.count > 0) {
+		/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen. */
+		r = db_store_flags(be->db, s->view->mailbox_id, &ranges, 1, 1u, "{}", seen_row, &f,
+				   err, sizeof(err));
+		f.add_flags = true;
+		for (size_t i = 0; i < req.count; i++)
+			if (req.items[i].kind == IMAP_FETCH_FLAGS)
+				f.add_flags = false;
+	}
+	buf_init(&f.scratch);
+	if (r == DB_OK && ranges.count > 0)
+		r = db_fetch_messages(be->db, s->view->mailbox_id, &ranges, fetch_columns(&req),
+				      fetch_row, &f, err, sizeof(err));
+	buf_free(&f.scratch);
+	free(f.seen_set);
+	if (r == DB_FAILED) {
+		log_warning("%s: FETCH failed: %s", s->peer, err);
+		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+		return;
+	}
+	if (r == DB_NOT_FOUND)
+		return; /* the client went away mid-way */
+	imap_view_sync(s, be, false);
+	if (f.undecodable)
+		imap_reply(s, "NO", "UNKNOWN-CTE", "Cannot decode the content of a part");
+	else
+		imap_reply(s, "OK", NULL, "%s completed", uid ? "UID FETCH" : "FETCH");
+}
+
+void cmd_fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	fetch(s, cmd, be, false);
+}
+
+void cmd_uid_fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	fetch(s, cmd, be, true);
+}

@@ -1,0 +1,290 @@
+/* SEARCH and UID SEARCH (RFC 3501 §6.4.4) with ESEARCH's RETURN
+ * (RFC 4731) and WITHIN (RFC 5032): the parsed program becomes one query
+ * in the store (schema/db_search.c); kairand evaluates nothing per
+ * message. */
+#include "server/imap/commands.h"
+#include "server/imap/datetime.h"
+#include "server/imap/search_args.h"
+#include "server/imap/seqset.h"
+#include "server/imap/view.h"
+#include "server/core/log.h"
+#include "schema/db_search.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct search_ctx {
+	struct imap_session *s;
+	const char *error;
+};
+
+/* Message numbers (or UIDs) of a set as the UID ranges of the view. */
+static void set_ranges(struct search_ctx *c, const struct imap_seqset *set, bool uid,
+		       struct db_uid_ranges *out)
+{
+	struct imap_session *s = c->s;
+	const struct imap_view *v = s->view;
+	struct imap_seqset r;
+	uint32_t *lo, *hi, max = uid ? (v->count ? v->uids[v->count - 1] : 0) : (uint32_t)v->count;
+	size_t n = 0;
+
+	imap_seqset_resolve(&s->arena, set, max, !uid, &r);
+	lo = arena_alloc(&s->arena, (r.count + 1) * sizeof(*lo));
+	hi = arena_alloc(&s->arena, (r.count + 1) * sizeof(*hi));
+	for (size_t i = 0; i < r.count; i++) {
+		uint32_t a = r.ranges[i].lo, b = r.ranges[i].hi;
+		if (!uid) {
+			/* Numbers past EXISTS simply match nothing in SEARCH. */
+			if (a > v->count || a == 0)
+				continue;
+			if (b > v->count)
+				b = (uint32_t)v->count;
+			a = v->uids[a - 1];
+			b = v->uids[b - 1];
+		}
+		lo[n] = a;
+		hi[n++] = b;
+	}
+	out->lo = lo;
+	out->hi = hi;
+	out->count = n;
+}
+
+/* The session's \Recent messages as UID ranges. */
+static void recent_ranges(struct imap_session *s, struct db_uid_ranges *out)
+{
+	const struct imap_view *v = s->view;
+	uint32_t *lo = arena_alloc(&s->arena, (v->nrecent + 1) * sizeof(*lo));
+	uint32_t *hi = arena_alloc(&s->arena, (v->nrecent + 1) * sizeof(*hi));
+
+	for (size_t i = 0; i < v->nrecent; i++) {
+		lo[i] = v->recent[i].lo;
+		hi[i] = v->recent[i].hi;
+	}
+	out->lo = lo;
+	out->hi = hi;
+	out->count = v->nrecent;
+}
+
+static bool convert(struct search_ctx *c, const struct imap_search_key *k, struct db_search_node *n);
+
+static bool convert_children(struct search_ctx *c, const struct imap_search_key *k,
+			     struct db_search_node *n, enum db_search_op op)
+{
+	n->op = op;
+	n->nchildren = k->nchildren;
+	n->children = arena_alloc(&c->s->arena, (k->nchildren + 1) * sizeof(*n->children));
+	for (size_t i = 0; i < k->nchildren; i++)
+		if (!convert(c, &k->children[i], &n->children[i]))
+			return false;
+	return true;
+}
+
+/* NEW is RECENT and UNSEEN: two children under an AND. */
+static void convert_new(struct search_ctx *c, struct db_search_node *n)
+{
+	n->op = DB_SEARCH_AND;
+	n->nchildren = 2;
+	n->children = arena_alloc(&c->s->arena, 2 * sizeof(*n->children));
+	memset(n->children, 0, 2 * sizeof(*n->children));
+	n->children[0].op = DB_SEARCH_UIDS;
+	recent_ranges(c->s, &n->children[0].ranges);
+	n->children[1].op = DB_SEARCH_FLAGS_CLEAR;
+	n->children[1].number = 1;
+}
+
+static bool convert(struct search_ctx *c, const struct imap_search_key *k, struct db_search_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	switch (k->op) {
+	case IMAP_SK_AND: return convert_children(c, k, n, DB_SEARCH_AND);
+	case IMAP_SK_OR: return convert_children(c, k, n, DB_SEARCH_OR);
+	case IMAP_SK_NOT: return convert_children(c, k, n, DB_SEARCH_NOT);
+	case IMAP_SK_ALL: n->op = DB_SEARCH_TRUE; return true;
+	case IMAP_SK_SEQSET:
+	case IMAP_SK_UIDSET:
+		if (k->u.set.saved) {
+			c->error = "No saved search result ($)";
+			return false;
+		}
+		n->op = DB_SEARCH_UIDS;
+		set_ranges(c, &k->u.set, k->op == IMAP_SK_UIDSET, &n->ranges);
+		return true;
+	case IMAP_SK_FLAG:
+		n->op = k->negate ? DB_SEARCH_FLAGS_CLEAR : DB_SEARCH_FLAGS_SET;
+		n->number = k->flag;
+		return true;
+	case IMAP_SK_KEYWORD:
+	case IMAP_SK_UNKEYWORD:
+		if (k->op == IMAP_SK_UNKEYWORD) {
+			n->op = DB_SEARCH_NOT;
+			n->nchildren = 1;
+			n->children = arena_alloc(&c->s->arena, sizeof(*n->children));
+			n = &n->children[0];
+			memset(n, 0, sizeof(*n));
+		}
+		n->op = DB_SEARCH_KEYWORD;
+		n->value = k->u.str.value;
+		n->value_len = k->u.str.value_len;
+		return true;
+	case IMAP_SK_RECENT:
+	case IMAP_SK_OLD:
+		if (k->op == IMAP_SK_OLD) {
+			n->op = DB_SEARCH_NOT;
+			n->nchildren = 1;
+			n->children = arena_alloc(&c->s->arena, sizeof(*n->children));
+			n = &n->children[0];
+			memset(n, 0, sizeof(*n));
+		}
+		n->op = DB_SEARCH_UIDS;
+		recent_ranges(c->s, &n->ranges);
+		return true;
+	case IMAP_SK_NEW:
+		convert_new(c, n);
+		return true;
+	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE:
+	case IMAP_SK_SENTBEFORE: case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: {
+		static const enum db_search_op ops[] = {
+			DB_SEARCH_BEFORE, DB_SEARCH_ON, DB_SEARCH_SINCE,
+			DB_SEARCH_SENTBEFORE, DB_SEARCH_SENTON, DB_SEARCH_SENTSINCE,
+		};
+		n->op = ops[k->op - IMAP_SK_BEFORE];
+		n->number = imap_date_days(&k->u.date);
+		return true;
+	}
+	case IMAP_SK_LARGER: n->op = DB_SEARCH_LARGER; n->number = k->u.number; return true;
+	case IMAP_SK_SMALLER: n->op = DB_SEARCH_SMALLER; n->number = k->u.number; return true;
+	case IMAP_SK_OLDER: n->op = DB_SEARCH_OLDER; n->number = k->u.number; return true;
+	case IMAP_SK_YOUNGER: n->op = DB_SEARCH_YOUNGER; n->number = k->u.number; return true;
+	case IMAP_SK_MODSEQ: n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
+	case IMAP_SK_HEADER: {
+		char *field = arena_strndup(&c->s->arena, k->u.str.field, k->u.str.field_len);
+		for (char *p = field; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		n->op = DB_SEARCH_HEADER;
+		n->field = field;
+		n->field_len = k->u.str.field_len;
+		n->value = k->u.str.value;
+		n->value_len = k->u.str.value_len;
+		return true;
+	}
+	case IMAP_SK_BODY:
+	case IMAP_SK_TEXT:
+		n->op = k->op == IMAP_SK_BODY ? DB_SEARCH_BODY : DB_SEARCH_TEXT;
+		n->value = k->u.str.value;
+		n->value_len = k->u.str.value_len;
+		return true;
+	}
+	c->error = "Unsupported search key";
+	return false;
+}
+
+struct result {
+	uint32_t *items;   /* message numbers or UIDs, ascending */
+	size_t n, cap;
+	bool uid;
+	const struct imap_view *v;
+};
+
+static void collect(void *ctx, uint32_t uid, uint64_t modseq)
+{
+	struct result *r = ctx;
+	uint32_t value = r->uid ? uid : imap_view_msn(r->v, uid);
+
+	(void)modseq;
+	if (value == 0)
+		return;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+	}
+	r->items[r->n++] = value;
+}
+
+/* RFC 4731 §3.1: ESEARCH (TAG "x") [UID] MIN n MAX n COUNT n ALL set. */
+static void write_esearch(struct imap_session *s, const struct imap_search_program *p,
+			  const struct result *r, bool uid)
+{
+	unsigned opts = p->return_opts;
+
+	buf_appendf(&s->out, "* ESEARCH (TAG \"%s\")%s", s->cmd->tag, uid ? " UID" : "");
+	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_MIN))
+		buf_appendf(&s->out, " MIN %u", r->items[0]);
+	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_MAX))
+		buf_appendf(&s->out, " MAX %u", r->items[r->n - 1]);
+	if (opts & IMAP_SEARCH_RETURN_COUNT)
+		buf_appendf(&s->out, " COUNT %zu", r->n);
+	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_ALL)) {
+		buf_append_str(&s->out, " ALL ");
+		for (size_t i = 0; i < r->n;) {
+			size_t j = i;
+			while (j + 1 < r->n && r->items[j + 1] == r->items[j] + 1)
+				j++;
+			buf_appendf(&s->out, j > i ? "%s%u:%u" : "%s%u", i ? "," : "", r->items[i], r->items[j]);
+			i = j + 1;
+		}
+	}
+	buf_append(&s->out, "\r\n", 2);
+}
+
+static void search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
+		   bool uid)
+{
+	struct imap_search_program prog;
+	struct search_ctx c = { .s = s };
+	struct db_search_node root;
+	struct result r = { .uid = uid, .v = s->view };
+	const char *problem;
+	char err[256];
+	int rc;
+
+	rc = imap_search_parse(&s->arena, cmd->args, true, &prog, &problem);
+	if (rc == -2) {
+		imap_reply(s, "NO", "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
+		return;
+	}
+	if (rc < 0) {
+		imap_reply(s, "BAD", NULL, "%s", problem);
+		return;
+	}
+	if (prog.return_opts & IMAP_SEARCH_RETURN_SAVE) {
+		imap_reply(s, "BAD", NULL, "RETURN (SAVE) is not supported yet");
+		return;
+	}
+	if (!convert(&c, prog.root, &root)) {
+		imap_reply(s, "BAD", NULL, "%s", c.error);
+		return;
+	}
+	if (!imap_db_ready(s, be))
+		return;
+	if (db_search(be->db, s->view->mailbox_id,
+		      s->view->count ? s->view->uids[s->view->count - 1] : 0, &root, collect, &r,
+		      err, sizeof(err)) == DB_FAILED) {
+		free(r.items);
+		log_warning("%s: SEARCH failed: %s", s->peer, err);
+		imap_reply(s, "NO", "UNAVAILABLE", "Search failed, try again later");
+		return;
+	}
+	if (prog.esearch) {
+		write_esearch(s, &prog, &r, uid);
+	} else {
+		buf_append_str(&s->out, "* SEARCH");
+		for (size_t i = 0; i < r.n; i++)
+			buf_appendf(&s->out, " %u", r.items[i]);
+		buf_append(&s->out, "\r\n", 2);
+	}
+	free(r.items);
+	imap_view_sync(s, be, false);
+	imap_reply(s, "OK", NULL, "%s completed", uid ? "UID SEARCH" : "SEARCH");
+}
+
+void cmd_search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	search(s, cmd, be, false);
+}
+
+void cmd_uid_search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	search(s, cmd, be, true);
+}

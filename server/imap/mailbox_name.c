@@ -1,0 +1,154 @@
+#include "server/imap/mailbox_name.h"
+#include "server/imap/args.h"
+#include "server/imap/mutf7.h"
+#include "server/imap/writer.h"
+
+#include <string.h>
+#include <strings.h>
+
+bool imap_mailbox_is_inbox(const char *name, size_t len)
+{
+	return len == 5 && memcmp(name, "INBOX", 5) == 0;
+}
+
+bool imap_mailbox_in_inbox(const char *name, size_t len)
+{
+	return len > 6 && memcmp(name, "INBOX/", 6) == 0;
+}
+
+/* RFC 3501 §5.1: "INBOX" is case-insensitive. A child "inbox/x" is the
+ * same as "INBOX/x" (RFC 9051 §5.1 says so of names that begin with INBOX
+ * and the delimiter), so the prefix is normalised too; any other name is
+ * case-sensitive, as stored. */
+static void normalise_inbox(char *name, size_t len)
+{
+	if (len >= 5 && strncasecmp(name, "INBOX", 5) == 0 &&
+	    (len == 5 || name[5] == IMAP_MAILBOX_DELIM))
+		memcpy(name, "INBOX", 5);
+}
+
+/* C0 controls, DEL and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F):
+ * a name holding one cannot be shown or typed, and RFC 3501 §5.1 calls
+ * them "best avoided"; refusing them at the door keeps them out of every
+ * client's folder list. The input is valid UTF-8. */
+static bool has_control(const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return true;
+		if (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char **error_r)
+{
+	size_t len = *len_r, levels = 1;
+
+	/* §6.3.3: "foo/" asks for "foo" that will have children. Only one
+	 * delimiter is taken: "foo//" still has an empty level. */
+	if (create && len > 0 && name[len - 1] == IMAP_MAILBOX_DELIM)
+		len--;
+	if (len == 0) {
+		*error_r = "Empty mailbox name";
+		return -1;
+	}
+	if (len > IMAP_MAILBOX_MAX_BYTES) {
+		*error_r = "Mailbox name too long";
+		return -1;
+	}
+	if (name[0] == IMAP_MAILBOX_DELIM) {
+		*error_r = "Mailbox name begins with the hierarchy delimiter";
+		return -1;
+	}
+	if (name[len - 1] == IMAP_MAILBOX_DELIM) {
+		*error_r = "Mailbox name ends with the hierarchy delimiter";
+		return -1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if (name[i] != IMAP_MAILBOX_DELIM)
+			continue;
+		if (name[i - 1] == IMAP_MAILBOX_DELIM) {
+			*error_r = "Mailbox name has an empty hierarchy level";
+			return -1;
+		}
+		levels++;
+	}
+	if (levels > IMAP_MAILBOX_MAX_LEVELS) {
+		*error_r = "Mailbox name has too many hierarchy levels";
+		return -1;
+	}
+	if (has_control(name, len)) {
+		*error_r = "Mailbox name contains control characters";
+		return -1;
+	}
+	name[len] = '\0';
+	normalise_inbox(name, len);
+	*len_r = len;
+	return 0;
+}
+
+static int mailbox_arg(struct imap_session *s, const struct imap_arg *arg, bool create,
+		       const char **name_r, size_t *len_r, const char **error_r)
+{
+	const char *raw;
+	size_t raw_len, len;
+	struct buf utf8;
+	char *name;
+
+	if (!imap_arg_astring(arg, &raw, &raw_len)) {
+		*error_r = "Invalid mailbox name argument";
+		return -1;
+	}
+	/* Modified UTF-7 is at worst slightly shorter than the UTF-8 it
+	 * encodes (8 BASE64 characters for three 3-byte characters), so an
+	 * argument twice the limit cannot decode to an acceptable name and is
+	 * refused before any work is spent on it. */
+	if (raw_len > 2 * (size_t)IMAP_MAILBOX_MAX_BYTES) {
+		*error_r = "Mailbox name too long";
+		return -1;
+	}
+	buf_init(&utf8);
+	if (imap_mutf7_to_utf8(raw, raw_len, &utf8) < 0) {
+		buf_free(&utf8);
+		*error_r = "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)";
+		return -1;
+	}
+	len = utf8.len;
+	name = arena_strndup(&s->arena, utf8.len > 0 ? (const char *)utf8.data : "", utf8.len);
+	buf_free(&utf8);
+	if (imap_mailbox_name_check(name, &len, create, error_r) < 0)
+		return -1;
+	*name_r = name;
+	*len_r = len;
+	return 0;
+}
+
+int imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
+		     const char **name_r, size_t *len_r, const char **error_r)
+{
+	return mailbox_arg(s, arg, false, name_r, len_r, error_r);
+}
+
+int imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
+			    const char **name_r, size_t *len_r, const char **error_r)
+{
+	return mailbox_arg(s, arg, true, name_r, len_r, error_r);
+}
+
+void imap_write_mailbox(const struct imap_session *s, struct buf *out,
+			const char *name, size_t len)
+{
+	struct buf enc;
+
+	/* The session decides the encoding once UTF8=ACCEPT (RFC 6855) is
+	 * supported; until then every client gets modified UTF-7. */
+	(void)s;
+	buf_init(&enc);
+	imap_utf8_to_mutf7(name, len, &enc);
+	imap_write_astring(out, enc.len > 0 ? (const char *)enc.data : "", enc.len);
+	buf_free(&enc);
+}

@@ -1,0 +1,65 @@
+/* Mailbox names at the protocol boundary (RFC 3501 §5.1, DESIGN.md
+ * "Namespaces"): the one place where a name a client sends becomes the name
+ * the store uses, and back.
+ *
+ * The store keeps names in UTF-8 with '/' as the hierarchy delimiter and
+ * INBOX spelled exactly "INBOX" (migrations/0001_initial.sql). A client
+ * sends modified UTF-7 (§5.1.3) and may spell INBOX in any case (§5.1).
+ * Today every name is in the personal namespace ("" prefix, "/"
+ * delimiter); when "Other Users/" and "Shared/" arrive, this module is
+ * where a name is resolved to its owner, so that commands keep calling the
+ * same function. */
+#ifndef KAIRAN_IMAP_MAILBOX_NAME_H
+#define KAIRAN_IMAP_MAILBOX_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "server/core/buf.h"
+#include "server/imap/session.h"
+
+#define IMAP_MAILBOX_DELIM '/'
+/* Bytes of the UTF-8 name and levels of hierarchy. Generous for people
+ * (Dovecot allows 255 bytes per level), small enough that a LIST over a
+ * full account stays bounded. */
+#define IMAP_MAILBOX_MAX_BYTES 1000
+#define IMAP_MAILBOX_MAX_LEVELS 32
+/* Per account. LIST and LSUB read all of an account's names at once, so
+ * these bound their memory and time (at most ~10 MB of names); CREATE and
+ * SUBSCRIBE refuse more with NO [LIMIT]. Far above what people use. */
+#define IMAP_MAILBOXES_PER_ACCOUNT 10000
+#define IMAP_SUBSCRIPTIONS_PER_ACCOUNT 10000
+
+/* Takes a mailbox argument (astring), decodes it from modified UTF-7,
+ * normalises INBOX (any case, alone or as the "INBOX/" prefix of a child)
+ * and validates it. On success *name_r is the store's UTF-8 name,
+ * NUL-terminated, in the session arena (valid until the command ends), and
+ * *len_r its length; returns 0. On failure returns -1 with *error_r a
+ * static reason for a tagged BAD: not an astring, not canonical modified
+ * UTF-7, empty, a leading or trailing delimiter, an empty level ("a//b"), a
+ * control character (C0, DEL, C1), over IMAP_MAILBOX_MAX_BYTES or
+ * IMAP_MAILBOX_MAX_LEVELS. */
+int imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
+		     const char **name_r, size_t *len_r, const char **error_r);
+
+/* The same for CREATE, where one trailing delimiter is the client's hint
+ * that it means to create children (RFC 3501 §6.3.3) and is dropped. */
+int imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
+			    const char **name_r, size_t *len_r, const char **error_r);
+
+/* The pure part of the above, for names already in UTF-8: normalises INBOX
+ * in place and validates. *len_r is updated when CREATE's trailing
+ * delimiter is dropped. 0, or -1 with *error_r. */
+int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char **error_r);
+
+/* Whether a store name is INBOX itself or one of its children. */
+bool imap_mailbox_is_inbox(const char *name, size_t len);
+bool imap_mailbox_in_inbox(const char *name, size_t len);
+
+/* Writes a store name to out as the client must see it: modified UTF-7,
+ * then an atom, quoted string or literal (imap_write_astring), so that
+ * spaces, quotes and 8-bit bytes never break the response. */
+void imap_write_mailbox(const struct imap_session *s, struct buf *out,
+			const char *name, size_t len);
+
+#endif

@@ -1,0 +1,334 @@
+#include "server/imap/view.h"
+#include "server/core/log.h"
+#include "schema/db_message.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+void imap_view_open(struct imap_view *v, const char *name, bool readonly, struct db_selected *sel)
+{
+	memset(v, 0, sizeof(*v));
+	v->mailbox_id = sel->mailbox_id;
+	v->name = xstrdup(name);
+	v->readonly = readonly;
+	v->uidvalidity = sel->uidvalidity;
+	v->uidnext = sel->uidnext;
+	v->modseq = v->expunge_modseq = sel->highestmodseq;
+	v->uids = sel->uids;
+	v->count = v->cap = sel->count;
+	sel->uids = NULL;
+	v->keywords = sel->keywords;
+	sel->keywords = NULL;
+	if (sel->recent_from < sel->uidnext) {
+		v->recent = xmalloc(sizeof(*v->recent));
+		v->recent[0].lo = sel->recent_from;
+		v->recent[0].hi = sel->uidnext - 1;
+		v->nrecent = 1;
+	}
+}
+
+void imap_view_close(struct imap_view *v)
+{
+	free(v->name);
+	free(v->uids);
+	free(v->recent);
+	free(v->keywords);
+	free(v->own_modseqs);
+	memset(v, 0, sizeof(*v));
+}
+
+uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->count && v->uids[lo] == uid ? (uint32_t)lo + 1 : 0;
+}
+
+bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
+{
+	for (size_t i = 0; i < v->nrecent; i++)
+		if (uid >= v->recent[i].lo && uid <= v->recent[i].hi)
+			return true;
+	return false;
+}
+
+uint32_t imap_view_recent_count(const struct imap_view *v)
+{
+	uint32_t n = 0;
+
+	/* Recent ranges are few (one per claim) and the UIDs in them are a
+	 * suffix of the view, so counting from the end is short. */
+	for (size_t i = v->count; i > 0 && v->nrecent > 0; i--) {
+		if (v->uids[i - 1] < v->recent[0].lo)
+			break;
+		n += imap_view_is_recent(v, v->uids[i - 1]);
+	}
+	return n;
+}
+
+void imap_view_own_change(struct imap_view *v, uint64_t modseq)
+{
+	if (v->nown > 0 && v->own_modseqs[v->nown - 1] == modseq)
+		return;
+	v->own_modseqs = xrealloc(v->own_modseqs, (v->nown + 1) * sizeof(*v->own_modseqs));
+	v->own_modseqs[v->nown++] = modseq;
+}
+
+static bool view_is_own_change(const struct imap_view *v, uint64_t modseq)
+{
+	for (size_t i = 0; i < v->nown; i++)
+		if (v->own_modseqs[i] == modseq)
+			return true;
+	return false;
+}
+
+uint32_t imap_view_remove(struct imap_view *v, uint32_t uid)
+{
+	uint32_t msn = imap_view_msn(v, uid);
+
+	if (msn == 0)
+		return 0;
+	memmove(&v->uids[msn - 1], &v->uids[msn], (v->count - msn) * sizeof(v->uids[0]));
+	v->count--;
+	return msn;
+}
+
+static void view_append_uid(struct imap_view *v, uint32_t uid)
+{
+	if (v->count == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->uids = xrealloc(v->uids, v->cap * sizeof(v->uids[0]));
+	}
+	v->uids[v->count++] = uid;
+}
+
+void imap_view_write_flags(struct imap_session *s, const struct imap_view *v)
+{
+	const char *sep = v->keywords[0] != '\0' ? " " : "";
+
+	imap_untagged(s, "FLAGS (" SYSTEM_FLAGS "%s%s)", sep, v->keywords);
+	if (v->readonly)
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+	else
+		imap_untagged(s, "OK [PERMANENTFLAGS (" SYSTEM_FLAGS "%s%s \\*)] Flags permitted",
+			      sep, v->keywords);
+}
+
+void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,
+			    unsigned flags, const char *keywords)
+{
+	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+	bool first = true;
+
+	buf_append(out, "(", 1);
+	for (unsigned bit = 0; bit < 5; bit++)
+		if (flags & (1u << bit)) {
+			buf_appendf(out, "%s%s", first ? "" : " ", names[bit]);
+			first = false;
+		}
+	if (imap_view_is_recent(v, uid)) {
+		buf_appendf(out, "%s\\Recent", first ? "" : " ");
+		first = false;
+	}
+	if (keywords != NULL && keywords[0] != '\0')
+		buf_appendf(out, "%s%s", first ? "" : " ", keywords);
+	buf_append(out, ")", 1);
+}
+
+/* Whether every word of kw is already in the announced list. */
+static bool keywords_known(const char *known, const char *kw)
+{
+	size_t klen = strlen(known);
+
+	while (*kw != '\0') {
+		const char *end = strchr(kw, ' ');
+		size_t len = end != NULL ? (size_t)(end - kw) : strlen(kw);
+		bool found = false;
+		for (const char *p = known; p < known + klen;) {
+			const char *e = strchr(p, ' ');
+			size_t plen = e != NULL ? (size_t)(e - p) : strlen(p);
+			if (plen == len && memcmp(p, kw, len) == 0) {
+				found = true;
+				break;
+			}
+			p += plen + (e != NULL);
+		}
+		if (!found)
+			return false;
+		kw += len + (end != NULL);
+	}
+	return true;
+}
+
+static void view_add_keywords(struct imap_view *v, const char *kw)
+{
+	while (*kw != '\0') {
+		const char *end = strchr(kw, ' ');
+		size_t len = end != NULL ? (size_t)(end - kw) : strlen(kw);
+		char one[256];
+		if (len < sizeof(one)) {
+			memcpy(one, kw, len);
+			one[len] = '\0';
+			if (!keywords_known(v->keywords, one)) {
+				size_t old = strlen(v->keywords);
+				v->keywords = xrealloc(v->keywords, old + len + 2);
+				if (old > 0)
+					v->keywords[old++] = ' ';
+				memcpy(v->keywords + old, one, len + 1);
+			}
+		}
+		kw += len + (end != NULL);
+	}
+}
+
+bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
+{
+	if (keywords[0] == '\0' || keywords_known(v->keywords, keywords))
+		return false;
+	view_add_keywords(v, keywords);
+	return true;
+}
+
+/* What one poll brought, applied in the order RFC 3501 wants: expunges
+ * first (they renumber), then flag changes, then the new EXISTS count. */
+struct sync_state {
+	struct imap_session *s;
+	struct imap_view *v;
+	bool allow_expunge;
+	uint64_t highestmodseq;
+	uint32_t uidnext;
+	uint32_t *expunged;
+	size_t nexpunged;
+	struct buf fetches;         /* "uid flags keywords" lines, emitted after expunges */
+	uint32_t *new_uids;
+	size_t nnew;
+	bool new_keywords;
+};
+
+static void sync_mailbox(void *ctx, uint64_t highestmodseq, uint32_t uidnext)
+{
+	struct sync_state *st = ctx;
+
+	st->highestmodseq = highestmodseq;
+	st->uidnext = uidnext;
+}
+
+static void sync_message(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq)
+{
+	struct sync_state *st = ctx;
+	struct imap_view *v = st->v;
+
+	if (imap_view_learn_keywords(v, keywords))
+		st->new_keywords = true;
+	if (v->count == 0 || uid > v->uids[v->count - 1]) {
+		st->new_uids = xrealloc(st->new_uids, (st->nnew + 1) * sizeof(uint32_t));
+		st->new_uids[st->nnew++] = uid;
+		return;
+	}
+	if (view_is_own_change(v, modseq) || imap_view_msn(v, uid) == 0)
+		return;
+	buf_appendf(&st->fetches, "%u %u %s\n", uid, flags, keywords);
+}
+
+static void sync_expunged(void *ctx, uint32_t uid, uint64_t modseq)
+{
+	struct sync_state *st = ctx;
+
+	(void)modseq;
+	if (!st->allow_expunge || imap_view_msn(st->v, uid) == 0)
+		return;
+	st->expunged = xrealloc(st->expunged, (st->nexpunged + 1) * sizeof(uint32_t));
+	st->expunged[st->nexpunged++] = uid;
+}
+
+static void sync_emit(struct sync_state *st)
+{
+	struct imap_session *s = st->s;
+	struct imap_view *v = st->v;
+	char *line = (char *)st->fetches.data, *end;
+
+	for (size_t i = 0; i < st->nexpunged; i++) {
+		uint32_t msn = imap_view_remove(v, st->expunged[i]);
+		if (msn != 0)
+			imap_untagged(s, "%u EXPUNGE", msn);
+	}
+	if (st->new_keywords)
+		imap_view_write_flags(s, v);
+	buf_append(&st->fetches, "", 1);
+	line = (char *)st->fetches.data;
+	while (line != NULL && *line != '\0' && (end = strchr(line, '\n')) != NULL) {
+		unsigned uid, flags;
+		int used = 0;
+		*end = '\0';
+		if (sscanf(line, "%u %u %n", &uid, &flags, &used) >= 2 && used > 0) {
+			uint32_t msn = imap_view_msn(v, uid);
+			if (msn != 0) {
+				buf_appendf(&s->out, "* %u FETCH (FLAGS ", msn);
+				imap_view_format_flags(&s->out, v, uid, flags, line + used);
+				buf_append(&s->out, ")\r\n", 3);
+			}
+		}
+		line = end + 1;
+	}
+	for (size_t i = 0; i < st->nnew; i++)
+		view_append_uid(v, st->new_uids[i]);
+}
+
+bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge)
+{
+	struct imap_view *v = s->view;
+	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
+	struct db_changes_cb cb = { &st, sync_mailbox, sync_message, sync_expunged };
+	enum db_result r;
+	char err[256];
+
+	if (v == NULL)
+		return true;
+	buf_init(&st.fetches);
+	r = db_mailbox_changes(be->db, v->mailbox_id, v->modseq, v->expunge_modseq, &cb, err, sizeof(err));
+	if (r == DB_FAILED) {
+		log_warning("%s: cannot read changes of %s: %s", s->peer, v->name, err);
+		goto out;
+	}
+	if (r == DB_NOT_FOUND) {
+		/* RFC 3501 §7.1.5: the mailbox went away under us. */
+		imap_untagged(s, "BYE The selected mailbox was deleted");
+		s->after = IMAP_AFTER_CLOSE;
+		goto out;
+	}
+	sync_emit(&st);
+	if (st.nnew > 0) {
+		uint32_t from, to;
+		imap_untagged(s, "%zu EXISTS", v->count);
+		if (!v->readonly &&
+		    db_mailbox_claim_recent(be->db, v->mailbox_id, &from, &to, err, sizeof(err)) == DB_OK &&
+		    from < to) {
+			v->recent = xrealloc(v->recent, (v->nrecent + 1) * sizeof(*v->recent));
+			v->recent[v->nrecent].lo = from;
+			v->recent[v->nrecent].hi = to - 1;
+			v->nrecent++;
+		}
+		imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
+	}
+	/* Own changes are at or below the new watermark: they cannot come
+	 * back, so the list starts afresh. */
+	v->modseq = st.highestmodseq;
+	v->nown = 0;
+	if (allow_expunge)
+		v->expunge_modseq = st.highestmodseq;
+	v->uidnext = st.uidnext;
+out:
+	free(st.expunged);
+	free(st.new_uids);
+	buf_free(&st.fetches);
+	return r != DB_FAILED;
+}

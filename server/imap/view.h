@@ -1,0 +1,66 @@
+/* The selected mailbox as one session sees it (RFC 3501 §2.3.1.2): the
+ * message sequence numbers, which change only when this session is told of
+ * an expunge, mapped to UIDs, plus what it was last told about the mailbox.
+ * Changes by other sessions are learned from the store (db_mailbox_changes)
+ * and reported with EXISTS / EXPUNGE / FETCH at the points RFC 3501 §7.4.1
+ * allows. Owned by the session; freed by imap_view_close. */
+#ifndef KAIRAN_IMAP_VIEW_H
+#define KAIRAN_IMAP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/imap/session.h"
+
+struct imap_uid_range { uint32_t lo, hi; };   /* inclusive */
+
+struct imap_view {
+	int64_t mailbox_id;
+	char *name;                 /* UTF-8, as stored */
+	bool readonly;              /* EXAMINE */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;            /* new messages and flag changes known up to here */
+	uint64_t expunge_modseq;    /* expunges reported up to here */
+	uint32_t *uids;             /* uids[msn - 1], ascending */
+	size_t count, cap;
+	struct imap_uid_range *recent;  /* UIDs that are \Recent for this session */
+	size_t nrecent;
+	char *keywords;             /* announced in FLAGS, space-separated */
+	uint64_t *own_modseqs;      /* changes this session made and already reported */
+	size_t nown;
+};
+
+struct db_selected;
+
+/* Takes over what db_mailbox_open returned (the uids array included). */
+void imap_view_open(struct imap_view *v, const char *name, bool readonly, struct db_selected *sel);
+void imap_view_close(struct imap_view *v);
+
+/* 0 when the UID is not in the view. */
+uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid);
+bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
+uint32_t imap_view_recent_count(const struct imap_view *v);
+/* Remembers a modseq this session's own STORE produced and reported, so the
+ * next sync does not report the change again. */
+void imap_view_own_change(struct imap_view *v, uint64_t modseq);
+/* Removes a UID (this session's EXPUNGE); returns its MSN, 0 if absent. */
+uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
+
+/* Adds the space-separated keywords to the announced list; true if any
+ * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
+bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's keywords. */
+void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
+/* Writes a flag list "(\Seen kw ...)" (with \Recent where due). */
+void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,
+			    unsigned flags, const char *keywords);
+
+/* Learns and reports what other sessions changed. allow_expunge is false
+ * during FETCH, STORE and SEARCH (RFC 3501 §7.4.1), when expunges wait.
+ * Returns false when the store failed (the caller answers NO [UNAVAILABLE]);
+ * a mailbox deleted under the session ends it with BYE. */
+bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge);
+
+#endif
