@@ -1,6 +1,7 @@
 #include "server/imap/parser.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,8 @@ struct imap_parser {
 
 	bool tag_valid;
 	const char *tag;           /* arena copy once the tag is complete */
+	struct buf error_tag;      /* the parser's own copy, for error reports:
+				      the arena may be reset before they are read */
 	struct imap_command cmd;
 
 	/* The last bytes of a skipped line, to notice a "{n+}" at its end. */
@@ -89,6 +92,7 @@ void imap_parser_free(struct imap_parser **pp)
 		free(p->levels[i].items);
 	free(p->levels);
 	buf_free(&p->token);
+	buf_free(&p->error_tag);
 	free(p);
 	*pp = NULL;
 }
@@ -132,7 +136,7 @@ enum imap_parse_error imap_parser_error(const struct imap_parser *p)
 
 const char *imap_parser_error_tag(const struct imap_parser *p)
 {
-	return p->tag_valid ? p->tag : NULL;
+	return p->tag_valid ? (const char *)p->error_tag.data : NULL;
 }
 
 bool imap_parser_error_is_fatal(enum imap_parse_error e)
@@ -189,21 +193,77 @@ static bool atom_opens_section(const struct buf *t)
 	return false;
 }
 
-/* Records an error. The failed command's tag stays readable until the next
- * call; at a line end the next command starts at once, otherwise the rest of
- * the line is skipped first. */
-static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse_error e,
-					  bool at_line_end)
+static bool tail_nonsync_literal(const struct imap_parser *p, uint64_t *len_r);
+
+/* A failing byte may sit inside the "{n+}" that ends a line: the skipped
+ * line's tail then has to begin with what was already read of that literal
+ * header, or the literal's data would be taken for commands. */
+static void parser_seed_tail(struct imap_parser *p, enum parser_state st, uint8_t c)
 {
+	char head[32];
+	int n = 0;
+
+	switch (st) {
+	case P_LIT_LEN:
+	case P_LIT_CLOSE:
+	case P_LIT_CR:
+	case P_LIT_LF:
+		if (p->lit_overflow)
+			n = snprintf(head, sizeof(head), "{99999999999999999999");
+		else if (p->lit_digits > 0)
+			n = snprintf(head, sizeof(head), "{%llu", (unsigned long long)p->lit_len);
+		else
+			n = snprintf(head, sizeof(head), "{");
+		if (st != P_LIT_LEN && !p->lit_sync)
+			head[n++] = '+';
+		if (st == P_LIT_CR || st == P_LIT_LF)
+			head[n++] = '}';
+		if (st == P_LIT_LF)
+			head[n++] = '\r';
+		break;
+	default:
+		break;
+	}
+	memcpy(p->tail, head, (size_t)n);
+	p->tail_len = (size_t)n;
+	if (c != '\n')
+		p->tail[p->tail_len++] = (char)c;
+}
+
+/* Records an error. The failed command's tag stays readable until the next
+ * call; at a line end the next command starts at once (unless the line
+ * ended with a non-synchronising literal, whose data is skipped first),
+ * otherwise the rest of the line is skipped first. */
+static void parser_set_tag(struct imap_parser *p, struct arena *arena)
+{
+	p->tag = arena_strndup(arena, p->token.data, p->token.len);
+	buf_clear(&p->error_tag);
+	buf_append(&p->error_tag, p->token.data, p->token.len);
+	buf_append(&p->error_tag, "", 1);
+	p->tag_valid = true;
+}
+
+static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse_error e, uint8_t c)
+{
+	enum parser_state st = p->state;
 	const char *tag = p->tag;
 	bool tag_valid = p->tag_valid;
 
+	parser_seed_tail(p, st, c);
 	parser_new_command(p);
 	p->tag = tag;
 	p->tag_valid = tag_valid;
 	p->error = e;
-	p->tail_len = 0;
-	p->state = at_line_end ? P_TAG : P_SKIP;
+	p->state = P_SKIP;
+	if (c == '\n') {
+		if (tail_nonsync_literal(p, &p->lit_len)) {
+			if (p->lit_len > p->limits.max_literal)
+				p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+			p->lit_got = 0;
+			p->state = P_SKIP_LITERAL;
+		} else
+			p->state = P_TAG;
+	}
 	return IMAP_PARSE_ERROR;
 }
 
@@ -268,8 +328,15 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 {
 	size_t i = 0;
 
+	/* The tag of the last failed command was for that error report only
+	 * (and points into an arena that has been reset since). */
+	if (p->state == P_TAG && p->token.len == 0) {
+		p->tag = NULL;
+		p->tag_valid = false;
+	}
+
 	/* An error at a LF ends the line there; any other byte starts skipping. */
-#define FAIL(e) do { *consumed_r = i + 1; return parser_fail(p, (e), data[i] == '\n'); } while (0)
+#define FAIL(e) do { *consumed_r = i + 1; return parser_fail(p, (e), data[i]); } while (0)
 	/* Hands the current byte to another state without counting it twice. */
 #define REDISPATCH() { p->line_bytes--; continue; }
 
@@ -341,8 +408,7 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				break;
 			}
 			if (c == ' ' && p->token.len > 0) {
-				p->tag = arena_strndup(arena, p->token.data, p->token.len);
-				p->tag_valid = true;
+				parser_set_tag(p, arena);
 				buf_clear(&p->token);
 				p->state = P_NAME;
 				break;
@@ -354,8 +420,7 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				break;
 			}
 			if (c == '\n' || c == '\r') {
-				p->tag = arena_strndup(arena, p->token.data, p->token.len);
-				p->tag_valid = true;
+				parser_set_tag(p, arena);
 				buf_clear(&p->token);
 				FAIL(IMAP_PERR_NO_COMMAND);
 			}
@@ -504,8 +569,14 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 			p->state = P_QUOTED;
 			break;
 		case P_LIT_TILDE:
-			if (c != '{')
-				FAIL(IMAP_PERR_BAD_LITERAL);
+			if (c != '{') {
+				/* Not a literal8: '~' is an ordinary ATOM-CHAR
+				 * ("LOGIN ~alice ..."), so this is an atom. */
+				p->nliterals--;
+				buf_append(&p->token, "~", 1);
+				p->state = P_ATOM;
+				REDISPATCH();
+			}
 			p->state = P_LIT_LEN;
 			break;
 		case P_LIT_LEN:
@@ -582,7 +653,7 @@ end_of_line:
 		i++;
 		if (p->depth > 0) {
 			*consumed_r = i;
-			return parser_fail(p, IMAP_PERR_UNBALANCED, true);
+			return parser_fail(p, IMAP_PERR_UNBALANCED, '\n');
 		}
 		p->cmd.tag = p->tag;
 		p->cmd.args = parser_freeze(arena, &p->levels[0]);

@@ -24,7 +24,9 @@ static bool is_atom(const char *s, size_t len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
+		/* '[' is quoted too: after BODY or BINARY it would open a
+		 * section in the reader's tokeniser. */
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\[]", c) != NULL)
 			return false;
 	}
 	return true;

@@ -184,17 +184,16 @@ BUG_LITERAL_TAIL = ("server bug: after an error raised inside the \"{n+}\" that 
                     "of being discarded (parser.c: parser_fail starts the skipped line's tail "
                     "after the failing byte, so tail_nonsync_literal never sees the '{')")
 case("literal_data_run_after_too_many_literals",
-     [send(b"a NOOP" + b" {0+}\r\n" * 1000 + INJECT), bad(code=b"TOOBIG")],
-     xfail=BUG_LITERAL_TAIL)
+     [send(b"a NOOP" + b" {0+}\r\n" * 1000 + INJECT), bad(code=b"TOOBIG")])
 case("literal_data_run_after_syntax_error_at_brace",
-     [send(b'a NOOP "q"' + INJECT[1:]), bad()], xfail=BUG_LITERAL_TAIL)
+     [send(b'a NOOP "q"' + INJECT[1:]), bad()])
 for at, what in enumerate(("brace", "digit", "plus", "close", "cr", "lf")):
     # "a NOOP " + k bytes of atom + " " puts "{" at byte 65537 - at (1-based),
     # so the line limit is crossed on byte `at` of "{8+}\r\n".
     k = MAX_LINE + 1 - at - 9
     case(f"literal_data_run_after_line_limit_at_{what}",
          [send(b"a NOOP " + b"x" * k + INJECT), bad(code=b"TOOBIG")],
-         login=True, xfail=BUG_LITERAL_TAIL)
+         login=True)
 # The same with the limit crossed before the literal: works.
 case("literal_skipped_after_line_limit_before_it",
      [send(b"a NOOP " + b"x" * (MAX_LINE + 10) + INJECT), bad(code=b"TOOBIG")], login=True)
@@ -259,14 +258,14 @@ BUG_STALE_TAG = ("server bug: parser.c keeps tag/tag_valid after an ERROR raised
                  "line's BAD_TAG/LINE_TOO_LONG reports that old tag, a pointer into the "
                  "already reset arena (heap-use-after-free, found by tests/fuzz)")
 case("stale_tag_after_unbalanced_paren",
-     [line(b"NOOP ("), bad(), send(b"+ NOOP\r\n"), bad(b"*")], xfail=BUG_STALE_TAG)
+     [line(b"NOOP ("), bad(), send(b"+ NOOP\r\n"), bad(b"*")])
 case("stale_tag_after_tag_only_bare_lf",
-     [send(b"a\n"), bad(), send(b"* NOOP\r\n"), bad(b"*")], xfail=BUG_STALE_TAG)
+     [send(b"a\n"), bad(), send(b"* NOOP\r\n"), bad(b"*")])
 case("stale_tag_after_lf_in_quoted",
-     [send(b'a LOGIN "al\nice" secret\r\n'), bad(), bad(b"*")], xfail=BUG_STALE_TAG)
+     [send(b'a LOGIN "al\nice" secret\r\n'), bad(), bad(b"*")])
 case("stale_tag_after_unbalanced_paren_long_tag",
      [line(b"NOOP (("), bad(), send(b"t" * (MAX_LINE + 10) + b" NOOP\r\n"),
-      expect(b"*", b"BAD", b"TOOBIG")], xfail=BUG_STALE_TAG)
+      expect(b"*", b"BAD", b"TOOBIG")])
 # The tag of a bad line with a valid tag is reported, also at a line end.
 case("tag_reported_after_unbalanced_paren",
      [line(b"NOOP (", tag=b"t1"), bad(b"t1"), line(b"NOOP )", tag=b"t2"), bad(b"t2")])
