@@ -32,11 +32,12 @@ const struct db_stmt db_select_stmts[] = {
 	  " SELECT" OPEN_COLUMNS " FROM l" },
 	/* Kind 0: the mailbox; 1: a new or changed message; 2: an expunge. */
 	{ "mailbox_changes",
-	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1"
+	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1 AND NOT noselect"
 	  " UNION ALL (SELECT 1, uid, modseq, flags, array_to_string(keywords, ' ')"
 	  "   FROM mailbox_messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
 	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL"
-	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3" },
+	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
+	  " ORDER BY 1, 2" },
 	{ "mailbox_claim_recent",
 	  "WITH l AS (SELECT id, recent_uid, uidnext FROM mailboxes WHERE id = $1 FOR UPDATE),"
 	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
@@ -153,9 +154,11 @@ enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
 		return DB_FAILED;
 	}
 	n = PQntuples(res);
-	if (n == 0) {
+	/* No mailbox row first: deleted, or turned into a \Noselect
+	 * placeholder by a DELETE of a mailbox with children. */
+	if (n == 0 || strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
 		PQclear(res);
-		return DB_NOT_FOUND; /* the mailbox was deleted */
+		return DB_NOT_FOUND;
 	}
 	for (int i = 0; i < n; i++) {
 		int64_t kind, a, b, flags = 0;

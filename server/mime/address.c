@@ -277,9 +277,7 @@ static bool group_ahead(const struct ap *ap)
 static void read_group(struct ap *ap)
 {
 	struct buf *name = &ap->s1;
-	struct buf empty;
 
-	buf_init(&empty);
 	buf_clear(name);
 	read_phrase(ap, name, NULL);
 	ap->i++;        /* ':' */
@@ -305,7 +303,6 @@ static void read_group(struct ap *ap)
 			ap->i++;
 	}
 	buf_append(ap->out, "(NIL NIL NIL NIL)", 17);
-	buf_free(&empty);
 }
 
 bool mime_write_addresses(struct buf *out, struct mime_str raw)

@@ -243,6 +243,7 @@ bool mime_mtype_parse(struct mime_mtype *mt, struct mime_str v, bool with_subtyp
 			return false;
 	}
 	buf_init(&scratch);
+	buf_reserve(&scratch, 64);      /* never NULL, even when every value is empty */
 	for (;;) {
 		mime_lex_cfws(&lx);
 		if (lx.p >= lx.end)

@@ -42,11 +42,15 @@ void mime_imap_string(struct buf *out, const char *s, size_t len)
 	}
 	buf_reserve(out, len + 2);
 	buf_append(out, "\"", 1);
+	size_t run = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
+		if (s[i] == '"' || s[i] == '\\') {
+			buf_append(out, s + run, i - run);
 			buf_append(out, "\\", 1);
-		buf_append(out, &s[i], 1);
+			run = i;
+		}
 	}
+	buf_append(out, s + run, len - run);
 	buf_append(out, "\"", 1);
 }
 

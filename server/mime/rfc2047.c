@@ -164,8 +164,10 @@ void mime_decode_words(struct mime_cs *cs, const char *v, size_t len, struct buf
 		if (pending.p != NULL && !mime_mem_ieq(pending.p, pending.len, w.charset.p, w.charset.len)) {
 			/* A new charset: convert what the earlier words held. */
 			mime_to_utf8(cs, pending, (const char *)bytes.data, mark, out);
-			memmove(bytes.data, bytes.data + mark, bytes.len - mark);
-			bytes.len -= mark;
+			if (mark > 0) {
+				memmove(bytes.data, bytes.data + mark, bytes.len - mark);
+				bytes.len -= mark;
+			}
 		}
 		if (pending.p == NULL)
 			mime_utf8_sanitize(lit, (size_t)(hit - lit), out);

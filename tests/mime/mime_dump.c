@@ -40,7 +40,8 @@ static char *slurp(const char *path, size_t *len_r)
 static void item(const char *name, const void *data, size_t len)
 {
 	printf("%s %zu\n", name, len);
-	fwrite(data, 1, len, stdout);
+	if (len > 0)
+		fwrite(data, 1, len, stdout);
 	putchar('\n');
 }
 

@@ -174,6 +174,22 @@ def bs_node(node):
     return d
 
 
+def strip_extensions(node):
+    """BODYSTRUCTURE -> BODY: drop body-ext-1part / body-ext-mpart."""
+    if isinstance(node[0], list):
+        k = 0
+        while isinstance(node[k], list):
+            k += 1
+        return [strip_extensions(c) for c in node[:k]] + [node[k]]
+    d = bs_node(node)
+    base = node[:7]
+    if "child" in d:
+        return base + [node[7], strip_extensions(node[8]), node[9]]
+    if d["type"] == "text":
+        return base + [node[7]]
+    return base
+
+
 # ---- what Python says ----------------------------------------------------
 
 def raw_header(msg, name):
@@ -336,7 +352,7 @@ def test_against_python(dump_tool, fname):
     compare_envelope(c, "", imap_parse(items["ENVELOPE"][0]), msg)
     compare_part(c, "", imap_parse(items["BODYSTRUCTURE"][0]), msg)
     # BODY must be BODYSTRUCTURE without its extension data.
-    assert imap_parse(items["BODY"][0]) is not None
+    assert imap_parse(items["BODY"][0]) == strip_extensions(imap_parse(items["BODYSTRUCTURE"][0]))
     assert not c.errors, "\n".join(c.errors)
     stale = set(KNOWN.get(fname, {})) - c.used
     assert not stale, "listed differences that no longer occur: %s" % sorted(stale)
