@@ -68,6 +68,12 @@ $(BUILD)/kairanctl: $(call obj,$(KAIRANCTL_SRCS)) $(BUILD)/libkairan.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The MIME dump tool of tests/mime/test_mime_vs_python.py.
+$(BUILD)/tests/mime_dump: $(BUILD)/obj/tests/mime/mime_dump.o $(BUILD)/libkairan.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkairan.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -79,8 +85,8 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/harness/run_unit.sh $(UNIT_BINS)
 
-protocol: all
-	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol $(PYTEST_ARGS)
+protocol: all $(BUILD)/tests/mime_dump
+	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol tests/mime $(PYTEST_ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

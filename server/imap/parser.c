@@ -55,9 +55,11 @@ struct imap_parser {
 				      the arena may be reset before they are read */
 	struct imap_command cmd;
 
-	/* The last bytes of a skipped line, to notice a "{n+}" at its end. */
-	char tail[24];
-	size_t tail_len;
+	/* A skipped line is watched for a "{n+}" at its end, whose data must
+	 * be skipped too: where in such a header the line currently is. */
+	enum { SK_NONE, SK_DIGITS, SK_PLUS, SK_CLOSE, SK_CR } sk_state;
+	uint64_t sk_value;          /* saturating: only "too big" matters then */
+	size_t sk_digits;
 };
 
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
@@ -116,7 +118,7 @@ void imap_parser_reset(struct imap_parser *p)
 	parser_new_command(p);
 	p->levels[0].count = 0;
 	p->error = IMAP_PERR_NONE;
-	p->tail_len = 0;
+	p->sk_state = SK_NONE;
 }
 
 bool imap_parser_in_command(const struct imap_parser *p)
@@ -193,41 +195,63 @@ static bool atom_opens_section(const struct buf *t)
 	return false;
 }
 
-static bool tail_nonsync_literal(const struct imap_parser *p, uint64_t *len_r);
+/* Follows one byte of a skipped line through the "{digits+}" grammar. */
+static void skip_track(struct imap_parser *p, uint8_t c)
+{
+	if (c == '{') {
+		p->sk_state = SK_DIGITS;
+		p->sk_value = 0;
+		p->sk_digits = 0;
+	} else if (isdigit(c) && p->sk_state == SK_DIGITS) {
+		uint64_t d = (uint64_t)(c - '0');
+		p->sk_value = p->sk_value > (UINT64_MAX - d) / 10 ? UINT64_MAX : p->sk_value * 10 + d;
+		p->sk_digits++;
+	} else if (c == '+' && p->sk_state == SK_DIGITS && p->sk_digits > 0) {
+		p->sk_state = SK_PLUS;
+	} else if (c == '}' && p->sk_state == SK_PLUS) {
+		p->sk_state = SK_CLOSE;
+	} else if (c == '\r' && p->sk_state == SK_CLOSE) {
+		p->sk_state = SK_CR;
+	} else
+		p->sk_state = SK_NONE;
+}
 
-/* A failing byte may sit inside the "{n+}" that ends a line: the skipped
- * line's tail then has to begin with what was already read of that literal
- * header, or the literal's data would be taken for commands. */
+/* At the LF of a skipped line: did it end with a non-synchronising literal? */
+static bool skip_ends_in_literal(const struct imap_parser *p, uint64_t *len_r)
+{
+	if (p->sk_state != SK_CLOSE && p->sk_state != SK_CR)
+		return false;
+	*len_r = p->sk_value;
+	return true;
+}
+
+/* A failing byte may sit inside the "{n+}" that ends a line: the watch over
+ * the skipped line starts from what was already read of that header, or
+ * the literal's data would be taken for commands. */
 static void parser_seed_tail(struct imap_parser *p, enum parser_state st, uint8_t c)
 {
-	char head[32];
-	int n = 0;
-
+	p->sk_state = SK_NONE;
 	switch (st) {
 	case P_LIT_LEN:
 	case P_LIT_CLOSE:
 	case P_LIT_CR:
 	case P_LIT_LF:
-		if (p->lit_overflow)
-			n = snprintf(head, sizeof(head), "{99999999999999999999");
-		else if (p->lit_digits > 0)
-			n = snprintf(head, sizeof(head), "{%llu", (unsigned long long)p->lit_len);
-		else
-			n = snprintf(head, sizeof(head), "{");
-		if (st != P_LIT_LEN && !p->lit_sync)
-			head[n++] = '+';
-		if (st == P_LIT_CR || st == P_LIT_LF)
-			head[n++] = '}';
-		if (st == P_LIT_LF)
-			head[n++] = '\r';
+		p->sk_state = SK_DIGITS;
+		p->sk_value = p->lit_overflow ? UINT64_MAX : p->lit_len;
+		p->sk_digits = p->lit_digits;
+		if (st == P_LIT_LEN)
+			break;
+		if (p->lit_sync) {
+			p->sk_state = SK_NONE; /* no data follows a synchronising literal */
+			break;
+		}
+		p->sk_state = st == P_LIT_CLOSE ? SK_PLUS : st == P_LIT_CR ? SK_CLOSE : SK_CR;
 		break;
 	default:
 		break;
 	}
-	memcpy(p->tail, head, (size_t)n);
-	p->tail_len = (size_t)n;
 	if (c != '\n')
-		p->tail[p->tail_len++] = (char)c;
+		skip_track(p, c);
 }
 
 /* Records an error. The failed command's tag stays readable until the next
@@ -256,7 +280,7 @@ static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse
 	p->error = e;
 	p->state = P_SKIP;
 	if (c == '\n') {
-		if (tail_nonsync_literal(p, &p->lit_len)) {
+		if (skip_ends_in_literal(p, &p->lit_len)) {
 			if (p->lit_len > p->limits.max_literal)
 				p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
 			p->lit_got = 0;
@@ -299,28 +323,6 @@ static void parser_finish_string(struct imap_parser *p, struct arena *arena,
 	a->u.str.data = arena_strndup(arena, p->token.data, p->token.len);
 	a->u.str.len = p->token.len;
 	buf_clear(&p->token);
-}
-
-/* Parses the digits of a skipped line's final "{n+}" (the tail buffer holds the
- * bytes before LF, CR stripped). Returns true and the length when there is one. */
-static bool tail_nonsync_literal(const struct imap_parser *p, uint64_t *len_r)
-{
-	size_t n = p->tail_len, i;
-	uint64_t v = 0;
-
-	if (n > 0 && p->tail[n - 1] == '\r')
-		n--;
-	if (n < 4 || p->tail[n - 1] != '}' || p->tail[n - 2] != '+')
-		return false;
-	i = n - 2;
-	while (i > 0 && isdigit((unsigned char)p->tail[i - 1]))
-		i--;
-	if (i == 0 || i == n - 2 || p->tail[i - 1] != '{')
-		return false;
-	for (; i < n - 2; i++)
-		v = v > UINT64_MAX / 10 ? UINT64_MAX : v * 10 + (uint64_t)(p->tail[i] - '0');
-	*len_r = v;
-	return true;
 }
 
 enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *arena,
@@ -367,23 +369,19 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 			p->lit_got += n;
 			i += n;
 			if (p->lit_got == p->lit_len) {
-				p->tail_len = 0;
+				p->sk_state = SK_NONE;
 				p->state = P_SKIP;
 			}
 			continue;
 		}
 		if (p->state == P_SKIP) {
 			if (c != '\n') {
-				if (p->tail_len == sizeof(p->tail)) {
-					memmove(p->tail, p->tail + 1, sizeof(p->tail) - 1);
-					p->tail_len--;
-				}
-				p->tail[p->tail_len++] = (char)c;
+				skip_track(p, c);
 				i++;
 				continue;
 			}
 			i++;
-			if (tail_nonsync_literal(p, &p->lit_len)) {
+			if (skip_ends_in_literal(p, &p->lit_len)) {
 				if (p->lit_len > p->limits.max_literal) {
 					*consumed_r = i;
 					p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
