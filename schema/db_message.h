@@ -18,7 +18,12 @@
 
 #include "schema/db.h"
 
-enum db_result { DB_OK = 0, DB_NOT_FOUND = 1, DB_FAILED = -1 };
+enum db_result {
+	DB_OK = 0,
+	DB_NOT_FOUND = 1,
+	DB_TIMEOUT = 2,     /* the statement ran into its time limit */
+	DB_FAILED = -1,
+};
 
 struct db_uid_ranges {
 	const uint32_t *lo, *hi;

@@ -1,6 +1,7 @@
 /* SEARCH → SQL (schema/db_search.h). The WHERE clause is assembled from the
  * program's nodes; every value is a numbered parameter, so the text of the
  * query is a function of the program's shape alone. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,21 +134,26 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "(m.size < $%d::bigint)", sql_param_int(q, n->number));
 		return;
 	case DB_SEARCH_HEADER: {
-		char prefix[300];
-		size_t fl = n->field_len < 256 ? n->field_len : 256;
 		struct buf f;
+		int v, fp;
+		/* "name:%value%" against each field, the name matched literally;
+		 * with a value, the trigram index on header_text narrows the
+		 * candidates first. An empty value only asks for the field. */
 		buf_init(&f);
-		/* The field name itself is matched literally too. */
-		for (size_t i = 0; i < fl && n->field[i] != '\0'; i++) {
+		for (size_t i = 0; i < n->field_len && i < 256 && n->field[i] != '\0'; i++) {
 			if (n->field[i] == '%' || n->field[i] == '_' || n->field[i] == '\\')
 				buf_append(&f, "\\", 1);
 			buf_append(&f, &n->field[i], 1);
 		}
 		buf_append(&f, ":", 2);
-		snprintf(prefix, sizeof(prefix), "%s", (const char *)f.data);
+		fp = sql_param_like(q, (const char *)f.data, n->value, n->value_len);
 		buf_free(&f);
-		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d)",
-			    sql_param_like(q, prefix, n->value, n->value_len));
+		if (n->value_len > 0) {
+			v = sql_param_like(q, "", n->value, n->value_len);
+			buf_appendf(t, "(m.header_text ILIKE $%d AND ", v);
+		} else
+			buf_append_str(t, "(");
+		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))", fp);
 		return;
 	}
 	case DB_SEARCH_BODY:
@@ -155,8 +161,7 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		return;
 	case DB_SEARCH_TEXT: {
 		int p = sql_param_like(q, "", n->value, n->value_len);
-		buf_appendf(t, "(m.body_text ILIKE $%d OR EXISTS (SELECT 1 FROM unnest(m.header_fields) h"
-			    " WHERE substr(h, strpos(h, ':') + 1) ILIKE $%d))", p, p);
+		buf_appendf(t, "(m.body_text ILIKE $%d OR m.header_text ILIKE $%d)", p, p);
 		return;
 	}
 	case DB_SEARCH_OLDER:
@@ -173,14 +178,41 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	}
 }
 
-enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid,
+/* Reads one pipelined statement's results; the first failure is kept. */
+static ExecStatusType pipeline_result(PGconn *conn, PGresult **keep, char *sqlstate, size_t sslen)
+{
+	ExecStatusType worst = PGRES_COMMAND_OK;
+	PGresult *res;
+
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_FATAL_ERROR && sqlstate[0] == '\0') {
+			const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			snprintf(sqlstate, sslen, "%s", code != NULL ? code : "");
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			worst = st;
+		if (keep != NULL && st == PGRES_TUPLES_OK && *keep == NULL)
+			*keep = res;
+		else if (keep != NULL && st == PGRES_FATAL_ERROR && *keep == NULL)
+			*keep = res;
+		else
+			PQclear(res);
+	}
+	return worst;
+}
+
+enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeout_ms,
 			 const struct db_search_node *root,
 			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
 			 char *err, size_t errlen)
 {
 	struct sql q = { .nparams = 0, .params = NULL };
 	enum db_result r = DB_OK;
-	PGresult *res;
+	PGresult *res = NULL, *sync;
+	char timeout[24], sqlstate[8] = "";
+	const char *tparam[1] = { timeout };
+	bool sent;
 
 	buf_init(&q.text);
 	sql_param_int(&q, mailbox_id);
@@ -191,12 +223,43 @@ enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid,
 	sql_node(&q, root);
 	buf_append_str(&q.text, " ORDER BY mm.uid");
 	buf_append(&q.text, "", 1);
-	res = PQexecParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
-			   (const char *const *)q.params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_err_result(err, errlen, "searching", d->conn, res);
+	snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
+
+	/* One round trip: the search runs in a transaction of its own with
+	 * its own statement_timeout (SET LOCAL through set_config), so no
+	 * search can hold a worker longer than the configured bound. */
+	sent = PQenterPipelineMode(d->conn) &&
+	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+	       PQsendQueryParams(d->conn, "SELECT set_config('statement_timeout', $1, true)", 1, NULL,
+				 tparam, NULL, NULL, 0) &&
+	       PQsendQueryParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
+				 (const char *const *)q.params, NULL, NULL, 0) &&
+	       PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+	       PQpipelineSync(d->conn);
+	if (!sent) {
+		db_err_conn(err, errlen, "searching", d->conn);
 		r = DB_FAILED;
 	} else {
+		pipeline_result(d->conn, NULL, sqlstate, sizeof(sqlstate));          /* BEGIN */
+		pipeline_result(d->conn, NULL, sqlstate, sizeof(sqlstate));          /* timeout */
+		pipeline_result(d->conn, &res, sqlstate, sizeof(sqlstate));          /* search */
+		pipeline_result(d->conn, NULL, sqlstate, sizeof(sqlstate));          /* COMMIT */
+		sync = PQgetResult(d->conn);
+		if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+			r = DB_FAILED;
+		PQclear(sync);
+	}
+	PQexitPipelineMode(d->conn);
+	if (r == DB_OK && (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		/* 57014: canceled by the statement timeout. */
+		r = strcmp(sqlstate, "57014") == 0 ? DB_TIMEOUT : DB_FAILED;
+		db_err_result(err, errlen, "searching", d->conn, res);
+	}
+	if (r != DB_OK && PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
+		PGresult *rb = PQexec(d->conn, "ROLLBACK");
+		PQclear(rb);
+	}
+	if (r == DB_OK) {
 		for (int i = 0; i < PQntuples(res); i++) {
 			int64_t uid, modseq;
 			if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &modseq) < 0) {

@@ -38,8 +38,9 @@ struct db_search_node {
 
 /* Calls uid_cb for each matching message with uid <= max_uid, ascending.
  * String matches are case-insensitive substring matches in which %, _ and
- * \ are ordinary characters. */
-enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid,
+ * \ are ordinary characters. The query may run timeout_ms at most:
+ * DB_TIMEOUT after that. */
+enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeout_ms,
 			 const struct db_search_node *root,
 			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
 			 char *err, size_t errlen);

@@ -50,6 +50,7 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(max_connections_per_user, "250", 1, 1000000),
 	KEY_LONG(timeout_preauth, "60", 1, 3600),
 	KEY_LONG(timeout_idle, "1800", 1, 86400),
+	KEY_LONG(search_timeout_ms, "20000", 1, 600000),
 	KEY_BOOL(allow_plaintext_auth, "no"),
 	KEY_BOOL(trust_loopback, "yes"),
 	KEY_STR(auth_admin_group, ""),

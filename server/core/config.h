@@ -37,6 +37,7 @@ struct config {
 	long max_connections_per_user;
 	long timeout_preauth;       /* seconds idle before login */
 	long timeout_idle;          /* seconds idle after login */
+	long search_timeout_ms;     /* longest a SEARCH may run in the database */
 	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
 	bool trust_loopback;        /* loopback peers count as secure */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */

@@ -4,6 +4,7 @@
  * message. */
 #include "server/imap/commands.h"
 #include "server/imap/datetime.h"
+#include "server/imap/msgset.h"
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
@@ -103,11 +104,11 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_ALL: n->op = DB_SEARCH_TRUE; return true;
 	case IMAP_SK_SEQSET:
 	case IMAP_SK_UIDSET:
-		if (k->u.set.saved) {
-			c->error = "No saved search result ($)";
-			return false;
-		}
 		n->op = DB_SEARCH_UIDS;
+		if (k->u.set.saved) {
+			imap_msgset_saved(c->s, &n->ranges);
+			return true;
+		}
 		set_ranges(c, &k->u.set, k->op == IMAP_SK_UIDSET, &n->ranges);
 		return true;
 	case IMAP_SK_FLAG:
@@ -228,6 +229,41 @@ static void write_esearch(struct imap_session *s, const struct imap_search_progr
 	buf_append(&s->out, "\r\n", 2);
 }
 
+/* A failed SEARCH with SAVE leaves an empty saved result (RFC 5182 §2.1). */
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p)
+{
+	if (p->return_opts & IMAP_SEARCH_RETURN_SAVE)
+		imap_view_save_result(s->view, NULL, 0);
+}
+
+/* RFC 5182 §2.1: with MIN and/or MAX but neither ALL nor COUNT, only those
+ * are saved; otherwise every match. Saved as UIDs, whatever was asked. */
+static void save_result(struct imap_session *s, const struct imap_search_program *p,
+			const struct result *r)
+{
+	unsigned o = p->return_opts;
+	uint32_t *uids = NULL;
+	size_t n = 0;
+
+	if (r->n > 0) {
+		uids = xmalloc(r->n * sizeof(*uids));
+		if ((o & (IMAP_SEARCH_RETURN_MIN | IMAP_SEARCH_RETURN_MAX)) &&
+		    !(o & (IMAP_SEARCH_RETURN_ALL | IMAP_SEARCH_RETURN_COUNT))) {
+			if (o & IMAP_SEARCH_RETURN_MIN)
+				uids[n++] = r->items[0];
+			if ((o & IMAP_SEARCH_RETURN_MAX) && (n == 0 || r->items[r->n - 1] != uids[0]))
+				uids[n++] = r->items[r->n - 1];
+		} else {
+			memcpy(uids, r->items, r->n * sizeof(*uids));
+			n = r->n;
+		}
+		if (!r->uid)          /* message numbers → UIDs */
+			for (size_t i = 0; i < n; i++)
+				uids[i] = s->view->uids[uids[i] - 1];
+	}
+	imap_view_save_result(s->view, uids, n);
+}
+
 static void search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
 		   bool uid)
 {
@@ -248,26 +284,39 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 		imap_reply(s, "BAD", NULL, "%s", problem);
 		return;
 	}
-	if (prog.return_opts & IMAP_SEARCH_RETURN_SAVE) {
-		imap_reply(s, "BAD", NULL, "RETURN (SAVE) is not supported yet");
-		return;
-	}
 	if (!convert(&c, prog.root, &root)) {
+		imap_search_forget(s, &prog);
 		imap_reply(s, "BAD", NULL, "%s", c.error);
 		return;
 	}
 	if (!imap_db_ready(s, be))
 		return;
-	if (db_search(be->db, s->view->mailbox_id,
-		      s->view->count ? s->view->uids[s->view->count - 1] : 0, &root, collect, &r,
-		      err, sizeof(err)) == DB_FAILED) {
+	switch (db_search(be->db, s->view->mailbox_id,
+			  s->view->count ? s->view->uids[s->view->count - 1] : 0,
+			  s->cfg->search_timeout_ms, &root, collect, &r, err, sizeof(err))) {
+	case DB_OK:
+	case DB_NOT_FOUND:
+		break;
+	case DB_TIMEOUT:
 		free(r.items);
+		imap_search_forget(s, &prog);
+		log_info("%s: SEARCH ran into search_timeout_ms", s->peer);
+		imap_reply(s, "NO", "LIMIT", "Search took too long; please narrow it down");
+		return;
+	case DB_FAILED:
+		free(r.items);
+		imap_search_forget(s, &prog);
 		log_warning("%s: SEARCH failed: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Search failed, try again later");
 		return;
 	}
-	if (prog.esearch) {
+	if (prog.return_opts & IMAP_SEARCH_RETURN_SAVE)
+		save_result(s, &prog, &r);
+	/* RFC 5182 §2.1: SAVE alone asks for no ESEARCH response. */
+	if (prog.esearch && (prog.return_opts & ~IMAP_SEARCH_RETURN_SAVE) != 0) {
 		write_esearch(s, &prog, &r, uid);
+	} else if (prog.esearch) {
+		/* nothing: the result is only saved */
 	} else {
 		buf_append_str(&s->out, "* SEARCH");
 		for (size_t i = 0; i < r.n; i++)

@@ -44,6 +44,10 @@ struct imap_flags;
 /* Keywords as a PostgreSQL text[] literal, in the arena (cmd_store.c). */
 const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f);
 
+struct imap_search_program;
+/* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
+
 /* Handlers, one family per file. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 imap_command_fn cmd_id, cmd_enable;                     /* cmd_session.c */

@@ -21,8 +21,8 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		return -1;
 	}
 	if (set.saved) {
-		*error_r = "No saved search result ($)";
-		return -1;
+		imap_msgset_saved(s, ranges);
+		return 0;
 	}
 	if (!uid) {
 		if (!imap_seqset_in_range(&set, (uint32_t)v->count)) {
@@ -60,4 +60,28 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 	ranges->hi = hi;
 	ranges->count = n;
 	return 0;
+}
+
+void imap_msgset_saved(struct imap_session *s, struct db_uid_ranges *ranges)
+{
+	const struct imap_view *v = s->view;
+	uint32_t *lo = arena_alloc(&s->arena, (v->nsaved + 1) * sizeof(*lo));
+	uint32_t *hi = arena_alloc(&s->arena, (v->nsaved + 1) * sizeof(*hi));
+	size_t n = 0;
+
+	/* One range per run of UIDs consecutive in the view. */
+	for (size_t i = 0; i < v->nsaved; i++) {
+		uint32_t msn = imap_view_msn(v, v->saved[i]);
+		if (msn == 0)
+			continue;
+		if (n > 0 && msn > 1 && v->uids[msn - 2] == hi[n - 1])
+			hi[n - 1] = v->saved[i];
+		else {
+			lo[n] = hi[n] = v->saved[i];
+			n++;
+		}
+	}
+	ranges->lo = lo;
+	ranges->hi = hi;
+	ranges->count = n;
 }

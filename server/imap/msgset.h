@@ -16,4 +16,8 @@
 int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		struct db_uid_ranges *ranges, const char **error_r);
 
+/* The saved search result ($, RFC 5182) as UID ranges, in the arena:
+ * only messages still in the view (expunged ones drop out). */
+void imap_msgset_saved(struct imap_session *s, struct db_uid_ranges *ranges);
+
 #endif

@@ -36,7 +36,15 @@ void imap_view_close(struct imap_view *v)
 	free(v->recent);
 	free(v->keywords);
 	free(v->own_modseqs);
+	free(v->saved);
 	memset(v, 0, sizeof(*v));
+}
+
+void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n)
+{
+	free(v->saved);
+	v->saved = uids;
+	v->nsaved = n;
 }
 
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid)

@@ -30,6 +30,8 @@ struct imap_view {
 	char *keywords;             /* announced in FLAGS, space-separated */
 	uint64_t *own_modseqs;      /* changes this session made and already reported */
 	size_t nown;
+	uint32_t *saved;            /* SEARCHRES "$" (RFC 5182): UIDs, ascending */
+	size_t nsaved;
 };
 
 struct db_selected;
@@ -51,6 +53,8 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
 /* Adds the space-separated keywords to the announced list; true if any
  * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
+/* Replaces the saved search result (takes ownership of uids, may be NULL). */
+void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's keywords. */
 void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
 /* Writes a flag list "(\Seen kw ...)" (with \Recent where due). */

@@ -429,8 +429,13 @@ class Postgres:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
                            db="postgres")
         if exists.strip() != "1":
+            # A UTF-8 character classification (LC_CTYPE) makes ILIKE,
+            # lower() and pg_trgm fold case beyond ASCII, which SEARCH needs
+            # (docs/schema.md); byte order (LC_COLLATE C) keeps sorting and
+            # prefix scans of mailbox names simple.
             _run([f"{PG_BIN}/createdb", "-h", self.sockdir, "-p", str(self.port),
-                  "-U", DB_USER, DB_NAME], "createdb")
+                  "-U", DB_USER, "-T", "template0", "-E", "UTF8", "--lc-collate=C",
+                  "--lc-ctype=C.UTF-8", DB_NAME], "createdb")
 
     def psql(self, sql, db=DB_NAME):
         """Runs SQL with psql (as superuser `kairan`, over the socket) and

@@ -1,0 +1,200 @@
+"""A private Dovecot 2.3 for the store benchmark: the comparison point.
+
+Started from a config written into its own directory (never /etc/dovecot),
+listening on one loopback port, plaintext IMAP only (ssl = no; loopback
+connections count as secured), one static password for every user
+(passdb static), mail as the unprivileged `nobody` user in
+maildir:DIR/home/<user>/Maildir. Everything else is Dovecot's default —
+in particular mail_fsync = optimized, which fsyncs every message saved by
+APPEND before the OK, and the default index/cache settings.
+
+The master runs in the foreground (-F) as our child, in its own session and
+with a parent-death signal, like the services of tests/harness/kairan_env.py,
+and registers with that module so that kairan_env.stop_all() (atexit) stops
+it too.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))
+
+import kairan_env as ke  # noqa: E402
+
+DOVECOT = "/usr/sbin/dovecot"
+MAIL_USER = "nobody"
+
+CONF = """\
+# Written by tests/bench/dovecot_env.py: a private Dovecot for the benchmark.
+# No !include of /etc/dovecot: only what is here and Dovecot's defaults.
+instance_name = kairan-bench-{port}
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+info_log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+mail_location = maildir:~/Maildir
+# first_valid_uid defaults to 500: nobody (65534) qualifies.
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={dir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+protocol imap {{
+  # Default 10: the benchmark opens up to `clients` + 2 at once.
+  mail_max_userip_connections = 1000
+}}
+"""
+
+
+def available():
+    return os.access(DOVECOT, os.X_OK)
+
+
+def version():
+    r = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def install():
+    """apt-get install dovecot-imapd (the caller asked for it with --with-dovecot).
+    Debian's postinst would start the system-wide dovecot where an init system
+    allows it; we never use that instance."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y", "-q", "dovecot-imapd"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        r = subprocess.run(["apt-get", "install", "-y", "-q", "dovecot-imapd"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0 or not available():
+        raise ke.HarnessError("apt-get install dovecot-imapd failed:\n" + r.stdout[-2000:])
+
+
+class Dovecot:
+    def __init__(self, dir, password, port=None):
+        self.dir = os.path.abspath(dir)
+        self.password = password
+        self.port = port or ke.free_port()
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        self.logfile = os.path.join(self.dir, "dovecot.log")
+        pw = pwd.getpwnam(MAIL_USER)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        self.proc = None
+
+    def __repr__(self):
+        return f"Dovecot({self.dir!r}, {self.port})"
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def home(self, user):
+        return os.path.join(self.dir, "home", user)
+
+    def maildir(self, user, mailbox="INBOX"):
+        """The Maildir++ directory of `mailbox` (INBOX is the root)."""
+        root = os.path.join(self.home(user), "Maildir")
+        return root if mailbox == "INBOX" else os.path.join(root, "." + mailbox.replace("/", "."))
+
+    def chown_tree(self, path):
+        for d, dirs, files in os.walk(path):
+            os.lchown(d, self.uid, self.gid)
+            for f in files:
+                os.lchown(os.path.join(d, f), self.uid, self.gid)
+
+    def start(self, timeout=20):
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        for d in ("run", "state", "home"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        os.chmod(os.path.join(self.dir, "home"), 0o755)
+        text = CONF.format(dir=self.dir, port=self.port, password=self.password,
+                           uid=self.uid, gid=self.gid)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        r = subprocess.run([DOVECOT, "-c", self.conf, "-n"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ke.HarnessError(f"dovecot rejects its config:\n{r.stderr}")
+        log = open(self.logfile, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [DOVECOT, "-F", "-c", self.conf], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, cwd=self.dir, env=ke._clean_env(), start_new_session=True,
+                preexec_fn=ke._child_preexec(signal.SIGTERM))
+        finally:
+            log.close()
+        ke._register(self)
+        try:
+            ke.wait_for_tcp("127.0.0.1", self.port, timeout, proc=self.proc, what="dovecot",
+                            log=self.logfile)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def prepare_user(self, user):
+        """Creates the user's home and Maildir owned by the mail user, so
+        that files written directly (bulk fill) land in a valid tree."""
+        md = self.maildir(user)
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(md, sub), exist_ok=True)
+        self.chown_tree(self.home(user))
+
+    def stop(self):
+        if self.proc is not None:
+            ke.terminate("dovecot", [(signal.SIGTERM, 15), (signal.SIGKILL, 10)], proc=self.proc)
+            self.proc = None
+        ke._unregister(self)
+
+    def process_pids(self):
+        """The master and all its descendants (imap, imap-login, auth, ...)."""
+        if self.proc is None:
+            return []
+        return descendants(self.proc.pid)
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def descendants(root):
+    """root and every process below it, from /proc."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, ()))
+    return out
