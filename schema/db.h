@@ -91,4 +91,9 @@ int db_account_provision(db *d, const char *login, const char *ldap_dn,
  * the line of the failing statement. */
 int db_migrate(const char *dsn, FILE *out, char *err, size_t errlen);
 
+/* kairanctl gc: deletes message content that no mailbox refers to and that
+ * is older than grace_seconds, in batches; safe while kairand delivers
+ * (schema/db_gc.c says why). Prints how many rows went to out. 0 / -1. */
+int db_gc(const char *dsn, long grace_seconds, FILE *out, char *err, size_t errlen);
+
 #endif

@@ -1,5 +1,6 @@
 /* APPEND (schema/db_message.h): content stored once per SHA-256, UIDs
  * allocated under the mailbox row lock, all in one transaction. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +33,6 @@ const struct db_stmt db_append_stmts[] = {
 	{ NULL, NULL },
 };
 
-static enum db_result exec_simple(db *d, const char *sql, char *err, size_t errlen)
-{
-	PGresult *res = PQexec(d->conn, sql);
-	enum db_result r = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : DB_FAILED;
-
-	if (r != DB_OK)
-		db_err_result(err, errlen, sql, d->conn, res);
-	PQclear(res);
-	return r;
-}
-
 /* A text[] literal: every element double-quoted with " and \ escaped;
  * NUL bytes (which text cannot hold) are dropped. */
 static void text_array(char *const *items, size_t n, struct buf *out)
@@ -69,16 +59,16 @@ static void clean_text(const char *s, size_t len, struct buf *out)
 	buf_append(out, "", 1);
 }
 
-static enum db_result append_one(db *d, const char *owner, const char *mailbox,
-				 const struct db_append_msg *m, struct db_append_result *out,
-				 char *err, size_t errlen)
+/* Queues one message's statement (outside or inside pipeline mode); the
+ * parameters are copied by libpq before this returns. */
+static bool append_send(db *d, const char *owner, const char *mailbox,
+			const struct db_append_msg *m)
 {
 	char flags[8], date[24], version[8], sent[24];
 	const char *values[14];
 	int lengths[14] = { 0 }, formats[14] = { 0 };
 	struct buf fields, text;
-	PGresult *res;
-	int64_t uid, uidvalidity;
+	bool ok;
 
 	snprintf(flags, sizeof(flags), "%u", m->flags);
 	snprintf(date, sizeof(date), "%lld", (long long)m->internaldate);
@@ -102,47 +92,107 @@ static enum db_result append_one(db *d, const char *owner, const char *mailbox,
 	values[11] = (const char *)fields.data;
 	values[12] = (const char *)text.data;
 	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
-	res = PQexecPrepared(d->conn, "append_message", 14, values, lengths, formats, 0);
+	ok = PQsendQueryPrepared(d->conn, "append_message", 14, values, lengths, formats, 0) == 1;
 	buf_free(&fields);
 	buf_free(&text);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_err_result(err, errlen, "appending", d->conn, res);
+	return ok;
+}
+
+/* Reads one queued statement's results. */
+static enum db_result append_receive(db *d, struct db_append_result *out, char *err, size_t errlen)
+{
+	enum db_result r = DB_OK;
+	PGresult *res;
+	bool got = false;
+
+	while ((res = PQgetResult(d->conn)) != NULL) {
+		int64_t uid, uidvalidity;
+
+		if (got || r != DB_OK) {
+			PQclear(res);
+			continue;
+		}
+		got = true;
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_err_result(err, errlen, "appending", d->conn, res);
+			r = DB_FAILED;
+		} else if (PQntuples(res) == 0) {
+			r = DB_NOT_FOUND;
+		} else if (db_get_int64(res, 0, 0, &uid) < 0 || db_get_int64(res, 0, 1, &uidvalidity) < 0) {
+			db_errf(err, errlen, "appending: unexpected result");
+			r = DB_FAILED;
+		} else {
+			out->uid = (uint32_t)uid;
+			out->uidvalidity = (uint32_t)uidvalidity;
+		}
 		PQclear(res);
-		return DB_FAILED;
 	}
-	if (PQntuples(res) == 0) {
+	return got ? r : DB_FAILED;
+}
+
+/* Discards a pipelined statement's results, remembering a failure. */
+static bool skip_result(db *d)
+{
+	PGresult *res;
+	bool ok = true;
+
+	while ((res = PQgetResult(d->conn)) != NULL) {
+		ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
-		return DB_NOT_FOUND;
 	}
-	if (db_get_int64(res, 0, 0, &uid) < 0 || db_get_int64(res, 0, 1, &uidvalidity) < 0) {
-		db_errf(err, errlen, "appending: unexpected result");
-		PQclear(res);
-		return DB_FAILED;
-	}
-	out->uid = (uint32_t)uid;
-	out->uidvalidity = (uint32_t)uidvalidity;
-	PQclear(res);
-	return DB_OK;
+	return ok;
 }
 
 enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
 			 size_t n, struct db_append_result *results, char *err, size_t errlen)
 {
 	char owner[24];
-	enum db_result r;
+	enum db_result r = DB_OK;
+	PGresult *sync;
+	bool sent;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
-	if (n == 1)  /* one statement is its own transaction */
-		return append_one(d, owner, mailbox, &msgs[0], &results[0], err, errlen);
-	if (exec_simple(d, "BEGIN", err, errlen) != DB_OK)
-		return DB_FAILED;
-	for (size_t i = 0; i < n; i++) {
-		r = append_one(d, owner, mailbox, &msgs[i], &results[i], err, errlen);
-		if (r != DB_OK) {
-			char ignored[64];
-			exec_simple(d, "ROLLBACK", ignored, sizeof(ignored));
-			return r;
+	if (n == 1) {  /* one statement is its own transaction */
+		if (!append_send(d, owner, mailbox, &msgs[0])) {
+			db_err_conn(err, errlen, "appending", d->conn);
+			return DB_FAILED;
 		}
+		return append_receive(d, &results[0], err, errlen);
 	}
-	return exec_simple(d, "COMMIT", err, errlen);
+	/* MULTIAPPEND (RFC 3502: all or none): BEGIN, one statement per
+	 * message, COMMIT, all in one pipeline, so n messages cost one round
+	 * trip and one commit. After a failure the server skips the rest up to
+	 * the sync point, and the transaction is rolled back below. */
+	sent = PQenterPipelineMode(d->conn) &&
+	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+	for (size_t i = 0; sent && i < n; i++)
+		sent = append_send(d, owner, mailbox, &msgs[i]);
+	sent = sent && PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+	       PQpipelineSync(d->conn);
+	if (!sent) {
+		db_err_conn(err, errlen, "appending", d->conn);
+		PQexitPipelineMode(d->conn);
+		return DB_FAILED;
+	}
+	if (!skip_result(d))
+		r = DB_FAILED;
+	for (size_t i = 0; i < n; i++) {
+		enum db_result one = append_receive(d, &results[i], err, errlen);
+		if (r == DB_OK && one != DB_OK)
+			r = one;
+	}
+	if (!skip_result(d) && r == DB_OK) {
+		db_errf(err, errlen, "appending: commit failed");
+		r = DB_FAILED;
+	}
+	sync = PQgetResult(d->conn);
+	if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+		r = DB_FAILED;
+	PQclear(sync);
+	PQexitPipelineMode(d->conn);
+	if (r != DB_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
+		PGresult *rb = PQexec(d->conn, "ROLLBACK");
+		PQclear(rb);
+	}
+	return r;
 }

@@ -10,6 +10,7 @@
  * The config file is read with the daemon's own reader (server/core/config.c)
  * so both programs accept and reject exactly the same files. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schema/db.h"
@@ -27,9 +28,12 @@ struct ctl_command {
 };
 
 static int cmd_migrate(const char *dsn, int argc, char **argv);
+static int cmd_gc(const char *dsn, int argc, char **argv);
 
 static const struct ctl_command commands[] = {
 	{ "migrate", cmd_migrate, "", "apply pending database migrations" },
+	{ "gc", cmd_gc, "[--grace SECONDS]",
+	  "delete message content no mailbox refers to (default grace 3600 s)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -65,6 +69,26 @@ static int cmd_migrate(const char *dsn, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (db_migrate(dsn, stdout, err, sizeof(err)) < 0)
+		return fail(err);
+	return 0;
+}
+
+static int cmd_gc(const char *dsn, int argc, char **argv)
+{
+	char err[512], *end;
+	long grace = 3600;
+
+	if (argc == 2 && strcmp(argv[0], "--grace") == 0) {
+		grace = strtol(argv[1], &end, 10);
+		if (*end != '\0' || end == argv[1] || grace < 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	} else if (argc != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (db_gc(dsn, grace, stdout, err, sizeof(err)) < 0)
 		return fail(err);
 	return 0;
 }
