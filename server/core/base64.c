@@ -5,7 +5,7 @@
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(unsigned char c)
+int base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -39,7 +39,7 @@ int base64_decode(const char *in, size_t len, struct buf *out)
 				pad++;
 				continue;
 			}
-			if (pad > 0 || (v[k] = b64_value(c)) < 0)
+			if (pad > 0 || (v[k] = base64_value(c)) < 0)
 				goto bad; /* '=' followed by data, or a foreign byte */
 		}
 		n = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];

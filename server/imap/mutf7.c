@@ -1,4 +1,5 @@
 #include "server/imap/mutf7.h"
+#include "server/core/base64.h"
 
 #include <stdint.h>
 
@@ -9,17 +10,9 @@ static const char b64_chars[64] =
 
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
 	if (c == ',')
 		return 63;
-	return -1;
+	return c == '/' ? -1 : base64_value(c);
 }
 
 static bool is_direct(unsigned char c)

@@ -1,22 +1,8 @@
 #include "server/imap/writer.h"
+#include "server/core/quoting.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-/* Quoted strings may hold any TEXT-CHAR (no CR, LF, NUL); 8-bit bytes are
- * sent as literals so that a 7-bit client never sees them unquoted. Long
- * values become literals too, which clients parse faster. */
-static bool fits_quoted(const char *s, size_t len)
-{
-	if (len > 1024)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
-			return false;
-	}
-	return true;
-}
 
 static bool is_atom(const char *s, size_t len)
 {
@@ -34,7 +20,7 @@ static bool is_atom(const char *s, size_t len)
 
 void imap_write_string(struct buf *out, const char *s, size_t len)
 {
-	if (!fits_quoted(s, len)) {
+	if (!quoting_fits_quoted(s, len)) {
 		buf_appendf(out, "{%zu}\r\n", len);
 		buf_append(out, s, len);
 		return;

@@ -2,22 +2,14 @@
  * (RFC 3516 §4.2: a server that cannot decode answers NO [UNKNOWN-CTE]),
  * and a lenient variant for the search text, which takes what it can. */
 #include "server/mime/mime_internal.h"
+#include "server/core/base64.h"
 
 #include <string.h>
 
+/* -2 for the padding '=', which ends a quantum here. */
 static int b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return c == '=' ? -2 : -1;
+	return c == '=' ? -2 : base64_value(c);
 }
 
 /* Base64 with line breaks and white space ignored. '=' ends a quantum;

@@ -9,24 +9,13 @@
  * client: no literal8, no UTF-8 quoted strings (RFC 9051 allows them only
  * after ENABLE UTF8=ACCEPT). */
 #include "server/mime/mime_internal.h"
+#include "server/core/quoting.h"
 
 #include <string.h>
 
-static bool fits_quoted(const char *s, size_t len)
-{
-	if (len > 1024)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
-			return false;
-	}
-	return true;
-}
-
 void mime_imap_string(struct buf *out, const char *s, size_t len)
 {
-	if (!fits_quoted(s, len)) {
+	if (!quoting_fits_quoted(s, len)) {
 		buf_appendf(out, "{%zu}\r\n", len);
 		buf_reserve(out, len);
 		for (size_t i = 0; i < len; i++) {

@@ -13,6 +13,7 @@
  * UTF-8 encoders that cut at a fixed byte count) survives. A malformed word
  * is left as it is. */
 #include "server/mime/mime_internal.h"
+#include "server/core/base64.h"
 
 #include <string.h>
 
@@ -28,17 +29,7 @@ static int hexval(char c)
 
 static int b64val(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return base64_value((unsigned char)c);
 }
 
 /* "B": padding may be missing; anything else outside the alphabet makes
