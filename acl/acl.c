@@ -36,3 +36,15 @@ size_t acl_rights_format(acl_rights rights, char *out)
 	out[n] = '\0';
 	return n;
 }
+
+size_t acl_rights_format_response(acl_rights rights, char *out)
+{
+	size_t n = acl_rights_format(rights, out);
+
+	if (rights & ACL_CREATE)
+		out[n++] = 'c';
+	if (rights & (ACL_DELETE_MAILBOX | ACL_DELETE_MSG | ACL_EXPUNGE))
+		out[n++] = 'd';
+	out[n] = '\0';
+	return n;
+}

@@ -1,7 +1,8 @@
 /* RFC 4314 access rights: letters <-> bitmask. Pure: no I/O, no allocation.
- * Identifier matching, owner rights and evaluation come with the shared
- * folders work (docs/acl.md once it exists); the rights themselves are here so
- * that every module agrees on one representation. */
+ * The rest of the engine builds on this one representation, one file each:
+ * acl/identifier.h (who an entry is for), acl/evaluate.h (a caller's
+ * effective rights), acl/modify.h (SETACL and LISTRIGHTS) and
+ * acl/command_rights.h (what each IMAP command needs). */
 #ifndef KAIRAN_ACL_ACL_H
 #define KAIRAN_ACL_ACL_H
 
@@ -34,5 +35,18 @@ int acl_rights_parse(const char *s, size_t len, acl_rights *rights_r);
 /* Writes the canonical letters ("lrswipkxtea" order) and a NUL; out must hold
  * at least 12 bytes. Returns the number of letters. */
 size_t acl_rights_format(acl_rights rights, char *out);
+
+/* Bytes a rights string written for a client needs: 11 letters, the
+ * virtual "c" and "d", and a NUL. */
+#define ACL_RIGHTS_TEXT_MAX 14
+
+/* Writes rights for an ACL or MYRIGHTS response: the canonical letters, then
+ * "c" when "k" is present and "d" when any of "x", "t", "e" is. RFC 4314
+ * §2.1.1 requires both virtual rights in those responses, for RFC 2086
+ * clients (newer clients ignore them). Kairan reads "c" as "k" and "d" as
+ * "xte", so "c" and "d" follow from exactly those members. out must hold
+ * ACL_RIGHTS_TEXT_MAX bytes; returns the number of letters. Never use this
+ * form for storage: stored rights are acl_rights_format's. */
+size_t acl_rights_format_response(acl_rights rights, char *out);
 
 #endif
