@@ -86,7 +86,7 @@ unit: $(UNIT_BINS)
 	@sh tests/harness/run_unit.sh $(UNIT_BINS)
 
 protocol: all $(BUILD)/tests/mime_dump
-	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol tests/mime $(PYTEST_ARGS)
+	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol tests/interop tests/mime $(PYTEST_ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

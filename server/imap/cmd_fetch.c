@@ -42,12 +42,15 @@ static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
 	return false;
 }
 
-/* A section's bytes as a literal (literal8 when BINARY data holds NUL,
- * RFC 3516 §4.2), cut to the partial range. */
+/* A section's bytes as a literal, cut to the partial range. A plain
+ * literal cannot carry NUL (RFC 3501 §9: CHAR8 is %x01-ff), so NULs of a
+ * malformed message go out as 0x80, as in the stored ENVELOPE; BINARY data
+ * with NUL goes out as a literal8 instead (RFC 3516 §4.2). */
 static void write_section(struct buf *out, const struct imap_fetch_item *it,
 			  const char *data, size_t len)
 {
 	size_t off = 0, n = len;
+	const char *nul;
 
 	if (it->partial) {
 		off = it->offset < len ? it->offset : len;
@@ -55,10 +58,22 @@ static void write_section(struct buf *out, const struct imap_fetch_item *it,
 		if ((uint64_t)it->length < n)
 			n = it->length;
 	}
-	if (it->kind == IMAP_FETCH_BINARY && memchr(data + off, '\0', n) != NULL)
-		buf_append(out, "~", 1);
+	data += off;
+	nul = memchr(data, '\0', n);
+	if (nul != NULL && it->kind == IMAP_FETCH_BINARY) {
+		buf_appendf(out, "~{%zu}\r\n", n);
+		buf_append(out, data, n);
+		return;
+	}
 	buf_appendf(out, "{%zu}\r\n", n);
-	buf_append(out, data + off, n);
+	while (nul != NULL) {
+		buf_append(out, data, (size_t)(nul - data));
+		buf_append(out, "\x80", 1);
+		n -= (size_t)(nul - data) + 1;
+		data = nul + 1;
+		nul = memchr(data, '\0', n);
+	}
+	buf_append(out, data, n);
 }
 
 static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
