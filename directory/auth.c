@@ -8,9 +8,14 @@
 
 bool dir_login_valid(const char *s, size_t len)
 {
+	return dir_text_valid(s, len, DIR_LOGIN_MAX);
+}
+
+bool dir_text_valid(const char *s, size_t len, size_t max)
+{
 	size_t i = 0;
 
-	if (len == 0 || len > DIR_LOGIN_MAX)
+	if (len == 0 || len > max)
 		return false;
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
@@ -49,13 +54,9 @@ bool dir_login_valid(const char *s, size_t len)
 	return true;
 }
 
-/* The values of the login attribute in entry e. The server names attributes
- * its own way (asking for the alias "userid" returns "uid"), so when the
- * configured name is not found, take the first attribute without options:
- * we asked for that one attribute only. Free with ldap_value_free_len(). */
-static struct berval **dir_login_values(dir *d, LDAPMessage *e)
+struct berval **dir_attr_values(dir *d, LDAPMessage *e, const char *attr)
 {
-	struct berval **vals = ldap_get_values_len(d->ld, e, d->login_attribute);
+	struct berval **vals = ldap_get_values_len(d->ld, e, attr);
 	BerElement *ber = NULL;
 
 	if (vals != NULL)
@@ -75,7 +76,7 @@ static struct berval **dir_login_values(dir *d, LDAPMessage *e)
 static enum dir_result dir_entry_login(dir *d, LDAPMessage *e, char *login_r, size_t login_size,
 		char *err, size_t errlen)
 {
-	struct berval **vals = dir_login_values(d, e);
+	struct berval **vals = dir_attr_values(d, e, d->login_attribute);
 	enum dir_result r = DIR_OK;
 
 	if (vals == NULL || vals[0] == NULL) {
@@ -97,7 +98,8 @@ static enum dir_result dir_entry_login(dir *d, LDAPMessage *e, char *login_r, si
 }
 
 enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
-		char **dn_r, char *login_r, size_t login_size, char *err, size_t errlen)
+		const char *what, char **dn_r, char *login_r, size_t login_size,
+		char *err, size_t errlen)
 {
 	char *attrs[] = { d->login_attribute, NULL };
 	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
@@ -110,14 +112,15 @@ enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
 	rc = ldap_search_ext_s(d->ld, d->base_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
 		NULL, NULL, &tv, 2, &res);
 	if (rc == LDAP_SIZELIMIT_EXCEEDED) {
-		dir_set_err(err, errlen, "more than one LDAP entry matches the login");
+		dir_set_err(err, errlen, "more than one LDAP entry matches the %s", what);
 		r = DIR_FAIL;
 		goto out;
 	}
 	if (rc != LDAP_SUCCESS) {
 		a->rc = rc;
-		dir_ldap_error(d->ld, rc, rc == LDAP_FILTER_ERROR ?
-			"LDAP search, check user_filter" : "LDAP search", err, errlen);
+		dir_ldap_error(d->ld, rc, rc != LDAP_FILTER_ERROR ? "LDAP search" :
+			strcmp(what, "login") == 0 ? "LDAP search, check user_filter" :
+			"LDAP search, check mail_attributes", err, errlen);
 		goto out;
 	}
 	n = ldap_count_entries(d->ld, res);
@@ -125,8 +128,8 @@ enum dir_result dir_find_user(dir *d, struct dir_attempt *a, const char *filter,
 		if (n < 0)
 			dir_set_err(err, errlen, "LDAP search: cannot read the result");
 		else
-			dir_set_err(err, errlen, n == 0 ? "no LDAP entry matches the login" :
-				"more than one LDAP entry matches the login");
+			dir_set_err(err, errlen, "%s LDAP entry matches the %s",
+				n == 0 ? "no" : "more than one", what);
 		r = n < 0 ? DIR_UNAVAILABLE : DIR_FAIL;
 		goto out;
 	}
@@ -187,7 +190,7 @@ static enum dir_result dir_auth_attempt(dir *d, struct dir_attempt *a, const cha
 		return DIR_UNAVAILABLE;
 	r = dir_bind_service(d, a, err, errlen);
 	if (r == DIR_OK)
-		r = dir_find_user(d, a, filter, &dn, login_r, login_size, err, errlen);
+		r = dir_find_user(d, a, filter, "login", &dn, login_r, login_size, err, errlen);
 	/* Check the DN fits before trying the password: a result we cannot
 	 * return must not cost the user a password attempt. */
 	if (r == DIR_OK && dn_r != NULL && strlen(dn) >= dn_size) {

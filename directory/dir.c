@@ -1,11 +1,13 @@
-/* The directory handle: configuration, the lazily opened LDAP connection, the
- * service-account bind, and turning libldap errors into one log line. */
+/* The directory handle: configuration (checking it, copying it, defaults)
+ * and turning libldap errors into one log line. The connection itself is in
+ * conn.c. */
 #include "directory/dir_private.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Replaces control bytes so that an error message stays one log line, even
  * when it quotes what a server sent. */
@@ -37,7 +39,8 @@ void dir_ldap_error(LDAP *ld, int rc, const char *what, char *err, size_t errlen
 
 	if (ld != NULL)
 		(void)ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	if (diag != NULL && diag[0] != '\0')
+	/* libldap's placeholder after a failed TLS handshake says nothing. */
+	if (diag != NULL && diag[0] != '\0' && strcmp(diag, "(unknown error code)") != 0)
 		dir_set_err(err, errlen, "%s: %s (%s)", what, ldap_err2string(rc), diag);
 	else
 		dir_set_err(err, errlen, "%s: %s", what, ldap_err2string(rc));
@@ -47,6 +50,12 @@ void dir_ldap_error(LDAP *ld, int rc, const char *what, char *err, size_t errlen
 static char *dir_strdup(const char *s)
 {
 	return strdup(s != NULL ? s : "");
+}
+
+/* s, or def when s is NULL or "". */
+static const char *dir_or(const char *s, const char *def)
+{
+	return s != NULL && s[0] != '\0' ? s : def;
 }
 
 int dir_open(const struct dir_config *cfg, dir **dir_r)
@@ -63,9 +72,22 @@ int dir_open(const struct dir_config *cfg, dir **dir_r)
 	d->user_filter = dir_strdup(cfg->user_filter);
 	d->login_attribute = dir_strdup(cfg->login_attribute);
 	d->timeout_sec = cfg->timeout_sec > 0 ? cfg->timeout_sec : DIR_DEFAULT_TIMEOUT_SEC;
+	d->mail_attributes = dir_strdup(dir_or(cfg->mail_attributes, DIR_DEFAULT_MAIL_ATTRIBUTES));
+	d->group_base_dn = dir_strdup(dir_or(cfg->group_base_dn, cfg->base_dn));
+	d->group_filter = dir_strdup(dir_or(cfg->group_filter, DIR_DEFAULT_GROUP_FILTER));
+	d->group_name_attribute = dir_strdup(dir_or(cfg->group_name_attribute,
+		DIR_DEFAULT_GROUP_NAME_ATTRIBUTE));
+	d->tls_ca_file = dir_strdup(cfg->tls_ca_file);
+	d->starttls = cfg->starttls;
+	d->tls_skip_verify = cfg->tls_skip_verify;
+	/* An unknown schema is reported by the calls that need it (as a bad
+	 * user_filter is), not here: dir_open fails only for out-of-memory. */
+	d->membership_ok = dir_membership_parse(cfg->group_membership, &d->membership) == 0;
 	d->bound = DIR_BOUND_NONE;
 	if (d->uri == NULL || d->bind_dn == NULL || d->bind_password == NULL ||
-	    d->base_dn == NULL || d->user_filter == NULL || d->login_attribute == NULL) {
+	    d->base_dn == NULL || d->user_filter == NULL || d->login_attribute == NULL ||
+	    d->mail_attributes == NULL || d->group_base_dn == NULL || d->group_filter == NULL ||
+	    d->group_name_attribute == NULL || d->tls_ca_file == NULL) {
 		dir_close(&d);
 		return -1;
 	}
@@ -91,83 +113,13 @@ void dir_close(dir **dp)
 	free(d->base_dn);
 	free(d->user_filter);
 	free(d->login_attribute);
+	free(d->mail_attributes);
+	free(d->group_base_dn);
+	free(d->group_filter);
+	free(d->group_name_attribute);
+	free(d->tls_ca_file);
 	free(d);
 	*dp = NULL;
-}
-
-void dir_conn_drop(dir *d)
-{
-	if (d->ld != NULL)
-		(void)ldap_unbind_ext_s(d->ld, NULL, NULL);
-	d->ld = NULL;
-	d->bound = DIR_BOUND_NONE;
-}
-
-int dir_conn_ensure(dir *d, struct dir_attempt *a, char *err, size_t errlen)
-{
-	LDAP *ld = NULL;
-	int version = LDAP_VERSION3;
-	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
-	int rc;
-
-	a->reused = d->ld != NULL;
-	a->ops = 0;
-	a->rc = LDAP_SUCCESS;
-	if (d->ld != NULL)
-		return 0;
-
-	/* ldap_initialize only parses the URI; the connect happens at the first
-	 * operation, bounded by LDAP_OPT_NETWORK_TIMEOUT. LDAP_OPT_TIMEOUT bounds
-	 * every synchronous call's wait for its result. */
-	rc = ldap_initialize(&ld, d->uri);
-	if (rc != LDAP_SUCCESS) {
-		dir_ldap_error(NULL, rc, "invalid LDAP uri", err, errlen);
-		return -1;
-	}
-	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
-		(void)ldap_unbind_ext_s(ld, NULL, NULL);
-		dir_set_err(err, errlen, "cannot set LDAP connection options");
-		return -1;
-	}
-	d->ld = ld;
-	/* A fresh LDAPv3 connection is anonymous, which is the service identity
-	 * when no bind_dn is configured. */
-	d->bound = d->bind_dn[0] == '\0' ? DIR_BOUND_SERVICE : DIR_BOUND_NONE;
-	return 0;
-}
-
-enum dir_result dir_bind_service(dir *d, struct dir_attempt *a, char *err, size_t errlen)
-{
-	struct berval cred = { 0, NULL };
-	const char *bind_dn = NULL;
-	int rc;
-
-	if (d->bound == DIR_BOUND_SERVICE)
-		return DIR_OK;
-	if (d->bind_dn[0] != '\0') {
-		bind_dn = d->bind_dn;
-		cred.bv_val = d->bind_password;
-		cred.bv_len = strlen(d->bind_password);
-	}
-	/* else an anonymous bind, to shed the previous user's identity. */
-	d->bound = DIR_BOUND_NONE;
-	a->ops++;
-	rc = ldap_sasl_bind_s(d->ld, bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc == LDAP_SUCCESS) {
-		d->bound = DIR_BOUND_SERVICE;
-		return DIR_OK;
-	}
-	a->rc = rc;
-	if (rc == LDAP_INVALID_CREDENTIALS)
-		dir_ldap_error(d->ld, rc, "LDAP service account bind refused, check bind_dn and bind_password",
-			err, errlen);
-	else
-		dir_ldap_error(d->ld, rc, "LDAP service account bind", err, errlen);
-	return DIR_UNAVAILABLE;
 }
 
 static bool dir_dn_valid(const char *s)
@@ -197,16 +149,46 @@ static bool dir_filter_template_valid(const char *tmpl)
 	return depth == 0;
 }
 
-static bool dir_attribute_valid(const char *s)
+/* The fields added for addresses, groups and TLS, each optional. */
+static int dir_check_optional(const struct dir_config *cfg, char *err, size_t errlen)
 {
-	if (s[0] == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == ';'))
-			return false;
+	enum dir_membership m;
+
+	if (cfg->mail_attributes != NULL && cfg->mail_attributes[0] != '\0' &&
+	    dir_attribute_list_count(cfg->mail_attributes) <= 0) {
+		dir_set_err(err, errlen, "LDAP mail attributes must be 1 to %d attribute names "
+			"separated by spaces", DIR_MAIL_ATTRIBUTES_MAX);
+		return -1;
 	}
-	return true;
+	if (cfg->group_base_dn != NULL && cfg->group_base_dn[0] != '\0' &&
+	    !dir_dn_valid(cfg->group_base_dn)) {
+		dir_set_err(err, errlen, "LDAP group base DN is not a DN");
+		return -1;
+	}
+	if (cfg->group_filter != NULL && cfg->group_filter[0] != '\0' &&
+	    !dir_filter_valid(cfg->group_filter)) {
+		dir_set_err(err, errlen, "LDAP group filter must be one filter in parentheses, "
+			"e.g. (objectClass=groupOfNames)");
+		return -1;
+	}
+	if (cfg->group_name_attribute != NULL && cfg->group_name_attribute[0] != '\0' &&
+	    !dir_attribute_valid(cfg->group_name_attribute)) {
+		dir_set_err(err, errlen, "LDAP group name attribute is not an attribute name");
+		return -1;
+	}
+	if (dir_membership_parse(cfg->group_membership, &m) < 0) {
+		dir_set_err(err, errlen, "LDAP group membership must be member, uniqueMember, "
+			"memberUid, memberOf or auto");
+		return -1;
+	}
+	/* Checked here because libldap would only say "cannot create the TLS
+	 * context" at the first connection. */
+	if (cfg->tls_ca_file != NULL && cfg->tls_ca_file[0] != '\0' &&
+	    access(cfg->tls_ca_file, R_OK) != 0) {
+		dir_set_err(err, errlen, "LDAP TLS CA file %s is not readable", cfg->tls_ca_file);
+		return -1;
+	}
+	return 0;
 }
 
 int dir_check_config(const struct dir_config *cfg, char *err, size_t errlen)
@@ -242,5 +224,5 @@ int dir_check_config(const struct dir_config *cfg, char *err, size_t errlen)
 		dir_set_err(err, errlen, "LDAP login attribute is missing or not an attribute name");
 		return -1;
 	}
-	return 0;
+	return dir_check_optional(cfg, err, errlen);
 }

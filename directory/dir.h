@@ -31,7 +31,30 @@ struct dir_config {
 	const char *user_filter;    /* e.g. (&(objectClass=inetOrgPerson)(uid=%u)); every %u is replaced by the escaped login, %% is a literal % */
 	const char *login_attribute;/* attribute holding the canonical login, e.g. "uid" */
 	int timeout_sec;            /* network and per-operation timeout; <= 0 means 10 */
+
+	/* Addresses, groups and TLS. A NULL (or "", or false) field takes the
+	 * default named here, so that a zero-initialised field is always the
+	 * documented default, and the safe one: certificates are verified. */
+	const char *mail_attributes;      /* space-separated attributes holding an account's addresses; default DIR_DEFAULT_MAIL_ATTRIBUTES */
+	const char *group_base_dn;        /* subtree searched for groups; default base_dn */
+	const char *group_filter;         /* which entries are groups; default DIR_DEFAULT_GROUP_FILTER */
+	const char *group_name_attribute; /* a group's name, as in "group:NAME" ACL identifiers; default "cn" */
+	const char *group_membership;     /* member, uniqueMember, memberUid, memberOf or auto (the default) */
+	bool starttls;              /* StartTLS on ldap:// URIs (ldaps:// is TLS already); never falls back to plaintext */
+	const char *tls_ca_file;    /* PEM CA bundle for the directory's certificate; default: the system's trust store */
+	bool tls_skip_verify;       /* accept any certificate (ldap_tls_require_cert = no): for tests only */
 };
+
+#define DIR_DEFAULT_MAIL_ATTRIBUTES "mail mailAlternateAddress"
+#define DIR_DEFAULT_GROUP_FILTER \
+	"(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))"
+#define DIR_DEFAULT_GROUP_NAME_ATTRIBUTE "cn"
+
+/* Bounds on what one call returns, so that a huge group cannot make a login
+ * or an admin command unbounded in time or memory. */
+#define DIR_GROUPS_MAX 1000   /* groups of one user */
+#define DIR_MEMBERS_MAX 10000 /* accounts listed for one group */
+#define DIR_ADDRESS_MAX 320   /* bytes of an address: 64 local part + '@' + 255 domain */
 
 /* One LDAP connection, opened lazily and reopened after a failure. */
 typedef struct dir dir;
@@ -45,9 +68,12 @@ enum dir_result {
 /* Validates a configuration without contacting the directory: uri parses,
  * base_dn (and bind_dn, if set) are DNs, bind_password is non-empty when
  * bind_dn is set, user_filter is a well-formed template containing %u with
- * balanced parentheses, login_attribute is an attribute name. Meant for
- * start-up, so a typo is reported once instead of at every login.
- * Returns 0, or -1 with a one-line reason in err. */
+ * balanced parentheses, login_attribute is an attribute name; and, when set,
+ * mail_attributes is 1 to 16 attribute names, group_base_dn a DN,
+ * group_filter one parenthesised filter, group_name_attribute an attribute
+ * name, group_membership one of the five schemas, tls_ca_file a readable
+ * file. Meant for start-up, so a typo is reported once instead of at every
+ * login. Returns 0, or -1 with a one-line reason in err. */
 int dir_check_config(const struct dir_config *cfg, char *err, size_t errlen);
 
 /* Allocates a handle. Never connects; copies every string of *cfg, so cfg
@@ -134,5 +160,109 @@ enum dir_result dir_lookup_user(dir *d, const char *login, size_t login_len,
  * DIR_UNAVAILABLE. A group that does not exist has no members. */
 enum dir_result dir_is_member(dir *d, const char *group_dn, const char *user_dn,
 		const char *login, bool *member_r, char *err, size_t errlen);
+
+/* Finds the account that owns a mail address (an LMTP recipient, an ACL
+ * identifier given as an address): a subtree search of base_dn for an entry
+ * with a login_attribute on which any of mail_attributes equals the address,
+ * compared as the directory's matching rule for each attribute says (for
+ * mail: case-insensitive). Exactly one entry must match. Connection, retry,
+ * buffers and results as dir_lookup_user.
+ *
+ * Without contacting the directory, returns DIR_FAIL for an address that is
+ * empty, longer than DIR_ADDRESS_MAX bytes, contains a control byte or is not
+ * UTF-8, or has no '@' with something on both sides. */
+enum dir_result dir_lookup_by_mail(dir *d, const char *address, size_t len,
+		char *dn_r, size_t dn_size, char *login_r, size_t login_size,
+		char *err, size_t errlen);
+
+/* The names of the groups a user belongs to: the group_name_attribute of
+ * each group_filter entry under group_base_dn that lists the user (entry
+ * user_dn, canonical login) the way group_membership says:
+ *
+ *   member, uniqueMember, memberUid, auto: one subtree search,
+ *     (&GROUP_FILTER(|(member=DN)(uniqueMember=DN)(memberUid=LOGIN))) for
+ *     auto, the one matching clause otherwise;
+ *   memberOf: the memberOf values of the user's entry, each group entry read
+ *     (base scope, group_filter, pipelined) for its name; groups outside
+ *     group_base_dn or not matching group_filter are ignored, so every
+ *     schema yields the same set. Nested groups are not expanded.
+ *
+ * A group's name is the value of its RDN when the RDN's attribute is
+ * group_name_attribute (unique and stable), else the attribute's first value.
+ * Names that are not usable identifiers (empty, over DIR_LOGIN_MAX bytes,
+ * control bytes, not UTF-8) are skipped. The list is sorted (strcmp) and
+ * without duplicates (two groups of one name are one "group:NAME").
+ *
+ * DIR_OK: *groups_r is a malloc'ed, NULL-terminated array of *n_r malloc'ed
+ * names (never NULL, possibly empty), freed with dir_groups_free. At most
+ * DIR_GROUPS_MAX: if the user is in more, the rest are left out and err
+ * holds a note for the log; otherwise err is "". DIR_FAIL: user_dn or login
+ * is empty or not usable. DIR_UNAVAILABLE: as dir_lookup_user, including the
+ * one retry after a server restart. On failure *groups_r is NULL, *n_r 0. */
+enum dir_result dir_user_groups(dir *d, const char *user_dn, const char *login,
+		char ***groups_r, size_t *n_r, char *err, size_t errlen);
+
+/* The accounts in the group(s) named group_name (as dir_user_groups names
+ * them; names compare exactly, and all groups of that name count, as they do
+ * for "group:NAME"), for "who can access this mailbox":
+ *
+ *   memberUid values are logins already;
+ *   member and uniqueMember values are DNs: each one under base_dn is read
+ *     (base scope, pipelined) for its login_attribute; DNs that are not
+ *     accounts (a nested group, a deleted user) are skipped;
+ *   auto takes all three; memberOf searches base_dn for accounts whose
+ *     memberOf names the group.
+ *
+ * DIR_OK: *logins_r as *groups_r above (sorted, unique, NULL-terminated, free
+ * with dir_groups_free), at most DIR_MEMBERS_MAX, a note in err if more were
+ * left out. DIR_FAIL: no group of that name, or the name is not usable.
+ * DIR_UNAVAILABLE as above. */
+enum dir_result dir_group_members(dir *d, const char *group_name,
+		char ***logins_r, size_t *n_r, char *err, size_t errlen);
+
+/* Frees a list from dir_user_groups or dir_group_members and sets *list_p to
+ * NULL. NULL-safe. */
+void dir_groups_free(char ***list_p);
+
+/* A TTL cache of look-up results, shared by all worker threads of a process
+ * (it has its own mutex; no directory I/O happens while it is held). Bounded
+ * in entries and bytes; the least recently used entries go first. */
+typedef struct dir_cache dir_cache;
+
+#define DIR_CACHE_DEFAULT_ENTRIES 10000
+#define DIR_CACHE_DEFAULT_BYTES (64u * 1024 * 1024)
+
+/* Allocates a cache whose entries live ttl_sec seconds (0: nothing is ever
+ * stored, every call queries the directory). max_entries and max_bytes of 0
+ * take the defaults above. 0, or -1 on out-of-memory. Free with
+ * dir_cache_free (NULL-safe, sets *cp to NULL) once no thread uses it. */
+int dir_cache_new(unsigned ttl_sec, size_t max_entries, size_t max_bytes, dir_cache **cache_r);
+void dir_cache_free(dir_cache **cp);
+
+/* dir_user_groups through the cache, keyed by login: a copy of the cached
+ * list if it was fetched less than ttl_sec ago for the same user_dn, else a
+ * query whose DIR_OK result replaces the entry. c == NULL means no cache.
+ *
+ * Fails closed: when the directory is unavailable, the answer is
+ * DIR_UNAVAILABLE even if an expired entry is at hand, and that entry is
+ * dropped. Serving it would keep a user in a group the directory no longer
+ * lists for as long as the outage lasts, and an outage is exactly when an
+ * admin may be revoking access. A cache hit leaves err "" (a truncation note
+ * was given when the list was fetched). */
+enum dir_result dir_user_groups_cached(dir_cache *c, dir *d, const char *user_dn,
+		const char *login, char ***groups_r, size_t *n_r, char *err, size_t errlen);
+
+/* dir_lookup_by_mail through the cache, keyed by the address with ASCII
+ * letters lower-cased (the mail attributes match case-insensitively). Only
+ * DIR_OK results are stored, so a new account receives mail at once; fails
+ * closed as above. */
+enum dir_result dir_lookup_by_mail_cached(dir_cache *c, dir *d, const char *address, size_t len,
+		char *dn_r, size_t dn_size, char *login_r, size_t login_size,
+		char *err, size_t errlen);
+
+/* Drops what the cache holds for login (its groups), so the next
+ * dir_user_groups_cached asks the directory: for a fresh login, which should
+ * see the directory as it is now. NULL-safe. */
+void dir_cache_forget_user(dir_cache *c, const char *login);
 
 #endif

@@ -23,7 +23,7 @@ static enum dir_result dir_lookup_attempt(dir *d, struct dir_attempt *a, const c
 		return DIR_UNAVAILABLE;
 	r = dir_bind_service(d, a, err, errlen);
 	if (r == DIR_OK)
-		r = dir_find_user(d, a, filter, &dn, login_r, login_size, err, errlen);
+		r = dir_find_user(d, a, filter, "login", &dn, login_r, login_size, err, errlen);
 	if (r == DIR_OK) {
 		if (strlen(dn) >= dn_size) {
 			dir_set_err(err, errlen, "LDAP entry's DN is too long");

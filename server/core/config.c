@@ -35,6 +35,19 @@ static const struct config_key config_keys[] = {
 	KEY_STR(ldap_user_filter, "(&(objectClass=inetOrgPerson)(uid=%u))"),
 	KEY_STR(ldap_login_attribute, "uid"),
 	KEY_LONG(ldap_timeout, "5", 1, 300),
+	/* The defaults below repeat directory/dir.h's DIR_DEFAULT_* (core does
+	 * not include directory/); tests/unit/test_directory_groups.c checks
+	 * that they agree. */
+	KEY_STR(ldap_mail_attributes, "mail mailAlternateAddress"),
+	KEY_STR(ldap_group_base_dn, ""),
+	KEY_STR(ldap_group_filter,
+		"(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))"),
+	KEY_STR(ldap_group_name_attribute, "cn"),
+	KEY_STR(ldap_group_membership, "auto"),
+	KEY_BOOL(ldap_starttls, "no"),
+	KEY_STR(ldap_tls_ca_file, ""),
+	KEY_BOOL(ldap_tls_require_cert, "yes"),
+	KEY_LONG(ldap_cache_ttl, "60", 0, 3600),
 	KEY_LONG(workers, "4", 1, 256),
 	KEY_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
 	KEY_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),

@@ -22,6 +22,15 @@ struct config {
 	char *ldap_user_filter;
 	char *ldap_login_attribute;
 	long ldap_timeout;          /* seconds */
+	char *ldap_mail_attributes; /* space-separated attributes holding an account's addresses */
+	char *ldap_group_base_dn;   /* "" = ldap_base_dn */
+	char *ldap_group_filter;
+	char *ldap_group_name_attribute;
+	char *ldap_group_membership;/* member, uniqueMember, memberUid, memberOf or auto */
+	bool ldap_starttls;
+	char *ldap_tls_ca_file;     /* "" = the system's trust store */
+	bool ldap_tls_require_cert;
+	long ldap_cache_ttl;        /* seconds groups and address look-ups are cached; 0 = off */
 	long workers;
 	long max_line_length;       /* bytes of a command line, literals excluded */
 	long max_literal_size;      /* bytes; advertised as APPENDLIMIT later */
