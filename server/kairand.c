@@ -38,6 +38,7 @@ static struct config cfg;
 static struct server srv;
 static struct net_watch signal_watch, tick_watch, pool_watch;
 static sigset_t handled_signals;
+static dir_cache *groups_cache;
 
 uint64_t server_now_ms(void)
 {
@@ -174,11 +175,14 @@ static struct imap_backend *open_backends(size_t n)
 
 	if (dir_check_config(&dc, err, sizeof(err)) < 0)
 		die("LDAP configuration: %s", err);
+	if (dir_cache_new((unsigned)cfg.ldap_cache_ttl, 0, 0, &groups_cache) < 0)
+		die("out of memory");
 	for (size_t i = 0; i < n; i++) {
 		if (db_open(cfg.db_dsn, &be[i].db, err, sizeof(err)) < 0)
 			die("cannot connect to PostgreSQL: %s", err);
 		if (dir_open(&dc, &be[i].dir) < 0)
 			die("out of memory");
+		be[i].dir_cache = groups_cache;
 	}
 	return be;
 }
@@ -285,6 +289,7 @@ int main(int argc, char **argv)
 	peer_table_free(&srv.peers);
 	imap_user_slots_free(&srv.user_slots);
 	net_tls_free(&srv.tls);
+	dir_cache_free(&groups_cache);
 	net_loop_free(&srv.loop);
 	config_free(&cfg);
 	log_info("stopped");

@@ -5,6 +5,7 @@
 #include "server/imap/datetime.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mutf7.h"
+#include "server/imap/rights.h"
 #include "server/imap/store_args.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
@@ -163,6 +164,7 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 {
 	struct append_item *items = NULL;
 	struct db_append_result *res;
+	struct imap_mailbox_acl acl;
 	const char *name, *problem;
 	size_t len, n = 0;
 	enum db_result r;
@@ -184,9 +186,21 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 			imap_reply(s, "NO", NULL, "Cannot append an empty message");
 			return;
 		}
-	if (!imap_db_ready(s, be)) {
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_APPEND, &acl)) {
 		free(items);
 		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* RFC 4314 §4: flags the caller may not set are dropped. */
+		unsigned flags;
+		bool keywords;
+		if (!acl.exists)
+			break;
+		(void)acl_store_permitted(acl.rights, items[i].msg.flags, true, &flags, &keywords);
+		items[i].msg.flags &= flags;
+		if (!keywords)
+			items[i].msg.keywords_array = "{}";
 	}
 	for (size_t i = 0; i < n; i++)
 		analyse(&items[i]);

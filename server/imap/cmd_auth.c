@@ -124,6 +124,14 @@ void imap_auth_login(struct imap_session *s, struct imap_backend *be,
 		imap_reply(s, "NO", "LIMIT", "Too many connections for this user");
 		return;
 	}
+	if (s->cfg->auth_admin_group[0] != '\0' &&
+	    dir_is_member(be->dir, s->cfg->auth_admin_group, dn, login, &s->admin, err,
+			  sizeof(err)) != DIR_OK) {
+		auth_unavailable(s, "directory", err);
+		if (s->user_slots != NULL)
+			imap_user_slot_release(s->user_slots, login);
+		return;
+	}
 	s->holds_user_slot = s->user_slots != NULL;
 	s->user = xstrdup(login);
 	s->user_dn = xstrdup(dn);

@@ -3,6 +3,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/msgset.h"
+#include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
@@ -63,6 +64,7 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 	struct db_uid_ranges ranges;
 	struct copy_ctx c = { .s = s };
 	struct db_copy_cb cb = { &c, copy_destination, copy_copied, copy_expunged };
+	struct imap_mailbox_acl acl;
 	const char *name, *problem;
 	size_t len;
 	enum db_result r;
@@ -81,7 +83,14 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 		imap_reply(s, "NO", "READ-ONLY", "Mailbox is read-only");
 		return;
 	}
-	if (!imap_db_ready(s, be))
+	/* RFC 6851 §4.2: MOVE expunges, so it needs "t" and "e" here. */
+	if (move && acl_check(ACL_OP_MOVE_SOURCE, s->view->rights) != ACL_ALLOW) {
+		imap_reply(s, "NO", "NOPERM", "Permission denied");
+		return;
+	}
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, name,
+				  move ? ACL_OP_MOVE_TARGET : ACL_OP_COPY, &acl))
 		return;
 	buf_init(&c.src);
 	buf_init(&c.dst);

@@ -1,6 +1,7 @@
 /* EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1). */
 #include "server/imap/commands.h"
 #include "server/imap/msgset.h"
+#include "acl/acl.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
@@ -38,6 +39,10 @@ static void expunge(struct imap_session *s, const struct imap_command *cmd, stru
 	}
 	if (s->view->readonly) {
 		imap_reply(s, "NO", "READ-ONLY", "Mailbox is read-only");
+		return;
+	}
+	if (!(s->view->rights & ACL_EXPUNGE)) {        /* RFC 4314 §4 */
+		imap_reply(s, "NO", "NOPERM", "Permission denied");
 		return;
 	}
 	if (!imap_db_ready(s, be))

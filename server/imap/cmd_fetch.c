@@ -6,6 +6,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/datetime.h"
 #include "server/imap/fetch_args.h"
+#include "acl/command_rights.h"
 #include "server/imap/fetch_section.h"
 #include "server/imap/msgset.h"
 #include "server/imap/view.h"
@@ -220,7 +221,9 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	if (!imap_db_ready(s, be))
 		return;
 	r = DB_OK;
-	if (req.sets_seen && !s->view->readonly && ranges.count > 0) {
+	/* RFC 4314 §4: without "s" the FETCH goes on without setting \Seen. */
+	if (req.sets_seen && !s->view->readonly && acl_fetch_may_set_seen(s->view->rights) &&
+	    ranges.count > 0) {
 		/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen. */
 		r = db_store_flags(be->db, s->view->mailbox_id, &ranges, 1, 1u, "{}", seen_row, &f,
 				   err, sizeof(err));

@@ -4,12 +4,40 @@
  * store, then makes one call to schema/ and maps its outcome to one tagged
  * response with an RFC 5530 code. */
 #include "server/imap/commands.h"
+#include "server/imap/rights.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
 #include "schema/db_mailbox.h"
 
 #include <string.h>
+
+/* RFC 4314 §4: creating name needs "k" on its parent; a top-level name is
+ * created in the owner's own namespace root. Both denials get the same
+ * answer so that it tells nothing about the parent's existence. */
+static bool may_create_below(struct imap_session *s, struct imap_backend *be, const char *name,
+			     size_t len, enum acl_operation op)
+{
+	struct imap_mailbox_acl acl;
+	const char *slash = NULL;
+	char *parent;
+
+	for (size_t i = len; i > 0; i--)
+		if (name[i - 1] == IMAP_MAILBOX_DELIM) {
+			slash = name + i - 1;
+			break;
+		}
+	if (slash == NULL)
+		return true;
+	parent = arena_strndup(&s->arena, name, (size_t)(slash - name));
+	if (!imap_mailbox_acl(s, be, s->account_id, parent, &acl))
+		return false;
+	if (acl.exists && acl_check(op, acl.rights) != ACL_ALLOW) {
+		imap_reply(s, "NO", "NOPERM", "Permission denied");
+		return false;
+	}
+	return true;
+}
 
 static void store_failed(struct imap_session *s, const char *what, const char *err)
 {
@@ -62,7 +90,7 @@ void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "ALREADYEXISTS", "INBOX always exists");
 		return;
 	}
-	if (!imap_db_ready(s, be))
+	if (!imap_db_ready(s, be) || !may_create_below(s, be, name, len, ACL_OP_CREATE))
 		return;
 	switch (db_mailbox_create(be->db, s->account_id, name, IMAP_MAILBOXES_PER_ACCOUNT,
 				  &uidvalidity, err, sizeof(err))) {
@@ -89,6 +117,7 @@ void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct i
  * it is deleted itself. */
 void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
+	struct imap_mailbox_acl acl;
 	const char *name;
 	size_t len;
 	char err[256];
@@ -99,7 +128,8 @@ void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "CANNOT", "INBOX cannot be deleted");
 		return;
 	}
-	if (!imap_db_ready(s, be))
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_DELETE, &acl))
 		return;
 	switch (db_mailbox_delete(be->db, s->account_id, name, err, sizeof(err))) {
 	case DB_MBOX_OK:
@@ -121,6 +151,7 @@ void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct i
 /* §6.3.5 */
 void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
+	struct imap_mailbox_acl acl;
 	const char *from, *to, *problem;
 	size_t flen, tlen;
 	char err[256];
@@ -145,7 +176,9 @@ void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "CANNOT", "Cannot rename a mailbox below itself");
 		return;
 	}
-	if (!imap_db_ready(s, be))
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, from, ACL_OP_RENAME_SOURCE, &acl) ||
+	    !may_create_below(s, be, to, tlen, ACL_OP_RENAME_TARGET))
 		return;
 	switch (db_mailbox_rename(be->db, s->account_id, from, to, err, sizeof(err))) {
 	case DB_MBOX_OK:

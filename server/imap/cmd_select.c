@@ -2,6 +2,7 @@
  * CHECK, CLOSE (§6.4.1-2), UNSELECT (RFC 3691). */
 #include "server/imap/commands.h"
 #include "server/imap/mailbox_name.h"
+#include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
@@ -25,6 +26,7 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	size_t len;
 	struct db_selected sel;
 	struct imap_view *v;
+	struct imap_mailbox_acl acl;
 	enum db_result r;
 	char err[256];
 	uint32_t unseen_msn;
@@ -39,8 +41,14 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	}
 	/* RFC 3501 §6.3.1: a SELECT, even a failing one, first deselects. */
 	imap_session_unselect(s);
-	if (!imap_db_ready(s, be))
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, name,
+				  readonly ? ACL_OP_EXAMINE : ACL_OP_SELECT, &acl))
 		return;
+	/* RFC 4314 §4: with "r" but none of the rights to change anything,
+	 * the mailbox opens read-only. */
+	if (!(acl.rights & (ACL_SEEN | ACL_WRITE | ACL_INSERT | ACL_DELETE_MSG | ACL_EXPUNGE)))
+		readonly = true;
 	r = db_mailbox_open(be->db, s->account_id, name, !readonly, &sel, err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot open mailbox: %s", s->peer, err);
@@ -53,6 +61,7 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	}
 	v = xcalloc(1, sizeof(*v));
 	imap_view_open(v, name, readonly, &sel);
+	v->rights = acl.rights;
 	db_selected_free(&sel);
 	s->view = v;
 	imap_session_set_state(s, IMAP_STATE_SELECTED);
@@ -109,7 +118,8 @@ static void close_mailbox(struct imap_session *s, const struct imap_command *cmd
 		imap_reply(s, "BAD", NULL, "%s takes no arguments", cmd->name);
 		return;
 	}
-	if (expunge && !s->view->readonly) {
+	/* RFC 4314 §4: CLOSE expunges only with "e", and never fails for it. */
+	if (expunge && !s->view->readonly && (s->view->rights & ACL_EXPUNGE)) {
 		if (!imap_db_ready(s, be))
 			return;
 		if (db_expunge(be->db, s->view->mailbox_id, NULL, noop_expunge, NULL, err,

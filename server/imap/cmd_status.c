@@ -4,6 +4,7 @@
  * asked for. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/rights.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/store_args.h"
 #include "server/imap/writer.h"
@@ -42,6 +43,7 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 	size_t len, raw_len;
 	unsigned items;
 	struct db_mailbox_status st;
+	struct imap_mailbox_acl acl;
 	char err[256];
 
 	if (cmd->nargs != 2) {
@@ -53,7 +55,8 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "BAD", NULL, "%s", problem);
 		return;
 	}
-	if (!imap_db_ready(s, be))
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_STATUS, &acl))
 		return;
 	switch (db_mailbox_status(be->db, s->account_id, name, (items & IMAP_STATUS_SIZE) != 0,
 				  &st, err, sizeof(err))) {

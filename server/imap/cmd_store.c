@@ -2,6 +2,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/msgset.h"
 #include "server/imap/store_args.h"
+#include "acl/command_rights.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
@@ -82,6 +83,21 @@ static void store(struct imap_session *s, const struct imap_command *cmd, struct
 	if (s->view->readonly) {
 		imap_reply(s, "NO", "READ-ONLY", "Mailbox is read-only");
 		return;
+	}
+	/* RFC 4314 §4: \Seen needs "s", \Deleted "t", the rest "w"; flags
+	 * the caller may not change are left out, and only a STORE that can
+	 * change none of its flags fails. */
+	{
+		unsigned allowed_flags;
+		bool allowed_keywords;
+		if (!acl_store_permitted(s->view->rights, st.flags.system, st.flags.nkeywords > 0,
+					 &allowed_flags, &allowed_keywords)) {
+			imap_reply(s, "NO", "NOPERM", "Permission denied");
+			return;
+		}
+		st.flags.system = allowed_flags;
+		if (!allowed_keywords)
+			st.flags.nkeywords = 0;
 	}
 	if (!imap_db_ready(s, be))
 		return;

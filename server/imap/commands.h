@@ -14,6 +14,9 @@ typedef void imap_command_fn(struct imap_session *s, const struct imap_command *
 /* A SASL exchange: the session reads the client's response line before the
  * command runs when imap_sasl_wants_response says one is due. */
 #define IMAP_CMD_SASL 0x2
+/* Works on the selected mailbox's messages: the caller's rights on it are
+ * read again first (a revoked right takes effect at the next command). */
+#define IMAP_CMD_MESSAGES 0x4
 
 struct imap_command_def {
 	const char *name;
@@ -64,5 +67,7 @@ imap_command_fn cmd_expunge, cmd_uid_expunge;           /* cmd_expunge.c */
 imap_command_fn cmd_append;                             /* cmd_append.c */
 imap_command_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move; /* cmd_copy.c */
 imap_command_fn cmd_search, cmd_uid_search;             /* cmd_search.c */
+imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
+	cmd_namespace;                                  /* cmd_acl.c */
 
 #endif

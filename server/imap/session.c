@@ -3,6 +3,8 @@
 #include "server/imap/commands.h"
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
+#include "server/imap/rights.h"
+#include "directory/dir.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -48,6 +50,7 @@ void imap_session_deinit(struct imap_session *s)
 	arena_free(&s->arena);
 	buf_free(&s->out);
 	buf_free(&s->sasl_line);
+	dir_groups_free(&s->groups);
 	free(s->user);
 	free(s->user_dn);
 	s->user = s->user_dn = NULL;
@@ -82,7 +85,8 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
-	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN",
+	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
+		    " ACL RIGHTS=texk NAMESPACE",
 		    s->cfg->max_literal_size);
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
@@ -327,8 +331,30 @@ bool imap_session_command_in_loop(const struct imap_session *s)
 	return (s->def->flags & IMAP_CMD_IN_LOOP) != 0;
 }
 
+/* RFC 4314 §4 with rights that change under an open session (an ACL edit,
+ * a group membership revoked in LDAP): the selected mailbox's rights are
+ * read again before each command on its messages. Losing "r" closes it. */
+static bool session_rights_current(struct imap_session *s, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+
+	if (!imap_db_ready(s, be) || !imap_mailbox_acl(s, be, s->account_id, s->view->name, &acl))
+		return false;
+	if (!acl.exists)
+		return true; /* deleted: the sync that follows says BYE */
+	s->view->rights = acl.rights;
+	if (acl.rights & ACL_READ)
+		return true;
+	imap_session_unselect(s);
+	imap_untagged(s, "OK [CLOSED] Access to the mailbox was withdrawn");
+	imap_reply(s, "NO", "NOPERM", "Permission denied");
+	return false;
+}
+
 void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 {
+	if ((s->def->flags & IMAP_CMD_MESSAGES) && s->view != NULL && !session_rights_current(s, be))
+		return;
 	s->def->fn(s, s->cmd, be);
 }
 

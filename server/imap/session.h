@@ -18,6 +18,7 @@
 
 struct db;
 struct dir;
+struct dir_cache;
 struct imap_user_slots;
 struct imap_view;
 
@@ -40,6 +41,7 @@ enum imap_after {
 struct imap_backend {
 	struct db *db;
 	struct dir *dir;
+	struct dir_cache *dir_cache;   /* shared by all workers */
 };
 
 struct imap_command_def;
@@ -61,6 +63,9 @@ struct imap_session {
 	char *user;              /* canonical login once authenticated */
 	char *user_dn;
 	int64_t account_id;
+	char **groups;           /* LDAP groups, refreshed through the TTL cache */
+	size_t ngroups;
+	bool admin;              /* member of auth_admin_group */
 	struct imap_user_slots *user_slots; /* where user's connection is counted */
 	struct imap_view *view;  /* the selected mailbox, NULL when none */
 	bool holds_user_slot;

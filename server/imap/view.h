@@ -18,7 +18,8 @@ struct imap_uid_range { uint32_t lo, hi; };   /* inclusive */
 struct imap_view {
 	int64_t mailbox_id;
 	char *name;                 /* UTF-8, as stored */
-	bool readonly;              /* EXAMINE */
+	bool readonly;              /* EXAMINE, or no right to change anything */
+	uint32_t rights;            /* the caller's RFC 4314 rights at SELECT */
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint64_t modseq;            /* new messages and flag changes known up to here */

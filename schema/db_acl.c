@@ -1,0 +1,78 @@
+/* The acl table (schema/db_acl.h). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "schema/db_acl.h"
+#include "schema/db_private.h"
+
+const struct db_stmt db_acl_stmts[] = {
+	/* The mailbox row, then one row per ACL entry (kind 1). */
+	{ "mailbox_acl",
+	  "WITH mb AS (SELECT id, noselect FROM mailboxes WHERE owner_id = $1 AND name = $2)"
+	  " SELECT 0, id::text, noselect::int::text FROM mb"
+	  " UNION ALL SELECT 1, a.identifier, a.rights FROM acl a, mb WHERE a.mailbox_id = mb.id"
+	  " ORDER BY 1, 2" },
+	{ "acl_set",
+	  "INSERT INTO acl (mailbox_id, identifier, rights) VALUES ($1, $2, $3)"
+	  " ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = EXCLUDED.rights" },
+	{ "acl_delete", "DELETE FROM acl WHERE mailbox_id = $1 AND identifier = $2" },
+	{ NULL, NULL },
+};
+
+enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct arena *arena,
+			      int64_t *mailbox_id_r, int *noselect_r,
+			      struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen)
+{
+	char owner[24];
+	const char *params[2] = { owner, name };
+	struct db_acl_row *rows;
+	PGresult *res;
+	int n;
+
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	res = PQexecPrepared(d->conn, "mailbox_acl", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading the ACL", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	n = PQntuples(res);
+	if (n == 0 || strcmp(PQgetvalue(res, 0, 0), "0") != 0 ||
+	    db_get_int64(res, 0, 1, mailbox_id_r) < 0) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	*noselect_r = strcmp(PQgetvalue(res, 0, 2), "1") == 0;
+	rows = arena_alloc(arena, (size_t)n * sizeof(*rows));
+	for (int i = 1; i < n; i++) {
+		rows[i - 1].identifier = arena_strndup(arena, PQgetvalue(res, i, 1),
+						       (size_t)PQgetlength(res, i, 1));
+		rows[i - 1].rights = arena_strndup(arena, PQgetvalue(res, i, 2),
+						   (size_t)PQgetlength(res, i, 2));
+	}
+	*rows_r = rows;
+	*n_r = (size_t)n - 1;
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,
+			  char *err, size_t errlen)
+{
+	char id[24];
+	const char *params[3] = { id, identifier, rights };
+	bool remove = rights == NULL || rights[0] == '\0';
+	PGresult *res;
+	enum db_result r = DB_OK;
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	res = PQexecPrepared(d->conn, remove ? "acl_delete" : "acl_set", remove ? 2 : 3, params,
+			     NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_err_result(err, errlen, "changing the ACL", d->conn, res);
+		r = DB_FAILED;
+	}
+	PQclear(res);
+	return r;
+}

@@ -1,0 +1,29 @@
+/* The acl table (RFC 4314 access control lists), typed. Rows hold the
+ * identifier as the protocol writes it (a leading '-' marks negative
+ * rights) and the rights letters in canonical order. */
+#ifndef KAIRAN_SCHEMA_DB_ACL_H
+#define KAIRAN_SCHEMA_DB_ACL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/db_message.h"
+#include "server/core/arena.h"
+
+struct db_acl_row {
+	const char *identifier;   /* NUL-terminated, in the caller's arena */
+	const char *rights;
+};
+
+/* A mailbox with its ACL, in one round trip. DB_NOT_FOUND when owner_id has
+ * no mailbox of that name (a \Noselect placeholder is found, with
+ * *noselect_r set). Rows are allocated from arena. */
+enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct arena *arena,
+			      int64_t *mailbox_id_r, int *noselect_r,
+			      struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen);
+
+/* Sets (rights non-empty) or removes (rights "" or NULL) one entry. */
+enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,
+			  char *err, size_t errlen);
+
+#endif

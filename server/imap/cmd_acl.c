@@ -1,0 +1,250 @@
+/* RFC 4314 §3: SETACL, DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS, and
+ * NAMESPACE (RFC 2342). The rights arithmetic is acl/'s; this file parses,
+ * checks the caller's "a" right, and writes the responses. */
+#include "server/imap/args.h"
+#include "server/imap/commands.h"
+#include "server/imap/mailbox_name.h"
+#include "server/imap/rights.h"
+#include "server/imap/writer.h"
+#include "server/core/log.h"
+#include "acl/identifier.h"
+#include "acl/modify.h"
+#include "directory/dir.h"
+#include "schema/db_acl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The mailbox argument (personal namespace for now: the caller owns it),
+ * its ACL, and the check of op. false when answered. */
+static bool acl_target(struct imap_session *s, struct imap_backend *be, const struct imap_arg *arg,
+		       enum acl_operation op, const char **name_r, struct imap_mailbox_acl *acl)
+{
+	const char *problem;
+	size_t len;
+
+	if (imap_mailbox_arg(s, arg, name_r, &len, &problem) < 0) {
+		imap_reply(s, "BAD", NULL, "%s", problem);
+		return false;
+	}
+	if (!imap_db_ready(s, be) ||
+	    !imap_mailbox_require(s, be, s->account_id, *name_r, op, acl))
+		return false;
+	if (!acl->exists) {
+		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		return false;
+	}
+	return true;
+}
+
+/* The identifier argument, parsed; a user identifier is canonicalised
+ * through the directory, so that "ALICE" and "alice" are one entry. */
+static bool acl_identifier_arg(struct imap_session *s, struct imap_backend *be,
+			       const struct imap_arg *arg, struct acl_identifier *id,
+			       char *text, size_t size)
+{
+	const char *v;
+	size_t len;
+	enum acl_id_error e;
+
+	if (!imap_arg_astring(arg, &v, &len)) {
+		imap_reply(s, "BAD", NULL, "Invalid identifier");
+		return false;
+	}
+	e = acl_identifier_parse(v, len, id);
+	if (e != ACL_ID_OK) {
+		imap_reply(s, "BAD", NULL, "Invalid identifier: %s", acl_id_error_str(e));
+		return false;
+	}
+	if (id->kind == ACL_ID_USER) {
+		char dn[1024], login[DIR_LOGIN_MAX + 1], err[256];
+		switch (dir_lookup_user(be->dir, id->name, id->name_len, dn, sizeof(dn), login,
+					sizeof(login), err, sizeof(err))) {
+		case DIR_OK:
+			break;
+		case DIR_FAIL:
+			imap_reply(s, "NO", "NONEXISTENT", "No such user");
+			return false;
+		case DIR_UNAVAILABLE:
+			imap_reply(s, "NO", "UNAVAILABLE", "Directory temporarily unavailable, try again later");
+			return false;
+		}
+		snprintf(text, size, "%s%s", id->negative ? "-" : "", login);
+		return true;
+	}
+	if (acl_identifier_format(id, text, size) == 0) {
+		imap_reply(s, "BAD", NULL, "Identifier too long");
+		return false;
+	}
+	return true;
+}
+
+static const struct db_acl_row *acl_find(const struct imap_mailbox_acl *acl, const char *identifier)
+{
+	for (size_t i = 0; i < acl->nrows; i++)
+		if (strcmp(acl->rows[i].identifier, identifier) == 0)
+			return &acl->rows[i];
+	return NULL;
+}
+
+static bool acl_store(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
+		      const char *identifier, const char *rights)
+{
+	char err[256];
+
+	if (db_acl_set(be->db, mailbox_id, identifier, rights, err, sizeof(err)) == DB_OK)
+		return true;
+	log_warning("%s: cannot change an ACL: %s", s->peer, err);
+	imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+	return false;
+}
+
+/* §3.1 */
+void cmd_setacl(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+	struct acl_identifier id;
+	struct acl_change change;
+	const struct db_acl_row *row;
+	const char *name, *mod;
+	char ident[ACL_IDENTIFIER_MAX + 2], letters[ACL_RIGHTS_TEXT_MAX];
+	acl_rights stored, result;
+	size_t modlen;
+
+	if (cmd->nargs != 3 || !imap_arg_astring(&cmd->args[2], &mod, &modlen)) {
+		imap_reply(s, "BAD", NULL, "SETACL expects a mailbox, an identifier and rights");
+		return;
+	}
+	if (acl_change_parse(mod, modlen, &change) < 0) {
+		imap_reply(s, "BAD", NULL, "Invalid rights");
+		return;
+	}
+	if (!acl_target(s, be, &cmd->args[0], ACL_OP_SETACL, &name, &acl) ||
+	    !acl_identifier_arg(s, be, &cmd->args[1], &id, ident, sizeof(ident)))
+		return;
+	row = acl_find(&acl, ident);
+	if (row != NULL && acl_rights_parse(row->rights, strlen(row->rights), &stored) < 0)
+		stored = 0;
+	result = acl_change_apply(&change, row != NULL ? &stored : NULL,
+				  !id.negative && id.kind == ACL_ID_USER &&
+				  strcmp(ident, s->user) == 0);
+	acl_rights_format(result, letters);
+	if (acl_store(s, be, acl.mailbox_id, ident, letters))
+		imap_reply(s, "OK", NULL, "SETACL completed");
+}
+
+/* §3.2 */
+void cmd_deleteacl(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+	struct acl_identifier id;
+	const char *name;
+	char ident[ACL_IDENTIFIER_MAX + 2];
+
+	if (cmd->nargs != 2) {
+		imap_reply(s, "BAD", NULL, "DELETEACL expects a mailbox and an identifier");
+		return;
+	}
+	if (!acl_target(s, be, &cmd->args[0], ACL_OP_DELETEACL, &name, &acl) ||
+	    !acl_identifier_arg(s, be, &cmd->args[1], &id, ident, sizeof(ident)))
+		return;
+	if (acl_store(s, be, acl.mailbox_id, ident, NULL))
+		imap_reply(s, "OK", NULL, "DELETEACL completed");
+}
+
+/* §3.3: every entry; the owner, who has all rights by default, is listed
+ * with them when no entry names them (acl/evaluate.h). */
+void cmd_getacl(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+	const char *name;
+	bool owner_listed;
+
+	if (cmd->nargs != 1) {
+		imap_reply(s, "BAD", NULL, "GETACL expects a mailbox");
+		return;
+	}
+	if (!acl_target(s, be, &cmd->args[0], ACL_OP_GETACL, &name, &acl))
+		return;
+	owner_listed = acl_find(&acl, s->user) != NULL;
+	buf_append_str(&s->out, "* ACL ");
+	imap_write_mailbox(s, &s->out, name, strlen(name));
+	if (!owner_listed) {
+		buf_append(&s->out, " ", 1);
+		imap_write_astring(&s->out, s->user, strlen(s->user));
+		buf_append_str(&s->out, " lrswipkxtea");
+	}
+	for (size_t i = 0; i < acl.nrows; i++) {
+		acl_rights r = 0;
+		char letters[ACL_RIGHTS_TEXT_MAX];
+		(void)acl_rights_parse(acl.rows[i].rights, strlen(acl.rows[i].rights), &r);
+		acl_rights_format_response(r, letters);
+		buf_append(&s->out, " ", 1);
+		imap_write_astring(&s->out, acl.rows[i].identifier, strlen(acl.rows[i].identifier));
+		buf_append(&s->out, " ", 1);
+		imap_write_astring(&s->out, letters, strlen(letters));
+	}
+	buf_append(&s->out, "\r\n", 2);
+	imap_reply(s, "OK", NULL, "GETACL completed");
+}
+
+/* §3.4 */
+void cmd_listrights(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+	struct acl_identifier id;
+	struct acl_listrights lr;
+	const char *name;
+	char ident[ACL_IDENTIFIER_MAX + 2], text[ACL_LISTRIGHTS_TEXT_MAX];
+
+	if (cmd->nargs != 2) {
+		imap_reply(s, "BAD", NULL, "LISTRIGHTS expects a mailbox and an identifier");
+		return;
+	}
+	if (!acl_target(s, be, &cmd->args[0], ACL_OP_LISTRIGHTS, &name, &acl) ||
+	    !acl_identifier_arg(s, be, &cmd->args[1], &id, ident, sizeof(ident)))
+		return;
+	acl_listrights(!id.negative && id.kind == ACL_ID_USER && strcmp(ident, s->user) == 0, &lr);
+	acl_listrights_format(&lr, text, sizeof(text));
+	buf_append_str(&s->out, "* LISTRIGHTS ");
+	imap_write_mailbox(s, &s->out, name, strlen(name));
+	buf_append(&s->out, " ", 1);
+	imap_write_astring(&s->out, ident, strlen(ident));
+	buf_appendf(&s->out, " %s\r\n", text);
+	imap_reply(s, "OK", NULL, "LISTRIGHTS completed");
+}
+
+/* §3.5 */
+void cmd_myrights(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	struct imap_mailbox_acl acl;
+	const char *name;
+	char letters[ACL_RIGHTS_TEXT_MAX];
+
+	if (cmd->nargs != 1) {
+		imap_reply(s, "BAD", NULL, "MYRIGHTS expects a mailbox");
+		return;
+	}
+	if (!acl_target(s, be, &cmd->args[0], ACL_OP_MYRIGHTS, &name, &acl))
+		return;
+	acl_rights_format_response(acl.rights, letters);
+	buf_append_str(&s->out, "* MYRIGHTS ");
+	imap_write_mailbox(s, &s->out, name, strlen(name));
+	buf_append(&s->out, " ", 1);
+	imap_write_astring(&s->out, letters, strlen(letters));
+	buf_append(&s->out, "\r\n", 2);
+	imap_reply(s, "OK", NULL, "MYRIGHTS completed");
+}
+
+/* RFC 2342: the personal namespace only, for now; the other users' and the
+ * shared namespaces arrive with shared folders. */
+void cmd_namespace(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+{
+	(void)be;
+	if (cmd->nargs != 0) {
+		imap_reply(s, "BAD", NULL, "NAMESPACE takes no arguments");
+		return;
+	}
+	imap_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_reply(s, "OK", NULL, "NAMESPACE completed");
+}
