@@ -157,6 +157,14 @@ $(BUILD)/bench/bench_parser: tests/bench/bench_parser.c $(BENCH_SRCS) server/cor
 bench: $(BUILD)/bench/bench_parser
 	$(BUILD)/bench/bench_parser $(BENCH_SECONDS)
 
+# Store benchmark (tests/bench/bench_store.py): APPEND, SELECT and FETCH against a private
+# PostgreSQL + slapd + kairand, and Dovecot with BENCH_STORE_ARGS=--with-dovecot; a few
+# minutes; the report goes to stdout and tests/bench/results-store.md.
+BENCH_STORE_ARGS ?=
+.PHONY: bench-store
+bench-store: all
+	$(PYTHON) tests/bench/bench_store.py --build $(abspath $(BUILD)) $(BENCH_STORE_ARGS)
+
 clean:
 	rm -rf build build-asan build-fuzz
 
