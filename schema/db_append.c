@@ -13,20 +13,24 @@
  * hash; DO UPDATE rather than DO NOTHING so that RETURNING yields the id and
  * the row is locked against a concurrent garbage collection), the UID from
  * the mailbox row (whose lock serialises the mailbox's writers), and the
- * mailbox_messages row. SHA-256 is computed by PostgreSQL, which keeps
+ * mailbox_messages row. The content goes first (mb waits for msg through
+ * its EXISTS): the costly part, hashing and indexing the text, is done
+ * before the mailbox row is locked, so concurrent deliveries to one
+ * mailbox queue only for the short rest and the commit. Content whose
+ * mailbox turns out not to exist is left for kairanctl gc. SHA-256 is computed by PostgreSQL, which keeps
  * OpenSSL out of schema/. Raw bytes and precomputed values are binary
  * parameters: sent as they are, no escaping. */
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
-	  "WITH mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
-	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
-	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity),"
-	  " msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
+	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
 	  "     mime_version, header_fields, body_text, sent_date, header_text)"
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
 	  "     $12::text[], $13, DATE '1970-01-01' + $14::int, array_to_string($12::text[], E'\\n')"
-	  "   WHERE EXISTS (SELECT 1 FROM mb)"
-	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id)"
+	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
+	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
+	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
+	  "     AND EXISTS (SELECT 1 FROM msg)"
+	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity)"
 	  " INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
 	  " SELECT mb.id, mb.uid, msg.id, $9::smallint, $10::text[], mb.highestmodseq, to_timestamp($11)"
 	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb)" },

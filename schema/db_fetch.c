@@ -12,18 +12,23 @@
 
 /* $4 is a bitmask of enum db_fetch_column: columns not asked for are NULL
  * and their TOASTed values are never read. */
+/* The messages row is joined per row (LATERAL, by primary key), so the
+ * cost follows the request, never the size of the whole store; a FETCH of
+ * only UID/FLAGS/INTERNALDATE ($4 & 32 == 0) does not touch it at all. */
 const struct db_stmt db_fetch_stmts[] = {
 	{ "fetch_messages",
 	  "SELECT mm.uid, mm.flags::bigint, array_to_string(mm.keywords, ' '),"
-	  " extract(epoch FROM mm.internaldate)::bigint, m.size, mm.modseq,"
-	  " CASE WHEN $4::int & 1 <> 0 THEN m.envelope END,"
-	  " CASE WHEN $4::int & 2 <> 0 THEN m.body END,"
-	  " CASE WHEN $4::int & 4 <> 0 THEN m.bodystructure END,"
-	  " CASE WHEN $4::int & 8 <> 0 THEN m.raw END,"
-	  " CASE WHEN $4::int & 16 <> 0 THEN m.parts::text END"
+	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
+	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts"
 	  " FROM mailbox_messages mm"
 	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
-	  " JOIN messages m ON m.id = mm.message_id"
+	  " LEFT JOIN LATERAL (SELECT size,"
+	  "   CASE WHEN $4::int & 1 <> 0 THEN envelope END AS envelope,"
+	  "   CASE WHEN $4::int & 2 <> 0 THEN body END AS body,"
+	  "   CASE WHEN $4::int & 4 <> 0 THEN bodystructure END AS bodystructure,"
+	  "   CASE WHEN $4::int & 8 <> 0 THEN raw END AS raw,"
+	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts"
+	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
 	{ NULL, NULL },
 };

@@ -81,6 +81,7 @@ enum db_fetch_column {
 	DB_FETCH_BODYSTRUCTURE = 1 << 2,
 	DB_FETCH_RAW = 1 << 3,
 	DB_FETCH_PARTS = 1 << 4,
+	DB_FETCH_CONTENT = 1 << 5,  /* the messages row at all (any of the above, or the size) */
 };
 struct db_message_row {
 	uint32_t uid;

@@ -13,12 +13,15 @@
  * still \Recent for exactly this session. */
 #define OPEN_COLUMNS \
 	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, l.recent_uid," \
-	" (SELECT coalesce(string_agg(uid::text, ' ' ORDER BY uid), '')" \
-	"    FROM mailbox_messages WHERE mailbox_id = l.id)," \
+	" (SELECT coalesce(array_to_string(array_agg(uid), ' '), '') FROM" \
+	"    (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id ORDER BY uid) u)," \
 	" (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0)," \
 	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
-	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id)"
+	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
 
+/* The UID list is aggregated from an index-ordered scan (no sort), and the
+ * first unseen message and the keywords in use come from partial indexes
+ * (migration 0005), so SELECT reads little beyond the UIDs themselves. */
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_open_claim",
 	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid FROM mailboxes"

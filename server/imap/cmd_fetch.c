@@ -192,10 +192,13 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 		case IMAP_FETCH_ENVELOPE: cols |= DB_FETCH_ENVELOPE; break;
 		case IMAP_FETCH_BODY: cols |= DB_FETCH_BODY; break;
 		case IMAP_FETCH_BODYSTRUCTURE: cols |= DB_FETCH_BODYSTRUCTURE; break;
+		case IMAP_FETCH_RFC822_SIZE: cols |= DB_FETCH_CONTENT; break;
 		default: break;
 		}
 	if (req->needs_raw)
 		cols |= DB_FETCH_RAW | DB_FETCH_PARTS;
+	if (cols != 0)
+		cols |= DB_FETCH_CONTENT;
 	return cols;
 }
 
