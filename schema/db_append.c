@@ -25,7 +25,7 @@ const struct db_stmt db_append_stmts[] = {
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
 	  "     mime_version, header_fields, body_text, sent_date, header_text)"
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
-	  "     $12::text[], $13, DATE '1970-01-01' + $14::int, array_to_string($12::text[], E'\\n')"
+	  "     $12::text[], $13, DATE '1970-01-01' + $14::int, $15"
 	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
 	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
@@ -69,8 +69,8 @@ static bool append_send(db *d, const char *owner, const char *mailbox,
 			const struct db_append_msg *m)
 {
 	char flags[8], date[24], version[8], sent[24];
-	const char *values[14];
-	int lengths[14] = { 0 }, formats[14] = { 0 };
+	const char *values[15];
+	int lengths[15] = { 0 }, formats[15] = { 0 };
 	struct buf fields, text;
 	bool ok;
 
@@ -96,7 +96,8 @@ static bool append_send(db *d, const char *owner, const char *mailbox,
 	values[11] = (const char *)fields.data;
 	values[12] = (const char *)text.data;
 	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
-	ok = PQsendQueryPrepared(d->conn, "append_message", 14, values, lengths, formats, 0) == 1;
+	values[14] = m->header_text != NULL ? m->header_text : "";
+	ok = PQsendQueryPrepared(d->conn, "append_message", 15, values, lengths, formats, 0) == 1;
 	buf_free(&fields);
 	buf_free(&text);
 	return ok;

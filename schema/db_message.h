@@ -139,6 +139,9 @@ struct db_append_msg {
 	const char *body_text;
 	size_t body_text_len;
 	int64_t sent_days;
+	/* The header as a reader sees it, for SEARCH TEXT: "Name: value" lines
+	 * (names as sent, values decoded). */
+	const char *header_text;
 };
 struct db_append_result {
 	uint32_t uidvalidity;

@@ -75,9 +75,18 @@ static void sql_children(struct sql *q, const struct db_search_node *n, const ch
 	buf_append(&q->text, ")", 1);
 }
 
+/* coalesce: a message without a usable Date: (sent_date NULL) matches no
+ * SENT* key, and so matches NOT SENT* (SQL's NOT NULL would drop it). */
 static void sql_date(struct sql *q, const char *column, const char *op, int64_t days)
 {
-	buf_appendf(&q->text, "(%s %s DATE '1970-01-01' + $%d::int)", column, op, sql_param_int(q, days));
+	buf_appendf(&q->text, "coalesce(%s %s DATE '1970-01-01' + $%d::int, false)", column, op,
+		    sql_param_int(q, days));
+}
+
+/* Stored text never holds NUL, so a search string with one matches nothing. */
+static bool sql_has_nul(const struct db_search_node *n)
+{
+	return n->value != NULL && memchr(n->value, '\0', n->value_len) != NULL;
 }
 
 static void sql_node(struct sql *q, const struct db_search_node *n)
@@ -86,6 +95,11 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	/* INTERNALDATE's calendar date in UTC, as it is shown (+0000). */
 	const char *idate = "(mm.internaldate AT TIME ZONE 'UTC')::date";
 
+	if ((n->op == DB_SEARCH_KEYWORD || n->op == DB_SEARCH_HEADER || n->op == DB_SEARCH_BODY ||
+	     n->op == DB_SEARCH_TEXT) && sql_has_nul(n)) {
+		buf_append_str(t, "FALSE");
+		return;
+	}
 	switch (n->op) {
 	case DB_SEARCH_AND: sql_children(q, n, " AND ", "TRUE"); return;
 	case DB_SEARCH_OR: sql_children(q, n, " OR ", "FALSE"); return;

@@ -24,6 +24,7 @@ struct append_item {
 	struct mime_message mime;
 	struct buf text;            /* msg.body_text, valid UTF-8 */
 	struct buf fields;          /* storage of msg.header_fields */
+	struct buf header_text;     /* msg.header_text */
 };
 
 /* PostgreSQL text must be valid UTF-8 without NUL: any other byte becomes
@@ -51,8 +52,13 @@ static void search_fields(struct append_item *it)
 	size_t *offsets = xcalloc(mm->nfields + 1, sizeof(*offsets));
 
 	buf_init(&it->fields);
+	buf_init(&it->header_text);
 	for (size_t i = 0; i < mm->nfields; i++) {
 		const struct mime_field *f = &mm->fields[i];
+		utf8_clean(f->name, f->name_len, &it->header_text);
+		buf_append(&it->header_text, ": ", 2);
+		utf8_clean(f->value, f->value_len, &it->header_text);
+		buf_append(&it->header_text, "\n", 1);
 		offsets[i] = it->fields.len;
 		for (size_t k = 0; k < f->name_len; k++) {
 			char c = f->name[k];
@@ -67,6 +73,8 @@ static void search_fields(struct append_item *it)
 	for (size_t i = 0; i < mm->nfields; i++)
 		it->msg.header_fields[i] = (char *)it->fields.data + offsets[i];
 	it->msg.nheader_fields = mm->nfields;
+	buf_append(&it->header_text, "", 1);
+	it->msg.header_text = (const char *)it->header_text.data;
 	free(offsets);
 }
 
@@ -157,6 +165,7 @@ static void append_item_free(struct append_item *it)
 	mime_message_free(&it->mime);
 	buf_free(&it->text);
 	buf_free(&it->fields);
+	buf_free(&it->header_text);
 	free(it->msg.header_fields);
 }
 

@@ -5,6 +5,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/datetime.h"
 #include "server/imap/msgset.h"
+#include "server/imap/mutf7.h"
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
@@ -17,7 +18,26 @@
 struct search_ctx {
 	struct imap_session *s;
 	const char *error;
+	bool badcharset;
 };
+
+/* Search strings are UTF-8 (RFC 9051 §6.4.4; US-ASCII is a subset); a
+ * string that is not is in no charset the server accepts. NUL is let
+ * through: it simply matches nothing (db_search). */
+static bool search_string_ok(struct search_ctx *c, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		const char *nul = memchr(v + i, '\0', len - i);
+		size_t n = nul != NULL ? (size_t)(nul - (v + i)) : len - i;
+		if (!imap_utf8_valid(v + i, n)) {
+			c->error = "Search string is not valid UTF-8";
+			c->badcharset = true;
+			return false;
+		}
+		i += n + 1;
+	}
+	return true;
+}
 
 /* Message numbers (or UIDs) of a set as the UID ranges of the view. */
 static void set_ranges(struct search_ctx *c, const struct imap_seqset *set, bool uid,
@@ -124,6 +144,8 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 			n = &n->children[0];
 			memset(n, 0, sizeof(*n));
 		}
+		if (!search_string_ok(c, k->u.str.value, k->u.str.value_len))
+			return false;
 		n->op = DB_SEARCH_KEYWORD;
 		n->value = k->u.str.value;
 		n->value_len = k->u.str.value_len;
@@ -159,6 +181,8 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_YOUNGER: n->op = DB_SEARCH_YOUNGER; n->number = k->u.number; return true;
 	case IMAP_SK_MODSEQ: n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
 	case IMAP_SK_HEADER: {
+		if (!search_string_ok(c, k->u.str.value, k->u.str.value_len))
+			return false;
 		char *field = arena_strndup(&c->s->arena, k->u.str.field, k->u.str.field_len);
 		for (char *p = field; *p != '\0'; p++)
 			if (*p >= 'A' && *p <= 'Z')
@@ -172,6 +196,8 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	}
 	case IMAP_SK_BODY:
 	case IMAP_SK_TEXT:
+		if (!search_string_ok(c, k->u.str.value, k->u.str.value_len))
+			return false;
 		n->op = k->op == IMAP_SK_BODY ? DB_SEARCH_BODY : DB_SEARCH_TEXT;
 		n->value = k->u.str.value;
 		n->value_len = k->u.str.value_len;
@@ -275,8 +301,11 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 	char err[256];
 	int rc;
 
+	memset(&prog, 0, sizeof(prog));
 	rc = imap_search_parse(&s->arena, cmd->args, true, &prog, &problem);
 	if (rc == -2) {
+		/* RFC 5182 §2.1: a NO empties a SAVEd result. */
+		imap_search_forget(s, &prog);
 		imap_reply(s, "NO", "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
 		return;
 	}
@@ -286,7 +315,10 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 	}
 	if (!convert(&c, prog.root, &root)) {
 		imap_search_forget(s, &prog);
-		imap_reply(s, "BAD", NULL, "%s", c.error);
+		if (c.badcharset)
+			imap_reply(s, "NO", "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
+		else
+			imap_reply(s, "BAD", NULL, "%s", c.error);
 		return;
 	}
 	if (!imap_db_ready(s, be))
