@@ -165,6 +165,13 @@ BENCH_STORE_ARGS ?=
 bench-store: all
 	$(PYTHON) tests/bench/bench_store.py --build $(abspath $(BUILD)) $(BENCH_STORE_ARGS)
 
+# Search benchmark (tests/bench/bench_search.py): SEARCH over a 100,000-message mailbox,
+# and Dovecot with BENCH_SEARCH_ARGS=--with-dovecot; up to 15 minutes; report on stdout.
+BENCH_SEARCH_ARGS ?=
+.PHONY: bench-search
+bench-search: all
+	$(PYTHON) tests/bench/bench_search.py --build $(abspath $(BUILD)) $(BENCH_SEARCH_ARGS)
+
 clean:
 	rm -rf build build-asan build-fuzz
 

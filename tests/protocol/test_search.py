@@ -12,8 +12,10 @@ BEFORE/ON/SINCE use the INTERNALDATE's date in UTC (as FETCH shows it),
 SENT* the date written in the Date: field, and a message without a usable
 Date: field matches no SENT* key.
 
-Known deviations are marked xfail(strict=True) with the exchange and the
-RFC text in the reason, so that a fix shows up as XPASS.
+The five deviations these tests found (NOT over SENT* without a Date:, a
+NUL in a literal, a string that is not UTF-8, TEXT against the header as
+sent, BADCHARSET after SAVE) were fixed with them; their tests stay as
+plain regression tests.
 """
 
 import base64
@@ -398,17 +400,9 @@ def test_rfc3501_6_4_4_combinations(ex, program, expected):
 
 
 # NOT (or OR) over a SENT* key on a message with no usable Date: field.
-# docs/protocol.md: such a message "matches none of them" — so NOT SENTON
-# x must match it. The SQL is NOT (m.sent_date = ...), which is NULL for a
-# NULL sent_date, and the row is dropped.
-NULL_NOT_REASON = (
-    "server bug (schema/db_search.c sql_date): SENT* on a message without a usable "
-    "Date: is SQL NULL, and NOT NULL is NULL, so `NOT SENTON 01-Mar-2026` drops "
-    "messages 3 (no Date:) and 4 (garbled Date:). Exchange: `s SEARCH NOT SENTON "
-    "01-Mar-2026` -> `* SEARCH 1 5 6 7`, expected `* SEARCH 1 3 4 5 6 7`. RFC 3501 "
-    "§6.4.4: NOT <search-key> 'Messages that do not match the specified search key'; "
-    "messages 3 and 4 do not match SENTON (docs/protocol.md: 'a message without a "
-    "usable one matches none of them')")
+# docs/protocol.md: such a message "matches none of them", so NOT SENTON x
+# must match it. (Found by these tests: the SQL was NOT (m.sent_date = ...),
+# which is NULL for a NULL sent_date, and the row was dropped.)
 
 
 @pytest.mark.parametrize("program,expected", [
