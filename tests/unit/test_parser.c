@@ -232,9 +232,12 @@ static void test_line_limit(void)
 static void test_many_args(void)
 {
 	char line[400] = "a X";
-	for (int i = 0; i < 60; i++)
-		strcat(line, " z");
-	strcat(line, "\r\n");
+	size_t n = 3;
+	for (int i = 0; i < 60; i++) {
+		memcpy(line + n, " z", 2);
+		n += 2;
+	}
+	memcpy(line + n, "\r\n", 3);
 	struct outcome o = run_all(line, strlen(line));
 	CHECK(o.error == IMAP_PERR_TOO_MANY_ARGS);
 }
