@@ -107,7 +107,9 @@ static int parse_messages(struct imap_session *s, const struct imap_arg *args,
 			}
 			args++;
 		}
-		if (args->type != IMAP_ARG_LITERAL || args->literal8) {
+		/* RFC 3516 §4.4: with BINARY a message may come as a literal8
+		 * (~{n}), NULs and all; it is stored as received. */
+		if (args->type != IMAP_ARG_LITERAL) {
 			*error_r = "APPEND expects a message literal";
 			goto fail;
 		}

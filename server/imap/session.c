@@ -86,7 +86,7 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
-		    " ACL RIGHTS=texk NAMESPACE",
+		    " ACL RIGHTS=texk NAMESPACE BINARY",
 		    s->cfg->max_literal_size);
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)

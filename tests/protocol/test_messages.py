@@ -383,3 +383,21 @@ def test_rfc6851_move(env, user):
         assert u[1:] == [b"* 1 EXPUNGE"], u
         _, u = c.cmd("s2", "STATUS Trash (MESSAGES)")
         assert b"(MESSAGES 3)" in u[0], u
+
+
+def test_rfc3516_binary_append_and_fetch(env, user):
+    """APPEND of a literal8 with a NUL, then BINARY[1] decodes a base64 part
+    and BINARY.SIZE gives its decoded size; BODY[] never carries the NUL."""
+    raw = (b"From: a@example.org\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: application/octet-stream\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n"
+           b"AAECA2hp\r\n")                       # \x00\x01\x02\x03hi
+    with login(env, user) as c:
+        _, u = c.cmd("c", "CAPABILITY")
+        assert b"BINARY" in u[0].split()
+        c.send(f"a APPEND INBOX ~{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
+        assert c.read_tagged("a")[0].startswith(b"a OK [APPENDUID")
+        c.cmd("s", "SELECT INBOX")
+        _, u = c.cmd("f", "FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])")
+        assert b"BINARY[1] ~{6}\r\n\x00\x01\x02\x03hi" in u[0], u
+        assert b"BINARY.SIZE[1] 6" in u[0], u
