@@ -91,6 +91,10 @@ static void client_close(struct client *c, const char *reason)
 	if (c->closed)
 		return;
 	c->closed = true;
+	if (c->held) {
+		c->held = false;
+		c->srv->nheld--;
+	}
 	pthread_mutex_lock(&c->out_lock);
 	c->gone = true;
 	pthread_cond_signal(&c->drained);
@@ -340,6 +344,8 @@ static void client_release(struct client *c)
 {
 	enum imap_after after = c->session.after;
 
+	if (c->held)
+		c->srv->nheld--;
 	c->held = false;
 	client_take_output(c);
 	c->session.after = IMAP_AFTER_NOTHING;
@@ -373,6 +379,7 @@ static void client_auth_failed(struct client *c)
 	if (delay > 0 && !c->srv->shutting_down) {
 		c->held = true;
 		c->held_until_ms = c->command_started_ms + delay;
+		c->srv->nheld++;
 	}
 }
 
@@ -547,10 +554,18 @@ void client_shutdown_all(struct server *srv)
 	}
 }
 
+/* Runs every tick (10 ms): held replies are released on time, so the delay
+ * of a failed login does not depend on where in a coarse tick it ended;
+ * the idle timeouts need a pass over every client only once a second. */
 void client_tick(struct server *srv, uint64_t now_ms)
 {
 	struct client *c, *next;
+	bool full = now_ms - srv->last_scan_ms >= 1000;
 
+	if (!full && srv->nheld == 0)
+		return;
+	if (full)
+		srv->last_scan_ms = now_ms;
 	if (now_ms - srv->last_expire_ms > PEER_EXPIRE_INTERVAL_MS) {
 		peer_table_expire(srv->peers, now_ms);
 		srv->last_expire_ms = now_ms;
@@ -568,6 +583,8 @@ void client_tick(struct server *srv, uint64_t now_ms)
 			}
 			continue;
 		}
+		if (!full)
+			continue;
 		limit = 1000 * (uint64_t)(c->session.state == IMAP_STATE_NOT_AUTH ?
 					   srv->cfg->timeout_preauth : srv->cfg->timeout_idle);
 		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {

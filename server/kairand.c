@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_MS 100
+#define TICK_MS 10
 #define SHUTDOWN_GRACE_MS 5000
 #define DEFAULT_CONFIG "/etc/kairan/kairan.conf"
 

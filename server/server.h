@@ -36,6 +36,8 @@ struct server {
 	struct peer_table *peers;      /* per-address connections and failures */
 	struct imap_user_slots *user_slots; /* per-user connections */
 	uint64_t last_expire_ms;
+	uint64_t last_scan_ms;         /* last idle-timeout pass over all clients */
+	size_t nheld;                  /* clients whose reply is being held back */
 
 	/* Output that workers hand over mid-command (server/client.c):
 	 * clients with something in their outbox, and the eventfd that wakes
