@@ -17,9 +17,7 @@
  * produce the same sequence of events: the parser claims to work on any
  * split. Limits are small so that every limit is reached often.
  *
- * A broken invariant calls abort(), which libFuzzer reports as a crash.
- * -DFUZZ_TOLERATE_KNOWN_BUGS skips the checks that known, still open bugs
- * fail, so that a long run can look for new ones (make fuzz FUZZ_DEFINES=...). */
+ * A broken invariant calls abort(), which libFuzzer reports as a crash. */
 #include "server/core/arena.h"
 #include "server/imap/parser.h"
 
@@ -237,17 +235,6 @@ static struct digest parse_stream(const uint8_t *data, size_t len, const uint8_t
 				if (text == NULL || text[0] == '\0')
 					FAILED("no text for error %d", (int)e);
 				digest_u64(&d, e);
-#ifdef FUZZ_TOLERATE_KNOWN_BUGS
-				/* Known bug (tests/unit/test_parser_regress.c): the error
-				 * tag outlives the ERROR it was reported with. After an
-				 * error at the end of a line, the next line's errors before
-				 * its tag is complete report the previous (freed) tag; so
-				 * does the fatal error for a "{n+}" at the end of a line
-				 * that is skipped after an earlier error. */
-				if (e == IMAP_PERR_BAD_TAG || e == IMAP_PERR_LINE_TOO_LONG ||
-				    imap_parser_error_is_fatal(e))
-					tag = NULL;
-#endif
 				/* The session writes this tag into the BAD line. */
 				if (tag != NULL) {
 					check_tag(tag, "error");

@@ -12,9 +12,7 @@
  * a literal (containing the bytes verbatim) for what was written as a literal.
  * Free text (imap_write_text) must keep its length and hold no CR, LF or NUL.
  *
- * A broken invariant calls abort(), which libFuzzer reports as a crash.
- * -DFUZZ_TOLERATE_KNOWN_BUGS skips the checks that known, still open bugs
- * fail, so that a long run can look for new ones (make fuzz FUZZ_DEFINES=...). */
+ * A broken invariant calls abort(), which libFuzzer reports as a crash. */
 #include "server/core/arena.h"
 #include "server/core/buf.h"
 #include "server/imap/parser.h"
@@ -141,22 +139,6 @@ out:
 	imap_parser_free(&p);
 }
 
-#ifdef FUZZ_TOLERATE_KNOWN_BUGS
-/* Whether the bytes before the first '[' are a FETCH attribute that the
- * parser expects a section after (parser.c, atom_opens_section). */
-static bool opens_section(const struct buf *b)
-{
-	static const char *const names[] = { "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
-					     "BINARY.SIZE" };
-	const uint8_t *br = memchr(b->data, '[', b->len);
-	size_t n = br != NULL ? (size_t)(br - b->data) : 0;
-
-	for (size_t i = 0; br != NULL && i < sizeof(names) / sizeof(names[0]); i++)
-		if (n == strlen(names[i]) && strncasecmp((const char *)b->data, names[i], n) == 0)
-			return true;
-	return false;
-}
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -181,15 +163,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case W_TEXT: imap_write_text(&out, (const char *)value, len); break;
 	default: abort();
 	}
-#ifdef FUZZ_TOLERATE_KNOWN_BUGS
-	/* Known bugs (tests/unit/test_parser_regress.c): an atom that starts
-	 * with '~' is taken for a literal8 by the parser, and one that starts
-	 * with BODY[ or BINARY[ (and the like) for a FETCH section. */
-	if (fn == W_ASTRING && out.len > 0 && (out.data[0] == '~' || opens_section(&out))) {
-		buf_free(&out);
-		return 0;
-	}
-#endif
 	if (fn == W_TEXT)
 		check_text(value, len, &out);
 	else
