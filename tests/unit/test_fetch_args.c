@@ -1,5 +1,6 @@
 /* FETCH data items, built by the real parser from whole command lines. */
 #include "tests/unit/unit.h"
+#include "tests/unit/parse_line.h"
 #include "server/imap/fetch_args.h"
 #include "server/imap/parser.h"
 
@@ -12,29 +13,9 @@ static const struct imap_parser_limits limits = {
 	.max_depth = 100, .max_args = 100000,
 };
 
-/* Parses one command line and returns its arguments (in arena). */
 static const struct imap_arg *parse_line(const char *line, size_t len)
 {
-	struct imap_parser *p = imap_parser_new(&limits);
-	const struct imap_arg *args = NULL;
-	size_t pos = 0;
-
-	while (pos < len && args == NULL) {
-		size_t used = 0;
-		enum imap_parse_status st = imap_parser_run(p, &arena, (const uint8_t *)line + pos,
-							    len - pos, &used);
-		pos += used;
-		if (st == IMAP_PARSE_DONE)
-			args = imap_parser_command(p)->args;
-		else if (st == IMAP_PARSE_ERROR)
-			break;
-	}
-	imap_parser_free(&p);
-	if (args == NULL) {
-		fprintf(stderr, "  the parser refused: %.*s\n", (int)len, line);
-		abort();
-	}
-	return args;
+	return unit_parse_line(&limits, &arena, line, len);
 }
 
 /* Runs "a FETCH 1 <atts>". */
