@@ -36,21 +36,31 @@ static int sql_param_int(struct sql *q, int64_t v)
 	return sql_param(q, s, strlen(s));
 }
 
-/* "%value%" for LIKE: the value's own %, _ and \ are escaped, and NUL
- * (which text cannot hold) ends it. */
-static int sql_param_like(struct sql *q, const char *prefix, const char *v, size_t len)
+/* Appends s with LIKE's own %, _ and \ escaped; a NUL (which text
+ * cannot hold) ends it. */
+static void like_escape(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && s[i] != '\0'; i++) {
+		if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+			buf_append(b, "\\", 1);
+		buf_append(b, &s[i], 1);
+	}
+}
+
+/* The pattern "[field:]%value%", both parts matched literally. */
+static int sql_param_like(struct sql *q, const char *field, size_t field_len,
+			  const char *v, size_t len)
 {
 	struct buf b;
 	int n;
 
 	buf_init(&b);
-	buf_append_str(&b, prefix);
-	buf_append(&b, "%", 1);
-	for (size_t i = 0; i < len && v[i] != '\0'; i++) {
-		if (v[i] == '%' || v[i] == '_' || v[i] == '\\')
-			buf_append(&b, "\\", 1);
-		buf_append(&b, &v[i], 1);
+	if (field != NULL) {
+		like_escape(&b, field, field_len);
+		buf_append(&b, ":", 1);
 	}
+	buf_append(&b, "%", 1);
+	like_escape(&b, v, len);
 	buf_append(&b, "%", 1);
 	n = sql_param(q, (const char *)b.data, b.len);
 	buf_free(&b);
@@ -148,33 +158,24 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "(m.size < $%d::bigint)", sql_param_int(q, n->number));
 		return;
 	case DB_SEARCH_HEADER: {
-		struct buf f;
-		int v, fp;
 		/* "name:%value%" against each field, the name matched literally;
 		 * with a value, the trigram index on header_text narrows the
 		 * candidates first. An empty value only asks for the field. */
-		buf_init(&f);
-		for (size_t i = 0; i < n->field_len && i < 256 && n->field[i] != '\0'; i++) {
-			if (n->field[i] == '%' || n->field[i] == '_' || n->field[i] == '\\')
-				buf_append(&f, "\\", 1);
-			buf_append(&f, &n->field[i], 1);
-		}
-		buf_append(&f, ":", 2);
-		fp = sql_param_like(q, (const char *)f.data, n->value, n->value_len);
-		buf_free(&f);
-		if (n->value_len > 0) {
-			v = sql_param_like(q, "", n->value, n->value_len);
-			buf_appendf(t, "(m.header_text ILIKE $%d AND ", v);
-		} else
+		int fp = sql_param_like(q, n->field, n->field_len < 256 ? n->field_len : 256,
+					n->value, n->value_len);
+		if (n->value_len > 0)
+			buf_appendf(t, "(m.header_text ILIKE $%d AND ",
+				    sql_param_like(q, NULL, 0, n->value, n->value_len));
+		else
 			buf_append_str(t, "(");
 		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))", fp);
 		return;
 	}
 	case DB_SEARCH_BODY:
-		buf_appendf(t, "(m.body_text ILIKE $%d)", sql_param_like(q, "", n->value, n->value_len));
+		buf_appendf(t, "(m.body_text ILIKE $%d)", sql_param_like(q, NULL, 0, n->value, n->value_len));
 		return;
 	case DB_SEARCH_TEXT: {
-		int p = sql_param_like(q, "", n->value, n->value_len);
+		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
 		buf_appendf(t, "(m.body_text ILIKE $%d OR m.header_text ILIKE $%d)", p, p);
 		return;
 	}

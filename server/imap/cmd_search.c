@@ -39,38 +39,6 @@ static bool search_string_ok(struct search_ctx *c, const char *v, size_t len)
 	return true;
 }
 
-/* Message numbers (or UIDs) of a set as the UID ranges of the view. */
-static void set_ranges(struct search_ctx *c, const struct imap_seqset *set, bool uid,
-		       struct db_uid_ranges *out)
-{
-	struct imap_session *s = c->s;
-	const struct imap_view *v = s->view;
-	struct imap_seqset r;
-	uint32_t *lo, *hi, max = uid ? (v->count ? v->uids[v->count - 1] : 0) : (uint32_t)v->count;
-	size_t n = 0;
-
-	imap_seqset_resolve(&s->arena, set, max, !uid, &r);
-	lo = arena_alloc(&s->arena, (r.count + 1) * sizeof(*lo));
-	hi = arena_alloc(&s->arena, (r.count + 1) * sizeof(*hi));
-	for (size_t i = 0; i < r.count; i++) {
-		uint32_t a = r.ranges[i].lo, b = r.ranges[i].hi;
-		if (!uid) {
-			/* Numbers past EXISTS simply match nothing in SEARCH. */
-			if (a > v->count || a == 0)
-				continue;
-			if (b > v->count)
-				b = (uint32_t)v->count;
-			a = v->uids[a - 1];
-			b = v->uids[b - 1];
-		}
-		lo[n] = a;
-		hi[n++] = b;
-	}
-	out->lo = lo;
-	out->hi = hi;
-	out->count = n;
-}
-
 /* The session's \Recent messages as UID ranges. */
 static void recent_ranges(struct imap_session *s, struct db_uid_ranges *out)
 {
@@ -129,7 +97,7 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 			imap_msgset_saved(c->s, &n->ranges);
 			return true;
 		}
-		set_ranges(c, &k->u.set, k->op == IMAP_SK_UIDSET, &n->ranges);
+		imap_msgset_resolve(c->s, &k->u.set, k->op == IMAP_SK_UIDSET, &n->ranges);
 		return true;
 	case IMAP_SK_FLAG:
 		n->op = k->negate ? DB_SEARCH_FLAGS_CLEAR : DB_SEARCH_FLAGS_SET;

@@ -38,7 +38,7 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 
 /* The keywords as a text[] literal: {"a","b"}; each was validated as an
  * atom, so it holds no quote or backslash, but it is quoted anyway. */
-static const char *keywords_array(struct imap_session *s, const struct imap_flags *f)
+const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f)
 {
 	struct buf b;
 	char *out;
@@ -54,11 +54,6 @@ static const char *keywords_array(struct imap_session *s, const struct imap_flag
 	out = arena_strndup(&s->arena, b.data, b.len);
 	buf_free(&b);
 	return out;
-}
-
-const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f)
-{
-	return keywords_array(s, f);
 }
 
 static void store(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
@@ -113,7 +108,7 @@ static void store(struct imap_session *s, const struct imap_command *cmd, struct
 	mode = st.mode == IMAP_STORE_REPLACE ? 0 : st.mode == IMAP_STORE_ADD ? 1 : 2;
 	if (ranges.count > 0 &&
 	    db_store_flags(be->db, s->view->mailbox_id, &ranges, mode, st.flags.system,
-			   keywords_array(s, &st.flags), store_row, &ctx, err, sizeof(err)) == DB_FAILED) {
+			   imap_keywords_array(s, &st.flags), store_row, &ctx, err, sizeof(err)) == DB_FAILED) {
 		log_warning("%s: STORE failed: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
 		return;

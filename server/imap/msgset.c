@@ -6,13 +6,50 @@
  * can cause (each range becomes one index scan). */
 #define MSGSET_MAX_RANGES 100000
 
+void imap_msgset_resolve(struct imap_session *s, const struct imap_seqset *set, bool uid,
+			 struct db_uid_ranges *ranges)
+{
+	const struct imap_view *v = s->view;
+	uint32_t max_uid = v->count > 0 ? v->uids[v->count - 1] : 0;
+	struct imap_seqset resolved;
+	uint32_t *lo, *hi;
+	size_t n = 0;
+
+	imap_seqset_resolve(&s->arena, set, uid ? max_uid : (uint32_t)v->count, !uid, &resolved);
+	lo = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*lo));
+	hi = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*hi));
+	for (size_t i = 0; i < resolved.count; i++) {
+		uint32_t a = resolved.ranges[i].lo, b = resolved.ranges[i].hi;
+		if (!uid) {
+			/* Message numbers a..b (clamped to 1..EXISTS) are the
+			 * view's UIDs uids[a-1..b-1]: between those two UIDs the
+			 * store holds no other message of the view (UIDs ascend
+			 * with message numbers). */
+			if (a == 0 || a > v->count)
+				continue;
+			a = v->uids[a - 1];
+			b = v->uids[(b > v->count ? v->count : b) - 1];
+		} else {
+			/* Messages not yet announced (above the view) are left
+			 * out until an EXISTS has told the client of them. */
+			if (a > max_uid)
+				continue;
+			if (b > max_uid)
+				b = max_uid;
+		}
+		lo[n] = a;
+		hi[n] = b;
+		n++;
+	}
+	ranges->lo = lo;
+	ranges->hi = hi;
+	ranges->count = n;
+}
+
 int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		struct db_uid_ranges *ranges, const char **error_r)
 {
-	const struct imap_view *v = s->view;
-	struct imap_seqset set, resolved;
-	uint32_t *lo, *hi, max_uid;
-	size_t n = 0;
+	struct imap_seqset set;
 
 	ranges->count = 0;
 	if (arg->type != IMAP_ARG_ATOM ||
@@ -24,41 +61,11 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		imap_msgset_saved(s, ranges);
 		return 0;
 	}
-	if (!uid) {
-		if (!imap_seqset_in_range(&set, (uint32_t)v->count)) {
-			*error_r = "Invalid message sequence number";
-			return -1;
-		}
-		imap_seqset_resolve(&s->arena, &set, (uint32_t)v->count, true, &resolved);
-	} else {
-		max_uid = v->count > 0 ? v->uids[v->count - 1] : 0;
-		imap_seqset_resolve(&s->arena, &set, max_uid, false, &resolved);
+	if (!uid && !imap_seqset_in_range(&set, (uint32_t)s->view->count)) {
+		*error_r = "Invalid message sequence number";
+		return -1;
 	}
-	lo = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*lo));
-	hi = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*hi));
-	for (size_t i = 0; i < resolved.count; i++) {
-		uint32_t a = resolved.ranges[i].lo, b = resolved.ranges[i].hi;
-		if (!uid) {
-			/* Message numbers a..b are the view's UIDs uids[a-1..b-1]:
-			 * between those two UIDs the store holds no other message
-			 * of the view (UIDs ascend with message numbers). */
-			a = v->uids[a - 1];
-			b = v->uids[b - 1];
-		} else {
-			/* Messages not yet announced (above the view) are left
-			 * out until an EXISTS has told the client of them. */
-			if (v->count == 0 || a > v->uids[v->count - 1])
-				continue;
-			if (b > v->uids[v->count - 1])
-				b = v->uids[v->count - 1];
-		}
-		lo[n] = a;
-		hi[n] = b;
-		n++;
-	}
-	ranges->lo = lo;
-	ranges->hi = hi;
-	ranges->count = n;
+	imap_msgset_resolve(s, &set, uid, ranges);
 	return 0;
 }
 

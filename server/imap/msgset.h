@@ -16,6 +16,13 @@
 int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		struct db_uid_ranges *ranges, const char **error_r);
 
+struct imap_seqset;
+/* A parsed set (not "$") as UID ranges of the view, without the range
+ * check: numbers above EXISTS and UIDs not yet announced are dropped (what
+ * SEARCH wants; imap_msgset checks first). */
+void imap_msgset_resolve(struct imap_session *s, const struct imap_seqset *set, bool uid,
+			 struct db_uid_ranges *ranges);
+
 /* The saved search result ($, RFC 5182) as UID ranges, in the arena:
  * only messages still in the view (expunged ones drop out). */
 void imap_msgset_saved(struct imap_session *s, struct db_uid_ranges *ranges);

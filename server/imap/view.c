@@ -206,6 +206,12 @@ bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
 	return true;
 }
 
+struct sync_flags {
+	uint32_t uid;
+	unsigned flags;
+	char *keywords;
+};
+
 /* What one poll brought, applied in the order RFC 3501 wants: expunges
  * first (they renumber), then flag changes, then the new EXISTS count. */
 struct sync_state {
@@ -216,7 +222,8 @@ struct sync_state {
 	uint32_t uidnext;
 	uint32_t *expunged;
 	size_t nexpunged;
-	struct buf fetches;         /* "uid flags keywords" lines, emitted after expunges */
+	struct sync_flags *changed; /* flag changes, reported after the expunges */
+	size_t nchanged;
 	uint32_t *new_uids;
 	size_t nnew;
 	bool new_keywords;
@@ -244,7 +251,11 @@ static void sync_message(void *ctx, uint32_t uid, unsigned flags, const char *ke
 	}
 	if (view_is_own_change(v, modseq) || imap_view_msn(v, uid) == 0)
 		return;
-	buf_appendf(&st->fetches, "%u %u %s\n", uid, flags, keywords);
+	st->changed = xrealloc(st->changed, (st->nchanged + 1) * sizeof(*st->changed));
+	st->changed[st->nchanged].uid = uid;
+	st->changed[st->nchanged].flags = flags;
+	st->changed[st->nchanged].keywords = xstrdup(keywords);
+	st->nchanged++;
 }
 
 static void sync_expunged(void *ctx, uint32_t uid, uint64_t modseq)
@@ -262,7 +273,6 @@ static void sync_emit(struct sync_state *st)
 {
 	struct imap_session *s = st->s;
 	struct imap_view *v = st->v;
-	char *line = (char *)st->fetches.data, *end;
 
 	for (size_t i = 0; i < st->nexpunged; i++) {
 		uint32_t msn = imap_view_remove(v, st->expunged[i]);
@@ -271,21 +281,14 @@ static void sync_emit(struct sync_state *st)
 	}
 	if (st->new_keywords)
 		imap_view_write_flags(s, v);
-	buf_append(&st->fetches, "", 1);
-	line = (char *)st->fetches.data;
-	while (line != NULL && *line != '\0' && (end = strchr(line, '\n')) != NULL) {
-		unsigned uid, flags;
-		int used = 0;
-		*end = '\0';
-		if (sscanf(line, "%u %u %n", &uid, &flags, &used) >= 2 && used > 0) {
-			uint32_t msn = imap_view_msn(v, uid);
-			if (msn != 0) {
-				buf_appendf(&s->out, "* %u FETCH (FLAGS ", msn);
-				imap_view_format_flags(&s->out, v, uid, flags, line + used);
-				buf_append(&s->out, ")\r\n", 3);
-			}
-		}
-		line = end + 1;
+	for (size_t i = 0; i < st->nchanged; i++) {
+		const struct sync_flags *f = &st->changed[i];
+		uint32_t msn = imap_view_msn(v, f->uid);
+		if (msn == 0)
+			continue;
+		buf_appendf(&s->out, "* %u FETCH (FLAGS ", msn);
+		imap_view_format_flags(&s->out, v, f->uid, f->flags, f->keywords);
+		buf_append(&s->out, ")\r\n", 3);
 	}
 	for (size_t i = 0; i < st->nnew; i++)
 		view_append_uid(v, st->new_uids[i]);
@@ -301,7 +304,6 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 
 	if (v == NULL)
 		return true;
-	buf_init(&st.fetches);
 	r = db_mailbox_changes(be->db, v->mailbox_id, v->modseq, v->expunge_modseq, &cb, err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot read changes of %s: %s", s->peer, v->name, err);
@@ -337,6 +339,8 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 out:
 	free(st.expunged);
 	free(st.new_uids);
-	buf_free(&st.fetches);
+	for (size_t i = 0; i < st.nchanged; i++)
+		free(st.changed[i].keywords);
+	free(st.changed);
 	return r != DB_FAILED;
 }
