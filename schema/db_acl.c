@@ -13,6 +13,12 @@ const struct db_stmt db_acl_stmts[] = {
 	  " SELECT 0, id::text, noselect::int::text FROM mb"
 	  " UNION ALL SELECT 1, a.identifier, a.rights FROM acl a, mb WHERE a.mailbox_id = mb.id"
 	  " ORDER BY 1, 2" },
+	/* The same by mailbox id, with the owner in the mailbox row. */
+	{ "mailbox_acl_by_id",
+	  "WITH mb AS (SELECT id, noselect, owner_id FROM mailboxes WHERE id = $1)"
+	  " SELECT 0, owner_id::text, noselect::int::text FROM mb"
+	  " UNION ALL SELECT 1, a.identifier, a.rights FROM acl a, mb WHERE a.mailbox_id = mb.id"
+	  " ORDER BY 1, 2" },
 	{ "acl_set",
 	  "INSERT INTO acl (mailbox_id, identifier, rights) VALUES ($1, $2, $3)"
 	  " ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = EXCLUDED.rights" },
@@ -20,18 +26,17 @@ const struct db_stmt db_acl_stmts[] = {
 	{ NULL, NULL },
 };
 
-enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct arena *arena,
-			      int64_t *mailbox_id_r, int *noselect_r,
-			      struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen)
+/* Reads the result of mailbox_acl or mailbox_acl_by_id: the mailbox row
+ * (its second column into *value_r), then the entries. */
+static enum db_result read_acl(db *d, const char *stmt, int nparams, const char *const *params,
+			       struct arena *arena, int64_t *value_r, int *noselect_r,
+			       struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen)
 {
-	char owner[24];
-	const char *params[2] = { owner, name };
 	struct db_acl_row *rows;
 	PGresult *res;
 	int n;
 
-	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
-	res = PQexecPrepared(d->conn, "mailbox_acl", 2, params, NULL, NULL, 0);
+	res = PQexecPrepared(d->conn, stmt, nparams, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "reading the ACL", d->conn, res);
 		PQclear(res);
@@ -39,7 +44,7 @@ enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct 
 	}
 	n = PQntuples(res);
 	if (n == 0 || strcmp(PQgetvalue(res, 0, 0), "0") != 0 ||
-	    db_get_int64(res, 0, 1, mailbox_id_r) < 0) {
+	    db_get_int64(res, 0, 1, value_r) < 0) {
 		PQclear(res);
 		return DB_NOT_FOUND;
 	}
@@ -55,6 +60,30 @@ enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct 
 	*n_r = (size_t)n - 1;
 	PQclear(res);
 	return DB_OK;
+}
+
+enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct arena *arena,
+			      int64_t *mailbox_id_r, int *noselect_r,
+			      struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen)
+{
+	char owner[24];
+	const char *params[2] = { owner, name };
+
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	return read_acl(d, "mailbox_acl", 2, params, arena, mailbox_id_r, noselect_r, rows_r, n_r,
+			err, errlen);
+}
+
+enum db_result db_mailbox_acl_by_id(db *d, int64_t mailbox_id, struct arena *arena,
+				    int64_t *owner_id_r, int *noselect_r,
+				    struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen)
+{
+	char id[24];
+	const char *params[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	return read_acl(d, "mailbox_acl_by_id", 1, params, arena, owner_id_r, noselect_r, rows_r, n_r,
+			err, errlen);
 }
 
 enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,

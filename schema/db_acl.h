@@ -22,6 +22,11 @@ enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct 
 			      int64_t *mailbox_id_r, int *noselect_r,
 			      struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen);
 
+/* The same for the selected mailbox, by id; *owner_id_r is its owner. */
+enum db_result db_mailbox_acl_by_id(db *d, int64_t mailbox_id, struct arena *arena,
+				    int64_t *owner_id_r, int *noselect_r,
+				    struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen);
+
 /* Sets (rights non-empty) or removes (rights "" or NULL) one entry. */
 enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,
 			  char *err, size_t errlen);
