@@ -3,6 +3,8 @@
 
 #include <stdalign.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARENA_CHUNK_SIZE 8192
@@ -53,6 +55,24 @@ char *arena_strndup(struct arena *a, const void *s, size_t len)
 
 	memcpy(p, s, len);
 	p[len] = '\0';
+	return p;
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	p = arena_alloc(a, n > 0 ? (size_t)n + 1 : 1);
+	p[0] = '\0';
+	va_start(ap, fmt);
+	if (n > 0)
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	return p;
 }
 

@@ -19,6 +19,8 @@ void arena_init(struct arena *a);
 void *arena_alloc(struct arena *a, size_t size);
 /* A NUL-terminated copy of len bytes (which may themselves contain NUL). */
 char *arena_strndup(struct arena *a, const void *s, size_t len);
+/* A formatted string, as snprintf would write it. */
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Frees everything but the first chunk, which is kept for reuse. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);

@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(search_timeout_ms, "20000", 1, 600000),
 	KEY_BOOL(allow_plaintext_auth, "no"),
 	KEY_BOOL(trust_loopback, "yes"),
+	KEY_BOOL(auto_subscribe_shared, "yes"),
 	KEY_STR(auth_admin_group, ""),
 	KEY_BOOL(log_syslog, "no"),
 };

@@ -49,6 +49,7 @@ struct config {
 	long search_timeout_ms;     /* longest a SEARCH may run in the database */
 	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
 	bool trust_loopback;        /* loopback peers count as secure */
+	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
 	bool log_syslog;
 };

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The mailbox argument (personal namespace for now: the caller owns it),
- * its ACL, and the check of op. false when answered. */
+/* The mailbox argument (in any namespace), its ACL, and the check of op.
+ * false when answered. */
 static bool acl_target(struct imap_session *s, struct imap_backend *be, const struct imap_arg *arg,
 		       enum acl_operation op, const char **name_r, struct imap_mailbox_acl *acl)
 {
@@ -28,7 +28,7 @@ static bool acl_target(struct imap_session *s, struct imap_backend *be, const st
 		return false;
 	}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, *name_r, op, acl))
+	    !imap_mailbox_require(s, be, *name_r, op, acl))
 		return false;
 	if (!acl->exists) {
 		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
@@ -236,8 +236,11 @@ void cmd_myrights(struct imap_session *s, const struct imap_command *cmd, struct
 	imap_reply(s, "OK", NULL, "MYRIGHTS completed");
 }
 
-/* RFC 2342: the personal namespace only, for now; the other users' and the
- * shared namespaces arrive with shared folders. */
+/* RFC 2342 §5: personal, other users' and shared, each with "/" (the
+ * names are server/imap/namespace.h's). The prefixes end with the
+ * delimiter, as the RFC recommends, so a client appends a login or team
+ * name directly. They are always announced, also to someone nothing is
+ * shared with yet: clients read NAMESPACE once, at login. */
 void cmd_namespace(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
 	(void)be;
@@ -245,6 +248,7 @@ void cmd_namespace(struct imap_session *s, const struct imap_command *cmd, struc
 		imap_reply(s, "BAD", NULL, "NAMESPACE takes no arguments");
 		return;
 	}
-	imap_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_untagged(s, "NAMESPACE ((\"\" \"/\")) ((\"" IMAP_NS_OTHER_USERS "/\" \"/\"))"
+		      " ((\"" IMAP_NS_SHARED "/\" \"/\"))");
 	imap_reply(s, "OK", NULL, "NAMESPACE completed");
 }

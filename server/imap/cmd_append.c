@@ -176,7 +176,7 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 	struct append_item *items = NULL;
 	struct db_append_result *res;
 	struct imap_mailbox_acl acl;
-	const char *name, *problem;
+	const char *name, *problem, *target;
 	size_t len, n = 0;
 	enum db_result r;
 	char err[256];
@@ -198,7 +198,8 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 			return;
 		}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_APPEND, &acl)) {
+	    !imap_mailbox_require(s, be, name, ACL_OP_APPEND, &acl) ||
+	    (target = imap_target_name(s, &acl)) == NULL) {
 		free(items);
 		return;
 	}
@@ -220,7 +221,7 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		struct db_append_msg *msgs = xcalloc(n, sizeof(*msgs));
 		for (size_t i = 0; i < n; i++)
 			msgs[i] = items[i].msg;
-		r = db_append(be->db, s->account_id, name, msgs, n, res, err, sizeof(err));
+		r = db_append(be->db, acl.owner_id, target, msgs, n, res, err, sizeof(err));
 		free(msgs);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -65,7 +65,7 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 	struct copy_ctx c = { .s = s };
 	struct db_copy_cb cb = { &c, copy_destination, copy_copied, copy_expunged };
 	struct imap_mailbox_acl acl;
-	const char *name, *problem;
+	const char *name, *problem, *target;
 	size_t len;
 	enum db_result r;
 	char err[256];
@@ -89,12 +89,12 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 		return;
 	}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, name,
-				  move ? ACL_OP_MOVE_TARGET : ACL_OP_COPY, &acl))
+	    !imap_mailbox_require(s, be, name, move ? ACL_OP_MOVE_TARGET : ACL_OP_COPY, &acl) ||
+	    (target = imap_target_name(s, &acl)) == NULL)
 		return;
 	buf_init(&c.src);
 	buf_init(&c.dst);
-	r = db_copy(be->db, s->view->mailbox_id, &ranges, s->account_id, name, move, &cb,
+	r = db_copy(be->db, s->view->mailbox_id, &ranges, acl.owner_id, target, move, &cb,
 		    err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: %s failed: %s", s->peer, verb, err);

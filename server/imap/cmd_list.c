@@ -2,13 +2,15 @@
  * and RFC 6154 special-use attributes.
  *
  * One query reads every name of the account (schema/db_mailbox_list.c
- * explains why matching happens here rather than in SQL); the names are
+ * explains why matching happens here rather than in SQL), one more the
+ * other owners' mailboxes the caller may see (list_shared.c); the names are
  * sorted, completed with any missing superior levels, and matched against
  * the pattern compiled once (list_match.c). Responses come INBOX and its
  * inferiors first, then in byte order of the UTF-8 names. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
 #include "server/imap/list_match.h"
+#include "server/imap/list_shared.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mutf7.h"
 #include "server/core/log.h"
@@ -301,6 +303,8 @@ static void list_or_lsub(struct imap_session *s, const struct imap_command *cmd,
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
 		return;
 	}
+	if (!imap_list_shared(s, be, collect, &c))
+		return;
 	build_tree(&s->arena, &c.boxes);
 	if (lsub)
 		lsub_write(&c, compiled);

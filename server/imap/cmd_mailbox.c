@@ -12,30 +12,48 @@
 
 #include <string.h>
 
-/* RFC 4314 §4: creating name needs "k" on its parent; a top-level name is
- * created in the owner's own namespace root. Both denials get the same
- * answer so that it tells nothing about the parent's existence. */
-static bool may_create_below(struct imap_session *s, struct imap_backend *be, const char *name,
-			     size_t len, enum acl_operation op)
+/* Where a new name (CREATE, RENAME's target) goes: its owner and its name
+ * in the owner's namespace, after RFC 4314 §4's check of op ("k") on its
+ * parent. Personal names: a top-level name is created in the caller's own
+ * root, and a parent that does not exist is created with the name
+ * (§6.3.3), so only an existing parent is checked. Elsewhere the parent
+ * must exist and grant "k"; a child of an owner's root is a top-level name
+ * of that owner. Every denial gets the same answer, so that it tells
+ * nothing about the parent's existence. false when answered. */
+static bool place_new_name(struct imap_session *s, struct imap_backend *be, const char *name,
+			   size_t len, enum acl_operation op, int64_t *owner_r, const char **store_r)
 {
 	struct imap_mailbox_acl acl;
-	const char *slash = NULL;
+	struct imap_ns_name where;
+	const char *slash = memrchr(name, IMAP_MAILBOX_DELIM, len);
 	char *parent;
 
-	for (size_t i = len; i > 0; i--)
-		if (name[i - 1] == IMAP_MAILBOX_DELIM) {
-			slash = name + i - 1;
-			break;
-		}
+	imap_ns_split(&s->arena, name, len, &where);
+	if (where.ns == IMAP_NS_PERSONAL && imap_ns_reserved(name, len)) {
+		imap_reply(s, "NO", "CANNOT", "The name of a namespace cannot be a mailbox");
+		return false;
+	}
+	if (where.ns != IMAP_NS_PERSONAL && where.name[0] == '\0') {
+		imap_reply(s, "NO", "CANNOT", "A namespace or an owner's root cannot be created");
+		return false;
+	}
+	*owner_r = s->account_id;
+	*store_r = name;
 	if (slash == NULL)
 		return true;
 	parent = arena_strndup(&s->arena, name, (size_t)(slash - name));
-	if (!imap_mailbox_acl(s, be, s->account_id, parent, &acl))
+	if (!imap_mailbox_acl(s, be, parent, &acl))
 		return false;
-	if (acl.exists && acl_check(op, acl.rights) != ACL_ALLOW) {
+	if (where.ns == IMAP_NS_PERSONAL && !acl.exists)
+		return true;
+	if (!acl.exists || acl_check(op, acl.rights) != ACL_ALLOW) {
 		imap_reply(s, "NO", "NOPERM", "Permission denied");
 		return false;
 	}
+	*owner_r = acl.owner_id;
+	if (where.ns != IMAP_NS_PERSONAL)
+		*store_r = acl.where.name[0] == '\0' ? slash + 1 :
+			   arena_printf(&s->arena, "%s/%s", acl.store_name, slash + 1);
 	return true;
 }
 
@@ -68,9 +86,9 @@ static bool one_name(struct imap_session *s, const struct imap_command *cmd, boo
 /* The session's selected mailbox is gone or no longer selectable: it is
  * deselected and told so with the CLOSED response code (RFC 7162 §3.2.11,
  * RFC 9051 §7.1), rather than left pointing at nothing. */
-static void deselect_if(struct imap_session *s, const char *name)
+static void deselect_if(struct imap_session *s, int64_t mailbox_id)
 {
-	if (s->view != NULL && s->view->name != NULL && strcmp(s->view->name, name) == 0) {
+	if (s->view != NULL && s->view->mailbox_id == mailbox_id) {
 		imap_session_unselect(s);
 		imap_untagged(s, "OK [CLOSED] Mailbox no longer selected");
 	}
@@ -79,9 +97,10 @@ static void deselect_if(struct imap_session *s, const char *name)
 /* §6.3.3 */
 void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
-	const char *name;
+	const char *name, *store;
 	size_t len;
 	uint32_t uidvalidity = 0;
+	int64_t owner;
 	char err[256];
 
 	if (!one_name(s, cmd, true, &name, &len))
@@ -90,9 +109,9 @@ void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "ALREADYEXISTS", "INBOX always exists");
 		return;
 	}
-	if (!imap_db_ready(s, be) || !may_create_below(s, be, name, len, ACL_OP_CREATE))
+	if (!imap_db_ready(s, be) || !place_new_name(s, be, name, len, ACL_OP_CREATE, &owner, &store))
 		return;
-	switch (db_mailbox_create(be->db, s->account_id, name, IMAP_MAILBOXES_PER_ACCOUNT,
+	switch (db_mailbox_create(be->db, owner, store, IMAP_MAILBOXES_PER_ACCOUNT,
 				  &uidvalidity, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		imap_reply(s, "OK", NULL, "CREATE completed");
@@ -129,11 +148,19 @@ void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct i
 		return;
 	}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_DELETE, &acl))
+	    !imap_mailbox_require(s, be, name, ACL_OP_DELETE, &acl))
 		return;
-	switch (db_mailbox_delete(be->db, s->account_id, name, err, sizeof(err))) {
+	if (!acl.exists) {
+		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		return;
+	}
+	if (imap_mailbox_is_inbox(acl.store_name, strlen(acl.store_name))) {
+		imap_reply(s, "NO", "CANNOT", "An owner's INBOX cannot be deleted");
+		return;
+	}
+	switch (db_mailbox_delete(be->db, acl.owner_id, acl.store_name, err, sizeof(err))) {
 	case DB_MBOX_OK:
-		deselect_if(s, name);
+		deselect_if(s, acl.mailbox_id);
 		imap_reply(s, "OK", NULL, "DELETE completed");
 		break;
 	case DB_MBOX_NONEXISTENT:
@@ -152,8 +179,9 @@ void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct i
 void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
 	struct imap_mailbox_acl acl;
-	const char *from, *to, *problem;
+	const char *from, *to, *problem, *store_to;
 	size_t flen, tlen;
+	int64_t owner_to;
 	char err[256];
 
 	if (cmd->nargs != 2) {
@@ -177,10 +205,26 @@ void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct i
 		return;
 	}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, from, ACL_OP_RENAME_SOURCE, &acl) ||
-	    !may_create_below(s, be, to, tlen, ACL_OP_RENAME_TARGET))
+	    !imap_mailbox_require(s, be, from, ACL_OP_RENAME_SOURCE, &acl))
 		return;
-	switch (db_mailbox_rename(be->db, s->account_id, from, to, err, sizeof(err))) {
+	if (!acl.exists) {
+		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		return;
+	}
+	/* Another owner's INBOX is the root of their namespace: it has no
+	 * name of its own to change. */
+	if (acl.owner_id != s->account_id && imap_mailbox_is_inbox(acl.store_name,
+								    strlen(acl.store_name))) {
+		imap_reply(s, "NO", "CANNOT", "An owner's INBOX cannot be renamed");
+		return;
+	}
+	if (!place_new_name(s, be, to, tlen, ACL_OP_RENAME_TARGET, &owner_to, &store_to))
+		return;
+	if (owner_to != acl.owner_id) {
+		imap_reply(s, "NO", "CANNOT", "Cannot rename a mailbox to another owner");
+		return;
+	}
+	switch (db_mailbox_rename(be->db, acl.owner_id, acl.store_name, store_to, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		imap_reply(s, "OK", NULL, "RENAME completed");
 		break;

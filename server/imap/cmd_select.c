@@ -42,14 +42,17 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	/* RFC 3501 §6.3.1: a SELECT, even a failing one, first deselects. */
 	imap_session_unselect(s);
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, name,
-				  readonly ? ACL_OP_EXAMINE : ACL_OP_SELECT, &acl))
+	    !imap_mailbox_require(s, be, name, readonly ? ACL_OP_EXAMINE : ACL_OP_SELECT, &acl))
 		return;
+	if (!acl.exists) {
+		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		return;
+	}
 	/* RFC 4314 §4: with "r" but none of the rights to change anything,
 	 * the mailbox opens read-only. */
 	if (!(acl.rights & (ACL_SEEN | ACL_WRITE | ACL_INSERT | ACL_DELETE_MSG | ACL_EXPUNGE)))
 		readonly = true;
-	r = db_mailbox_open(be->db, s->account_id, name, !readonly, &sel, err, sizeof(err));
+	r = db_mailbox_open(be->db, acl.owner_id, acl.store_name, !readonly, &sel, err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot open mailbox: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");

@@ -56,9 +56,13 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 		return;
 	}
 	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_STATUS, &acl))
+	    !imap_mailbox_require(s, be, name, ACL_OP_STATUS, &acl))
 		return;
-	switch (db_mailbox_status(be->db, s->account_id, name, (items & IMAP_STATUS_SIZE) != 0,
+	if (!acl.exists) {
+		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		return;
+	}
+	switch (db_mailbox_status(be->db, acl.owner_id, acl.store_name, (items & IMAP_STATUS_SIZE) != 0,
 				  &st, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		break;

@@ -3,6 +3,7 @@
 #include "server/core/log.h"
 #include "directory/dir.h"
 #include "schema/db_acl.h"
+#include "schema/db_shared.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,42 +32,26 @@ bool imap_rights_groups(struct imap_session *s, struct imap_backend *be)
 	return true;
 }
 
-bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, int64_t owner_id,
-		      const char *name, struct imap_mailbox_acl *acl)
+acl_rights imap_rights_evaluate(struct imap_session *s, bool owner, const struct db_acl_row *rows,
+				size_t nrows, int64_t mailbox_id)
 {
 	struct acl_name *groups;
 	struct acl_entry *entries;
 	struct acl_caller caller;
-	enum db_result r;
-	int noselect = 0;
+	acl_rights rights = 0;
 	size_t bad;
-	char err[256];
 
-	memset(acl, 0, sizeof(*acl));
-	if (!imap_rights_groups(s, be))
-		return false;
-	r = db_mailbox_acl(be->db, owner_id, name, &s->arena, &acl->mailbox_id, &noselect,
-			   &acl->rows, &acl->nrows, err, sizeof(err));
-	if (r == DB_FAILED) {
-		log_warning("%s: cannot read an ACL: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return false;
-	}
-	if (r == DB_NOT_FOUND)
-		return true;
-	acl->exists = true;
-	acl->noselect = noselect != 0;
 	groups = arena_alloc(&s->arena, (s->ngroups + 1) * sizeof(*groups));
 	for (size_t i = 0; i < s->ngroups; i++) {
 		groups[i].s = s->groups[i];
 		groups[i].len = strlen(s->groups[i]);
 	}
-	entries = arena_alloc(&s->arena, (acl->nrows + 1) * sizeof(*entries));
-	for (size_t i = 0; i < acl->nrows; i++) {
-		entries[i].identifier = acl->rows[i].identifier;
-		entries[i].identifier_len = strlen(acl->rows[i].identifier);
-		entries[i].rights = acl->rows[i].rights;
-		entries[i].rights_len = strlen(acl->rows[i].rights);
+	entries = arena_alloc(&s->arena, (nrows + 1) * sizeof(*entries));
+	for (size_t i = 0; i < nrows; i++) {
+		entries[i].identifier = rows[i].identifier;
+		entries[i].identifier_len = strlen(rows[i].identifier);
+		entries[i].rights = rows[i].rights;
+		entries[i].rights_len = strlen(rows[i].rights);
 	}
 	caller.login = s->user;
 	caller.login_len = strlen(s->user);
@@ -74,11 +59,89 @@ bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, int64_t o
 	caller.groups = groups;
 	caller.ngroups = s->ngroups;
 	caller.admin = s->admin;
-	if (acl_evaluate(&caller, owner_id == s->account_id, entries, acl->nrows, &acl->rights,
-			 &bad) < 0)
+	if (acl_evaluate(&caller, owner, entries, nrows, &rights, &bad) < 0)
 		log_error("%s: corrupt ACL entry '%s' on mailbox %lld", s->peer,
-			  acl->rows[bad].identifier, (long long)acl->mailbox_id);
+			  rows[bad].identifier, (long long)mailbox_id);
+	return rights;
+}
+
+/* Looks the name up where its namespace says. */
+static enum db_result lookup(struct imap_session *s, struct imap_backend *be, const char *name,
+			     struct imap_mailbox_acl *acl, int *noselect, char *err, size_t errlen)
+{
+	enum db_result r;
+
+	imap_ns_split(&s->arena, name, strlen(name), &acl->where);
+	if (acl->where.ns == IMAP_NS_PERSONAL) {
+		acl->owner_id = s->account_id;
+		r = db_mailbox_acl(be->db, s->account_id, name, &s->arena, &acl->mailbox_id, noselect,
+				   &acl->rows, &acl->nrows, err, errlen);
+		if (r == DB_OK)
+			acl->store_name = acl->where.name;
+		return r;
+	}
+	if (acl->where.login == NULL)
+		return DB_NOT_FOUND;
+	r = db_shared_mailbox_acl(be->db, acl->where.ns == IMAP_NS_TEAM, acl->where.login,
+				  acl->where.name, &s->arena, &acl->owner_id, &acl->mailbox_id,
+				  &acl->store_name, noselect, &acl->rows, &acl->nrows, err, errlen);
+	/* The caller's own mailboxes are in the personal namespace only. */
+	if (acl->owner_id == s->account_id) {
+		acl->owner_id = 0;
+		acl->store_name = NULL;
+		return DB_NOT_FOUND;
+	}
+	return r;
+}
+
+/* The common end of both loaders. */
+static bool loaded(struct imap_session *s, enum db_result r, int noselect, const char *err,
+		   struct imap_mailbox_acl *acl)
+{
+	if (r == DB_FAILED) {
+		log_warning("%s: cannot read an ACL: %s", s->peer, err);
+		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+		return false;
+	}
+	if (r != DB_OK) {
+		acl->store_name = NULL;
+		return true;
+	}
+	acl->exists = true;
+	acl->noselect = noselect != 0;
+	acl->rights = imap_rights_evaluate(s, acl->owner_id == s->account_id, acl->rows, acl->nrows,
+					   acl->mailbox_id);
 	return true;
+}
+
+bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
+		      struct imap_mailbox_acl *acl)
+{
+	int noselect = 0;
+	char err[256] = "";
+	enum db_result r;
+
+	memset(acl, 0, sizeof(*acl));
+	if (!imap_rights_groups(s, be))
+		return false;
+	r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
+	return loaded(s, r, noselect, err, acl);
+}
+
+bool imap_mailbox_acl_by_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
+			    struct imap_mailbox_acl *acl)
+{
+	int noselect = 0;
+	char err[256] = "";
+	enum db_result r;
+
+	memset(acl, 0, sizeof(*acl));
+	if (!imap_rights_groups(s, be))
+		return false;
+	acl->mailbox_id = mailbox_id;
+	r = db_mailbox_acl_by_id(be->db, mailbox_id, &s->arena, &acl->owner_id, &noselect,
+				 &acl->rows, &acl->nrows, err, sizeof(err));
+	return loaded(s, r, noselect, err, acl);
 }
 
 bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
@@ -99,8 +162,18 @@ bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
 	return false;
 }
 
-bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, int64_t owner_id,
-			  const char *name, enum acl_operation op, struct imap_mailbox_acl *acl)
+const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl)
 {
-	return imap_mailbox_acl(s, be, owner_id, name, acl) && imap_rights_allow(s, op, acl);
+	if (acl->exists)
+		return acl->store_name;
+	if (acl->where.ns == IMAP_NS_PERSONAL)
+		return acl->where.name;
+	imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+	return NULL;
+}
+
+bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const char *name,
+			  enum acl_operation op, struct imap_mailbox_acl *acl)
+{
+	return imap_mailbox_acl(s, be, name, acl) && imap_rights_allow(s, op, acl);
 }

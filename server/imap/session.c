@@ -338,7 +338,7 @@ static bool session_rights_current(struct imap_session *s, struct imap_backend *
 {
 	struct imap_mailbox_acl acl;
 
-	if (!imap_db_ready(s, be) || !imap_mailbox_acl(s, be, s->account_id, s->view->name, &acl))
+	if (!imap_db_ready(s, be) || !imap_mailbox_acl_by_id(s, be, s->view->mailbox_id, &acl))
 		return false;
 	if (!acl.exists)
 		return true; /* deleted: the sync that follows says BYE */

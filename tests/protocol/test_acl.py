@@ -22,7 +22,8 @@ def test_capabilities_and_namespace(env, session):
     for cap in (b"ACL", b"RIGHTS=texk", b"NAMESPACE"):
         assert cap in u[0].split(), u
     tagged, u = c.cmd("n", "NAMESPACE")
-    assert tagged.startswith(b"n OK") and u == [b'* NAMESPACE (("" "/")) NIL NIL']
+    assert tagged.startswith(b"n OK") and u == [
+        b'* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))']
 
 
 def test_rfc4314_3_5_myrights_and_3_3_getacl_of_own_mailbox(env, session):

@@ -1,0 +1,20 @@
+/* The "Other Users/" and "Shared/" part of LIST and LSUB: other owners'
+ * mailboxes on which the caller has "l" (RFC 4314 §4), read with one
+ * indexed query (schema/db_shared.h) and evaluated with the caller's
+ * groups; and the one-time subscription of newly visible ones
+ * (auto_subscribe_shared, docs/acl.md). */
+#ifndef KAIRAN_IMAP_LIST_SHARED_H
+#define KAIRAN_IMAP_LIST_SHARED_H
+
+#include <stdbool.h>
+
+#include "schema/db_mailbox.h"
+#include "server/imap/session.h"
+
+/* Hands each visible mailbox to row_cb as a mailbox row under its client
+ * name, and each subscription it has just made as a subscription row.
+ * false when answered (NO [UNAVAILABLE]). */
+bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
+		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx);
+
+#endif
