@@ -35,17 +35,24 @@
 	"  ON CONFLICT (owner_id, name) DO NOTHING"
 
 const struct db_stmt db_mailbox_stmts[] = {
-	/* $1 owner, $2 name, $3 the account's mailbox limit. Columns: the
-	 * count before, the new UIDVALIDITY (NULL if nothing was created),
-	 * whether a selectable mailbox of that name exists. */
+	/* $1 owner, $2 name, $3 the account's mailbox limit, $4 the mailbox
+	 * whose ACL and \Seen mode the new one inherits (0: none). Columns:
+	 * the count before, the new UIDVALIDITY (NULL if nothing was
+	 * created), whether a selectable mailbox of that name exists. */
 	{ "mailbox_create",
 	  "WITH cnt AS (SELECT count(*) AS n FROM mailboxes WHERE owner_id = $1),"
 	  " ok AS (SELECT 1 FROM cnt WHERE n < $3),"
-	  " sup AS (" SUPERIORS_OF("$2", "ok") "),"
-	  " box AS (INSERT INTO mailboxes AS m (owner_id, name) SELECT $1, $2 FROM ok"
+	  " sup AS (" SUPERIORS_OF("$2", "ok") " RETURNING id),"
+	  " box AS (INSERT INTO mailboxes AS m (owner_id, name, seen_per_user)"
+	  "  SELECT $1, $2, coalesce((SELECT seen_per_user FROM mailboxes WHERE id = $4), false)"
+	  "  FROM ok"
 	  "  ON CONFLICT (owner_id, name) DO UPDATE"
 	  "   SET noselect = false, uidvalidity = EXCLUDED.uidvalidity WHERE m.noselect"
-	  "  RETURNING m.uidvalidity)"
+	  "  RETURNING m.id, m.uidvalidity),"
+	  " inherit AS (INSERT INTO acl (mailbox_id, identifier, rights)"
+	  "  SELECT n.id, a.identifier, a.rights"
+	  "  FROM (SELECT id FROM box UNION ALL SELECT id FROM sup) n, acl a WHERE a.mailbox_id = $4"
+	  "  ON CONFLICT DO NOTHING)"
 	  " SELECT (SELECT n FROM cnt), (SELECT uidvalidity FROM box),"
 	  "  EXISTS (SELECT 1 FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)" },
 
@@ -147,18 +154,19 @@ static enum db_mbox_result run_one(db *d, const char *stmt, const char *what, in
 }
 
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
-				      long max_mailboxes, uint32_t *uidvalidity_r,
+				      int64_t inherit_from, long max_mailboxes, uint32_t *uidvalidity_r,
 				      char *err, size_t errlen)
 {
-	char owner[24], max[24];
-	const char *params[3] = { owner, name, max };
+	char owner[24], max[24], parent[24];
+	const char *params[4] = { owner, name, max, parent };
 	PGresult *res;
 	enum db_mbox_result r;
 	int64_t count, uidvalidity;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
 	snprintf(max, sizeof(max), "%ld", max_mailboxes);
-	r = run_one(d, "mailbox_create", "creating mailbox", 3, params, &res, err, errlen);
+	snprintf(parent, sizeof(parent), "%lld", (long long)inherit_from);
+	r = run_one(d, "mailbox_create", "creating mailbox", 4, params, &res, err, errlen);
 	if (r != DB_MBOX_OK)
 		return r;
 	if (PQntuples(res) != 1 || db_get_int64(res, 0, 0, &count) < 0) {

@@ -32,9 +32,16 @@ enum db_mbox_result {
  * was deleted). DB_MBOX_EXISTS if it exists and is selectable;
  * DB_MBOX_LIMIT if the owner has max_mailboxes or more (checked before the
  * insert, so concurrent CREATEs may overshoot by a few). *uidvalidity_r is
- * the new mailbox's. */
+ * the new mailbox's.
+ *
+ * RFC 4314 §4: a new mailbox SHOULD inherit its parent's ACL. inherit_from
+ * (0: none) is the mailbox whose entries are copied to the new mailbox and
+ * to any superior level created with it, and whose \Seen mode
+ * (seen_per_user) the new mailbox takes, so that a folder created inside
+ * a team's mailbox is the team's too. A revived \Noselect placeholder
+ * keeps its own entries. */
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
-				      long max_mailboxes, uint32_t *uidvalidity_r,
+				      int64_t inherit_from, long max_mailboxes, uint32_t *uidvalidity_r,
 				      char *err, size_t errlen);
 
 /* DELETE (§6.3.4). Without inferiors the row goes, and with it (ON DELETE

@@ -12,6 +12,12 @@
 
 #include <string.h>
 
+struct new_place {
+	int64_t owner;
+	const char *store_name;
+	int64_t parent;         /* the existing parent, whose ACL CREATE copies; 0 if none */
+};
+
 /* Where a new name (CREATE, RENAME's target) goes: its owner and its name
  * in the owner's namespace, after RFC 4314 §4's check of op ("k") on its
  * parent. Personal names: a top-level name is created in the caller's own
@@ -20,8 +26,9 @@
  * must exist and grant "k"; a child of an owner's root is a top-level name
  * of that owner. Every denial gets the same answer, so that it tells
  * nothing about the parent's existence. false when answered. */
+
 static bool place_new_name(struct imap_session *s, struct imap_backend *be, const char *name,
-			   size_t len, enum acl_operation op, int64_t *owner_r, const char **store_r)
+			   size_t len, enum acl_operation op, struct new_place *to)
 {
 	struct imap_mailbox_acl acl;
 	struct imap_ns_name where;
@@ -37,8 +44,9 @@ static bool place_new_name(struct imap_session *s, struct imap_backend *be, cons
 		imap_reply(s, "NO", "CANNOT", "A namespace or an owner's root cannot be created");
 		return false;
 	}
-	*owner_r = s->account_id;
-	*store_r = name;
+	to->owner = s->account_id;
+	to->store_name = name;
+	to->parent = 0;
 	if (slash == NULL)
 		return true;
 	parent = arena_strndup(&s->arena, name, (size_t)(slash - name));
@@ -50,10 +58,11 @@ static bool place_new_name(struct imap_session *s, struct imap_backend *be, cons
 		imap_reply(s, "NO", "NOPERM", "Permission denied");
 		return false;
 	}
-	*owner_r = acl.owner_id;
+	to->owner = acl.owner_id;
+	to->parent = acl.mailbox_id;
 	if (where.ns != IMAP_NS_PERSONAL)
-		*store_r = acl.where.name[0] == '\0' ? slash + 1 :
-			   arena_printf(&s->arena, "%s/%s", acl.store_name, slash + 1);
+		to->store_name = acl.where.name[0] == '\0' ? slash + 1 :
+				 arena_printf(&s->arena, "%s/%s", acl.store_name, slash + 1);
 	return true;
 }
 
@@ -97,10 +106,10 @@ static void deselect_if(struct imap_session *s, int64_t mailbox_id)
 /* §6.3.3 */
 void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
-	const char *name, *store;
+	const char *name;
 	size_t len;
 	uint32_t uidvalidity = 0;
-	int64_t owner;
+	struct new_place to;
 	char err[256];
 
 	if (!one_name(s, cmd, true, &name, &len))
@@ -109,9 +118,9 @@ void cmd_create(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "ALREADYEXISTS", "INBOX always exists");
 		return;
 	}
-	if (!imap_db_ready(s, be) || !place_new_name(s, be, name, len, ACL_OP_CREATE, &owner, &store))
+	if (!imap_db_ready(s, be) || !place_new_name(s, be, name, len, ACL_OP_CREATE, &to))
 		return;
-	switch (db_mailbox_create(be->db, owner, store, IMAP_MAILBOXES_PER_ACCOUNT,
+	switch (db_mailbox_create(be->db, to.owner, to.store_name, to.parent, IMAP_MAILBOXES_PER_ACCOUNT,
 				  &uidvalidity, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		imap_reply(s, "OK", NULL, "CREATE completed");
@@ -179,9 +188,9 @@ void cmd_delete(struct imap_session *s, const struct imap_command *cmd, struct i
 void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
 	struct imap_mailbox_acl acl;
-	const char *from, *to, *problem, *store_to;
+	const char *from, *to, *problem;
 	size_t flen, tlen;
-	int64_t owner_to;
+	struct new_place dest;
 	char err[256];
 
 	if (cmd->nargs != 2) {
@@ -218,13 +227,13 @@ void cmd_rename(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "CANNOT", "An owner's INBOX cannot be renamed");
 		return;
 	}
-	if (!place_new_name(s, be, to, tlen, ACL_OP_RENAME_TARGET, &owner_to, &store_to))
+	if (!place_new_name(s, be, to, tlen, ACL_OP_RENAME_TARGET, &dest))
 		return;
-	if (owner_to != acl.owner_id) {
+	if (dest.owner != acl.owner_id) {
 		imap_reply(s, "NO", "CANNOT", "Cannot rename a mailbox to another owner");
 		return;
 	}
-	switch (db_mailbox_rename(be->db, acl.owner_id, acl.store_name, store_to, err, sizeof(err))) {
+	switch (db_mailbox_rename(be->db, acl.owner_id, acl.store_name, dest.store_name, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		imap_reply(s, "OK", NULL, "RENAME completed");
 		break;
