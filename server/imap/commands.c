@@ -29,7 +29,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "STATUS", cmd_status, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
 	{ "APPEND", cmd_append, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
 	{ "CHECK", cmd_check, IMAP_STATE_SELECTED, 0 },
-	{ "CLOSE", cmd_close, IMAP_STATE_SELECTED, 0 },
+	{ "CLOSE", cmd_close, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
 	{ "UNSELECT", cmd_unselect, IMAP_STATE_SELECTED, 0 },
 	{ "EXPUNGE", cmd_expunge, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
 	{ "FETCH", cmd_fetch, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
