@@ -74,6 +74,7 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	imap_ns_split(&s->arena, name, strlen(name), &acl->where);
 	if (acl->where.ns == IMAP_NS_PERSONAL) {
 		acl->owner_id = s->account_id;
+		acl->owner_login = s->user;
 		r = db_mailbox_acl(be->db, s->account_id, name, &s->arena, &acl->mailbox_id, noselect,
 				   &acl->rows, &acl->nrows, err, errlen);
 		if (r == DB_OK)
@@ -82,6 +83,8 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	}
 	if (acl->where.login == NULL)
 		return DB_NOT_FOUND;
+	if (acl->where.ns == IMAP_NS_OTHER)
+		acl->owner_login = acl->where.login;
 	r = db_shared_mailbox_acl(be->db, acl->where.ns == IMAP_NS_TEAM, acl->where.login,
 				  acl->where.name, &s->arena, &acl->owner_id, &acl->mailbox_id,
 				  &acl->store_name, noselect, &acl->rows, &acl->nrows, err, errlen);

@@ -346,3 +346,26 @@ def test_auto_subscribe_can_be_turned_off(env, people):
     assert f"Other Users/{alice}/NoSub" not in lsubbed(b)
     a.close()
     b.close()
+
+
+def test_rfc4314_3_acl_commands_name_the_real_owner(env, people):
+    """GETACL lists the owner's implicit rights under the owner's login,
+    not the caller's; LISTRIGHTS and SETACL treat that login as the owner;
+    a shared account, which is nobody, is not listed."""
+    alice, bob, _ = people
+    a, b = login(env.imap_port, alice), login(env.imap_port, bob)
+    ok(a, "CREATE Admin")
+    ok(a, f"SETACL Admin {bob} lra")
+    _, u = b.cmd("g", f'GETACL "Other Users/{alice}/Admin"')
+    assert u == [f'* ACL "Other Users/{alice}/Admin" {alice} lrswipkxtea {bob} lra'.encode()], u
+    _, u = b.cmd("r", f'LISTRIGHTS "Other Users/{alice}/Admin" {alice}')
+    assert u[0].endswith(b" la r s w i p k x t e c d"), u      # §3.4: owner keeps l a
+    ok(b, f'SETACL "Other Users/{alice}/Admin" {alice} r')
+    _, u = a.cmd("m", "MYRIGHTS Admin")
+    assert u == [b"* MYRIGHTS Admin lra"], u
+    team = f"adm{alice}"
+    new_shared_account(env, team, {bob: "lra"})
+    _, u = b.cmd("g2", f'GETACL "Shared/{team}"')
+    assert u == [f'* ACL Shared/{team} {bob} lra'.encode()], u
+    a.close()
+    b.close()
