@@ -8,7 +8,14 @@
  *
  * Results are DB_OK, DB_NOT_FOUND (no such mailbox, or not selectable) or
  * DB_FAILED (err set; a broken connection is repaired by the next
- * db_ensure). */
+ * db_ensure).
+ *
+ * \Seen: every function that reads or writes flags takes reader_id, the
+ * logged-in account (never assumed to be the mailbox's owner: a shared
+ * mailbox has many readers), as its second argument. In a mailbox with
+ * seen_per_user the reader's \Seen is its row in the seen table and the
+ * stored 1 bit is ignored; elsewhere the stored bit is everyone's \Seen.
+ * "Flags" below always means the flags as the reader sees them. */
 #ifndef KAIRAN_SCHEMA_DB_MESSAGE_H
 #define KAIRAN_SCHEMA_DB_MESSAGE_H
 
@@ -46,15 +53,19 @@ struct db_selected {
 /* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
  * EXAMINE) the messages that arrived since the last SELECT become \Recent
  * for this caller only: the claim moves mailboxes.recent_uid under the row
- * lock, so two sessions never both get a message as \Recent. One round trip. */
-enum db_result db_mailbox_open(db *d, int64_t owner_id, const char *name, bool claim_recent,
-			       struct db_selected *r, char *err, size_t errlen);
+ * lock, so two sessions never both get a message as \Recent. first_unseen
+ * is the first message reader_id has not seen (per-user: not in its seen
+ * row). One round trip. */
+enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const char *name,
+			       bool claim_recent, struct db_selected *r, char *err, size_t errlen);
 void db_selected_free(struct db_selected *r);
 
 /* What changed in a mailbox since modseq: new messages and flag changes
  * (rows whose modseq is newer), and expunges newer than expunge_modseq. One
  * round trip. The callbacks run once per row, new and changed messages in
- * UID order. */
+ * UID order, with reader_id's flags. In a per-user mailbox another reader's
+ * \Seen change also raises a row's modseq: the row is then reported with
+ * this reader's unchanged flags (RFC 7162 allows that). */
 struct db_changes_cb {
 	void *ctx;
 	/* The mailbox's current highestmodseq and uidnext. */
@@ -62,7 +73,7 @@ struct db_changes_cb {
 	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 };
-enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
+enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, uint64_t modseq,
 				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
 				  char *err, size_t errlen);
 
@@ -95,10 +106,10 @@ struct db_message_row {
 };
 /* Streams the rows of the UIDs in ranges: the callback gets each row as it
  * arrives (libpq single-row mode), so memory holds one message at a time.
- * A non-zero return from the callback stops the query (the caller's client
- * went away). */
-enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-				 unsigned columns,
+ * row->flags are reader_id's. A non-zero return from the callback stops the
+ * query (the caller's client went away). */
+enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
+				 const struct db_uid_ranges *ranges, unsigned columns,
 				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
 				 char *err, size_t errlen);
 

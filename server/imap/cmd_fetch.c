@@ -237,8 +237,8 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	}
 	buf_init(&f.scratch);
 	if (r == DB_OK && ranges.count > 0)
-		r = db_fetch_messages(be->db, s->view->mailbox_id, &ranges, fetch_columns(&req),
-				      fetch_row, &f, err, sizeof(err));
+		r = db_fetch_messages(be->db, s->account_id, s->view->mailbox_id, &ranges,
+				      fetch_columns(&req), fetch_row, &f, err, sizeof(err));
 	buf_free(&f.scratch);
 	free(f.seen_set);
 	if (r == DB_FAILED) {

@@ -58,8 +58,8 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 	if (!imap_db_ready(s, be) ||
 	    !imap_mailbox_require(s, be, s->account_id, name, ACL_OP_STATUS, &acl))
 		return;
-	switch (db_mailbox_status(be->db, s->account_id, name, (items & IMAP_STATUS_SIZE) != 0,
-				  &st, err, sizeof(err))) {
+	switch (db_mailbox_status(be->db, s->account_id, s->account_id, name,
+				  (items & IMAP_STATUS_SIZE) != 0, &st, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		break;
 	case DB_MBOX_NONEXISTENT:
