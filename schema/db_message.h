@@ -115,10 +115,15 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
  * keywords ("{a,b}"). Every message of the set is reported to row_cb with
- * its new flags and whether this statement changed it; changed rows get a
- * new modseq, unchanged ones keep theirs. One round trip. */
-enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-			      int mode, unsigned flags, const char *keywords_array,
+ * its new flags (reader_id's) and whether this statement changed them;
+ * changed rows get a new modseq, unchanged ones keep theirs. In a per-user
+ * mailbox \Seen is added to or removed from reader_id's seen row (created
+ * when missing) and only the other flags are stored in the message row;
+ * other readers' rows are never touched. The implicit \Seen of FETCH
+ * BODY[] goes through here too (mode 1, DB_FLAG_SEEN). One round trip. */
+enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
+			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
+			      const char *keywords_array,
 			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
 					     const char *keywords, bool changed, uint64_t modseq),
 			      void *ctx, char *err, size_t errlen);
@@ -158,24 +163,28 @@ struct db_append_result {
 	uint32_t uidvalidity;
 	uint32_t uid;
 };
-/* Appends n messages in one transaction (MULTIAPPEND: all or none).
- * results[i] gets each UID. DB_NOT_FOUND when the mailbox does not exist or
- * is \Noselect. */
-enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
-			 size_t n, struct db_append_result *results, char *err, size_t errlen);
+/* Appends n messages to owner_id's mailbox in one transaction
+ * (MULTIAPPEND: all or none). results[i] gets each UID. DB_NOT_FOUND when
+ * the mailbox does not exist or is \Noselect. In a per-user mailbox a
+ * message's \Seen marks it seen for reader_id (the appender) only. */
+enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char *mailbox,
+			 const struct db_append_msg *msgs, size_t n, struct db_append_result *results,
+			 char *err, size_t errlen);
 
 /* COPY / MOVE to the owner's mailbox dest. DB_NOT_FOUND when dest does not
  * exist (or is \Noselect). The callbacks: the destination's UIDVALIDITY,
  * then each (source UID, new UID) in source UID order, then for MOVE each
- * source UID removed, ascending. */
+ * source UID removed, ascending. The copies carry \Seen as reader_id (the
+ * copier) sees it in the source: into its seen row if dest is per-user,
+ * into the stored flag otherwise; other readers' \Seen stays behind. */
 struct db_copy_cb {
 	void *ctx;
 	void (*destination)(void *ctx, uint32_t uidvalidity);
 	void (*copied)(void *ctx, uint32_t src_uid, uint32_t dst_uid);
 	void (*expunged)(void *ctx, uint32_t uid);
 };
-enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-		       int64_t owner_id, const char *dest, bool move,
+enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
+		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
 		       const struct db_copy_cb *cb, char *err, size_t errlen);
 
 #endif

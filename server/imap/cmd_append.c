@@ -220,7 +220,7 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		struct db_append_msg *msgs = xcalloc(n, sizeof(*msgs));
 		for (size_t i = 0; i < n; i++)
 			msgs[i] = items[i].msg;
-		r = db_append(be->db, s->account_id, name, msgs, n, res, err, sizeof(err));
+		r = db_append(be->db, s->account_id, s->account_id, name, msgs, n, res, err, sizeof(err));
 		free(msgs);
 	}
 	for (size_t i = 0; i < n; i++)
