@@ -187,4 +187,32 @@ enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
 		       const struct db_copy_cb *cb, char *err, size_t errlen);
 
+/* Switches a mailbox's \Seen mode and converts its state, in one
+ * transaction, under the mailbox row lock (schema/db_seen.c):
+ *  - to per-user (per_user true, the mailbox was common): the stored \Seen
+ *    bits move into seed_account_id's seen row and are cleared, so the
+ *    seed (the owner, typically) keeps what it had read and everyone else
+ *    starts with nothing read;
+ *  - to common (per_user false, the mailbox was per-user): a message is
+ *    \Seen for everyone if any reader had seen it (the union of the seen
+ *    rows), and the mailbox's seen rows are deleted; seed_account_id is
+ *    not used;
+ *  - to the mode it is in: nothing is converted.
+ * Rows whose stored flags change get a new modseq (one new HIGHESTMODSEQ),
+ * so selected sessions learn the change. fixed is stored as seen_fixed:
+ * the mode was an admin's explicit choice, which db_mailbox_share_seen
+ * leaves alone. DB_NOT_FOUND when there is no such mailbox. */
+enum db_result db_mailbox_set_seen_mode(db *d, int64_t mailbox_id, bool per_user, bool fixed,
+					int64_t seed_account_id, char *err, size_t errlen);
+
+/* For SETACL granting "r" to someone other than the owner: switches the
+ * mailbox to per-user \Seen seeded with owner_id's reading state, as
+ * db_mailbox_set_seen_mode(per_user, not fixed) would, but only while
+ * seen_fixed is false and the mailbox is common; otherwise (an admin fixed
+ * the mode, or it is per-user already) it changes nothing and returns
+ * DB_OK, so calling it on every such SETACL is safe. DB_NOT_FOUND when
+ * there is no such mailbox. */
+enum db_result db_mailbox_share_seen(db *d, int64_t mailbox_id, int64_t owner_id,
+				     char *err, size_t errlen);
+
 #endif

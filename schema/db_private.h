@@ -37,6 +37,7 @@ extern const struct db_stmt db_store_stmts[];
 extern const struct db_stmt db_append_stmts[];
 extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
+extern const struct db_stmt db_seen_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 
