@@ -23,7 +23,8 @@ const struct db_stmt db_mailbox_status_stmts[] = {
 	  "   WHERE x.mailbox_id = m.id) END"
 	  " FROM mailboxes m, LATERAL (SELECT count(*) AS messages,"
 	  "   count(*) FILTER (WHERE mm.uid >= m.recent_uid) AS recent,"
-	  "   count(*) FILTER (WHERE NOT " DB_SEEN_IS_SET("mm", "m.seen_per_user", DB_SEEN_SET("$4", "m.id")) ") AS unseen,"
+	  "   count(*) FILTER (WHERE " DB_SEEN_FLAGS("mm", "m.seen_per_user", DB_SEEN_SET("$4", "m.id"))
+	  "     & 1 = 0) AS unseen,"
 	  "   count(*) FILTER (WHERE mm.flags & 8 <> 0) AS deleted"
 	  "  FROM mailbox_messages mm WHERE mm.mailbox_id = m.id) c"
 	  " WHERE m.owner_id = $1 AND m.name = $2" },

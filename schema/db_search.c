@@ -102,32 +102,31 @@ static bool sql_has_nul(const struct db_search_node *n)
 	return n->value != NULL && memchr(n->value, '\0', n->value_len) != NULL;
 }
 
-/* Every flag of mask set (or clear). \Seen is the reader's own
- * (schema/db_seen_sql.h), the other flags are the stored bits. */
+/* Every flag of mask set (or clear), in the old form "flags & m = m" so
+ * that the planner estimates it as before (an equality on an expression:
+ * few rows). With \Seen in the mask the flags are the reader's own
+ * (schema/db_seen_sql.h); otherwise the stored column, as before. */
 static void sql_flags(struct sql *q, int64_t mask, bool set)
 {
 	struct buf *t = &q->text;
-	int64_t common = mask & ~(int64_t)DB_FLAG_SEEN;
+	int p;
 
-	buf_append_str(t, mask == 0 ? "(TRUE" : "(");
-	if (common != 0) {
-		int p = sql_param_int(q, common);
-		if (set)
-			buf_appendf(t, "mm.flags & $%d::smallint = $%d::smallint", p, p);
-		else
-			buf_appendf(t, "mm.flags & $%d::smallint = 0", p);
-	}
 	if (mask & DB_FLAG_SEEN) {
 		/* The reader becomes a parameter only when needed: PostgreSQL
 		 * refuses a parameter whose type nothing in the query implies. */
 		if (q->reader_param == 0)
 			q->reader_param = sql_param_int(q, q->reader_id);
-		buf_append_str(t, common != 0 ? " AND " : "");
-		buf_append_str(t, set ? "" : "NOT ");
-		buf_appendf(t, DB_SEEN_IS_SET("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$%d", "$1")),
+		buf_append(t, "(", 1);
+		buf_appendf(t, DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$%d", "$1")),
 			    q->reader_param);
+	} else {
+		buf_append_str(t, "(mm.flags");
 	}
-	buf_append_str(t, ")");
+	p = sql_param_int(q, mask);
+	if (set)
+		buf_appendf(t, " & $%d::smallint = $%d::smallint)", p, p);
+	else
+		buf_appendf(t, " & $%d::smallint = 0)", p);
 }
 
 static void sql_node(struct sql *q, const struct db_search_node *n)

@@ -34,11 +34,6 @@
 	"(SELECT " DB_SEEN_UNPACK("uids") " FROM seen WHERE account_id = " reader \
 	" AND mailbox_id = " mbox ")"
 
-/* Whether the reader has seen the mailbox_messages row `mm` (a boolean). */
-#define DB_SEEN_IS_SET(mm, per_user, set) \
-	"(CASE WHEN " per_user " THEN coalesce(" mm ".uid <@ " set ", false)" \
-	" ELSE " mm ".flags & 1 <> 0 END)"
-
 /* The flags of row `mm` as the reader sees them (an integer, the bits of
  * enum db_flag): in a per-user mailbox the stored flags without bit 1, plus
  * the reader's \Seen; otherwise the stored flags. */

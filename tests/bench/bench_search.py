@@ -591,11 +591,11 @@ def explain(pg, cmd):
                  f"((mm.internaldate AT TIME ZONE 'UTC')::date >= DATE '{SINCE.isoformat()}'))"),
         # The reader's \Seen (schema/db_seen_sql.h): its seen row in a
         # per-user mailbox, the stored bit otherwise.
-        "UNSEEN": (f"(NOT (CASE WHEN (SELECT seen_per_user FROM mailboxes WHERE name = '{MAILBOX}')"
-                   " THEN coalesce(mm.uid <@ (SELECT uids + '{}'::int8multirange FROM seen"
-                   " WHERE account_id = (SELECT id FROM accounts WHERE login = "
+        "UNSEEN": (f"((CASE WHEN (SELECT seen_per_user FROM mailboxes WHERE name = '{MAILBOX}')"
+                   " THEN (mm.flags & 30) | coalesce(mm.uid <@ (SELECT uids + '{}'::int8multirange"
+                   " FROM seen WHERE account_id = (SELECT id FROM accounts WHERE login = "
                    f"'{USER}') AND mailbox_id = (SELECT id FROM mailboxes WHERE name = '{MAILBOX}')),"
-                   " false) ELSE mm.flags & 1 <> 0 END))"),
+                   " false)::int ELSE mm.flags END) & 1::smallint = 0)"),
     }[cmd.split()[1]]
     sql = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT mm.uid, mm.modseq FROM mailbox_messages mm "
            "JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = (SELECT id FROM mailboxes "
