@@ -6,12 +6,6 @@
 #include "schema/db_private.h"
 #include "schema/db_seen_sql.h"
 
-/* SELECT locks the mailbox row (FOR UPDATE, in the CTE) so that the claim
- * of \Recent and the bound it returns come from the same, newest row
- * version; EXAMINE only reads. The UID list comes from the statement's
- * snapshot: a message committed between snapshot and lock is reported by
- * the next change poll, and its UID is inside the claimed range, so it is
- * still \Recent for exactly this session. */
 /* The reader's ($3) first unseen message in a per-user mailbox: the first
  * message in each gap of the reader's seen set (one index probe per gap),
  * the smallest of those. A reader who has read the first 99,999 of 100,000
@@ -23,6 +17,13 @@
 	"   LATERAL (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id" \
 	"     AND uid >= coalesce(lower(g.r), 1) AND uid < coalesce(upper(g.r), 4294967296)" \
 	"     ORDER BY uid LIMIT 1) f)"
+
+/* SELECT locks the mailbox row (FOR UPDATE, in the CTE) so that the claim
+ * of \Recent and the bound it returns come from the same, newest row
+ * version; EXAMINE only reads. The UID list comes from the statement's
+ * snapshot: a message committed between snapshot and lock is reported by
+ * the next change poll, and its UID is inside the claimed range, so it is
+ * still \Recent for exactly this session. */
 #define OPEN_COLUMNS \
 	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, l.recent_uid," \
 	" (SELECT coalesce(array_to_string(array_agg(uid), ' '), '') FROM" \
@@ -33,8 +34,9 @@
 	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
 
 /* The UID list is aggregated from an index-ordered scan (no sort), and the
- * first unseen message and the keywords in use come from partial indexes
- * (migration 0005), so SELECT reads little beyond the UIDs themselves. */
+ * first unseen message (of a common mailbox) and the keywords in use come
+ * from partial indexes (migration 0005), so SELECT reads little beyond the
+ * UIDs themselves. */
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_open_claim",
 	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, seen_per_user"
