@@ -74,6 +74,12 @@ $(BUILD)/tests/mime_dump: $(BUILD)/obj/tests/mime/mime_dump.o $(BUILD)/libkairan
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The \Seen mode driver of tests/protocol/test_seen_per_user.py.
+$(BUILD)/tests/seen_mode: $(BUILD)/obj/tests/protocol/seen_mode.o $(BUILD)/libkairan.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkairan.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -85,7 +91,7 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/harness/run_unit.sh $(UNIT_BINS)
 
-protocol: all $(BUILD)/tests/mime_dump
+protocol: all $(BUILD)/tests/mime_dump $(BUILD)/tests/seen_mode
 	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol tests/interop tests/mime $(PYTEST_ARGS)
 
 test: deps

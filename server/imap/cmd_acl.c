@@ -96,6 +96,22 @@ static bool names_owner(const struct imap_mailbox_acl *acl, const struct acl_ide
 	       strcmp(ident, acl->owner_login) == 0;
 }
 
+/* Someone besides the owner may read the mailbox now: its \Seen becomes
+ * per-user (docs/acl.md), unless an admin fixed the mode. Done before the
+ * grant, so the new reader never sees the owner's read marks as theirs. */
+static bool share_seen(struct imap_session *s, struct imap_backend *be,
+		       const struct imap_mailbox_acl *acl)
+{
+	char err[256];
+
+	if (db_mailbox_share_seen(be->db, acl->mailbox_id, acl->owner_id, err, sizeof(err)) !=
+	    DB_FAILED)
+		return true;
+	log_warning("%s: cannot switch a mailbox to per-user \\Seen: %s", s->peer, err);
+	imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+	return false;
+}
+
 static bool acl_store(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
 		      const char *identifier, const char *rights)
 {
@@ -137,6 +153,9 @@ void cmd_setacl(struct imap_session *s, const struct imap_command *cmd, struct i
 	result = acl_change_apply(&change, row != NULL ? &stored : NULL,
 				  names_owner(&acl, &id, ident));
 	acl_rights_format(result, letters);
+	if ((result & ACL_READ) && !id.negative && !names_owner(&acl, &id, ident) &&
+	    !share_seen(s, be, &acl))
+		return;
 	if (acl_store(s, be, acl.mailbox_id, ident, letters))
 		imap_reply(s, "OK", NULL, "SETACL completed");
 }

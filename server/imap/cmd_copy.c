@@ -94,8 +94,8 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 		return;
 	buf_init(&c.src);
 	buf_init(&c.dst);
-	r = db_copy(be->db, s->view->mailbox_id, &ranges, acl.owner_id, target, move, &cb,
-		    err, sizeof(err));
+	r = db_copy(be->db, s->account_id, s->view->mailbox_id, &ranges, acl.owner_id, target, move,
+		    &cb, err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: %s failed: %s", s->peer, verb, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
