@@ -100,14 +100,11 @@ static enum dir_result members_read_dn(dir *d, struct dir_attempt *a, struct mem
 		char *err, size_t errlen)
 {
 	char *attrs[] = { "member", "uniqueMember", "memberUid", NULL };
-	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
 	LDAPMessage *res = NULL, *e;
 	enum dir_result r = DIR_OK;
 	int rc;
 
-	a->ops++;
-	rc = ldap_search_ext_s(d->ld, m->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
-		NULL, NULL, &tv, 1, &res);
+	rc = dir_read_entry(d, a, m->dn, "(objectClass=*)", attrs, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_INVALID_DN_SYNTAX) {
 		a->rc = rc;
 		dir_ldap_error(d->ld, rc, "LDAP group read", err, errlen);
@@ -300,11 +297,13 @@ static enum dir_result members_op_run(dir *d, struct dir_attempt *a, void *arg,
 	return r;
 }
 
-/* Both public calls: checks, the run, the list handed over. label names
- * the group in a truncation note. */
-static enum dir_result members_run(dir *d, struct members_op *m, const char *label,
+/* Both public calls: the group by name, or by dn; checks, the run, the
+ * list handed over. */
+static enum dir_result members_run(dir *d, const char *name, const char *dn,
 		char ***logins_r, size_t *n_r, char *err, size_t errlen)
 {
+	const char *label = dn != NULL ? dn : name;
+	struct members_op op = { .name = name, .dn = dn }, *m = &op;
 	enum dir_result r;
 
 	*logins_r = NULL;
@@ -320,7 +319,7 @@ static enum dir_result members_run(dir *d, struct members_op *m, const char *lab
 	}
 	/* A DN has no length limit of its own; the group's entry is found or not. */
 	if (label == NULL ||
-	    !dir_text_valid(label, strlen(label), m->dn != NULL ? strlen(label) : DIR_LOGIN_MAX)) {
+	    !dir_text_valid(label, strlen(label), dn != NULL ? strlen(label) : DIR_LOGIN_MAX)) {
 		dir_set_err(err, errlen, "group name rejected: empty, too long, control bytes or not UTF-8");
 		return DIR_FAIL;
 	}
@@ -340,19 +339,11 @@ static enum dir_result members_run(dir *d, struct members_op *m, const char *lab
 enum dir_result dir_group_members(dir *d, const char *group_name,
 		char ***logins_r, size_t *n_r, char *err, size_t errlen)
 {
-	struct members_op m;
-
-	memset(&m, 0, sizeof(m));
-	m.name = group_name;
-	return members_run(d, &m, group_name, logins_r, n_r, err, errlen);
+	return members_run(d, group_name, NULL, logins_r, n_r, err, errlen);
 }
 
 enum dir_result dir_group_members_by_dn(dir *d, const char *group_dn,
 		char ***logins_r, size_t *n_r, char *err, size_t errlen)
 {
-	struct members_op m;
-
-	memset(&m, 0, sizeof(m));
-	m.dn = group_dn;
-	return members_run(d, &m, group_dn, logins_r, n_r, err, errlen);
+	return members_run(d, NULL, group_dn, logins_r, n_r, err, errlen);
 }
