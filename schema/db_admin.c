@@ -132,15 +132,23 @@ enum db_result db_admin_shared_inbox(db *d, int64_t account_id, int seen_per_use
 	return r;
 }
 
-enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_t errlen)
+/* run() for the statements whose one parameter is a mailbox id. */
+static PGresult *run_id(db *d, const char *stmt, int64_t mailbox_id, bool tuples,
+			const char *what, char *err, size_t errlen)
 {
 	char id[24];
 	const char *params[1] = { id };
-	PGresult *res;
-	enum db_result r;
 
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
-	res = run(d, "admin_mailbox_lock", 1, params, true, "locking the mailbox", err, errlen);
+	return run(d, stmt, 1, params, tuples, what, err, errlen);
+}
+
+enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_t errlen)
+{
+	PGresult *res = run_id(d, "admin_mailbox_lock", mailbox_id, true, "locking the mailbox",
+			       err, errlen);
+	enum db_result r;
+
 	if (res == NULL)
 		return DB_FAILED;
 	r = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
@@ -150,12 +158,9 @@ enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_
 
 enum db_result db_admin_seen_shared(db *d, int64_t mailbox_id, char *err, size_t errlen)
 {
-	char id[24];
-	const char *params[1] = { id };
-	PGresult *res;
+	PGresult *res = run_id(d, "admin_seen_shared", mailbox_id, false,
+			       "making \\Seen per user", err, errlen);
 
-	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
-	res = run(d, "admin_seen_shared", 1, params, false, "making \\Seen per user", err, errlen);
 	if (res == NULL)
 		return DB_FAILED;
 	PQclear(res);
