@@ -49,21 +49,26 @@ acl_rights ctl_evaluate(struct arena *a, const struct acl_caller *caller, bool o
 const char *ctl_via(struct arena *a, const struct acl_caller *caller,
 		    const struct db_acl_row *rows, size_t n, const char *const *notes)
 {
+	struct ctl_list matching = { 0 };
 	struct buf b;
 	const char *out = "";
 	size_t items = 0;
 
-	buf_init(&b);
-	buf_append_str(&b, "(via ");
-	for (size_t i = 0; notes != NULL && notes[i] != NULL; i++)
-		buf_appendf(&b, "%s%s", items++ ? ", " : "", notes[i]);
 	for (size_t i = 0; i < n; i++) {
 		struct acl_identifier id;
 
 		if (acl_identifier_parse(rows[i].identifier, strlen(rows[i].identifier), &id) ==
 		    ACL_ID_OK && acl_identifier_matches(&id, caller))
-			buf_appendf(&b, "%s%s", items++ ? ", " : "", rows[i].identifier);
+			ctl_list_add(a, &matching, rows[i].identifier);
 	}
+	/* Bytewise, whatever order the database's collation gave the rows. */
+	ctl_list_sort(&matching);
+	buf_init(&b);
+	buf_append_str(&b, "(via ");
+	for (size_t i = 0; notes != NULL && notes[i] != NULL; i++)
+		buf_appendf(&b, "%s%s", items++ ? ", " : "", notes[i]);
+	for (size_t i = 0; i < matching.n; i++)
+		buf_appendf(&b, "%s%s", items++ ? ", " : "", matching.v[i]);
 	buf_append(&b, ")", 1);
 	if (items > 0)
 		out = arena_strndup(a, b.data, b.len);

@@ -69,7 +69,7 @@ static int parse_create(struct ctl *ctl, int argc, char **argv, struct create_ar
 			a->seen = strcmp(v, "per-user") == 0;
 		} else if (r < 0) {
 			return ctl_usage(CMD, "an option needs a value");
-		} else if (argv[i][0] == '-' || a->name != NULL) {
+		} else if (strncmp(argv[i], "--", 2) == 0 || a->name != NULL) {
 			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
 			return ctl_usage(CMD, err);
 		} else {
