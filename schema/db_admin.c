@@ -39,7 +39,7 @@ const struct db_stmt db_admin_stmts[] = {
 	  " FROM accounts a LEFT JOIN mailboxes m ON m.owner_id = a.id"
 	  "  LEFT JOIN acl e ON e.mailbox_id = m.id"
 	  " WHERE a.id = $1 OR ($1 = 0 AND a.kind = 'shared')"
-	  " ORDER BY a.login COLLATE \"C\", m.name, e.identifier COLLATE \"C\"" },
+	  " ORDER BY a.login COLLATE \"C\", m.shared_name, e.identifier COLLATE \"C\"" },
 	{ NULL, NULL },
 };
 

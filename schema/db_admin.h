@@ -72,8 +72,9 @@ struct db_admin_mailbox {
 };
 
 /* Every mailbox of account_id, or with account_id 0 of every shared
- * account, with its ACL: ordered by owner login and name (bytewise). An
- * account without mailboxes appears once, with mailbox_id 0. */
+ * account, with its ACL: ordered by owner login and shared_name (bytewise),
+ * so an owner's INBOX comes first. An account without mailboxes appears
+ * once, with mailbox_id 0. */
 enum db_result db_admin_mailboxes(db *d, int64_t account_id, struct arena *arena,
 				  struct db_admin_mailbox **rows_r, size_t *n_r,
 				  char *err, size_t errlen);
