@@ -13,6 +13,7 @@ struct grant {
 	const char *arg;                       /* IDENTIFIER=RIGHTS as given */
 	char ident[ACL_IDENTIFIER_MAX + 2];    /* stored form */
 	struct acl_change change;
+	acl_rights stored;                     /* the entry afterwards, to report */
 };
 
 struct create_args {
@@ -141,7 +142,7 @@ static enum ctl_status check_create(struct ctl *ctl, db *d, struct create_args *
 }
 
 /* The account, its INBOX and the grants, in the caller's transaction. */
-static enum ctl_status create(struct ctl *ctl, db *d, const struct create_args *a,
+static enum ctl_status create(struct ctl *ctl, db *d, struct create_args *a,
 			      bool *created_r, char *err, size_t errlen)
 {
 	struct ctl_mailbox mb = { .owner_login = a->name, .owner_shared = true };
@@ -157,13 +158,10 @@ static enum ctl_status create(struct ctl *ctl, db *d, const struct create_args *
 						errlen) != DB_OK)
 		return CTL_FAILED;
 	for (size_t i = 0; i < a->ngrants; i++) {
-		acl_rights result;
-
-		st = ctl_acl_change(ctl, d, &mb, a->grants[i].ident, &a->grants[i].change, &result,
-				    err, errlen);
+		st = ctl_acl_change(ctl, d, &mb, a->grants[i].ident, &a->grants[i].change,
+				    &a->grants[i].stored, err, errlen);
 		if (st != CTL_OK)
 			return st;
-		a->grants[i].change.rights = result;   /* what to report */
 	}
 	return CTL_OK;
 }
@@ -195,7 +193,7 @@ int ctl_cmd_shared_create(struct ctl *ctl, int argc, char **argv)
 		printf("Shared/%s\tseen=%s\n", a.name, a.seen ? "per-user" : "shared");
 	for (size_t i = 0; i < a.ngrants; i++)
 		printf("Shared/%s\t%s\t%s\n", a.name, a.grants[i].ident,
-		       ctl_rights_text(&ctl->arena, a.grants[i].change.rights));
+		       ctl_rights_text(&ctl->arena, a.grants[i].stored));
 	return CTL_OK;
 }
 
