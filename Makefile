@@ -25,7 +25,8 @@ LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c \
                        acl/*.c directory/*.c schema/*.c server/mime/*.c) $(BUILD)/gen/migrations.c
 KAIRAND_SRCS   := $(wildcard server/*.c)
-KAIRANCTL_SRCS := $(wildcard server/ctl/*.c)
+# kairanctl shares the translation of the directory settings with kairand.
+KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 MIGRATIONS     := $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
