@@ -28,9 +28,6 @@ const struct db_stmt db_admin_stmts[] = {
 	  "  WHERE NOT EXISTS (SELECT 1 FROM cur) RETURNING id)"
 	  " SELECT id FROM cur UNION ALL SELECT id FROM ins" },
 	{ "admin_mailbox_lock", "SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE" },
-	{ "admin_seen_shared",
-	  "UPDATE mailboxes SET seen_per_user = true"
-	  " WHERE id = $1 AND NOT seen_fixed AND NOT seen_per_user" },
 	/* $1 an account, or 0 for every shared account. One row per ACL entry,
 	 * or per mailbox without entries, or per account without mailboxes. */
 	{ "admin_mailboxes",
@@ -154,17 +151,6 @@ enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_
 	r = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
 	PQclear(res);
 	return r;
-}
-
-enum db_result db_admin_seen_shared(db *d, int64_t mailbox_id, char *err, size_t errlen)
-{
-	PGresult *res = run_id(d, "admin_seen_shared", mailbox_id, false,
-			       "making \\Seen per user", err, errlen);
-
-	if (res == NULL)
-		return DB_FAILED;
-	PQclear(res);
-	return DB_OK;
 }
 
 static const char *text(struct arena *a, const PGresult *res, int row, int col)

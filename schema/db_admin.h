@@ -53,11 +53,6 @@ enum db_result db_admin_shared_inbox(db *d, int64_t account_id, int seen_per_use
  * DB_NOT_FOUND when the mailbox is gone. */
 enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_t errlen);
 
-/* Migration 0006: the first grant of "r" to anyone but the owner makes
- * \Seen per user, unless an admin fixed the mode (seen_fixed). Writes
- * nothing when there is nothing to change. */
-enum db_result db_admin_seen_shared(db *d, int64_t mailbox_id, char *err, size_t errlen);
-
 struct db_admin_mailbox {
 	const char *owner_login;
 	bool owner_shared;

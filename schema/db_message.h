@@ -201,7 +201,9 @@ enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
  * Rows whose stored flags change get a new modseq (one new HIGHESTMODSEQ),
  * so selected sessions learn the change. fixed is stored as seen_fixed:
  * the mode was an admin's explicit choice, which db_mailbox_share_seen
- * leaves alone. DB_NOT_FOUND when there is no such mailbox. */
+ * leaves alone. DB_NOT_FOUND when there is no such mailbox. Called inside
+ * a transaction of the caller's, the switch joins it (the caller commits);
+ * otherwise it is a transaction of its own. */
 enum db_result db_mailbox_set_seen_mode(db *d, int64_t mailbox_id, bool per_user, bool fixed,
 					int64_t seed_account_id, char *err, size_t errlen);
 

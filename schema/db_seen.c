@@ -78,25 +78,30 @@ static enum db_result convert(db *d, int64_t mailbox_id, bool per_user, bool fix
 				  sharing ? "t" : "f" };
 	PGresult *sync;
 	int found = 0;
-	bool ok;
+	bool ok, own;
 
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
 	snprintf(seed, sizeof(seed), "%lld", (long long)seed_account_id);
+	/* Inside a caller's transaction (kairanctl's), the switch joins it
+	 * and the caller commits or rolls back. */
+	own = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
 	ok = PQenterPipelineMode(d->conn) &&
-	     PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+	     (!own || PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) &&
 	     PQsendQueryPrepared(d->conn, "seen_mode_lock", 1, params, NULL, NULL, 0) &&
 	     PQsendQueryPrepared(d->conn, "seen_mode_convert", 5, params, NULL, NULL, 0) &&
-	     PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+	     (!own || PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) &&
 	     PQpipelineSync(d->conn);
 	if (!ok) {
 		db_err_conn(err, errlen, "switching the \\Seen mode", d->conn);
 		PQexitPipelineMode(d->conn);
 		return DB_FAILED;
 	}
-	ok = step_result(d->conn, NULL, ok, err, errlen);          /* BEGIN */
+	if (own)
+		ok = step_result(d->conn, NULL, ok, err, errlen);  /* BEGIN */
 	ok = step_result(d->conn, &found, ok, err, errlen);        /* lock */
 	ok = step_result(d->conn, NULL, ok, err, errlen);          /* convert */
-	ok = step_result(d->conn, NULL, ok, err, errlen);          /* COMMIT */
+	if (own)
+		ok = step_result(d->conn, NULL, ok, err, errlen);  /* COMMIT */
 	sync = PQgetResult(d->conn);
 	if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
 		if (ok)
@@ -106,8 +111,8 @@ static enum db_result convert(db *d, int64_t mailbox_id, bool per_user, bool fix
 	PQclear(sync);
 	PQexitPipelineMode(d->conn);
 	if (!ok) {
-		/* A failed step leaves the transaction open and aborted. */
-		if (PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		/* A failed step leaves our transaction open and aborted. */
+		if (own && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(d->conn, "ROLLBACK"));
 		return DB_FAILED;
 	}

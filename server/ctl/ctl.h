@@ -189,6 +189,7 @@ int ctl_cmd_shared_list(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_set(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_remove(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_show(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_mailbox_seen(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_who_can_access(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_what_user_can_see(struct ctl *ctl, int argc, char **argv);
 

@@ -4,6 +4,7 @@
  * server/imap/cmd_acl.c, so an entry written here reads the same over IMAP. */
 #include "server/ctl/ctl.h"
 #include "schema/db_admin.h"
+#include "schema/db_message.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +48,7 @@ enum ctl_status ctl_acl_change(struct ctl *ctl, db *d, struct ctl_mailbox *mb, c
 	if (db_acl_set(d, mb->mailbox_id, ident, letters, err, errlen) != DB_OK)
 		return CTL_FAILED;
 	if (!owner && ident[0] != '-' && (*result_r & ACL_READ) != 0 &&
-	    db_admin_seen_shared(d, mb->mailbox_id, err, errlen) != DB_OK)
+	    db_mailbox_share_seen(d, mb->mailbox_id, mb->owner_id, err, errlen) == DB_FAILED)
 		return CTL_FAILED;
 	return CTL_OK;
 }

@@ -37,6 +37,8 @@ static const struct ctl_command commands[] = {
 	  "replace, add to (+) or take from (-) one ACL entry, as SETACL does" },
 	{ "acl remove", ctl_cmd_acl_remove, "MAILBOX IDENTIFIER", "remove one ACL entry" },
 	{ "acl show", ctl_cmd_acl_show, "MAILBOX", "the ACL of a mailbox" },
+	{ "mailbox seen", ctl_cmd_mailbox_seen, "MAILBOX per-user|shared",
+	  "keep \\Seen per reader, or common to all readers, in MAILBOX (remembered)" },
 	{ "who-can-access", ctl_cmd_who_can_access, "MAILBOX",
 	  "every person with a right on MAILBOX (groups expanded), and their rights" },
 	{ "what-user-can-see", ctl_cmd_what_user_can_see, "LOGIN",

@@ -358,3 +358,56 @@ def test_commands_that_need_no_directory_work_without_it(env, tmp_path):
     r = subprocess.run([env.kairand.kairanctl, "--dsn", env.pg.dsn, "acl", "show", box],
                        capture_output=True, text=True, timeout=60, env=ke._clean_env())
     assert r.returncode == 0, r.stderr
+
+
+def test_mailbox_seen_switches_and_is_remembered(env):
+    """mailbox seen: per-user keeps the owner's read marks as theirs; the
+    choice is fixed, so SETACL granting "r" later does not undo a common
+    mode; shared marks read what any reader had read (docs/acl.md)."""
+    owner, reader = env.new_user("seenowner"), env.new_user("seenreader")
+    login(env, reader).close()
+    c = login(env, owner)
+    assert c.cmd("c", "CREATE Desk")[0].startswith(b"c OK")
+    for i in range(3):
+        m = f"Subject: {i}\r\n\r\nbody {i}\r\n".encode()
+        c.send(f"a{i} APPEND Desk {{{len(m)}+}}\r\n".encode() + m + b"\r\n")
+        assert c.read_tagged(f"a{i}")[0].startswith(f"a{i} OK".encode())
+    c.cmd("s", "SELECT Desk")
+    c.cmd("st", "STORE 2 +FLAGS.SILENT (\\Seen)")
+    c.cmd("u", "UNSELECT")
+
+    def seen():
+        c.cmd("x", "EXAMINE Desk")
+        _, u = c.cmd("q", "SEARCH SEEN")
+        c.cmd("y", "UNSELECT")
+        return u
+
+    out = ok(env, "mailbox", "seen", f"{owner}:Desk", "per-user")
+    assert out == f"{owner}:Desk\tseen=per-user,fixed\n", out
+    assert mailbox_row(env, owner, "Desk") == "user|t|t"
+    assert seen() == [b"* SEARCH 2"]
+    out = ok(env, "mailbox", "seen", f"{owner}:Desk", "shared")
+    assert mailbox_row(env, owner, "Desk") == "user|f|t"
+    assert seen() == [b"* SEARCH 2"]
+    # Fixed: a later grant of "r" leaves the common mode alone.
+    assert c.cmd("g", f"SETACL Desk {reader} lr")[0].startswith(b"g OK")
+    assert mailbox_row(env, owner, "Desk") == "user|f|t"
+    fails(env, 2, "mailbox", "seen", f"{owner}:Desk", "sometimes")
+    fails(env, 2, "mailbox", "seen", f"{owner}:Desk")
+    fails(env, 1, "mailbox", "seen", f"{owner}:Nowhere", "shared")
+    c.close()
+
+
+def test_acl_set_makes_seen_per_user_and_keeps_the_owners_marks(env):
+    owner, reader = env.new_user("aclseen"), env.new_user("aclseenr")
+    login(env, reader).close()
+    c = login(env, owner)
+    m = b"Subject: x\r\n\r\nx\r\n"
+    c.send(f"a APPEND INBOX (\\Seen) {{{len(m)}+}}\r\n".encode() + m + b"\r\n")
+    c.read_tagged("a")
+    ok(env, "acl", "set", f"{owner}:INBOX", reader, "lr")
+    assert mailbox_row(env, owner, "INBOX") == "user|t|f"
+    c.cmd("x", "EXAMINE INBOX")
+    _, u = c.cmd("q", "SEARCH SEEN")
+    assert u == [b"* SEARCH 1"], u
+    c.close()
