@@ -22,6 +22,9 @@
  * destination, into the copier's seen row (dsv) of a per-user one. Other
  * readers' \Seen stays behind: the copies are new messages to them.
  *
+ * $8 masks the flags and $9 says whether keywords travel: the copier's
+ * rights on the destination decide (RFC 4314 §4, as for APPEND).
+ *
  * Result rows: kind 0 = the destination (uidvalidity, -), kind 1 = a copied
  * message (source uid, new uid), kind 2 = an expunged source uid (MOVE). */
 const struct db_stmt db_copy_stmts[] = {
@@ -30,9 +33,10 @@ const struct db_stmt db_copy_stmts[] = {
 	  "   FROM mailboxes WHERE id = $1 OR (owner_id = $4 AND name = $5) ORDER BY id FOR UPDATE),"
 	  " dst0 AS (SELECT id, uidnext, uidvalidity, seen_per_user FROM lk"
 	  "   WHERE owner_id = $4 AND name = $5 AND NOT noselect),"
-	  " src AS (SELECT mm.uid, mm.message_id, mm.keywords, mm.internaldate,"
+	  " src AS (SELECT mm.uid, mm.message_id,"
+	  "   CASE WHEN $9::boolean THEN mm.keywords ELSE '{}' END AS keywords, mm.internaldate,"
 	  "   " DB_SEEN_FLAGS("mm", "(SELECT seen_per_user FROM lk WHERE id = $1)", DB_SEEN_SET("$7", "$1"))
-	  "     AS flags,"
+	  "     & $8::int AS flags,"
 	  "   row_number() OVER (ORDER BY mm.uid) - 1 AS n"
 	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
 	  "     ON mm.uid BETWEEN r.lo AND r.hi"
@@ -64,11 +68,12 @@ const struct db_stmt db_copy_stmts[] = {
 
 enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
+		       unsigned keep_flags, bool keep_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen)
 {
-	char id[24], owner[24], reader[24];
+	char id[24], owner[24], reader[24], mask[8];
 	struct buf lo, hi;
-	const char *params[7];
+	const char *params[9];
 	enum db_result r = DB_NOT_FOUND;
 	PGresult *res;
 
@@ -85,7 +90,10 @@ enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 	params[4] = dest;
 	params[5] = move ? "true" : "false";
 	params[6] = reader;
-	res = PQexecPrepared(d->conn, "copy_messages", 7, params, NULL, NULL, 0);
+	snprintf(mask, sizeof(mask), "%u", keep_flags & 31u);
+	params[7] = mask;
+	params[8] = keep_keywords ? "true" : "false";
+	res = PQexecPrepared(d->conn, "copy_messages", 9, params, NULL, NULL, 0);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -176,7 +176,10 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
  * then each (source UID, new UID) in source UID order, then for MOVE each
  * source UID removed, ascending. The copies carry \Seen as reader_id (the
  * copier) sees it in the source: into its seen row if dest is per-user,
- * into the stored flag otherwise; other readers' \Seen stays behind. */
+ * into the stored flag otherwise; other readers' \Seen stays behind. Only
+ * the system flags in keep_flags (enum db_flag bits) and, with
+ * keep_keywords, the keywords are copied: those the copier may set in
+ * dest (RFC 4314 §4). */
 struct db_copy_cb {
 	void *ctx;
 	void (*destination)(void *ctx, uint32_t uidvalidity);
@@ -185,6 +188,7 @@ struct db_copy_cb {
 };
 enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
+		       unsigned keep_flags, bool keep_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen);
 
 /* Switches a mailbox's \Seen mode and converts its state, in one
