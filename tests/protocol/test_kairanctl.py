@@ -76,6 +76,15 @@ def mailbox_row(env, login_, name):
                        f" WHERE a.login = '{login_}' AND m.name = '{name}'").strip()
 
 
+@pytest.fixture(autouse=True)
+def no_anyone_left(env):
+    """Entries for "anyone" and "authenticated" reach every account of the
+    shared test instance, and other tests compare exact LIST output: none
+    may outlive the test that made it."""
+    yield
+    env.pg.psql("DELETE FROM acl WHERE identifier IN ('anyone', 'authenticated')")
+
+
 @pytest.fixture(scope="module")
 def team(env):
     name = unique()
