@@ -47,7 +47,14 @@ static void like_escape(struct buf *b, const char *s, size_t len)
 	}
 }
 
-/* The pattern "[field:]%value%", both parts matched literally. */
+/* The pattern "[field:]%value%", both parts matched literally.
+ *
+ * header_text and body_text are stored lower-cased (migrations/0007), and
+ * are matched with "LIKE lower(pattern)": that is what ILIKE does, on a
+ * UTF8 database, with both sides (lower() in the database's LC_CTYPE), so
+ * the result is the same, but the stored text is no longer folded (copied
+ * whole) for every row checked, and LIKE stops at the first match. lower()
+ * leaves the escapes alone: no character folds to %, _ or \. */
 static int sql_param_like(struct sql *q, const char *field, size_t field_len,
 			  const char *v, size_t len)
 {
@@ -164,7 +171,7 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		int fp = sql_param_like(q, n->field, n->field_len < 256 ? n->field_len : 256,
 					n->value, n->value_len);
 		if (n->value_len > 0)
-			buf_appendf(t, "(m.header_text ILIKE $%d AND ",
+			buf_appendf(t, "(m.header_text LIKE lower($%d) AND ",
 				    sql_param_like(q, NULL, 0, n->value, n->value_len));
 		else
 			buf_append_str(t, "(");
@@ -172,11 +179,14 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		return;
 	}
 	case DB_SEARCH_BODY:
-		buf_appendf(t, "(m.body_text ILIKE $%d)", sql_param_like(q, NULL, 0, n->value, n->value_len));
+		buf_appendf(t, "(m.body_text LIKE lower($%d))",
+			    sql_param_like(q, NULL, 0, n->value, n->value_len));
 		return;
 	case DB_SEARCH_TEXT: {
+		/* The header first: it is short and usually stored inline, and
+		 * a match there spares reading and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
-		buf_appendf(t, "(m.body_text ILIKE $%d OR m.header_text ILIKE $%d)", p, p);
+		buf_appendf(t, "(m.header_text LIKE lower($%d) OR m.body_text LIKE lower($%d))", p, p);
 		return;
 	}
 	case DB_SEARCH_OLDER:

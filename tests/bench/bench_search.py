@@ -584,9 +584,10 @@ def explain(pg, cmd):
     """EXPLAIN (ANALYZE, BUFFERS) of the statement db_search builds for the
     benchmark's searches (the same shape; values inline)."""
     where = {
-        "BODY": f"(m.body_text ILIKE '%{RARE_WORD}%')",
-        "TEXT": f"(m.body_text ILIKE '%{COMMON_WORD}%' OR m.header_text ILIKE '%{COMMON_WORD}%')",
-        "FROM": (f"((m.header_text ILIKE '%{SENDER[0].split()[1]}%' AND EXISTS (SELECT 1 FROM "
+        "BODY": f"(m.body_text LIKE lower('%{RARE_WORD}%'))",
+        "TEXT": (f"(m.header_text LIKE lower('%{COMMON_WORD}%') OR "
+                 f"m.body_text LIKE lower('%{COMMON_WORD}%'))"),
+        "FROM": (f"((m.header_text LIKE lower('%{SENDER[0].split()[1]}%') AND EXISTS (SELECT 1 FROM "
                  f"unnest(m.header_fields) h WHERE h ILIKE 'from:%{SENDER[0].split()[1]}%')) AND "
                  f"((mm.internaldate AT TIME ZONE 'UTC')::date >= DATE '{SINCE.isoformat()}'))"),
         "UNSEEN": "(mm.flags & 1::smallint = 0)",

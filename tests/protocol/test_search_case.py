@@ -1,0 +1,162 @@
+"""SEARCH string keys against text stored lower-cased (migrations/0007):
+case folding beyond ASCII (German umlauts and ß, Cyrillic with Ё) on both
+sides, LIKE's metacharacters %, _ and \\ taken literally in upper and
+lower case, in the header and in the body, and a match far beyond the start
+of a long body. The stored text is the search text only: what FETCH shows
+keeps its case.
+
+The migration itself is tested on a database of its own: rows as the
+APPEND before 0007 stored them (mixed case, pglz) are lower-cased and
+recompressed with lz4 by `kairanctl migrate`, and found again over IMAP.
+"""
+
+import pytest
+
+from imapclient import quote
+from test_search import append, crlf, ew, login, ok, search
+
+FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 150
+
+C1 = crlf(f"""\
+From: {ew("Ömer Ünal", "UTF-8", "Q")} <oemer@example.org>
+To: team@example.org
+Subject: {ew("ÄRGER im BÜRO", "UTF-8", "Q")} 50% OFF
+Date: Mon, 02 Feb 2026 10:00:00 +0100
+Message-ID: <c1@example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+ПРОВЕРКА Связи
+GRÖSSE: 50%_RABATT in der STRAẞE
+Pfad: C:\\TEMP\\DATEI
+""")
+
+C2 = crlf("""\
+From: Bob Builder <bob@example.org>
+To: team@example.org
+Subject: Sure_thing
+Date: Tue, 03 Feb 2026 10:00:00 +0100
+Message-ID: <c2@example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+ärger im büro
+проверка связи
+50 percent
+C:/temp/datei
+""")
+
+C3 = crlf(f"""\
+From: Long Writer <long@example.org>
+To: team@example.org
+Subject: long
+Date: Wed, 04 Feb 2026 10:00:00 +0100
+Message-ID: <c3@example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+{FILLER}ЁЛКА ENDWORT Ä
+""")
+
+
+@pytest.fixture(scope="module")
+def mixed(env):
+    """The login of an account whose mailbox "C" holds C1, C2, C3 (UIDs 1-3)."""
+    user = env.new_user("case")
+    with login(env.imap_port, user) as c:
+        ok(c, "CREATE C")
+        for raw in (C1, C2, C3):
+            append(c, "C", raw)
+    assert len(C3) > 8000
+    return user
+
+
+@pytest.fixture
+def cx(env, mixed):
+    c = login(env.imap_port, mixed)
+    tagged, _ = c.cmd("x", "EXAMINE C")
+    assert tagged.startswith(b"x OK"), tagged
+    yield c
+    c.close()
+
+
+CASES = [
+    # umlauts: the subject of 1 is upper case, the body of 2 lower case
+    ("BODY", "ärger", [2]), ("BODY", "ÄRGER IM BÜRO", [2]), ("TEXT", "ärger", [1, 2]),
+    ("TEXT", "ÄrGeR iM bÜrO", [1, 2]), ("SUBJECT", "ärger im büro", [1]),
+    ("HEADER Subject", "BÜRO", [1]), ("FROM", "ömer ünal", [1]), ("FROM", "ÖMER", [1]),
+    ("TEXT", "grösse", [1]), ("BODY", "GRÖSSE", [1]),
+    # capital sharp s (U+1E9E) folds to ß
+    ("BODY", "straße", [1]), ("BODY", "STRAẞE", [1]),
+    # Cyrillic, Ё/ё included
+    ("BODY", "проверка связи", [1, 2]), ("BODY", "ПРОВЕРКА СВЯЗИ", [1, 2]),
+    ("TEXT", "Связи", [1, 2]), ("BODY", "ёлка", [3]), ("BODY", "Ёлка", [3]),
+    # far beyond the first kilobytes of a long body, at its very end
+    ("BODY", "endwort ä", [3]), ("TEXT", "ENDWORT Ä", [3]), ("BODY", "ёлка endwort", [3]),
+    # % and _ are literal, in either case of the letters around them
+    ("BODY", "50%_rabatt", [1]), ("BODY", "50%_RaBaTt", [1]), ("BODY", "50%", [1]),
+    ("BODY", "50_", []), ("BODY", "50%r", []), ("BODY", "0%_r", [1]), ("BODY", "%", [1]),
+    ("BODY", "_", [1]), ("TEXT", "_", [1, 2]), ("TEXT", "50% off", [1]), ("TEXT", "50%_", [1]),
+    ("TEXT", "50 %", []), ("TEXT", "SURE_THING", [2]), ("TEXT", "sure thing", []),
+    ("TEXT", "sure%thing", []), ("SUBJECT", "E_T", [2]), ("HEADER Subject", "50% OFF", [1]),
+    ("HEADER Subject", "50_", []), ("TEXT", "subject: sure_", [2]),
+    # \ is literal: C:\TEMP\DATEI in 1, C:/temp/datei in 2
+    ("BODY", "c:\\temp\\datei", [1]), ("BODY", "C:\\Temp", [1]), ("BODY", "\\", [1]),
+    ("BODY", "\\TEMP\\", [1]), ("BODY", "c:/temp", [2]), ("BODY", "c:\\\\temp", []),
+    ("TEXT", "\\datei", [1]), ("BODY", "\\%", []), ("BODY", "\\_", []),
+]
+
+
+@pytest.mark.parametrize("key,value,expected", CASES,
+                         ids=[f"{k} {v}" for k, v, _ in CASES])
+def test_case_folding_and_metacharacters(cx, key, value, expected):
+    assert search(cx, b"SEARCH CHARSET UTF-8 " + key.encode() + b" " + quote(value)) == expected
+
+
+def test_fetch_keeps_the_case(cx):
+    u = ok(cx, "FETCH 1 (BODY.PEEK[TEXT] ENVELOPE)")
+    data = b"".join(u)
+    assert "ПРОВЕРКА Связи".encode() in data and b"C:\\TEMP\\DATEI" in data, data[:500]
+    assert b"50% OFF" in data, data[:500]
+
+
+def test_migration_0007_folds_and_recompresses_existing_rows(env):
+    """A database of its own, brought to the newest version and filled by
+    APPEND, is put back the way 0006 left such rows (search text in its
+    original case, here upper case, pglz-compressed; 0007 not applied),
+    then migrated again: every row is lower-cased and its long text lz4-
+    compressed, and SEARCH finds the messages in any case."""
+    db = "kmig0007"
+    env.pg.psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", db="postgres")
+    env.pg.psql(f"CREATE DATABASE {db} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
+                f"LC_CTYPE 'C.UTF-8'", db="postgres")
+    k = env.start_kairand(db_dsn=env.pg.dsn.replace("dbname=kairan", f"dbname={db}"),
+                          migrate=True)
+    user = env.new_user("mig")
+    with login(k.imap_port, user) as c:
+        ok(c, "CREATE C")
+        for raw in (C1, C2, C3):
+            append(c, "C", raw)
+    k.stop()
+    env.pg.psql("ALTER TABLE messages ALTER COLUMN body_text SET COMPRESSION pglz, "
+                "ALTER COLUMN header_text SET COMPRESSION pglz; "
+                "UPDATE messages SET body_text = upper(body_text), header_text = upper(header_text); "
+                "DELETE FROM schema_migrations WHERE version = 7", db=db)
+    check = ("SELECT count(*) FILTER (WHERE body_text = lower(body_text) AND "
+             "header_text = lower(header_text)), string_agg(DISTINCT "
+             "pg_column_compression(body_text), ',') FROM messages")
+    assert env.pg.psql(check, db=db).strip() == "0|pglz"
+    k.start(migrate=True)
+    try:
+        assert env.pg.psql(check, db=db).strip() == "3|lz4"
+        with login(k.imap_port, user) as c:
+            ok(c, "EXAMINE C")
+            for key, value, expected in CASES:
+                got = search(c, b"SEARCH CHARSET UTF-8 " + key.encode() + b" " + quote(value))
+                assert got == expected, (key, value)
+    finally:
+        k.stop()
+        env.pg.psql(f"DROP DATABASE {db} WITH (FORCE)", db="postgres")
