@@ -126,9 +126,10 @@ def test_fetch_keeps_the_case(cx):
 def test_migration_0007_folds_and_recompresses_existing_rows(env):
     """A database of its own, brought to the newest version and filled by
     APPEND, is put back the way 0006 left such rows (search text in its
-    original case, here upper case, pglz-compressed; 0007 not applied),
-    then migrated again: every row is lower-cased and its long text lz4-
-    compressed, and SEARCH finds the messages in any case."""
+    original case, here upper case, pglz-compressed, EXTENDED storage; 0007
+    not applied), then migrated again: every row is lower-cased and its
+    long text lz4-compressed, the columns are MAIN, and SEARCH finds the
+    messages in any case."""
     db = "kmig0007"
     env.pg.psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", db="postgres")
     env.pg.psql(f"CREATE DATABASE {db} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
@@ -141,17 +142,22 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
         for raw in (C1, C2, C3):
             append(c, "C", raw)
     k.stop()
+    main = "body_text header_text header_fields envelope bodystructure body parts".split()
     env.pg.psql("ALTER TABLE messages ALTER COLUMN body_text SET COMPRESSION pglz, "
-                "ALTER COLUMN header_text SET COMPRESSION pglz; "
+                "ALTER COLUMN header_text SET COMPRESSION pglz, " +
+                ", ".join(f"ALTER COLUMN {c} SET STORAGE EXTENDED" for c in main) + "; "
                 "UPDATE messages SET body_text = upper(body_text), header_text = upper(header_text); "
                 "DELETE FROM schema_migrations WHERE version = 7", db=db)
+    # rows in lower case | compression of the long body | the storage of `main`
     check = ("SELECT count(*) FILTER (WHERE body_text = lower(body_text) AND "
              "header_text = lower(header_text)), string_agg(DISTINCT "
-             "pg_column_compression(body_text), ',') FROM messages")
-    assert env.pg.psql(check, db=db).strip() == "0|pglz"
+             "pg_column_compression(body_text), ','), (SELECT string_agg(DISTINCT "
+             "attstorage::text, ',') FROM pg_attribute WHERE attrelid = 'messages'::regclass "
+             f"AND attname = ANY ('{{{','.join(main)}}}')) FROM messages")
+    assert env.pg.psql(check, db=db).strip() == "0|pglz|x"
     k.start(migrate=True)
     try:
-        assert env.pg.psql(check, db=db).strip() == "3|lz4"
+        assert env.pg.psql(check, db=db).strip() == "3|lz4|m"
         with login(k.imap_port, user) as c:
             ok(c, "EXAMINE C")
             for key, value, expected in CASES:
