@@ -38,6 +38,7 @@ extern const struct db_stmt db_append_stmts[];
 extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
 extern const struct db_stmt db_shared_stmts[];
+extern const struct db_stmt db_search_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

@@ -203,6 +203,27 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	}
 }
 
+/* The settings of a search's own transaction (SET LOCAL through
+ * set_config), $1 its statement_timeout. The planner cannot tell that a
+ * LIKE over a message's text costs far more than its cpu_operator_cost:
+ * it keeps a search that rechecks thousands of bodies in one process,
+ * where parallel workers (max_parallel_workers_per_gather, 2 by default)
+ * share that work: ~260 -> ~200 ms for the statement of TEXT of a common
+ * word in 100,000 messages on two busy cores. Free workers are what
+ * decides: a search that gets none runs alone as before, and the small
+ * searches of the benchmark took the same time either way. JIT, which
+ * starts once a plan's estimated cost passes jit_above_cost (100,000; that
+ * TEXT search is ~46,000 for 100,000 messages), only adds its compile time
+ * here: the time goes to reading text, not to evaluating expressions;
+ * forced on, it made the 100,000-message searches 7-25 ms slower and none
+ * faster (tests/bench/results-search.md). */
+const struct db_stmt db_search_stmts[] = {
+	{ "search_settings",
+	  "SELECT set_config('statement_timeout', $1, true), set_config('parallel_setup_cost', '0', true),"
+	  " set_config('parallel_tuple_cost', '0', true), set_config('jit', 'off', true)" },
+	{ NULL, NULL },
+};
+
 /* Reads one pipelined statement's results; the first failure is kept. */
 static ExecStatusType pipeline_result(PGconn *conn, PGresult **keep, char *sqlstate, size_t sslen)
 {
@@ -251,12 +272,11 @@ enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeo
 	snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
 
 	/* One round trip: the search runs in a transaction of its own with
-	 * its own statement_timeout (SET LOCAL through set_config), so no
-	 * search can hold a worker longer than the configured bound. */
+	 * its own settings (search_settings), so no search can hold a worker
+	 * longer than the configured bound. */
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
-	       PQsendQueryParams(d->conn, "SELECT set_config('statement_timeout', $1, true)", 1, NULL,
-				 tparam, NULL, NULL, 0) &&
+	       PQsendQueryPrepared(d->conn, "search_settings", 1, tparam, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
 				 (const char *const *)q.params, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&

@@ -580,9 +580,14 @@ def kairan_phase(args, root, report, dovecot_cur):
         slapd.stop()
 
 
+# What kairand sets for each search's transaction (search_settings in
+# schema/db_search.c), so that the plans below are the ones it gets.
+SEARCH_SETTINGS = "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET jit = off; "
+
+
 def explain(pg, cmd):
     """EXPLAIN (ANALYZE, BUFFERS) of the statement db_search builds for the
-    benchmark's searches (the same shape; values inline)."""
+    benchmark's searches (the same shape and settings; values inline)."""
     where = {
         "BODY": f"(m.body_text LIKE lower('%{RARE_WORD}%'))",
         "TEXT": (f"(m.header_text LIKE lower('%{COMMON_WORD}%') OR "
@@ -592,9 +597,9 @@ def explain(pg, cmd):
                  f"((mm.internaldate AT TIME ZONE 'UTC')::date >= DATE '{SINCE.isoformat()}'))"),
         "UNSEEN": "(mm.flags & 1::smallint = 0)",
     }[cmd.split()[1]]
-    sql = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT mm.uid, mm.modseq FROM mailbox_messages mm "
-           "JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = (SELECT id FROM mailboxes "
-           f"WHERE name = '{MAILBOX}') AND mm.uid <= 2147483647 AND ({where}) ORDER BY mm.uid")
+    sql = (SEARCH_SETTINGS + "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT mm.uid, mm.modseq "
+           "FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id "
+           f"WHERE mm.mailbox_id = (SELECT id FROM mailboxes WHERE name = '{MAILBOX}') AND mm.uid <= 2147483647 AND ({where}) ORDER BY mm.uid")
     try:
         return pg.psql(sql)
     except ke.HarnessError as e:
@@ -697,7 +702,8 @@ def render(args, r):
                    f"`messages` with TOAST and all its indexes "
                    f"{s['messages_total'] / 2**20:,.0f} MiB ({s['messages_total'] / s['raw']:.2f}× "
                    f"the raw mail); `mailbox_messages` {s['mailbox_messages_total'] / 2**20:,.0f} MiB.")
-        out.append(f"PostgreSQL settings (defaults): {r.get('pg_settings', '')}.")
+        out.append(f"PostgreSQL settings (defaults): {r.get('pg_settings', '')}; kairand sets "
+                   f"parallel_setup_cost=0, parallel_tuple_cost=0 and jit=off for each search.")
     if r.get("plans"):
         out.append("")
         out.append("## Plans (EXPLAIN ANALYZE of the same statements, after the timed runs)")
