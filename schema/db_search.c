@@ -204,25 +204,41 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 }
 
 /* The settings of a search's own transaction (SET LOCAL through
- * set_config), $1 its statement_timeout. The planner cannot tell that a
- * LIKE over a message's text costs far more than its cpu_operator_cost:
- * it keeps a search that rechecks thousands of bodies in one process,
- * where parallel workers (max_parallel_workers_per_gather, 2 by default)
- * share that work: ~260 -> ~200 ms for the statement of TEXT of a common
- * word in 100,000 messages on two busy cores. Free workers are what
- * decides: a search that gets none runs alone as before, and the small
- * searches of the benchmark took the same time either way. JIT, which
- * starts once a plan's estimated cost passes jit_above_cost (100,000; that
- * TEXT search is ~46,000 for 100,000 messages), only adds its compile time
- * here: the time goes to reading text, not to evaluating expressions;
- * forced on, it made the 100,000-message searches 7-25 ms slower and none
- * faster (tests/bench/results-search.md). */
+ * set_config): $1 its statement_timeout; $2 whether it reads message text
+ * (sql_reads_text), which makes the parallel costs 0. The planner prices a
+ * LIKE over a message's text at one cpu_operator_cost, however long the
+ * text, so it keeps a search that rechecks thousands of bodies in one
+ * process, where parallel workers (max_parallel_workers_per_gather, 2 by
+ * default) share that work: ~260 -> ~200 ms for the statement of TEXT of a
+ * common word in 100,000 messages on two busy cores. Free workers are what
+ * decides: a search that gets none runs alone as before. Searches of flags,
+ * dates and header fields keep the server's costs: their plans do not
+ * gain, and on a loaded machine a worker only competes for the cores.
+ * JIT, which starts once a plan's estimated cost passes jit_above_cost
+ * (100,000; that TEXT search is ~46,000 for 100,000 messages), only adds
+ * its compile time here: the time goes to reading text, not to evaluating
+ * expressions; forced on, it made the 100,000-message searches 7-25 ms
+ * slower and none faster (tests/bench/results-search.md). */
 const struct db_stmt db_search_stmts[] = {
 	{ "search_settings",
-	  "SELECT set_config('statement_timeout', $1, true), set_config('parallel_setup_cost', '0', true),"
-	  " set_config('parallel_tuple_cost', '0', true), set_config('jit', 'off', true)" },
+	  "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),"
+	  " set_config('parallel_setup_cost', CASE WHEN $2::bool THEN '0'"
+	  "   ELSE current_setting('parallel_setup_cost') END, true),"
+	  " set_config('parallel_tuple_cost', CASE WHEN $2::bool THEN '0'"
+	  "   ELSE current_setting('parallel_tuple_cost') END, true)" },
 	{ NULL, NULL },
 };
+
+/* Whether the program matches BODY or TEXT: rechecks message bodies. */
+static bool sql_reads_text(const struct db_search_node *n)
+{
+	if (n->op == DB_SEARCH_BODY || n->op == DB_SEARCH_TEXT)
+		return true;
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (sql_reads_text(&n->children[i]))
+			return true;
+	return false;
+}
 
 /* Reads one pipelined statement's results; the first failure is kept. */
 static ExecStatusType pipeline_result(PGconn *conn, PGresult **keep, char *sqlstate, size_t sslen)
@@ -257,7 +273,7 @@ enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeo
 	enum db_result r = DB_OK;
 	PGresult *res = NULL, *sync;
 	char timeout[24], sqlstate[8] = "";
-	const char *tparam[1] = { timeout };
+	const char *settings[2] = { timeout, sql_reads_text(root) ? "true" : "false" };
 	bool sent;
 
 	buf_init(&q.text);
@@ -276,7 +292,7 @@ enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeo
 	 * longer than the configured bound. */
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
-	       PQsendQueryPrepared(d->conn, "search_settings", 1, tparam, NULL, NULL, 0) &&
+	       PQsendQueryPrepared(d->conn, "search_settings", 2, settings, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
 				 (const char *const *)q.params, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&

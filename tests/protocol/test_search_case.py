@@ -5,82 +5,70 @@ lower case, in the header and in the body, and a match far beyond the start
 of a long body. The stored text is the search text only: what FETCH shows
 keeps its case.
 
+The text is kept in the row (storage MAIN) unless even compressed it
+would not fit a page: a body too large for that is searched all the same.
+
 The migration itself is tested on a database of its own: rows as the
-APPEND before 0007 stored them (mixed case, pglz) are lower-cased and
-recompressed with lz4 by `kairanctl migrate`, and found again over IMAP.
+APPEND before 0007 stored them (mixed case, pglz, EXTENDED storage) are
+lower-cased, recompressed with lz4 and kept in the row by `kairanctl
+migrate`, and found again over IMAP.
 """
+
+import random
 
 import pytest
 
 from imapclient import quote
 from test_search import append, crlf, ew, login, ok, search
 
-FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 150
 
-C1 = crlf(f"""\
-From: {ew("Ömer Ünal", "UTF-8", "Q")} <oemer@example.org>
+def message(n, sender, subject, body):
+    """Message n of the corpus: 8-bit UTF-8 text/plain."""
+    return crlf(f"""\
+From: {sender}
 To: team@example.org
-Subject: {ew("ÄRGER im BÜRO", "UTF-8", "Q")} 50% OFF
-Date: Mon, 02 Feb 2026 10:00:00 +0100
-Message-ID: <c1@example.org>
+Subject: {subject}
+Date: 0{n} Feb 2026 10:00:00 +0100
+Message-ID: <c{n}@example.org>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
 Content-Transfer-Encoding: 8bit
 
-ПРОВЕРКА Связи
-GRÖSSE: 50%_RABATT in der STRAẞE
-Pfad: C:\\TEMP\\DATEI
-""")
-
-C2 = crlf("""\
-From: Bob Builder <bob@example.org>
-To: team@example.org
-Subject: Sure_thing
-Date: Tue, 03 Feb 2026 10:00:00 +0100
-Message-ID: <c2@example.org>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
-Content-Transfer-Encoding: 8bit
-
-ärger im büro
-проверка связи
-50 percent
-C:/temp/datei
-""")
-
-C3 = crlf(f"""\
-From: Long Writer <long@example.org>
-To: team@example.org
-Subject: long
-Date: Wed, 04 Feb 2026 10:00:00 +0100
-Message-ID: <c3@example.org>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
-Content-Transfer-Encoding: 8bit
-
-{FILLER}ЁЛКА ENDWORT Ä
-""")
+{body}""")
 
 
-@pytest.fixture(scope="module")
-def mixed(env):
-    """The login of an account whose mailbox "C" holds C1, C2, C3 (UIDs 1-3)."""
-    user = env.new_user("case")
-    with login(env.imap_port, user) as c:
+C1 = message(1, f'{ew("Ömer Ünal", "UTF-8", "Q")} <oemer@example.org>',
+             f'{ew("ÄRGER im BÜRO", "UTF-8", "Q")} 50% OFF',
+             "ПРОВЕРКА Связи\nGRÖSSE: 50%_RABATT in der STRAẞE\nPfad: C:\\TEMP\\DATEI\n")
+C2 = message(2, "Bob Builder <bob@example.org>", "Sure_thing",
+             "ärger im büro\nпроверка связи\n50 percent\nC:/temp/datei\n")
+C3 = message(3, "Long Writer <long@example.org>", "long",
+             "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 150 +
+             "ЁЛКА ENDWORT Ä\n")
+
+
+def fill(port, user):
+    """Mailbox "C" of `user` with C1, C2, C3 (UIDs 1-3)."""
+    with login(port, user) as c:
         ok(c, "CREATE C")
         for raw in (C1, C2, C3):
             append(c, "C", raw)
+
+
+@pytest.fixture(scope="module")
+def case_user(env):
+    """An account whose mailbox "C" holds the corpus."""
+    user = env.new_user("case")
+    fill(env.imap_port, user)
     assert len(C3) > 8000
     return user
 
 
 @pytest.fixture
-def cx(env, mixed):
-    c = login(env.imap_port, mixed)
-    tagged, _ = c.cmd("x", "EXAMINE C")
-    assert tagged.startswith(b"x OK"), tagged
-    yield c
-    c.close()
+def cx(env, case_user):
+    with login(env.imap_port, case_user) as c:
+        ok(c, "EXAMINE C")
+        yield c
 
 
 CASES = [
@@ -123,6 +111,24 @@ def test_fetch_keeps_the_case(cx):
     assert b"50% OFF" in data, data[:500]
 
 
+def test_body_beyond_a_page_is_searched(env):
+    # ~300 KB of words of random letters: lz4 cannot bring it under a
+    # page, so PostgreSQL moves it to the TOAST table despite MAIN.
+    rnd = random.Random(7)
+    words = ("".join(rnd.choice("abcdefghijklmnopqrstuvwxyzäöü") for _ in range(rnd.randint(2, 9)))
+             for _ in range(50000))
+    body = "\n".join(" ".join(line) for line in zip(*[words] * 12)) + "\nSchlußwort ÄÖÜ\n"
+    assert len(body.encode()) > 300000
+    user = env.new_user("big")
+    with login(env.imap_port, user) as c:
+        ok(c, "CREATE B")
+        append(c, "B", message(1, "Big <big@example.org>", "big", body))
+        ok(c, "EXAMINE B")
+        assert search(c, 'SEARCH CHARSET UTF-8 BODY "SCHLUẞWORT äöü"') == [1]
+        assert search(c, 'SEARCH CHARSET UTF-8 TEXT "schlußwort ÄÖÜ"') == [1]
+        assert search(c, 'SEARCH CHARSET UTF-8 BODY "schlusswort"') == []
+
+
 def test_migration_0007_folds_and_recompresses_existing_rows(env):
     """A database of its own, brought to the newest version and filled by
     APPEND, is put back the way 0006 left such rows (search text in its
@@ -137,10 +143,7 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     k = env.start_kairand(db_dsn=env.pg.dsn.replace("dbname=kairan", f"dbname={db}"),
                           migrate=True)
     user = env.new_user("mig")
-    with login(k.imap_port, user) as c:
-        ok(c, "CREATE C")
-        for raw in (C1, C2, C3):
-            append(c, "C", raw)
+    fill(k.imap_port, user)
     k.stop()
     main = "body_text header_text header_fields envelope bodystructure body parts".split()
     env.pg.psql("ALTER TABLE messages ALTER COLUMN body_text SET COMPRESSION pglz, "
