@@ -23,13 +23,15 @@
  * precomputed values are binary parameters: sent as they are, no escaping.
  * In a mailbox with per-user \Seen, a \Seen in $9 goes to the seen row of
  * the appender $16 (sv, after mb has locked the mailbox row), not to the
- * stored flags. */
+ * stored flags. body_text and header_text are stored lower-cased by
+ * PostgreSQL's lower(), the folding SEARCH's LIKE lower(pattern) expects
+ * (migrations/0007). */
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
 	  "     mime_version, header_fields, body_text, sent_date, header_text)"
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
-	  "     $12::text[], $13, DATE '1970-01-01' + $14::int, $15"
+	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15)"
 	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
 	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"

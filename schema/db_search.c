@@ -50,7 +50,14 @@ static void like_escape(struct buf *b, const char *s, size_t len)
 	}
 }
 
-/* The pattern "[field:]%value%", both parts matched literally. */
+/* The pattern "[field:]%value%", both parts matched literally.
+ *
+ * header_text and body_text are stored lower-cased (migrations/0007), and
+ * are matched with "LIKE lower(pattern)": that is what ILIKE does, on a
+ * UTF8 database, with both sides (lower() in the database's LC_CTYPE), so
+ * the result is the same, but the stored text is no longer folded (copied
+ * whole) for every row checked, and LIKE stops at the first match. lower()
+ * leaves the escapes alone: no character folds to %, _ or \. */
 static int sql_param_like(struct sql *q, const char *field, size_t field_len,
 			  const char *v, size_t len)
 {
@@ -190,7 +197,7 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		int fp = sql_param_like(q, n->field, n->field_len < 256 ? n->field_len : 256,
 					n->value, n->value_len);
 		if (n->value_len > 0)
-			buf_appendf(t, "(m.header_text ILIKE $%d AND ",
+			buf_appendf(t, "(m.header_text LIKE lower($%d) AND ",
 				    sql_param_like(q, NULL, 0, n->value, n->value_len));
 		else
 			buf_append_str(t, "(");
@@ -198,11 +205,14 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		return;
 	}
 	case DB_SEARCH_BODY:
-		buf_appendf(t, "(m.body_text ILIKE $%d)", sql_param_like(q, NULL, 0, n->value, n->value_len));
+		buf_appendf(t, "(m.body_text LIKE lower($%d))",
+			    sql_param_like(q, NULL, 0, n->value, n->value_len));
 		return;
 	case DB_SEARCH_TEXT: {
+		/* The header first: it is short and usually stored inline, and
+		 * a match there spares reading and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
-		buf_appendf(t, "(m.body_text ILIKE $%d OR m.header_text ILIKE $%d)", p, p);
+		buf_appendf(t, "(m.header_text LIKE lower($%d) OR m.body_text LIKE lower($%d))", p, p);
 		return;
 	}
 	case DB_SEARCH_OLDER:
@@ -217,6 +227,43 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "(mm.modseq >= $%d::bigint)", sql_param_int(q, n->number));
 		return;
 	}
+}
+
+/* The settings of a search's own transaction (SET LOCAL through
+ * set_config): $1 its statement_timeout; $2 whether it reads message text
+ * (sql_reads_text), which makes the parallel costs 0. The planner prices a
+ * LIKE over a message's text at one cpu_operator_cost, however long the
+ * text, so it keeps a search that rechecks thousands of bodies in one
+ * process, where parallel workers (max_parallel_workers_per_gather, 2 by
+ * default) share that work: ~260 -> ~200 ms for the statement of TEXT of a
+ * common word in 100,000 messages on two busy cores. Free workers are what
+ * decides: a search that gets none runs alone as before. Searches of flags,
+ * dates and header fields keep the server's costs: their plans do not
+ * gain, and on a loaded machine a worker only competes for the cores.
+ * JIT, which starts once a plan's estimated cost passes jit_above_cost
+ * (100,000; that TEXT search is ~46,000 for 100,000 messages), only adds
+ * its compile time here: the time goes to reading text, not to evaluating
+ * expressions; forced on, it made the 100,000-message searches 7-25 ms
+ * slower and none faster (tests/bench/results-search.md). */
+const struct db_stmt db_search_stmts[] = {
+	{ "search_settings",
+	  "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),"
+	  " set_config('parallel_setup_cost', CASE WHEN $2::bool THEN '0'"
+	  "   ELSE current_setting('parallel_setup_cost') END, true),"
+	  " set_config('parallel_tuple_cost', CASE WHEN $2::bool THEN '0'"
+	  "   ELSE current_setting('parallel_tuple_cost') END, true)" },
+	{ NULL, NULL },
+};
+
+/* Whether the program matches BODY or TEXT: rechecks message bodies. */
+static bool sql_reads_text(const struct db_search_node *n)
+{
+	if (n->op == DB_SEARCH_BODY || n->op == DB_SEARCH_TEXT)
+		return true;
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (sql_reads_text(&n->children[i]))
+			return true;
+	return false;
 }
 
 /* Reads one pipelined statement's results; the first failure is kept. */
@@ -252,7 +299,7 @@ enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t 
 	enum db_result r = DB_OK;
 	PGresult *res = NULL, *sync;
 	char timeout[24], sqlstate[8] = "";
-	const char *tparam[1] = { timeout };
+	const char *settings[2] = { timeout, sql_reads_text(root) ? "true" : "false" };
 	bool sent;
 
 	buf_init(&q.text);
@@ -267,12 +314,11 @@ enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t 
 	snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
 
 	/* One round trip: the search runs in a transaction of its own with
-	 * its own statement_timeout (SET LOCAL through set_config), so no
-	 * search can hold a worker longer than the configured bound. */
+	 * its own settings (search_settings), so no search can hold a worker
+	 * longer than the configured bound. */
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
-	       PQsendQueryParams(d->conn, "SELECT set_config('statement_timeout', $1, true)", 1, NULL,
-				 tparam, NULL, NULL, 0) &&
+	       PQsendQueryPrepared(d->conn, "search_settings", 2, settings, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
 				 (const char *const *)q.params, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
