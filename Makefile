@@ -175,7 +175,8 @@ bench-store: all
 	$(PYTHON) tests/bench/bench_store.py --build $(abspath $(BUILD)) $(BENCH_STORE_ARGS)
 
 # Search benchmark (tests/bench/bench_search.py): SEARCH over a 100,000-message mailbox,
-# and Dovecot with BENCH_SEARCH_ARGS=--with-dovecot; up to 15 minutes; report on stdout.
+# and Dovecot with BENCH_SEARCH_ARGS=--with-dovecot; up to 15 minutes; report on stdout
+# (and in a file with BENCH_SEARCH_ARGS=--out FILE); figures in tests/bench/results-search.md.
 BENCH_SEARCH_ARGS ?=
 .PHONY: bench-search
 bench-search: all

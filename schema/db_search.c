@@ -209,8 +209,8 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 			    sql_param_like(q, NULL, 0, n->value, n->value_len));
 		return;
 	case DB_SEARCH_TEXT: {
-		/* The header first: it is short and usually stored inline, and
-		 * a match there spares reading and scanning the body. */
+		/* The header first: it is short, and a match there spares
+		 * decompressing and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
 		buf_appendf(t, "(m.header_text LIKE lower($%d) OR m.body_text LIKE lower($%d))", p, p);
 		return;
@@ -243,8 +243,8 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
  * JIT, which starts once a plan's estimated cost passes jit_above_cost
  * (100,000; that TEXT search is ~46,000 for 100,000 messages), only adds
  * its compile time here: the time goes to reading text, not to evaluating
- * expressions; forced on, it made the 100,000-message searches 7-25 ms
- * slower and none faster (tests/bench/results-search.md). */
+ * expressions; forced on, it made BODY and UNSEEN of the 100,000-message
+ * benchmark 7-25 ms slower and TEXT no faster (tests/bench/results-search.md). */
 const struct db_stmt db_search_stmts[] = {
 	{ "search_settings",
 	  "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),"
