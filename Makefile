@@ -25,7 +25,8 @@ LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c \
                        acl/*.c directory/*.c schema/*.c server/mime/*.c) $(BUILD)/gen/migrations.c
 KAIRAND_SRCS   := $(wildcard server/*.c)
-KAIRANCTL_SRCS := $(wildcard server/ctl/*.c)
+# kairanctl shares the translation of the directory settings with kairand.
+KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 MIGRATIONS     := $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
@@ -74,6 +75,12 @@ $(BUILD)/tests/mime_dump: $(BUILD)/obj/tests/mime/mime_dump.o $(BUILD)/libkairan
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The \Seen mode driver of tests/protocol/test_seen_per_user.py.
+$(BUILD)/tests/seen_mode: $(BUILD)/obj/tests/protocol/seen_mode.o $(BUILD)/libkairan.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkairan.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -85,7 +92,7 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/harness/run_unit.sh $(UNIT_BINS)
 
-protocol: all $(BUILD)/tests/mime_dump
+protocol: all $(BUILD)/tests/mime_dump $(BUILD)/tests/seen_mode
 	KAIRAN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/protocol tests/interop tests/mime $(PYTEST_ARGS)
 
 test: deps

@@ -203,8 +203,9 @@ enum dir_result dir_user_groups(dir *d, const char *user_dn, const char *login,
 		char ***groups_r, size_t *n_r, char *err, size_t errlen);
 
 /* The accounts in the group(s) named group_name (as dir_user_groups names
- * them; names compare exactly, and all groups of that name count, as they do
- * for "group:NAME"), for "who can access this mailbox":
+ * them; names compare ignoring ASCII case, and all groups of that name
+ * count, exactly as "group:NAME" matches them in acl_evaluate), for "who
+ * can access this mailbox":
  *
  *   memberUid values are logins already;
  *   member and uniqueMember values are DNs: each one under base_dn is read
@@ -218,6 +219,15 @@ enum dir_result dir_user_groups(dir *d, const char *user_dn, const char *login,
  * left out. DIR_FAIL: no group of that name, or the name is not usable.
  * DIR_UNAVAILABLE as above. */
 enum dir_result dir_group_members(dir *d, const char *group_name,
+		char ***logins_r, size_t *n_r, char *err, size_t errlen);
+
+/* The same for the one group entry at group_dn (auth_admin_group, which
+ * kairand tests with dir_is_member): the logins of its member,
+ * uniqueMember and memberUid values, read as dir_group_members reads them,
+ * whatever group_membership, group_filter and group_base_dn say, because
+ * dir_is_member ignores them too. DIR_FAIL: no entry at group_dn (or it is
+ * not a DN). Otherwise as dir_group_members. */
+enum dir_result dir_group_members_by_dn(dir *d, const char *group_dn,
 		char ***logins_r, size_t *n_r, char *err, size_t errlen);
 
 /* Frees a list from dir_user_groups or dir_group_members and sets *list_p to

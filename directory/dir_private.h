@@ -134,6 +134,12 @@ enum dir_result dir_read_each(dir *d, struct dir_attempt *a, char *const *dns, s
 		const char *filter, const char *attr,
 		int (*take)(void *arg, LDAPMessage *e), void *arg, char *err, size_t errlen);
 
+/* Reads the entry at dn (base scope, filter, attrs only, at most one),
+ * counting the operation in a. Returns the LDAP result code; *res_r is the
+ * result to free with ldap_msgfree (possibly NULL). */
+int dir_read_entry(dir *d, struct dir_attempt *a, const char *dn, const char *filter,
+		char **attrs, LDAPMessage **res_r);
+
 /* The user filter for this login, malloc'ed; NULL with err set on failure. */
 char *dir_user_filter(dir *d, const char *login, size_t login_len, char *err, size_t errlen);
 

@@ -141,7 +141,6 @@ static enum dir_result groups_memberof(dir *d, struct dir_attempt *a, struct gro
 		char *err, size_t errlen)
 {
 	char *attrs[] = { "memberOf", NULL };
-	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
 	struct groups_take_ctx ctx = { g, d };
 	struct dir_strv dns = { NULL, 0, 0 };
 	struct berval **vals = NULL;
@@ -149,9 +148,7 @@ static enum dir_result groups_memberof(dir *d, struct dir_attempt *a, struct gro
 	enum dir_result r = DIR_OK;
 	int rc;
 
-	a->ops++;
-	rc = ldap_search_ext_s(d->ld, g->user_dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
-		NULL, NULL, &tv, 1, &res);
+	rc = dir_read_entry(d, a, g->user_dn, "(objectClass=*)", attrs, &res);
 	if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
 		dir_ldap_error(d->ld, rc, "LDAP user entry", err, errlen);
 		ldap_msgfree(res);

@@ -94,7 +94,6 @@ static enum dir_result dir_member_attempt(dir *d, struct dir_attempt *a, const c
 		const char *filter, bool *member_r, char *err, size_t errlen)
 {
 	char *attrs[] = { "1.1", NULL }; /* RFC 4511 §4.5.1.8: no attributes */
-	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
 	LDAPMessage *res = NULL;
 	enum dir_result r;
 	int rc;
@@ -104,9 +103,7 @@ static enum dir_result dir_member_attempt(dir *d, struct dir_attempt *a, const c
 	r = dir_bind_service(d, a, err, errlen);
 	if (r != DIR_OK)
 		return r;
-	a->ops++;
-	rc = ldap_search_ext_s(d->ld, group_dn, LDAP_SCOPE_BASE, filter, attrs, 0,
-		NULL, NULL, &tv, 1, &res);
+	rc = dir_read_entry(d, a, group_dn, filter, attrs, &res);
 	if (rc == LDAP_NO_SUCH_OBJECT) {
 		*member_r = false;
 		r = DIR_OK;

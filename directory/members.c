@@ -1,5 +1,5 @@
-/* dir_group_members: the accounts in a group, for "who can access this
- * mailbox" in kairanctl. */
+/* dir_group_members and dir_group_members_by_dn: the accounts in a group,
+ * for "who can access this mailbox" in kairanctl. */
 #include "directory/dir_private.h"
 
 #include <stdio.h>
@@ -16,7 +16,8 @@ static void dir_clear(char *s, size_t size)
 }
 
 struct members_op {
-	const char *name;
+	const char *name;       /* the group(s) of this name, or */
+	const char *dn;         /* the one group entry at this DN */
 	bool found, truncated;
 	struct dir_strv logins; /* the answer */
 	struct dir_strv dns;    /* member DNs still to read */
@@ -76,6 +77,66 @@ static int members_take_attr(dir *d, struct members_op *m, LDAPMessage *e, const
 	return rc;
 }
 
+/* The membership attributes of group entry e that schema s uses. */
+static int members_take_attrs(dir *d, struct members_op *m, LDAPMessage *e,
+		enum dir_membership s)
+{
+	int rc = 0;
+
+	if (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_MEMBER_UID)
+		rc = members_take_attr(d, m, e, "memberUid", true);
+	if (rc == 0 && (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_MEMBER))
+		rc = members_take_attr(d, m, e, "member", false);
+	if (rc == 0 && (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_UNIQUE_MEMBER))
+		rc = members_take_attr(d, m, e, "uniqueMember", false);
+	return rc;
+}
+
+/* The group entry at m->dn. Its members are read the way dir_is_member
+ * tests them (member, uniqueMember or memberUid, whatever the configured
+ * schema and group filter), because that is how kairand decides who is in
+ * the admin group, the one group named by DN. */
+static enum dir_result members_read_dn(dir *d, struct dir_attempt *a, struct members_op *m,
+		char *err, size_t errlen)
+{
+	char *attrs[] = { "member", "uniqueMember", "memberUid", NULL };
+	LDAPMessage *res = NULL, *e;
+	enum dir_result r = DIR_OK;
+	int rc;
+
+	rc = dir_read_entry(d, a, m->dn, "(objectClass=*)", attrs, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_INVALID_DN_SYNTAX) {
+		a->rc = rc;
+		dir_ldap_error(d->ld, rc, "LDAP group read", err, errlen);
+		r = DIR_UNAVAILABLE;
+	} else if (rc == LDAP_SUCCESS && (e = dir_first_entry(d, res)) != NULL) {
+		m->found = true;
+		if (members_take_attrs(d, m, e, DIR_MEMBERSHIP_AUTO) < 0) {
+			dir_set_err(err, errlen, "out of memory");
+			r = DIR_UNAVAILABLE;
+		}
+	}
+	ldap_msgfree(res);
+	return r;
+}
+
+/* ASCII letters fold, every other byte compares exactly: not strcasecmp,
+ * whose folding follows the locale. */
+static bool ascii_case_equal(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
 /* One group entry found by name. */
 static int members_take_group(dir *d, struct members_op *m, LDAPMessage *e)
 {
@@ -85,9 +146,11 @@ static int members_take_group(dir *d, struct members_op *m, LDAPMessage *e)
 	int rc;
 
 	/* The search matched the name attribute with the server's rule (cn is
-	 * case-insensitive, any value counts); ACL identifiers compare the name
-	 * dir_user_groups gives exactly, so the same test is applied here. */
-	if (!dir_entry_group_name(d, e, false, name) || strcmp(name, m->name) != 0)
+	 * case-insensitive, any value counts); an ACL's "group:NAME" matches
+	 * the name dir_user_groups gives ignoring ASCII case only
+	 * (acl_group_name_equal), so the same test is applied here: whoever
+	 * kairand lets in through the entry is listed, and nobody else. */
+	if (!dir_entry_group_name(d, e, false, name) || !ascii_case_equal(name, m->name))
 		return 0;
 	m->found = true;
 	if (s == DIR_MEMBERSHIP_MEMBER_OF) {
@@ -96,14 +159,7 @@ static int members_take_group(dir *d, struct members_op *m, LDAPMessage *e)
 		ldap_memfree(dn);
 		return rc;
 	}
-	rc = 0;
-	if (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_MEMBER_UID)
-		rc = members_take_attr(d, m, e, "memberUid", true);
-	if (rc == 0 && (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_MEMBER))
-		rc = members_take_attr(d, m, e, "member", false);
-	if (rc == 0 && (s == DIR_MEMBERSHIP_AUTO || s == DIR_MEMBERSHIP_UNIQUE_MEMBER))
-		rc = members_take_attr(d, m, e, "uniqueMember", false);
-	return rc;
+	return members_take_attrs(d, m, e, s);
 }
 
 static enum dir_result members_find_groups(dir *d, struct dir_attempt *a, struct members_op *m,
@@ -214,14 +270,18 @@ static enum dir_result members_op_run(dir *d, struct dir_attempt *a, void *arg,
 	size_t size;
 	char *filter;
 
-	r = members_find_groups(d, a, m, err, errlen);
+	r = m->dn != NULL ? members_read_dn(d, a, m, err, errlen) :
+		members_find_groups(d, a, m, err, errlen);
 	if (r != DIR_OK)
 		return r;
 	if (!m->found) {
-		dir_set_err(err, errlen, "no LDAP group is named %s", m->name);
+		if (m->dn != NULL)
+			dir_set_err(err, errlen, "no LDAP entry %s", m->dn);
+		else
+			dir_set_err(err, errlen, "no LDAP group is named %s", m->name);
 		return DIR_FAIL;
 	}
-	if (d->membership == DIR_MEMBERSHIP_MEMBER_OF)
+	if (d->membership == DIR_MEMBERSHIP_MEMBER_OF && m->dn == NULL)
 		return members_by_memberof(d, a, m, err, errlen);
 	/* Only entries with a login are accounts; the others send nothing. */
 	size = strlen(d->login_attribute) + 5;
@@ -237,16 +297,17 @@ static enum dir_result members_op_run(dir *d, struct dir_attempt *a, void *arg,
 	return r;
 }
 
-enum dir_result dir_group_members(dir *d, const char *group_name,
+/* Both public calls: the group by name, or by dn; checks, the run, the
+ * list handed over. */
+static enum dir_result members_run(dir *d, const char *name, const char *dn,
 		char ***logins_r, size_t *n_r, char *err, size_t errlen)
 {
-	struct members_op m;
+	const char *label = dn != NULL ? dn : name;
+	struct members_op op = { .name = name, .dn = dn }, *m = &op;
 	enum dir_result r;
 
 	*logins_r = NULL;
 	*n_r = 0;
-	memset(&m, 0, sizeof(m));
-	m.name = group_name;
 	dir_clear(err, errlen);
 	if (d == NULL) {
 		dir_set_err(err, errlen, "no directory handle");
@@ -256,19 +317,33 @@ enum dir_result dir_group_members(dir *d, const char *group_name,
 		dir_set_err(err, errlen, "LDAP group membership schema is unknown, check group_membership");
 		return DIR_UNAVAILABLE;
 	}
-	if (group_name == NULL || !dir_login_valid(group_name, strlen(group_name))) {
+	/* A DN has no length limit of its own; the group's entry is found or not. */
+	if (label == NULL ||
+	    !dir_text_valid(label, strlen(label), dn != NULL ? strlen(label) : DIR_LOGIN_MAX)) {
 		dir_set_err(err, errlen, "group name rejected: empty, too long, control bytes or not UTF-8");
 		return DIR_FAIL;
 	}
-	r = dir_run(d, members_op_run, members_op_reset, &m, err, errlen);
-	if (r == DIR_OK && dir_strv_finish(&m.logins, logins_r, n_r) < 0) {
+	r = dir_run(d, members_op_run, members_op_reset, m, err, errlen);
+	if (r == DIR_OK && dir_strv_finish(&m->logins, logins_r, n_r) < 0) {
 		dir_set_err(err, errlen, "out of memory");
 		r = DIR_UNAVAILABLE;
 	}
-	if (r == DIR_OK && m.truncated)
+	if (r == DIR_OK && m->truncated)
 		dir_set_err(err, errlen, "group %s has more members than the %d listed "
-			"(or than the server's size limit); the rest are left out", group_name,
+			"(or than the server's size limit); the rest are left out", label,
 			DIR_MEMBERS_MAX);
-	members_op_reset(&m);
+	members_op_reset(m);
 	return r;
+}
+
+enum dir_result dir_group_members(dir *d, const char *group_name,
+		char ***logins_r, size_t *n_r, char *err, size_t errlen)
+{
+	return members_run(d, group_name, NULL, logins_r, n_r, err, errlen);
+}
+
+enum dir_result dir_group_members_by_dn(dir *d, const char *group_dn,
+		char ***logins_r, size_t *n_r, char *err, size_t errlen)
+{
+	return members_run(d, NULL, group_dn, logins_r, n_r, err, errlen);
 }

@@ -135,6 +135,17 @@ static enum dir_result dir_read_chain(dir *d, struct dir_attempt *a, LDAPMessage
 	return DIR_OK;
 }
 
+int dir_read_entry(dir *d, struct dir_attempt *a, const char *dn, const char *filter,
+		char **attrs, LDAPMessage **res_r)
+{
+	struct timeval tv = { .tv_sec = d->timeout_sec, .tv_usec = 0 };
+
+	*res_r = NULL;
+	a->ops++;
+	return ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv, 1,
+		res_r);
+}
+
 enum dir_result dir_read_each(dir *d, struct dir_attempt *a, char *const *dns, size_t n,
 		const char *filter, const char *attr,
 		int (*take)(void *arg, LDAPMessage *e), void *arg, char *err, size_t errlen)

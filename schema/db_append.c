@@ -7,6 +7,7 @@
 
 #include "schema/db_message.h"
 #include "schema/db_private.h"
+#include "schema/db_seen_sql.h"
 #include "server/core/buf.h"
 
 /* One statement per message: the content row (inserted, or found by its
@@ -17,11 +18,14 @@
  * its EXISTS): the costly part, hashing and indexing the text, is done
  * before the mailbox row is locked, so concurrent deliveries to one
  * mailbox queue only for the short rest and the commit. Content whose
- * mailbox turns out not to exist is left for kairanctl gc. SHA-256 is computed by PostgreSQL, which keeps
- * OpenSSL out of schema/. Raw bytes and precomputed values are binary
- * parameters: sent as they are, no escaping. body_text and header_text are
- * stored lower-cased by PostgreSQL's lower(), the folding SEARCH's LIKE
- * lower(pattern) expects (migrations/0007). */
+ * mailbox turns out not to exist is left for kairanctl gc. SHA-256 is
+ * computed by PostgreSQL, which keeps OpenSSL out of schema/. Raw bytes and
+ * precomputed values are binary parameters: sent as they are, no escaping.
+ * In a mailbox with per-user \Seen, a \Seen in $9 goes to the seen row of
+ * the appender $16 (sv, after mb has locked the mailbox row), not to the
+ * stored flags. body_text and header_text are stored lower-cased by
+ * PostgreSQL's lower(), the folding SEARCH's LIKE lower(pattern) expects
+ * (migrations/0007). */
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
@@ -32,9 +36,13 @@ const struct db_stmt db_append_stmts[] = {
 	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
 	  "     AND EXISTS (SELECT 1 FROM msg)"
-	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity)"
+	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity, seen_per_user),"
+	  " sv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
+	  "   SELECT $16, mb.id, int8multirange(int8range(mb.uid, mb.uid, '[]')) FROM mb"
+	  "   WHERE mb.seen_per_user AND $9::int & 1 <> 0" DB_SEEN_ADD_ON_CONFLICT ")"
 	  " INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
-	  " SELECT mb.id, mb.uid, msg.id, $9::smallint, $10::text[], mb.highestmodseq, to_timestamp($11)"
+	  " SELECT mb.id, mb.uid, msg.id, CASE WHEN mb.seen_per_user THEN $9::int & 30 ELSE $9::int END,"
+	  "   $10::text[], mb.highestmodseq, to_timestamp($11)"
 	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb)" },
 	{ NULL, NULL },
 };
@@ -67,12 +75,12 @@ static void clean_text(const char *s, size_t len, struct buf *out)
 
 /* Queues one message's statement (outside or inside pipeline mode); the
  * parameters are copied by libpq before this returns. */
-static bool append_send(db *d, const char *owner, const char *mailbox,
+static bool append_send(db *d, const char *reader, const char *owner, const char *mailbox,
 			const struct db_append_msg *m)
 {
 	char flags[8], date[24], version[8], sent[24];
-	const char *values[15];
-	int lengths[15] = { 0 }, formats[15] = { 0 };
+	const char *values[16];
+	int lengths[16] = { 0 }, formats[16] = { 0 };
 	struct buf fields, text;
 	bool ok;
 
@@ -99,7 +107,8 @@ static bool append_send(db *d, const char *owner, const char *mailbox,
 	values[12] = (const char *)text.data;
 	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
 	values[14] = m->header_text != NULL ? m->header_text : "";
-	ok = PQsendQueryPrepared(d->conn, "append_message", 15, values, lengths, formats, 0) == 1;
+	values[15] = reader;
+	ok = PQsendQueryPrepared(d->conn, "append_message", 16, values, lengths, formats, 0) == 1;
 	buf_free(&fields);
 	buf_free(&text);
 	return ok;
@@ -150,17 +159,19 @@ static bool skip_result(db *d)
 	return ok;
 }
 
-enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
-			 size_t n, struct db_append_result *results, char *err, size_t errlen)
+enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char *mailbox,
+			 const struct db_append_msg *msgs, size_t n, struct db_append_result *results,
+			 char *err, size_t errlen)
 {
-	char owner[24];
+	char owner[24], reader[24];
 	enum db_result r = DB_OK;
 	PGresult *sync;
 	bool sent;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	if (n == 1) {  /* one statement is its own transaction */
-		if (!append_send(d, owner, mailbox, &msgs[0])) {
+		if (!append_send(d, reader, owner, mailbox, &msgs[0])) {
 			db_err_conn(err, errlen, "appending", d->conn);
 			return DB_FAILED;
 		}
@@ -173,7 +184,7 @@ enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const str
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
 	for (size_t i = 0; sent && i < n; i++)
-		sent = append_send(d, owner, mailbox, &msgs[i]);
+		sent = append_send(d, reader, owner, mailbox, &msgs[i]);
 	sent = sent && PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQpipelineSync(d->conn);
 	if (!sent) {

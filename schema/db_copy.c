@@ -5,23 +5,38 @@
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
+#include "schema/db_seen_sql.h"
 
 /* Both mailbox rows are locked first, in id order (lk, an InitPlan of the
  * later steps), so that a MOVE from A to B and one from B to A cannot
- * deadlock. The copies get consecutive UIDs in source UID order, so the
- * COPYUID sets correspond element by element (RFC 4315 §3). Content rows
- * are shared, never copied. With $6 (MOVE, RFC 6851) the source rows go in
- * the same transaction and are recorded as expunged.
+ * deadlock; what the statement needs of them is read from lk, which has
+ * their newest versions (a writer that committed while lk waited for the
+ * lock may have moved uidnext or switched the \Seen mode). The copies get
+ * consecutive UIDs in source UID order, so the COPYUID sets correspond
+ * element by element (RFC 4315 §3). Content rows are shared, never copied.
+ * With $6 (MOVE, RFC 6851) the source rows go in the same transaction and
+ * are recorded as expunged.
+ *
+ * \Seen travels as the copier $7 sees it in the source (src.flags are the
+ * copier's flags, schema/db_seen_sql.h): into the stored flags of a common
+ * destination, into the copier's seen row (dsv) of a per-user one. Other
+ * readers' \Seen stays behind: the copies are new messages to them.
+ *
+ * $8 masks the flags and $9 says whether keywords travel: the copier's
+ * rights on the destination decide (RFC 4314 §4, as for APPEND).
  *
  * Result rows: kind 0 = the destination (uidvalidity, -), kind 1 = a copied
  * message (source uid, new uid), kind 2 = an expunged source uid (MOVE). */
 const struct db_stmt db_copy_stmts[] = {
 	{ "copy_messages",
-	  "WITH lk AS (SELECT id FROM mailboxes WHERE id = $1 OR (owner_id = $4 AND name = $5)"
-	  "   ORDER BY id FOR UPDATE),"
-	  " dst0 AS (SELECT id, uidnext, uidvalidity FROM mailboxes"
-	  "   WHERE owner_id = $4 AND name = $5 AND NOT noselect AND id IN (SELECT id FROM lk)),"
-	  " src AS (SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, mm.internaldate,"
+	  "WITH lk AS (SELECT id, owner_id, name, noselect, uidnext, uidvalidity, seen_per_user"
+	  "   FROM mailboxes WHERE id = $1 OR (owner_id = $4 AND name = $5) ORDER BY id FOR UPDATE),"
+	  " dst0 AS (SELECT id, uidnext, uidvalidity, seen_per_user FROM lk"
+	  "   WHERE owner_id = $4 AND name = $5 AND NOT noselect),"
+	  " src AS (SELECT mm.uid, mm.message_id,"
+	  "   CASE WHEN $9::boolean THEN mm.keywords ELSE '{}' END AS keywords, mm.internaldate,"
+	  "   " DB_SEEN_FLAGS("mm", "(SELECT seen_per_user FROM lk WHERE id = $1)", DB_SEEN_SET("$7", "$1"))
+	  "     & $8::int AS flags,"
 	  "   row_number() OVER (ORDER BY mm.uid) - 1 AS n"
 	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
 	  "     ON mm.uid BETWEEN r.lo AND r.hi"
@@ -32,8 +47,12 @@ const struct db_stmt db_copy_stmts[] = {
 	  "     AND dst0.uidnext + (SELECT count(*) FROM src) <= 4294967296"
 	  "   RETURNING m.id, dst0.uidnext AS first, m.highestmodseq),"
 	  " ins AS (INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
-	  "   SELECT dst.id, dst.first + src.n, src.message_id, src.flags, src.keywords, dst.highestmodseq,"
-	  "     src.internaldate FROM src, dst RETURNING uid),"
+	  "   SELECT dst.id, dst.first + src.n, src.message_id,"
+	  "     CASE WHEN dst0.seen_per_user THEN src.flags & 30 ELSE src.flags END, src.keywords,"
+	  "     dst.highestmodseq, src.internaldate FROM src, dst, dst0 RETURNING uid),"
+	  " dsv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
+	  "   SELECT $7, dst.id, " DB_SEEN_RANGE_AGG("dst.first + src.n") " FROM src, dst, dst0"
+	  "   WHERE dst0.seen_per_user AND src.flags & 1 <> 0 GROUP BY dst.id" DB_SEEN_ADD_ON_CONFLICT "),"
 	  " sm AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1"
 	  "   WHERE id = $1 AND $6 AND EXISTS (SELECT 1 FROM dst) RETURNING highestmodseq),"
 	  " del AS (DELETE FROM mailbox_messages mm USING src, sm"
@@ -47,13 +66,14 @@ const struct db_stmt db_copy_stmts[] = {
 	{ NULL, NULL },
 };
 
-enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-		       int64_t owner_id, const char *dest, bool move,
+enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
+		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
+		       unsigned keep_flags, bool keep_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen)
 {
-	char id[24], owner[24];
+	char id[24], owner[24], reader[24], mask[8];
 	struct buf lo, hi;
-	const char *params[6];
+	const char *params[9];
 	enum db_result r = DB_NOT_FOUND;
 	PGresult *res;
 
@@ -62,13 +82,18 @@ enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ra
 	db_ranges_params(ranges, &lo, &hi);
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	params[0] = id;
 	params[1] = (const char *)lo.data;
 	params[2] = (const char *)hi.data;
 	params[3] = owner;
 	params[4] = dest;
 	params[5] = move ? "true" : "false";
-	res = PQexecPrepared(d->conn, "copy_messages", 6, params, NULL, NULL, 0);
+	params[6] = reader;
+	snprintf(mask, sizeof(mask), "%u", keep_flags & 31u);
+	params[7] = mask;
+	params[8] = keep_keywords ? "true" : "false";
+	res = PQexecPrepared(d->conn, "copy_messages", 9, params, NULL, NULL, 0);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -9,15 +9,18 @@
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
+#include "schema/db_seen_sql.h"
 
 /* $4 is a bitmask of enum db_fetch_column: columns not asked for are NULL
- * and their TOASTed values are never read. */
+ * and their TOASTed values are never read. The flags are those reader $5
+ * sees (schema/db_seen_sql.h). */
 /* The messages row is joined per row (LATERAL, by primary key), so the
  * cost follows the request, never the size of the whole store; a FETCH of
  * only UID/FLAGS/INTERNALDATE ($4 & 32 == 0) does not touch it at all. */
 const struct db_stmt db_fetch_stmts[] = {
 	{ "fetch_messages",
-	  "SELECT mm.uid, mm.flags::bigint, array_to_string(mm.keywords, ' '),"
+	  "SELECT mm.uid, " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$5", "$1")) "::bigint,"
+	  " array_to_string(mm.keywords, ' '),"
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
 	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts"
 	  " FROM mailbox_messages mm"
@@ -65,14 +68,14 @@ static void drain(PGconn *conn)
 		PQclear(res);
 }
 
-enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-				 unsigned columns,
+enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
+				 const struct db_uid_ranges *ranges, unsigned columns,
 				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
 				 char *err, size_t errlen)
 {
-	char id[24], cols[8];
+	char id[24], cols[8], reader[24];
 	struct buf lo, hi;
-	const char *params[4];
+	const char *params[5];
 	enum db_result r = DB_OK;
 	PGresult *res;
 	int sent;
@@ -82,11 +85,13 @@ enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_
 	db_ranges_params(ranges, &lo, &hi);
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
 	snprintf(cols, sizeof(cols), "%u", columns);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	params[0] = id;
 	params[1] = (const char *)lo.data;
 	params[2] = (const char *)hi.data;
 	params[3] = cols;
-	sent = PQsendQueryPrepared(d->conn, "fetch_messages", 4, params, NULL, NULL, 1);
+	params[4] = reader;
+	sent = PQsendQueryPrepared(d->conn, "fetch_messages", 5, params, NULL, NULL, 1);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (!sent || !PQsetSingleRowMode(d->conn)) {

@@ -100,16 +100,20 @@ enum db_mbox_result db_unsubscribe(db *d, int64_t account_id, const char *name,
 struct db_mailbox_status {
 	uint32_t messages;
 	uint32_t recent;            /* UIDs at or above recent_uid: not yet claimed by a SELECT */
-	uint32_t unseen;            /* without \Seen (the common bit; per-user \Seen comes later) */
+	uint32_t unseen;            /* without \Seen for the reader (per-user or common) */
 	uint32_t deleted;           /* with \Deleted */
 	uint64_t uidnext;
 	uint32_t uidvalidity;
 	uint64_t highestmodseq;
 	uint64_t size;              /* sum of RFC822.SIZE; only with want_size */
 };
-/* One round trip. The size needs the messages rows and is computed only
- * when asked. DB_MBOX_NONEXISTENT, or DB_MBOX_NOSELECT for a placeholder. */
-enum db_mbox_result db_mailbox_status(db *d, int64_t owner_id, const char *name, bool want_size,
-				      struct db_mailbox_status *st, char *err, size_t errlen);
+/* STATUS of owner_id's mailbox name as reader_id (the logged-in account)
+ * sees it: UNSEEN counts what reader_id has not seen (its seen row in a
+ * mailbox with per-user \Seen, the stored flag otherwise). One round trip.
+ * The size needs the messages rows and is computed only when asked.
+ * DB_MBOX_NONEXISTENT, or DB_MBOX_NOSELECT for a placeholder. */
+enum db_mbox_result db_mailbox_status(db *d, int64_t reader_id, int64_t owner_id, const char *name,
+				      bool want_size, struct db_mailbox_status *st,
+				      char *err, size_t errlen);
 
 #endif

@@ -4,13 +4,16 @@
 
 #include "schema/db_mailbox.h"
 #include "schema/db_private.h"
+#include "schema/db_seen_sql.h"
 
 /* One pass over the mailbox's rows (the primary key index) counts every
  * item at once. RECENT counts the messages no SELECT has claimed yet
  * (migrations/0002: UIDs at or above recent_uid), which is what the next
  * session to select the mailbox will see as \Recent. The size needs the
  * messages table and runs only when asked: a CASE evaluates its subquery
- * only for the branch taken. $1 owner, $2 name, $3 want size. */
+ * only for the branch taken. UNSEEN counts what reader $4 has not seen
+ * (schema/db_seen_sql.h; the seen set is an InitPlan of the count, read
+ * once). $1 owner, $2 name, $3 want size. */
 const struct db_stmt db_mailbox_status_stmts[] = {
 	{ "mailbox_status",
 	  "SELECT m.noselect, m.uidnext, m.uidvalidity, m.highestmodseq,"
@@ -20,7 +23,8 @@ const struct db_stmt db_mailbox_status_stmts[] = {
 	  "   WHERE x.mailbox_id = m.id) END"
 	  " FROM mailboxes m, LATERAL (SELECT count(*) AS messages,"
 	  "   count(*) FILTER (WHERE mm.uid >= m.recent_uid) AS recent,"
-	  "   count(*) FILTER (WHERE mm.flags & 1 = 0) AS unseen,"
+	  "   count(*) FILTER (WHERE " DB_SEEN_FLAGS("mm", "m.seen_per_user", DB_SEEN_SET("$4", "m.id"))
+	  "     & 1 = 0) AS unseen,"
 	  "   count(*) FILTER (WHERE mm.flags & 8 <> 0) AS deleted"
 	  "  FROM mailbox_messages mm WHERE mm.mailbox_id = m.id) c"
 	  " WHERE m.owner_id = $1 AND m.name = $2" },
@@ -47,17 +51,19 @@ static int get_u32(const PGresult *res, int col, uint32_t *v)
 	return 0;
 }
 
-enum db_mbox_result db_mailbox_status(db *d, int64_t owner_id, const char *name, bool want_size,
-				      struct db_mailbox_status *st, char *err, size_t errlen)
+enum db_mbox_result db_mailbox_status(db *d, int64_t reader_id, int64_t owner_id, const char *name,
+				      bool want_size, struct db_mailbox_status *st,
+				      char *err, size_t errlen)
 {
-	char owner[24];
-	const char *params[3] = { owner, name, want_size ? "t" : "f" };
+	char owner[24], reader[24];
+	const char *params[4] = { owner, name, want_size ? "t" : "f", reader };
 	PGresult *res;
 	enum db_mbox_result r = DB_MBOX_OK;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
-	res = PQexecPrepared(d->conn, "mailbox_status", 3, params, NULL, NULL, 0);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
+	res = PQexecPrepared(d->conn, "mailbox_status", 4, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "mailbox status", d->conn, res);
 		PQclear(res);

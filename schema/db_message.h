@@ -8,7 +8,14 @@
  *
  * Results are DB_OK, DB_NOT_FOUND (no such mailbox, or not selectable) or
  * DB_FAILED (err set; a broken connection is repaired by the next
- * db_ensure). */
+ * db_ensure).
+ *
+ * \Seen: every function that reads or writes flags takes reader_id, the
+ * logged-in account (never assumed to be the mailbox's owner: a shared
+ * mailbox has many readers), as its second argument. In a mailbox with
+ * seen_per_user the reader's \Seen is its row in the seen table and the
+ * stored 1 bit is ignored; elsewhere the stored bit is everyone's \Seen.
+ * "Flags" below always means the flags as the reader sees them. */
 #ifndef KAIRAN_SCHEMA_DB_MESSAGE_H
 #define KAIRAN_SCHEMA_DB_MESSAGE_H
 
@@ -46,15 +53,19 @@ struct db_selected {
 /* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
  * EXAMINE) the messages that arrived since the last SELECT become \Recent
  * for this caller only: the claim moves mailboxes.recent_uid under the row
- * lock, so two sessions never both get a message as \Recent. One round trip. */
-enum db_result db_mailbox_open(db *d, int64_t owner_id, const char *name, bool claim_recent,
-			       struct db_selected *r, char *err, size_t errlen);
+ * lock, so two sessions never both get a message as \Recent. first_unseen
+ * is the first message reader_id has not seen (per-user: not in its seen
+ * row). One round trip. */
+enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const char *name,
+			       bool claim_recent, struct db_selected *r, char *err, size_t errlen);
 void db_selected_free(struct db_selected *r);
 
 /* What changed in a mailbox since modseq: new messages and flag changes
  * (rows whose modseq is newer), and expunges newer than expunge_modseq. One
  * round trip. The callbacks run once per row, new and changed messages in
- * UID order. */
+ * UID order, with reader_id's flags. In a per-user mailbox another reader's
+ * \Seen change also raises a row's modseq: the row is then reported with
+ * this reader's unchanged flags (RFC 7162 allows that). */
 struct db_changes_cb {
 	void *ctx;
 	/* The mailbox's current highestmodseq and uidnext. */
@@ -62,7 +73,7 @@ struct db_changes_cb {
 	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 };
-enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
+enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, uint64_t modseq,
 				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
 				  char *err, size_t errlen);
 
@@ -95,19 +106,24 @@ struct db_message_row {
 };
 /* Streams the rows of the UIDs in ranges: the callback gets each row as it
  * arrives (libpq single-row mode), so memory holds one message at a time.
- * A non-zero return from the callback stops the query (the caller's client
- * went away). */
-enum db_result db_fetch_messages(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-				 unsigned columns,
+ * row->flags are reader_id's. A non-zero return from the callback stops the
+ * query (the caller's client went away). */
+enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
+				 const struct db_uid_ranges *ranges, unsigned columns,
 				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
 				 char *err, size_t errlen);
 
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
  * keywords ("{a,b}"). Every message of the set is reported to row_cb with
- * its new flags and whether this statement changed it; changed rows get a
- * new modseq, unchanged ones keep theirs. One round trip. */
-enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-			      int mode, unsigned flags, const char *keywords_array,
+ * its new flags (reader_id's) and whether this statement changed them;
+ * changed rows get a new modseq, unchanged ones keep theirs. In a per-user
+ * mailbox \Seen is added to or removed from reader_id's seen row (created
+ * when missing) and only the other flags are stored in the message row;
+ * other readers' rows are never touched. The implicit \Seen of FETCH
+ * BODY[] goes through here too (mode 1, DB_FLAG_SEEN). One round trip. */
+enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
+			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
+			      const char *keywords_array,
 			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
 					     const char *keywords, bool changed, uint64_t modseq),
 			      void *ctx, char *err, size_t errlen);
@@ -147,24 +163,62 @@ struct db_append_result {
 	uint32_t uidvalidity;
 	uint32_t uid;
 };
-/* Appends n messages in one transaction (MULTIAPPEND: all or none).
- * results[i] gets each UID. DB_NOT_FOUND when the mailbox does not exist or
- * is \Noselect. */
-enum db_result db_append(db *d, int64_t owner_id, const char *mailbox, const struct db_append_msg *msgs,
-			 size_t n, struct db_append_result *results, char *err, size_t errlen);
+/* Appends n messages to owner_id's mailbox in one transaction
+ * (MULTIAPPEND: all or none). results[i] gets each UID. DB_NOT_FOUND when
+ * the mailbox does not exist or is \Noselect. In a per-user mailbox a
+ * message's \Seen marks it seen for reader_id (the appender) only. */
+enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char *mailbox,
+			 const struct db_append_msg *msgs, size_t n, struct db_append_result *results,
+			 char *err, size_t errlen);
 
 /* COPY / MOVE to the owner's mailbox dest. DB_NOT_FOUND when dest does not
  * exist (or is \Noselect). The callbacks: the destination's UIDVALIDITY,
  * then each (source UID, new UID) in source UID order, then for MOVE each
- * source UID removed, ascending. */
+ * source UID removed, ascending. The copies carry \Seen as reader_id (the
+ * copier) sees it in the source: into its seen row if dest is per-user,
+ * into the stored flag otherwise; other readers' \Seen stays behind. Only
+ * the system flags in keep_flags (enum db_flag bits) and, with
+ * keep_keywords, the keywords are copied: those the copier may set in
+ * dest (RFC 4314 §4). */
 struct db_copy_cb {
 	void *ctx;
 	void (*destination)(void *ctx, uint32_t uidvalidity);
 	void (*copied)(void *ctx, uint32_t src_uid, uint32_t dst_uid);
 	void (*expunged)(void *ctx, uint32_t uid);
 };
-enum db_result db_copy(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-		       int64_t owner_id, const char *dest, bool move,
+enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
+		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
+		       unsigned keep_flags, bool keep_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen);
+
+/* Switches a mailbox's \Seen mode and converts its state, in one
+ * transaction, under the mailbox row lock (schema/db_seen.c):
+ *  - to per-user (per_user true, the mailbox was common): the stored \Seen
+ *    bits move into seed_account_id's seen row and are cleared, so the
+ *    seed (the owner, typically) keeps what it had read and everyone else
+ *    starts with nothing read;
+ *  - to common (per_user false, the mailbox was per-user): a message is
+ *    \Seen for everyone if any reader had seen it (the union of the seen
+ *    rows), and the mailbox's seen rows are deleted; seed_account_id is
+ *    not used;
+ *  - to the mode it is in: nothing is converted.
+ * Rows whose stored flags change get a new modseq (one new HIGHESTMODSEQ),
+ * so selected sessions learn the change. fixed is stored as seen_fixed:
+ * the mode was an admin's explicit choice, which db_mailbox_share_seen
+ * leaves alone. DB_NOT_FOUND when there is no such mailbox. Called inside
+ * a transaction of the caller's, the switch joins it (the caller commits);
+ * otherwise it is a transaction of its own. */
+enum db_result db_mailbox_set_seen_mode(db *d, int64_t mailbox_id, bool per_user, bool fixed,
+					int64_t seed_account_id, char *err, size_t errlen);
+
+/* For SETACL granting "r" to someone other than the owner: switches the
+ * mailbox to per-user \Seen seeded with owner_id's reading state, as
+ * db_mailbox_set_seen_mode(per_user, not fixed) would, but only while
+ * seen_fixed is false and the mailbox is common; otherwise (an admin fixed
+ * the mode, or it is per-user already) it changes nothing and returns
+ * DB_OK, so calling it on every such SETACL is safe. DB_NOT_FOUND when
+ * there is no such mailbox. */
+enum db_result db_mailbox_share_seen(db *d, int64_t mailbox_id, int64_t owner_id,
+				     char *err, size_t errlen);
 
 #endif

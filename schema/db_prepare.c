@@ -23,6 +23,8 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_copy_stmts,
 	db_acl_stmts,
 	db_shared_stmts,
+	db_seen_stmts,
+	db_admin_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

@@ -38,6 +38,8 @@ extern const struct db_stmt db_append_stmts[];
 extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
 extern const struct db_stmt db_shared_stmts[];
+extern const struct db_stmt db_seen_stmts[];
+extern const struct db_stmt db_admin_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

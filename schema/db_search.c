@@ -9,11 +9,14 @@
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
 #include "schema/db_search.h"
+#include "schema/db_seen_sql.h"
 
 struct sql {
 	struct buf text;
 	char **params;
 	int nparams;
+	int64_t reader_id;
+	int reader_param;   /* its parameter number once a node needs it, else 0 */
 };
 
 /* Adds a parameter (copied, NUL-terminated) and returns its number. */
@@ -106,6 +109,33 @@ static bool sql_has_nul(const struct db_search_node *n)
 	return n->value != NULL && memchr(n->value, '\0', n->value_len) != NULL;
 }
 
+/* Every flag of mask set (or clear), in the old form "flags & m = m" so
+ * that the planner estimates it as before (an equality on an expression:
+ * few rows). With \Seen in the mask the flags are the reader's own
+ * (schema/db_seen_sql.h); otherwise the stored column, as before. */
+static void sql_flags(struct sql *q, int64_t mask, bool set)
+{
+	struct buf *t = &q->text;
+	int p;
+
+	if (mask & DB_FLAG_SEEN) {
+		/* The reader becomes a parameter only when needed: PostgreSQL
+		 * refuses a parameter whose type nothing in the query implies. */
+		if (q->reader_param == 0)
+			q->reader_param = sql_param_int(q, q->reader_id);
+		buf_append(t, "(", 1);
+		buf_appendf(t, DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$%d", "$1")),
+			    q->reader_param);
+	} else {
+		buf_append_str(t, "(mm.flags");
+	}
+	p = sql_param_int(q, mask);
+	if (set)
+		buf_appendf(t, " & $%d::smallint = $%d::smallint)", p, p);
+	else
+		buf_appendf(t, " & $%d::smallint = 0)", p);
+}
+
 static void sql_node(struct sql *q, const struct db_search_node *n)
 {
 	struct buf *t = &q->text;
@@ -140,13 +170,9 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 			    " WHERE mm.uid BETWEEN r.lo AND r.hi)", a, b);
 		return;
 	}
-	case DB_SEARCH_FLAGS_SET: {
-		int p = sql_param_int(q, n->number);
-		buf_appendf(t, "(mm.flags & $%d::smallint = $%d::smallint)", p, p);
-		return;
-	}
+	case DB_SEARCH_FLAGS_SET:
 	case DB_SEARCH_FLAGS_CLEAR:
-		buf_appendf(t, "(mm.flags & $%d::smallint = 0)", sql_param_int(q, n->number));
+		sql_flags(q, n->number, n->op == DB_SEARCH_FLAGS_SET);
 		return;
 	case DB_SEARCH_KEYWORD:
 		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(mm.keywords) k WHERE lower(k) = lower($%d))",
@@ -227,12 +253,12 @@ static ExecStatusType pipeline_result(PGconn *conn, PGresult **keep, char *sqlst
 	return worst;
 }
 
-enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeout_ms,
-			 const struct db_search_node *root,
+enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t max_uid,
+			 long timeout_ms, const struct db_search_node *root,
 			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
 			 char *err, size_t errlen)
 {
-	struct sql q = { .nparams = 0, .params = NULL };
+	struct sql q = { .nparams = 0, .params = NULL, .reader_id = reader_id };
 	enum db_result r = DB_OK;
 	PGresult *res = NULL, *sync;
 	char timeout[24], sqlstate[8] = "";

@@ -14,7 +14,7 @@ enum db_search_op {
 	DB_SEARCH_AND, DB_SEARCH_OR, DB_SEARCH_NOT,
 	DB_SEARCH_TRUE, DB_SEARCH_FALSE,
 	DB_SEARCH_UIDS,           /* ranges */
-	DB_SEARCH_FLAGS_SET,      /* number: every bit set */
+	DB_SEARCH_FLAGS_SET,      /* number: every bit set (\Seen: the reader's own) */
 	DB_SEARCH_FLAGS_CLEAR,    /* number: every bit clear */
 	DB_SEARCH_KEYWORD,        /* value */
 	DB_SEARCH_BEFORE, DB_SEARCH_ON, DB_SEARCH_SINCE,              /* number: days since 1970-01-01 */
@@ -38,10 +38,12 @@ struct db_search_node {
 
 /* Calls uid_cb for each matching message with uid <= max_uid, ascending.
  * String matches are case-insensitive substring matches in which %, _ and
- * \ are ordinary characters. The query may run timeout_ms at most:
+ * \ are ordinary characters. \Seen (SEEN, UNSEEN, NEW, OLD ...) is the one
+ * of reader_id, the logged-in account: in a mailbox with per-user \Seen its
+ * seen row, elsewhere the common flag. The query may run timeout_ms at most:
  * DB_TIMEOUT after that. */
-enum db_result db_search(db *d, int64_t mailbox_id, uint32_t max_uid, long timeout_ms,
-			 const struct db_search_node *root,
+enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t max_uid,
+			 long timeout_ms, const struct db_search_node *root,
 			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
 			 char *err, size_t errlen);
 

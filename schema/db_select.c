@@ -4,6 +4,19 @@
 
 #include "schema/db_message.h"
 #include "schema/db_private.h"
+#include "schema/db_seen_sql.h"
+
+/* The reader's ($3) first unseen message in a per-user mailbox: the first
+ * message in each gap of the reader's seen set (one index probe per gap),
+ * the smallest of those. A reader who has read the first 99,999 of 100,000
+ * messages has one gap, so this costs a probe, not a scan of what was read.
+ * Unbounded ends of a gap (NULL) are the ends of the UID space. */
+#define FIRST_UNSEEN_PER_USER \
+	" (SELECT min(f.uid) FROM unnest('{(,)}'::int8multirange" \
+	"   - coalesce((SELECT uids FROM seen WHERE account_id = $3 AND mailbox_id = l.id), '{}')) g(r)," \
+	"   LATERAL (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id" \
+	"     AND uid >= coalesce(lower(g.r), 1) AND uid < coalesce(upper(g.r), 4294967296)" \
+	"     ORDER BY uid LIMIT 1) f)"
 
 /* SELECT locks the mailbox row (FOR UPDATE, in the CTE) so that the claim
  * of \Recent and the bound it returns come from the same, newest row
@@ -15,29 +28,34 @@
 	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, l.recent_uid," \
 	" (SELECT coalesce(array_to_string(array_agg(uid), ' '), '') FROM" \
 	"    (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id ORDER BY uid) u)," \
-	" (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0)," \
+	" CASE WHEN l.seen_per_user THEN" FIRST_UNSEEN_PER_USER \
+	" ELSE (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0) END," \
 	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
 	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
 
 /* The UID list is aggregated from an index-ordered scan (no sort), and the
- * first unseen message and the keywords in use come from partial indexes
- * (migration 0005), so SELECT reads little beyond the UIDs themselves. */
+ * first unseen message (of a common mailbox) and the keywords in use come
+ * from partial indexes (migration 0005), so SELECT reads little beyond the
+ * UIDs themselves. */
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_open_claim",
-	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid FROM mailboxes"
-	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect FOR UPDATE),"
+	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, seen_per_user"
+	  "   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect FOR UPDATE),"
 	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
 	  "   WHERE m.id = l.id AND m.recent_uid < l.uidnext RETURNING m.id)"
 	  " SELECT" OPEN_COLUMNS " FROM l" },
 	{ "mailbox_open_peek",
-	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, uidnext AS recent_uid"
-	  "   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)"
+	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, uidnext AS recent_uid,"
+	  "   seen_per_user FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)"
 	  " SELECT" OPEN_COLUMNS " FROM l" },
-	/* Kind 0: the mailbox; 1: a new or changed message; 2: an expunge. */
+	/* Kind 0: the mailbox; 1: a new or changed message, with the flags
+	 * reader $4 sees; 2: an expunge. */
 	{ "mailbox_changes",
 	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1 AND NOT noselect"
-	  " UNION ALL (SELECT 1, uid, modseq, flags, array_to_string(keywords, ' ')"
-	  "   FROM mailbox_messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
+	  " UNION ALL (SELECT 1, uid, modseq,"
+	  "   " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$4", "$1")) "::smallint,"
+	  "   array_to_string(keywords, ' ')"
+	  "   FROM mailbox_messages mm WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
 	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL"
 	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
 	  " ORDER BY 1, 2" },
@@ -87,18 +105,19 @@ static int parse_uid_list(const char *s, uint32_t **uids_r, size_t *count_r)
 	return 0;
 }
 
-enum db_result db_mailbox_open(db *d, int64_t owner_id, const char *name, bool claim_recent,
-			       struct db_selected *r, char *err, size_t errlen)
+enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const char *name,
+			       bool claim_recent, struct db_selected *r, char *err, size_t errlen)
 {
-	char owner[24];
-	const char *params[2] = { owner, name };
+	char owner[24], reader[24];
+	const char *params[3] = { owner, name, reader };
 	PGresult *res;
 	int64_t hms;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	res = PQexecPrepared(d->conn, claim_recent ? "mailbox_open_claim" : "mailbox_open_peek",
-			     2, params, NULL, NULL, 0);
+			     3, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "opening mailbox", d->conn, res);
 		PQclear(res);
@@ -138,19 +157,20 @@ void db_selected_free(struct db_selected *r)
 	r->count = 0;
 }
 
-enum db_result db_mailbox_changes(db *d, int64_t mailbox_id, uint64_t modseq,
+enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, uint64_t modseq,
 				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
 				  char *err, size_t errlen)
 {
-	char id[24], ms[24], ems[24];
-	const char *params[3] = { id, ms, ems };
+	char id[24], ms[24], ems[24], reader[24];
+	const char *params[4] = { id, ms, ems, reader };
 	PGresult *res;
 	int n;
 
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)modseq);
 	snprintf(ems, sizeof(ems), "%llu", (unsigned long long)expunge_modseq);
-	res = PQexecPrepared(d->conn, "mailbox_changes", 3, params, NULL, NULL, 0);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
+	res = PQexecPrepared(d->conn, "mailbox_changes", 4, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "reading mailbox changes", d->conn, res);
 		PQclear(res);

@@ -5,11 +5,13 @@
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
+#include "schema/db_seen_sql.h"
 
 /* The new flags of a row for STORE mode $4 (0 replace, 1 add, 2 remove)
- * with system flags $5 and keywords $6. Keywords are kept sorted and
- * unique so that equal sets compare equal. */
-#define NEW_FLAGS "(CASE $4::int WHEN 0 THEN $5::smallint WHEN 1 THEN mm.flags | $5::smallint ELSE mm.flags & ~$5::smallint END)::smallint"
+ * with system flags $5 and keywords $6, from the flags reader $7 sees
+ * (e.ef). Keywords are kept sorted and unique so that equal sets compare
+ * equal. */
+#define NEW_FLAGS "(CASE $4::int WHEN 0 THEN $5::int WHEN 1 THEN e.ef | $5::int ELSE e.ef & ~$5::int END)"
 #define NEW_KEYWORDS \
 	"(CASE $4::int WHEN 0 THEN ARRAY(SELECT DISTINCT k FROM unnest($6::text[]) k ORDER BY k)" \
 	" WHEN 1 THEN ARRAY(SELECT DISTINCT k FROM unnest(mm.keywords || $6::text[]) k ORDER BY k)" \
@@ -20,21 +22,39 @@ const struct db_stmt db_store_stmts[] = {
 	 * changes nothing leaves HIGHESTMODSEQ alone (RFC 7162 §3.2). Every
 	 * writer locks the mailbox row before any message row (here through
 	 * the InitPlan "(SELECT id FROM lk)", which runs before the scan), so
-	 * STORE, EXPUNGE and APPEND on one mailbox cannot deadlock. */
+	 * STORE, EXPUNGE and APPEND on one mailbox cannot deadlock.
+	 *
+	 * Per-user \Seen (lk.pu): ef and nf are the flags reader $7 sees
+	 * before and after; a row whose ef changes gets a new modseq, so the
+	 * reader's other sessions learn it, while its stored flags get all but
+	 * bit 1 of nf (bit 1 is left as it was: it means nothing here). The
+	 * reader's seen row (cur, locked after the mailbox row, so read in its
+	 * newest version) gains the UIDs that became \Seen and loses those that
+	 * stopped being so, in one upsert (sv). */
 	{ "store_flags",
-	  "WITH lk AS (SELECT id FROM mailboxes WHERE id = $1 FOR UPDATE),"
-	  " sel AS (SELECT mm.uid, mm.flags, mm.keywords, mm.modseq, " NEW_FLAGS " AS nf, "
+	  "WITH lk AS (SELECT id, seen_per_user AS pu FROM mailboxes WHERE id = $1 FOR UPDATE),"
+	  " cur AS (SELECT " DB_SEEN_UNPACK("uids") " AS uids FROM seen"
+	  "   WHERE account_id = $7 AND mailbox_id = (SELECT id FROM lk)"
+	  "   AND (SELECT pu FROM lk) FOR UPDATE),"
+	  " sel AS (SELECT mm.uid, mm.keywords, mm.modseq, e.ef, " NEW_FLAGS " AS nf, "
 	  NEW_KEYWORDS " AS nk"
 	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
-	  "     ON mm.uid BETWEEN r.lo AND r.hi"
+	  "     ON mm.uid BETWEEN r.lo AND r.hi,"
+	  "   LATERAL (SELECT " DB_SEEN_FLAGS("mm", "(SELECT pu FROM lk)", "(SELECT uids FROM cur)") " AS ef) e"
 	  "   WHERE mm.mailbox_id = (SELECT id FROM lk) FOR UPDATE OF mm),"
 	  " mb AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1"
-	  "   AND EXISTS (SELECT 1 FROM sel WHERE nf <> flags OR nk <> keywords)"
+	  "   AND EXISTS (SELECT 1 FROM sel WHERE nf <> ef OR nk <> keywords)"
 	  "   RETURNING highestmodseq),"
-	  " upd AS (UPDATE mailbox_messages mm SET flags = sel.nf, keywords = sel.nk,"
-	  "   modseq = mb.highestmodseq FROM sel, mb"
-	  "   WHERE mm.mailbox_id = $1 AND mm.uid = sel.uid AND (sel.nf <> sel.flags OR sel.nk <> sel.keywords)"
-	  "   RETURNING mm.uid, mm.modseq)"
+	  " upd AS (UPDATE mailbox_messages mm SET keywords = sel.nk, modseq = mb.highestmodseq,"
+	  "   flags = CASE WHEN (SELECT pu FROM lk) THEN (sel.nf & 30) | (mm.flags & 1) ELSE sel.nf END"
+	  "   FROM sel, mb"
+	  "   WHERE mm.mailbox_id = $1 AND mm.uid = sel.uid AND (sel.nf <> sel.ef OR sel.nk <> sel.keywords)"
+	  "   RETURNING mm.uid, mm.modseq),"
+	  " sv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
+	  "   SELECT $7, $1, coalesce(" DB_SEEN_RANGE_AGG("uid") " FILTER (WHERE nf & 1 > ef & 1), '{}')"
+	  "   FROM sel WHERE (SELECT pu FROM lk) HAVING bool_or(nf & 1 <> ef & 1)"
+	  DB_SEEN_ADD_ON_CONFLICT
+	  "   - (SELECT coalesce(" DB_SEEN_RANGE_AGG("uid") ", '{}') FROM sel WHERE nf & 1 < ef & 1))"
 	  " SELECT sel.uid, sel.nf, array_to_string(sel.nk, ' '), upd.uid IS NOT NULL,"
 	  "   coalesce(upd.modseq, sel.modseq)"
 	  " FROM sel LEFT JOIN upd ON upd.uid = sel.uid ORDER BY sel.uid" },
@@ -57,15 +77,16 @@ const struct db_stmt db_store_stmts[] = {
 	{ NULL, NULL },
 };
 
-enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ranges *ranges,
-			      int mode, unsigned flags, const char *keywords_array,
+enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
+			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
+			      const char *keywords_array,
 			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
 					     const char *keywords, bool changed, uint64_t modseq),
 			      void *ctx, char *err, size_t errlen)
 {
-	char id[24], m[8], f[8];
+	char id[24], m[8], f[8], reader[24];
 	struct buf lo, hi;
-	const char *params[6];
+	const char *params[7];
 	PGresult *res;
 	enum db_result r = DB_OK;
 
@@ -75,13 +96,15 @@ enum db_result db_store_flags(db *d, int64_t mailbox_id, const struct db_uid_ran
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
 	snprintf(m, sizeof(m), "%d", mode);
 	snprintf(f, sizeof(f), "%u", flags);
+	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	params[0] = id;
 	params[1] = (const char *)lo.data;
 	params[2] = (const char *)hi.data;
 	params[3] = m;
 	params[4] = f;
 	params[5] = keywords_array;
-	res = PQexecPrepared(d->conn, "store_flags", 6, params, NULL, NULL, 0);
+	params[6] = reader;
+	res = PQexecPrepared(d->conn, "store_flags", 7, params, NULL, NULL, 0);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

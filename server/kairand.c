@@ -2,6 +2,7 @@
  * PostgreSQL and one LDAP connection per worker, binds the listeners and runs
  * the event loop until SIGTERM or SIGINT; see docs/architecture.md. */
 #include "server/client.h"
+#include "server/dir_settings.h"
 #include "server/peer_table.h"
 #include "server/imap/user_slots.h"
 #include "server/server.h"
@@ -154,25 +155,10 @@ static void die(const char *fmt, ...)
 static struct imap_backend *open_backends(size_t n)
 {
 	struct imap_backend *be = xcalloc(n, sizeof(*be));
-	struct dir_config dc = {
-		.uri = cfg.ldap_uri,
-		.bind_dn = cfg.ldap_bind_dn,
-		.bind_password = cfg.ldap_bind_password,
-		.base_dn = cfg.ldap_base_dn,
-		.user_filter = cfg.ldap_user_filter,
-		.login_attribute = cfg.ldap_login_attribute,
-		.timeout_sec = (int)cfg.ldap_timeout,
-		.mail_attributes = cfg.ldap_mail_attributes,
-		.group_base_dn = cfg.ldap_group_base_dn,
-		.group_filter = cfg.ldap_group_filter,
-		.group_name_attribute = cfg.ldap_group_name_attribute,
-		.group_membership = cfg.ldap_group_membership,
-		.starttls = cfg.ldap_starttls,
-		.tls_ca_file = cfg.ldap_tls_ca_file,
-		.tls_skip_verify = !cfg.ldap_tls_require_cert,
-	};
+	struct dir_config dc;
 	char err[512];
 
+	server_dir_config(&cfg, &dc);
 	if (dir_check_config(&dc, err, sizeof(err)) < 0)
 		die("LDAP configuration: %s", err);
 	if (dir_cache_new((unsigned)cfg.ldap_cache_ttl, 0, 0, &groups_cache) < 0)

@@ -1,39 +1,48 @@
 /* kairanctl: the admin tool.
  *
- *   kairanctl -c FILE COMMAND [ARGS...]    database DSN from kairan.conf (db_dsn)
+ *   kairanctl -c FILE COMMAND [ARGS...]    settings from kairan.conf
  *   kairanctl --dsn DSN COMMAND [ARGS...]  database DSN given directly
  *
  * Commands are a table: each entry parses its own arguments and returns an
  * exit status.  Exit 0 on success, 1 when the command failed (one line
- * "kairanctl: <reason>" on stderr), 2 for a usage error.
+ * "kairanctl: <reason>" on stderr), 2 for a usage error.  A command is one
+ * word ("migrate") or two ("acl set"); the families live one per file in
+ * server/ctl/, and docs/kairanctl.md describes every command.
  *
  * The config file is read with the daemon's own reader (server/core/config.c)
- * so both programs accept and reject exactly the same files. */
+ * so both programs accept and reject exactly the same files, and the
+ * directory is used with kairand's own settings (server/dir_settings.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema/db.h"
-#include "server/core/config.h"
-
-#define EXIT_FAILED 1
-#define EXIT_USAGE  2
+#include "server/ctl/ctl.h"
 
 struct ctl_command {
-	const char *name;
-	/* argc/argv are the command's own arguments (after its name). */
-	int (*run)(const char *dsn, int argc, char **argv);
+	const char *name;       /* one word, or two separated by a space */
+	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *args;       /* for the usage text */
 	const char *summary;
 };
 
-static int cmd_migrate(const char *dsn, int argc, char **argv);
-static int cmd_gc(const char *dsn, int argc, char **argv);
-
 static const struct ctl_command commands[] = {
-	{ "migrate", cmd_migrate, "", "apply pending database migrations" },
-	{ "gc", cmd_gc, "[--grace SECONDS]",
+	{ "migrate", ctl_cmd_migrate, "", "apply pending database migrations" },
+	{ "gc", ctl_cmd_gc, "[--grace SECONDS]",
 	  "delete message content no mailbox refers to (default grace 3600 s)" },
+	{ "shared create", ctl_cmd_shared_create,
+	  "NAME [--grant IDENTIFIER=RIGHTS]... [--seen per-user|shared]",
+	  "create the shared account NAME and its INBOX (Shared/NAME), or add grants to it" },
+	{ "shared list", ctl_cmd_shared_list, "", "shared accounts, their mailboxes and ACLs" },
+	{ "acl set", ctl_cmd_acl_set, "MAILBOX IDENTIFIER [+|-]RIGHTS",
+	  "replace, add to (+) or take from (-) one ACL entry, as SETACL does" },
+	{ "acl remove", ctl_cmd_acl_remove, "MAILBOX IDENTIFIER", "remove one ACL entry" },
+	{ "acl show", ctl_cmd_acl_show, "MAILBOX", "the ACL of a mailbox" },
+	{ "mailbox seen", ctl_cmd_mailbox_seen, "MAILBOX per-user|shared",
+	  "keep \\Seen per reader, or common to all readers, in MAILBOX (remembered)" },
+	{ "who-can-access", ctl_cmd_who_can_access, "MAILBOX",
+	  "every person with a right on MAILBOX (groups expanded), and their rights" },
+	{ "what-user-can-see", ctl_cmd_what_user_can_see, "LOGIN",
+	  "every mailbox LOGIN can see, as LOGIN's client names it, and LOGIN's rights" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,54 +52,52 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kairanctl -c FILE COMMAND [ARGS...]\n"
 	           "       kairanctl --dsn DSN COMMAND [ARGS...]\n"
 	           "\n"
-	           "  -c, --config FILE   read db_dsn from this kairan.conf\n"
+	           "  -c, --config FILE   read db_dsn and the ldap_* keys from this kairan.conf\n"
 	           "  --dsn DSN           libpq connection string or URI (overrides -c)\n"
 	           "\n"
 	           "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %s%s%s  %s\n", commands[i].name,
+		fprintf(f, "  %s%s%s\n      %s\n", commands[i].name,
 		        commands[i].args[0] != '\0' ? " " : "", commands[i].args,
 		        commands[i].summary);
+	fprintf(f, "\n"
+	           "MAILBOX is Shared/NAME[/SUB...] (a shared account's mailbox) or LOGIN:NAME\n"
+	           "(any account's mailbox by its own name, e.g. alice:INBOX/Projects).\n"
+	           "IDENTIFIER is a login, group:NAME, anyone or authenticated, '-' first for\n"
+	           "negative rights. RIGHTS are RFC 4314 letters (lrswipkxtea; c and d as SETACL).\n");
 }
 
-static int fail(const char *reason)
+int ctl_usage(const char *command, const char *why)
 {
-	fprintf(stderr, "kairanctl: %s\n", reason);
-	return EXIT_FAILED;
+	fprintf(stderr, "kairanctl: %s\n", why);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, command) == 0)
+			fprintf(stderr, "usage: kairanctl -c FILE %s %s\n", commands[i].name,
+			        commands[i].args);
+	return CTL_USAGE;
 }
 
-static int cmd_migrate(const char *dsn, int argc, char **argv)
+/* The entry named by argv[0] (and argv[1] for two words); *words_r is how
+ * many arguments the name took. */
+static const struct ctl_command *find_command(int argc, char **argv, int *words_r)
 {
-	char err[512];
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		const char *name = commands[c].name, *space = strchr(name, ' ');
+		size_t first = space != NULL ? (size_t)(space - name) : strlen(name);
 
-	(void)argv;
-	if (argc != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (db_migrate(dsn, stdout, err, sizeof(err)) < 0)
-		return fail(err);
-	return 0;
-}
-
-static int cmd_gc(const char *dsn, int argc, char **argv)
-{
-	char err[512], *end;
-	long grace = 3600;
-
-	if (argc == 2 && strcmp(argv[0], "--grace") == 0) {
-		grace = strtol(argv[1], &end, 10);
-		if (*end != '\0' || end == argv[1] || grace < 0) {
-			usage(stderr);
-			return EXIT_USAGE;
+		if (strncmp(argv[0], name, first) != 0 || argv[0][first] != '\0')
+			continue;
+		if (space == NULL) {
+			*words_r = 1;
+			return &commands[c];
 		}
-	} else if (argc != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
+		if (argc >= 2 && strcmp(argv[1], space + 1) == 0) {
+			*words_r = 2;
+			return &commands[c];
+		}
+		*words_r = 1;   /* a family ("acl") without one of its commands */
 	}
-	if (db_gc(dsn, grace, stdout, err, sizeof(err)) < 0)
-		return fail(err);
-	return 0;
+	return NULL;
 }
 
 /* Matches "--name VALUE" and "--name=VALUE" (and "-c VALUE" for short
@@ -119,10 +126,11 @@ static int option_value(int argc, char **argv, int *ip, const char *name,
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL, *dsn = NULL;
-	const struct ctl_command *cmd = NULL;
+	const struct ctl_command *cmd;
 	struct config cfg;
-	char err[512];
-	int i, ret;
+	struct ctl ctl;
+	char err[CTL_ERR_MAX];
+	int i, words = 0, ret;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		int r;
@@ -140,25 +148,25 @@ int main(int argc, char **argv)
 		    (r = option_value(argc, argv, &i, "--dsn", &dsn)) == 0) {
 			fprintf(stderr, "kairanctl: unknown option %s\n", argv[i]);
 			usage(stderr);
-			return EXIT_USAGE;
+			return CTL_USAGE;
 		}
 		if (r < 0) {
 			fprintf(stderr, "kairanctl: %s needs a value\n", argv[i]);
 			usage(stderr);
-			return EXIT_USAGE;
+			return CTL_USAGE;
 		}
 	}
 	if (i >= argc || (config_path == NULL && dsn == NULL)) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return CTL_USAGE;
 	}
-	for (size_t c = 0; c < N_COMMANDS; c++)
-		if (strcmp(argv[i], commands[c].name) == 0)
-			cmd = &commands[c];
+	cmd = find_command(argc - i, argv + i, &words);
 	if (cmd == NULL) {
-		fprintf(stderr, "kairanctl: unknown command %s\n", argv[i]);
+		fprintf(stderr, "kairanctl: unknown command %s%s%s\n", argv[i],
+		        words == 1 && i + 1 < argc ? " " : "",
+		        words == 1 && i + 1 < argc ? argv[i + 1] : "");
 		usage(stderr);
-		return EXIT_USAGE;
+		return CTL_USAGE;
 	}
 
 	/* --dsn wins, but a -c file given with it is still read and must be
@@ -166,8 +174,17 @@ int main(int argc, char **argv)
 	if (config_path == NULL)
 		config_defaults(&cfg);
 	else if (config_load(config_path, &cfg, err, sizeof(err)) < 0)
-		return fail(err);
-	ret = cmd->run(dsn != NULL ? dsn : cfg.db_dsn, argc - i - 1, argv + i + 1);
+		return ctl_report(CTL_FAILED, err);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.dsn = dsn != NULL ? dsn : cfg.db_dsn;
+	ctl.cfg = &cfg;
+	arena_init(&ctl.arena);
+	ret = cmd->run(&ctl, argc - i - words, argv + i + words);
+	/* A command's output must reach its reader: a full disk or a closed
+	 * pipe is a failure, not a silent success. */
+	if (fflush(stdout) != 0 && ret == CTL_OK)
+		ret = ctl_report(CTL_FAILED, "cannot write the output");
+	ctl_close(&ctl);
 	config_free(&cfg);
 	return ret;
 }

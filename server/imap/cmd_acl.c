@@ -87,6 +87,31 @@ static const struct db_acl_row *acl_find(const struct imap_mailbox_acl *acl, con
 	return NULL;
 }
 
+/* Whether a (positive) identifier is the mailbox's owner, whose entry
+ * replaces the implicit rights but cannot take "l" and "a" away. */
+static bool names_owner(const struct imap_mailbox_acl *acl, const struct acl_identifier *id,
+			const char *ident)
+{
+	return !id->negative && id->kind == ACL_ID_USER && acl->owner_login != NULL &&
+	       strcmp(ident, acl->owner_login) == 0;
+}
+
+/* Someone besides the owner may read the mailbox now: its \Seen becomes
+ * per-user (docs/acl.md), unless an admin fixed the mode. Done before the
+ * grant, so the new reader never sees the owner's read marks as theirs. */
+static bool share_seen(struct imap_session *s, struct imap_backend *be,
+		       const struct imap_mailbox_acl *acl)
+{
+	char err[256];
+
+	if (db_mailbox_share_seen(be->db, acl->mailbox_id, acl->owner_id, err, sizeof(err)) !=
+	    DB_FAILED)
+		return true;
+	log_warning("%s: cannot switch a mailbox to per-user \\Seen: %s", s->peer, err);
+	imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+	return false;
+}
+
 static bool acl_store(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
 		      const char *identifier, const char *rights)
 {
@@ -126,9 +151,11 @@ void cmd_setacl(struct imap_session *s, const struct imap_command *cmd, struct i
 	if (row != NULL && acl_rights_parse(row->rights, strlen(row->rights), &stored) < 0)
 		stored = 0;
 	result = acl_change_apply(&change, row != NULL ? &stored : NULL,
-				  !id.negative && id.kind == ACL_ID_USER &&
-				  strcmp(ident, s->user) == 0);
+				  names_owner(&acl, &id, ident));
 	acl_rights_format(result, letters);
+	if ((result & ACL_READ) && !id.negative && !names_owner(&acl, &id, ident) &&
+	    !share_seen(s, be, &acl))
+		return;
 	if (acl_store(s, be, acl.mailbox_id, ident, letters))
 		imap_reply(s, "OK", NULL, "SETACL completed");
 }
@@ -152,8 +179,8 @@ void cmd_deleteacl(struct imap_session *s, const struct imap_command *cmd, struc
 		imap_reply(s, "OK", NULL, "DELETEACL completed");
 }
 
-/* §3.3: every entry; the owner, who has all rights by default, is listed
- * with them when no entry names them (acl/evaluate.h). */
+/* §3.3: every entry; an owner who is a person, and has all rights by
+ * default, is listed with them when no entry names them (acl/evaluate.h). */
 void cmd_getacl(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
 {
 	struct imap_mailbox_acl acl;
@@ -166,12 +193,12 @@ void cmd_getacl(struct imap_session *s, const struct imap_command *cmd, struct i
 	}
 	if (!acl_target(s, be, &cmd->args[0], ACL_OP_GETACL, &name, &acl))
 		return;
-	owner_listed = acl_find(&acl, s->user) != NULL;
+	owner_listed = acl.owner_login == NULL || acl_find(&acl, acl.owner_login) != NULL;
 	buf_append_str(&s->out, "* ACL ");
 	imap_write_mailbox(s, &s->out, name, strlen(name));
 	if (!owner_listed) {
 		buf_append(&s->out, " ", 1);
-		imap_write_astring(&s->out, s->user, strlen(s->user));
+		imap_write_astring(&s->out, acl.owner_login, strlen(acl.owner_login));
 		buf_append_str(&s->out, " lrswipkxtea");
 	}
 	for (size_t i = 0; i < acl.nrows; i++) {
@@ -204,7 +231,7 @@ void cmd_listrights(struct imap_session *s, const struct imap_command *cmd, stru
 	if (!acl_target(s, be, &cmd->args[0], ACL_OP_LISTRIGHTS, &name, &acl) ||
 	    !acl_identifier_arg(s, be, &cmd->args[1], &id, ident, sizeof(ident)))
 		return;
-	acl_listrights(!id.negative && id.kind == ACL_ID_USER && strcmp(ident, s->user) == 0, &lr);
+	acl_listrights(names_owner(&acl, &id, ident), &lr);
 	acl_listrights_format(&lr, text, sizeof(text));
 	buf_append_str(&s->out, "* LISTRIGHTS ");
 	imap_write_mailbox(s, &s->out, name, strlen(name));

@@ -221,7 +221,8 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		struct db_append_msg *msgs = xcalloc(n, sizeof(*msgs));
 		for (size_t i = 0; i < n; i++)
 			msgs[i] = items[i].msg;
-		r = db_append(be->db, acl.owner_id, target, msgs, n, res, err, sizeof(err));
+		r = db_append(be->db, s->account_id, acl.owner_id, target, msgs, n, res, err,
+			      sizeof(err));
 		free(msgs);
 	}
 	for (size_t i = 0; i < n; i++)

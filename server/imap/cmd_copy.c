@@ -68,6 +68,8 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 	const char *name, *problem, *target;
 	size_t len;
 	enum db_result r;
+	unsigned keep = 31u;
+	bool keywords = true;
 	char err[256];
 
 	if (cmd->nargs != 2) {
@@ -94,8 +96,13 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 		return;
 	buf_init(&c.src);
 	buf_init(&c.dst);
-	r = db_copy(be->db, s->view->mailbox_id, &ranges, acl.owner_id, target, move, &cb,
-		    err, sizeof(err));
+	/* RFC 4314 §4: flags the caller may not set in the target are
+	 * dropped, as for APPEND. A missing personal target has no ACL
+	 * (the store answers TRYCREATE). */
+	if (acl.exists)
+		(void)acl_store_permitted(acl.rights, 31u, true, &keep, &keywords);
+	r = db_copy(be->db, s->account_id, s->view->mailbox_id, &ranges, acl.owner_id, target, move,
+		    keep, keywords, &cb, err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: %s failed: %s", s->peer, verb, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");

@@ -228,8 +228,8 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	if (req.sets_seen && !s->view->readonly && acl_fetch_may_set_seen(s->view->rights) &&
 	    ranges.count > 0) {
 		/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen. */
-		r = db_store_flags(be->db, s->view->mailbox_id, &ranges, 1, 1u, "{}", seen_row, &f,
-				   err, sizeof(err));
+		r = db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, 1, DB_FLAG_SEEN,
+				   "{}", seen_row, &f, err, sizeof(err));
 		f.add_flags = true;
 		for (size_t i = 0; i < req.count; i++)
 			if (req.items[i].kind == IMAP_FETCH_FLAGS)
@@ -237,8 +237,8 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	}
 	buf_init(&f.scratch);
 	if (r == DB_OK && ranges.count > 0)
-		r = db_fetch_messages(be->db, s->view->mailbox_id, &ranges, fetch_columns(&req),
-				      fetch_row, &f, err, sizeof(err));
+		r = db_fetch_messages(be->db, s->account_id, s->view->mailbox_id, &ranges,
+				      fetch_columns(&req), fetch_row, &f, err, sizeof(err));
 	buf_free(&f.scratch);
 	free(f.seen_set);
 	if (r == DB_FAILED) {

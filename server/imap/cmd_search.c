@@ -291,7 +291,7 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 	}
 	if (!imap_db_ready(s, be))
 		return;
-	switch (db_search(be->db, s->view->mailbox_id,
+	switch (db_search(be->db, s->account_id, s->view->mailbox_id,
 			  s->view->count ? s->view->uids[s->view->count - 1] : 0,
 			  s->cfg->search_timeout_ms, &root, collect, &r, err, sizeof(err))) {
 	case DB_OK:

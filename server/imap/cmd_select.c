@@ -52,7 +52,8 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	 * the mailbox opens read-only. */
 	if (!(acl.rights & (ACL_SEEN | ACL_WRITE | ACL_INSERT | ACL_DELETE_MSG | ACL_EXPUNGE)))
 		readonly = true;
-	r = db_mailbox_open(be->db, acl.owner_id, acl.store_name, !readonly, &sel, err, sizeof(err));
+	r = db_mailbox_open(be->db, s->account_id, acl.owner_id, acl.store_name, !readonly, &sel,
+			    err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot open mailbox: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");

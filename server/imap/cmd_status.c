@@ -62,8 +62,8 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
 		return;
 	}
-	switch (db_mailbox_status(be->db, acl.owner_id, acl.store_name, (items & IMAP_STATUS_SIZE) != 0,
-				  &st, err, sizeof(err))) {
+	switch (db_mailbox_status(be->db, s->account_id, acl.owner_id, acl.store_name,
+				  (items & IMAP_STATUS_SIZE) != 0, &st, err, sizeof(err))) {
 	case DB_MBOX_OK:
 		break;
 	case DB_MBOX_NONEXISTENT:

@@ -107,7 +107,7 @@ static void store(struct imap_session *s, const struct imap_command *cmd, struct
 	}
 	mode = st.mode == IMAP_STORE_REPLACE ? 0 : st.mode == IMAP_STORE_ADD ? 1 : 2;
 	if (ranges.count > 0 &&
-	    db_store_flags(be->db, s->view->mailbox_id, &ranges, mode, st.flags.system,
+	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, mode, st.flags.system,
 			   imap_keywords_array(s, &st.flags), store_row, &ctx, err, sizeof(err)) == DB_FAILED) {
 		log_warning("%s: STORE failed: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");

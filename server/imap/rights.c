@@ -74,6 +74,7 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	imap_ns_split(&s->arena, name, strlen(name), &acl->where);
 	if (acl->where.ns == IMAP_NS_PERSONAL) {
 		acl->owner_id = s->account_id;
+		acl->owner_login = s->user;
 		r = db_mailbox_acl(be->db, s->account_id, name, &s->arena, &acl->mailbox_id, noselect,
 				   &acl->rows, &acl->nrows, err, errlen);
 		if (r == DB_OK)
@@ -82,6 +83,8 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	}
 	if (acl->where.login == NULL)
 		return DB_NOT_FOUND;
+	if (acl->where.ns == IMAP_NS_OTHER)
+		acl->owner_login = acl->where.login;
 	r = db_shared_mailbox_acl(be->db, acl->where.ns == IMAP_NS_TEAM, acl->where.login,
 				  acl->where.name, &s->arena, &acl->owner_id, &acl->mailbox_id,
 				  &acl->store_name, noselect, &acl->rows, &acl->nrows, err, errlen);
@@ -94,10 +97,24 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	return r;
 }
 
-/* The common end of both loaders. */
-static bool loaded(struct imap_session *s, enum db_result r, int noselect, const char *err,
-		   struct imap_mailbox_acl *acl)
+/* Loads by name (name != NULL) or by id, and evaluates. */
+static bool load(struct imap_session *s, struct imap_backend *be, const char *name,
+		 int64_t mailbox_id, struct imap_mailbox_acl *acl)
 {
+	int noselect = 0;
+	char err[256] = "";
+	enum db_result r;
+
+	memset(acl, 0, sizeof(*acl));
+	if (!imap_rights_groups(s, be))
+		return false;
+	if (name != NULL)
+		r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
+	else {
+		acl->mailbox_id = mailbox_id;
+		r = db_mailbox_acl_by_id(be->db, mailbox_id, &s->arena, &acl->owner_id, &noselect,
+					 &acl->rows, &acl->nrows, err, sizeof(err));
+	}
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot read an ACL: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
@@ -117,31 +134,13 @@ static bool loaded(struct imap_session *s, enum db_result r, int noselect, const
 bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
 		      struct imap_mailbox_acl *acl)
 {
-	int noselect = 0;
-	char err[256] = "";
-	enum db_result r;
-
-	memset(acl, 0, sizeof(*acl));
-	if (!imap_rights_groups(s, be))
-		return false;
-	r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
-	return loaded(s, r, noselect, err, acl);
+	return load(s, be, name, 0, acl);
 }
 
 bool imap_mailbox_acl_by_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
 			    struct imap_mailbox_acl *acl)
 {
-	int noselect = 0;
-	char err[256] = "";
-	enum db_result r;
-
-	memset(acl, 0, sizeof(*acl));
-	if (!imap_rights_groups(s, be))
-		return false;
-	acl->mailbox_id = mailbox_id;
-	r = db_mailbox_acl_by_id(be->db, mailbox_id, &s->arena, &acl->owner_id, &noselect,
-				 &acl->rows, &acl->nrows, err, sizeof(err));
-	return loaded(s, r, noselect, err, acl);
+	return load(s, be, NULL, mailbox_id, acl);
 }
 
 bool imap_rights_allow(struct imap_session *s, enum acl_operation op,

@@ -22,6 +22,10 @@ struct imap_mailbox_acl {
 	 * names no owner ("Shared/nobody", "Other Users" alone, or the
 	 * caller under "Other Users/", where it has its personal names). */
 	int64_t owner_id;
+	/* The owner's login when the owner is a person (the caller, or the
+	 * "<login>" of "Other Users/<login>"); NULL for a shared account,
+	 * which has no implicit rights worth showing, and when unknown. */
+	const char *owner_login;
 	/* The mailbox's name in its owner's namespace, what schema/ takes;
 	 * NULL when it does not exist. */
 	const char *store_name;

@@ -304,7 +304,8 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 
 	if (v == NULL)
 		return true;
-	r = db_mailbox_changes(be->db, v->mailbox_id, v->modseq, v->expunge_modseq, &cb, err, sizeof(err));
+	r = db_mailbox_changes(be->db, s->account_id, v->mailbox_id, v->modseq, v->expunge_modseq, &cb,
+			       err, sizeof(err));
 	if (r == DB_FAILED) {
 		log_warning("%s: cannot read changes of %s: %s", s->peer, v->name, err);
 		goto out;

@@ -590,7 +590,13 @@ def explain(pg, cmd):
         "FROM": (f"((m.header_text LIKE lower('%{SENDER[0].split()[1]}%') AND EXISTS (SELECT 1 FROM "
                  f"unnest(m.header_fields) h WHERE h ILIKE 'from:%{SENDER[0].split()[1]}%')) AND "
                  f"((mm.internaldate AT TIME ZONE 'UTC')::date >= DATE '{SINCE.isoformat()}'))"),
-        "UNSEEN": "(mm.flags & 1::smallint = 0)",
+        # The reader's \Seen (schema/db_seen_sql.h): its seen row in a
+        # per-user mailbox, the stored bit otherwise.
+        "UNSEEN": (f"((CASE WHEN (SELECT seen_per_user FROM mailboxes WHERE name = '{MAILBOX}')"
+                   " THEN (mm.flags & 30) | coalesce(mm.uid <@ (SELECT uids + '{}'::int8multirange"
+                   " FROM seen WHERE account_id = (SELECT id FROM accounts WHERE login = "
+                   f"'{USER}') AND mailbox_id = (SELECT id FROM mailboxes WHERE name = '{MAILBOX}')),"
+                   " false)::int ELSE mm.flags END) & 1::smallint = 0)"),
     }[cmd.split()[1]]
     sql = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT mm.uid, mm.modseq FROM mailbox_messages mm "
            "JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = (SELECT id FROM mailboxes "

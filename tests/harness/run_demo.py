@@ -86,6 +86,7 @@ Kairan demo is running (data in {var}).
   IMAPS  127.0.0.1:{IMAPS_PORT}  implicit TLS; self-signed certificate {cert}
   Users  alice, bob, carol     password: secret
   Groups sales (alice, bob), support (carol)
+  Shared Shared/sales, granted to group:sales (lrswipte): see docs/acl.md
   LDAP   {slapd.uri}  admin: {ke.ADMIN_DN} / {ke.ADMIN_PASSWORD}
   SQL    psql "{pg.dsn}"
   Try    openssl s_client -quiet -connect 127.0.0.1:{IMAPS_PORT}   then: a LOGIN alice secret
@@ -156,6 +157,9 @@ def main():
         config = ke.default_config(IMAP_PORT, IMAPS_PORT, cert, key, pg.dsn, slapd.uri)
         kairand = ke.Kairand(build, var, config, stderr="tee")
         kairand.start()
+        # The team mailbox of docs/acl.md's example, so that a client shows
+        # Shared/sales to alice and bob at once (idempotent on re-runs).
+        kairand.ctl("shared", "create", "sales", "--grant", "group:sales=lrswipte")
         print(banner(var, pg, slapd, cert), flush=True)
         while kairand.running:
             time.sleep(0.2)

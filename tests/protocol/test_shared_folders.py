@@ -7,6 +7,7 @@ account's mailboxes under "Shared/<name>/", LIST shows them to whoever has
 Each test makes its own people and groups, so tests do not see each
 other's shares."""
 
+import subprocess
 import time
 
 import pytest
@@ -80,16 +81,13 @@ def set_members(env, group, members):
 
 
 def new_shared_account(env, name, grants):
-    """A shared account with its INBOX (Shared/<name>), as kairanctl shared
-    create makes it: per-user \\Seen, the given ACL entries."""
-    sql = [f"INSERT INTO accounts (login, kind) VALUES ('{name}', 'shared')",
-           f"INSERT INTO mailboxes (owner_id, name, seen_per_user) SELECT id, 'INBOX', true"
-           f" FROM accounts WHERE login = '{name}'"]
+    """A shared account with its INBOX (Shared/<name>), made as an admin
+    makes it: kairanctl shared create, per-user \\Seen by default."""
+    args = [env.kairand.kairanctl, "-c", env.kairand.conf_path, "shared", "create", name]
     for ident, rights in grants.items():
-        sql.append(f"INSERT INTO acl (mailbox_id, identifier, rights) SELECT m.id, '{ident}',"
-                   f" '{rights}' FROM mailboxes m JOIN accounts a ON a.id = m.owner_id"
-                   f" WHERE a.login = '{name}' AND m.name = 'INBOX'")
-    env.pg.psql(";\n".join(sql) + ";")
+        args += ["--grant", f"{ident}={rights}"]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (args, r.stdout, r.stderr)
 
 
 @pytest.fixture
@@ -344,5 +342,63 @@ def test_auto_subscribe_can_be_turned_off(env, people):
     ok(a, f"SETACL NoSub {bob} lr")
     assert f"Other Users/{alice}/NoSub" in listed(b)
     assert f"Other Users/{alice}/NoSub" not in lsubbed(b)
+    a.close()
+    b.close()
+
+
+def test_rfc4314_3_acl_commands_name_the_real_owner(env, people):
+    """GETACL lists the owner's implicit rights under the owner's login,
+    not the caller's; LISTRIGHTS and SETACL treat that login as the owner;
+    a shared account, which is nobody, is not listed."""
+    alice, bob, _ = people
+    a, b = login(env.imap_port, alice), login(env.imap_port, bob)
+    ok(a, "CREATE Admin")
+    ok(a, f"SETACL Admin {bob} lra")
+    _, u = b.cmd("g", f'GETACL "Other Users/{alice}/Admin"')
+    assert u == [f'* ACL "Other Users/{alice}/Admin" {alice} lrswipkxtea {bob} lra'.encode()], u
+    _, u = b.cmd("r", f'LISTRIGHTS "Other Users/{alice}/Admin" {alice}')
+    assert u[0].endswith(b" la r s w i p k x t e c d"), u      # §3.4: owner keeps l a
+    ok(b, f'SETACL "Other Users/{alice}/Admin" {alice} r')
+    _, u = a.cmd("m", "MYRIGHTS Admin")
+    assert u == [b"* MYRIGHTS Admin lra"], u
+    team = f"adm{alice}"
+    new_shared_account(env, team, {bob: "lra"})
+    _, u = b.cmd("g2", f'GETACL "Shared/{team}"')
+    assert u == [f'* ACL Shared/{team} {bob} lra'.encode()], u
+    a.close()
+    b.close()
+
+
+def test_per_user_seen_with_two_real_readers(env, people):
+    """Two members of a team mailbox, each with their own \\Seen: STORE,
+    SEARCH, STATUS, SELECT's [UNSEEN n] and COPY out all use the caller's
+    own; \\Flagged is common to both."""
+    alice, bob, _ = people
+    group = new_group(env, "two", [alice, bob])
+    team = f"two{group}"
+    new_shared_account(env, team, {f"group:{group}": "lrswipte"})
+    a, b = login(env.imap_port, alice), login(env.imap_port, bob)
+    for _ in range(3):
+        assert append(a, f"Shared/{team}").startswith(b"ap OK")
+    ok(b, f'SELECT "Shared/{team}"')
+    ok(b, "STORE 1:2 +FLAGS.SILENT (\\Seen)")
+    ok(b, "STORE 3 +FLAGS.SILENT (\\Flagged)")
+    _, u = b.cmd("se", "SEARCH UNSEEN")
+    assert u == [b"* SEARCH 3"], u
+    _, u = a.cmd("st", f'STATUS "Shared/{team}" (UNSEEN)')
+    assert b"UNSEEN 3" in u[0], u
+    untagged = a.cmd("s", f'SELECT "Shared/{team}"')[1]
+    assert b"* OK [UNSEEN 1] First unseen message" in untagged, untagged
+    _, u = a.cmd("se", "SEARCH SEEN")
+    assert u == [b"* SEARCH"], u
+    _, u = a.cmd("fl", "FETCH 3 FLAGS")
+    assert u == [b"* 3 FETCH (FLAGS (\\Flagged))"], u
+    _, u = b.cmd("st2", f'STATUS "Shared/{team}" (UNSEEN)')
+    assert b"UNSEEN 1" in u[0], u
+    # bob copies his read message out: it is read in his own INBOX.
+    ok(b, "COPY 1 INBOX")
+    ok(b, "EXAMINE INBOX")
+    _, u = b.cmd("f", "FETCH * FLAGS")
+    assert b"\\Seen" in u[-1], u
     a.close()
     b.close()

@@ -394,9 +394,17 @@ static void test_groups_without_network(void)
 	CHECK(dir_group_members(d, "sa\nles", &list, &n, err, sizeof(err)) == DIR_FAIL);
 	CHECK(dir_group_members(d, "sales", &list, &n, err, sizeof(err)) == DIR_UNAVAILABLE);
 	CHECK(list == NULL && n == 0);
+	/* By DN (the admin group): any length, but text without control bytes. */
+	CHECK(dir_group_members_by_dn(d, "", &list, &n, err, sizeof(err)) == DIR_FAIL);
+	CHECK(dir_group_members_by_dn(d, NULL, &list, &n, err, sizeof(err)) == DIR_FAIL);
+	CHECK(dir_group_members_by_dn(d, "cn=a\n,dc=org", &list, &n, err, sizeof(err)) == DIR_FAIL);
+	CHECK(dir_group_members_by_dn(d, "cn=admins,dc=org", &list, &n, err, sizeof(err)) ==
+		DIR_UNAVAILABLE);
+	CHECK(list == NULL && n == 0);
 	dir_close(&d);
 	CHECK(dir_user_groups(NULL, "a", "a", &list, &n, err, sizeof(err)) == DIR_UNAVAILABLE);
 	CHECK(dir_group_members(NULL, "a", &list, &n, err, sizeof(err)) == DIR_UNAVAILABLE);
+	CHECK(dir_group_members_by_dn(NULL, "cn=a", &list, &n, err, sizeof(err)) == DIR_UNAVAILABLE);
 
 	/* An unknown schema that skipped dir_check_config: a configuration
 	 * error on every call, never "no groups". */
