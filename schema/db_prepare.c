@@ -25,6 +25,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_shared_stmts,
 	db_seen_stmts,
 	db_admin_stmts,
+	db_search_index_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))
