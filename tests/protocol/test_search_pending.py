@@ -280,7 +280,7 @@ def test_sigterm_stops_the_indexer(env, kairands):
 @pytest.mark.parametrize("key,value", [("search_index_quiet_ms", "-1"),
                                        ("search_index_max_lag_s", "0"),
                                        ("search_index_batch", "0"),
-                                       ("search_index_batch", "10001")])
+                                       ("search_index_batch", "5001")])
 def test_indexer_settings_are_checked(env, key, value):
     status, err = env.kairand_must_fail(**{key: value})
     assert status == 1, err

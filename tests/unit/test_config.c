@@ -45,12 +45,12 @@ static void test_search_index_keys(void)
 	      cfg.search_index_batch == 500);
 	config_free(&cfg);
 	CHECK(load("search_index_quiet_ms = 0\nsearch_index_max_lag_s = 86400\n"
-		   "search_index_batch = 10000\n", &cfg, err, sizeof(err)) == 0);
+		   "search_index_batch = 5000\n", &cfg, err, sizeof(err)) == 0);
 	CHECK(cfg.search_index_quiet_ms == 0 && cfg.search_index_max_lag_s == 86400 &&
-	      cfg.search_index_batch == 10000);
+	      cfg.search_index_batch == 5000);
 	config_free(&cfg);
-	CHECK(load("search_index_batch = 10001\n", &cfg, err, sizeof(err)) == -1);
-	CHECK(strstr(err, "search_index_batch must be a number from 1 to 10000") != NULL);
+	CHECK(load("search_index_batch = 5001\n", &cfg, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "search_index_batch must be a number from 1 to 5000") != NULL);
 	CHECK(load("search_index_max_lag_s = 0\n", &cfg, err, sizeof(err)) == -1);
 	CHECK(load("search_index_quiet_ms = -5\n", &cfg, err, sizeof(err)) == -1);
 }
