@@ -15,9 +15,12 @@
  * the row is locked against a concurrent garbage collection), the UID from
  * the mailbox row (whose lock serialises the mailbox's writers), and the
  * mailbox_messages row. The content goes first (mb waits for msg through
- * its EXISTS): the costly part, hashing and indexing the text, is done
- * before the mailbox row is locked, so concurrent deliveries to one
- * mailbox queue only for the short rest and the commit. Content whose
+ * its EXISTS): the costly part, hashing and storing it, is done before the
+ * mailbox row is locked, so concurrent deliveries to one mailbox queue only
+ * for the short rest and the commit. New content is stored with
+ * search_ready = false: it goes into the backlog, not into the trigram
+ * indexes, whose work the indexer does later (migrations/0008,
+ * server/indexer.c); content found by its hash keeps its state. Content whose
  * mailbox turns out not to exist is left for kairanctl gc. SHA-256 is
  * computed by PostgreSQL, which keeps OpenSSL out of schema/. Raw bytes and
  * precomputed values are binary parameters: sent as they are, no escaping.
@@ -29,9 +32,9 @@
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
-	  "     mime_version, header_fields, body_text, sent_date, header_text)"
+	  "     mime_version, header_fields, body_text, sent_date, header_text, search_ready)"
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
-	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15)"
+	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15), false"
 	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
 	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"

@@ -26,6 +26,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_seen_stmts,
 	db_admin_stmts,
 	db_search_stmts,
+	db_search_index_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

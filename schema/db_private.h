@@ -41,6 +41,7 @@ extern const struct db_stmt db_shared_stmts[];
 extern const struct db_stmt db_seen_stmts[];
 extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
+extern const struct db_stmt db_search_index_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

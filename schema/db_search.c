@@ -79,6 +79,35 @@ static int sql_param_like(struct sql *q, const char *field, size_t field_len,
 
 static void sql_node(struct sql *q, const struct db_search_node *n);
 
+/* A condition on the search text (header_text, body_text): the OR of
+ * conds[0..n-1], each one column's LIKE. The text of a message is in the
+ * trigram indexes only once the indexer has marked it search_ready
+ * (migrations/0008), so each cond is asked of the indexed messages, where
+ * the partial trigram index of its column answers it, and all of them
+ * together of the waiting ones, which messages_search_backlog lists:
+ *
+ *   (search_ready AND c1) OR (search_ready AND c2) OR (NOT search_ready AND (c1 OR c2))
+ *
+ * Every arm implies the predicate of one partial index, so the planner
+ * combines them in a BitmapOr and rechecks the text of the few waiting rows
+ * directly. (A single "(ready AND (c1 OR c2)) OR (NOT ready AND (c1 OR
+ * c2))" would not do: PostgreSQL factors the common (c1 OR c2) out of the
+ * arms, and no index answers what is left.) search_ready is NOT NULL, so
+ * the arms together are exactly the OR of conds, whatever has been
+ * indexed. Every text key goes through here. */
+static void sql_text_cond(struct sql *q, const char *const *conds, size_t n)
+{
+	struct buf *t = &q->text;
+
+	buf_append(t, "(", 1);
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(t, "(m.search_ready AND %s) OR ", conds[i]);
+	buf_append_str(t, "(NOT m.search_ready AND (");
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(t, "%s%s", i > 0 ? " OR " : "", conds[i]);
+	buf_append_str(t, ")))");
+}
+
 static void sql_children(struct sql *q, const struct db_search_node *n, const char *joiner,
 			 const char *empty)
 {
@@ -141,6 +170,8 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	struct buf *t = &q->text;
 	/* INTERNALDATE's calendar date in UTC, as it is shown (+0000). */
 	const char *idate = "(mm.internaldate AT TIME ZONE 'UTC')::date";
+	char conds[2][48];          /* a text key's conditions, for sql_text_cond */
+	const char *const cond[2] = { conds[0], conds[1] };
 
 	if ((n->op == DB_SEARCH_KEYWORD || n->op == DB_SEARCH_HEADER || n->op == DB_SEARCH_BODY ||
 	     n->op == DB_SEARCH_TEXT) && sql_has_nul(n)) {
@@ -196,23 +227,28 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		 * candidates first. An empty value only asks for the field. */
 		int fp = sql_param_like(q, n->field, n->field_len < 256 ? n->field_len : 256,
 					n->value, n->value_len);
-		if (n->value_len > 0)
-			buf_appendf(t, "(m.header_text LIKE lower($%d) AND ",
-				    sql_param_like(q, NULL, 0, n->value, n->value_len));
-		else
-			buf_append_str(t, "(");
+		buf_append_str(t, "(");
+		if (n->value_len > 0) {
+			snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)",
+				 sql_param_like(q, NULL, 0, n->value, n->value_len));
+			sql_text_cond(q, cond, 1);
+			buf_append_str(t, " AND ");
+		}
 		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))", fp);
 		return;
 	}
 	case DB_SEARCH_BODY:
-		buf_appendf(t, "(m.body_text LIKE lower($%d))",
-			    sql_param_like(q, NULL, 0, n->value, n->value_len));
+		snprintf(conds[0], sizeof(conds[0]), "m.body_text LIKE lower($%d)",
+			 sql_param_like(q, NULL, 0, n->value, n->value_len));
+		sql_text_cond(q, cond, 1);
 		return;
 	case DB_SEARCH_TEXT: {
 		/* The header first: it is short, and a match there spares
 		 * decompressing and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
-		buf_appendf(t, "(m.header_text LIKE lower($%d) OR m.body_text LIKE lower($%d))", p, p);
+		snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)", p);
+		snprintf(conds[1], sizeof(conds[1]), "m.body_text LIKE lower($%d)", p);
+		sql_text_cond(q, cond, 2);
 		return;
 	}
 	case DB_SEARCH_OLDER:

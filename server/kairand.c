@@ -1,12 +1,15 @@
 /* kairand: the IMAP daemon. main() loads the configuration, opens one
- * PostgreSQL and one LDAP connection per worker, binds the listeners and runs
- * the event loop until SIGTERM or SIGINT; see docs/architecture.md. */
+ * PostgreSQL and one LDAP connection per worker, binds the listeners, starts
+ * the search indexer and runs the event loop until SIGTERM or SIGINT; see
+ * docs/architecture.md. */
 #include "server/client.h"
 #include "server/dir_settings.h"
+#include "server/indexer.h"
 #include "server/peer_table.h"
 #include "server/imap/user_slots.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "server/core/activity.h"
 #include "server/core/buf.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
@@ -40,6 +43,7 @@ static struct server srv;
 static struct net_watch signal_watch, tick_watch, pool_watch;
 static sigset_t handled_signals;
 static dir_cache *groups_cache;
+static struct activity writes;      /* APPEND/COPY/MOVE, for the indexer */
 
 uint64_t server_now_ms(void)
 {
@@ -169,6 +173,7 @@ static struct imap_backend *open_backends(size_t n)
 		if (dir_open(&dc, &be[i].dir) < 0)
 			die("out of memory");
 		be[i].dir_cache = groups_cache;
+		be[i].writes = &writes;
 	}
 	return be;
 }
@@ -210,6 +215,8 @@ int main(int argc, char **argv)
 	struct itimerspec tick = { .it_interval = { 0, TICK_MS * 1000000L },
 				   .it_value = { 0, TICK_MS * 1000000L } };
 	struct imap_backend *backends;
+	struct indexer_settings index_settings;
+	struct indexer *indexer;
 	char err[512];
 	int opt, tfd;
 
@@ -240,6 +247,7 @@ int main(int argc, char **argv)
 		if (srv.tls == NULL)
 			die("%s", err);
 	}
+	activity_init(&writes);
 	backends = open_backends((size_t)cfg.workers);
 
 	srv.cfg = &cfg;
@@ -257,6 +265,13 @@ int main(int argc, char **argv)
 
 	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
 	free(backends);
+	index_settings = (struct indexer_settings){
+		.dsn = cfg.db_dsn,
+		.quiet_ms = (uint64_t)cfg.search_index_quiet_ms,
+		.max_lag_ms = (uint64_t)cfg.search_index_max_lag_s * 1000,
+		.batch = cfg.search_index_batch,
+	};
+	indexer = indexer_start(&index_settings, &writes);
 	add_watch(&pool_watch, worker_pool_fd(srv.pool), on_pool);
 	add_watch(&signal_watch, signalfd(-1, &handled_signals, SFD_NONBLOCK | SFD_CLOEXEC), on_signal);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -270,6 +285,7 @@ int main(int argc, char **argv)
 	/* Running commands finish first; whatever is still open after the
 	 * grace period is then closed without ceremony. */
 	client_abort_streams(&srv);
+	indexer_stop(&indexer);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
 	peer_table_free(&srv.peers);

@@ -64,6 +64,13 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(timeout_preauth, "60", 1, 3600),
 	KEY_LONG(timeout_idle, "1800", 1, 86400),
 	KEY_LONG(search_timeout_ms, "20000", 1, 600000),
+	KEY_LONG(search_index_quiet_ms, "200", 0, 3600000),
+	KEY_LONG(search_index_max_lag_s, "30", 1, 86400),
+	/* A batch must finish well inside the indexer's 30 s statement
+	 * timeout (schema/db_conn.c), or it would fail every time: one core
+	 * indexes about 600 messages a second on the 2-core benchmark
+	 * machine, so 5,000 take some 8 s, leaving room for a loaded server. */
+	KEY_LONG(search_index_batch, "500", 1, 5000),
 	KEY_BOOL(allow_plaintext_auth, "no"),
 	KEY_BOOL(trust_loopback, "yes"),
 	KEY_BOOL(auto_subscribe_shared, "yes"),

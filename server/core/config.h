@@ -47,6 +47,9 @@ struct config {
 	long timeout_preauth;       /* seconds idle before login */
 	long timeout_idle;          /* seconds idle after login */
 	long search_timeout_ms;     /* longest a SEARCH may run in the database */
+	long search_index_quiet_ms; /* no APPEND/COPY/MOVE for this long before the indexer runs */
+	long search_index_max_lag_s;/* ... unless the oldest waiting message has waited this long */
+	long search_index_batch;    /* messages the indexer marks per transaction */
 	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
 	bool trust_loopback;        /* loopback peers count as secure */
 	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */

@@ -8,6 +8,7 @@
 #include "server/imap/rights.h"
 #include "server/imap/store_args.h"
 #include "server/imap/view.h"
+#include "server/core/activity.h"
 #include "server/core/log.h"
 #include "server/mime/mime.h"
 #include "schema/db_message.h"
@@ -214,6 +215,9 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		if (!keywords)
 			items[i].msg.keywords_array = "{}";
 	}
+	/* From here to the commit the command is "storing" for the search
+	 * indexer, which keeps its batches out of the way (server/indexer.c). */
+	activity_begin(be->writes);
 	for (size_t i = 0; i < n; i++)
 		analyse(&items[i]);
 	res = xcalloc(n, sizeof(*res));
@@ -223,6 +227,7 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 			msgs[i] = items[i].msg;
 		r = db_append(be->db, s->account_id, acl.owner_id, target, msgs, n, res, err,
 			      sizeof(err));
+		activity_end(be->writes);
 		free(msgs);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
 #include "server/imap/msgset.h"
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
+#include "server/core/activity.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
 
@@ -101,8 +102,10 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 	 * (the store answers TRYCREATE). */
 	if (acl.exists)
 		(void)acl_store_permitted(acl.rights, 31u, true, &keep, &keywords);
+	activity_begin(be->writes);
 	r = db_copy(be->db, s->account_id, s->view->mailbox_id, &ranges, acl.owner_id, target, move,
 		    keep, keywords, &cb, err, sizeof(err));
+	activity_end(be->writes);
 	if (r == DB_FAILED) {
 		log_warning("%s: %s failed: %s", s->peer, verb, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");

@@ -16,6 +16,7 @@
 #include "server/core/config.h"
 #include "server/imap/parser.h"
 
+struct activity;
 struct db;
 struct dir;
 struct dir_cache;
@@ -42,6 +43,9 @@ struct imap_backend {
 	struct db *db;
 	struct dir *dir;
 	struct dir_cache *dir_cache;   /* shared by all workers */
+	/* APPEND, COPY and MOVE in progress, shared by all workers and read
+	 * by the search indexer (server/indexer.c); NULL: not tracked. */
+	struct activity *writes;
 };
 
 struct imap_command_def;

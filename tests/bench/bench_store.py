@@ -31,6 +31,10 @@ What is measured, on each server:
     one thread each, LITERAL+, at most --window (1) APPENDs in flight per
     connection, every APPEND answered OK before it counts. Twice: (a) all
     clients into one mailbox (INBOX), (b) each client into its own mailbox.
+    kairand indexes the search text after delivery (migrations/0008): after
+    each run, the time from the last APPEND's OK until its indexer has
+    emptied the backlog (psql every 50 ms); the next measurement starts
+    after that.
  2. SELECT of a --big (100,000) message mailbox: a warm-up, then median and
     p95 (nearest rank) of --runs (10).
  3. UID FETCH 1:* (UID FLAGS) on it: wall time until the tagged OK; kairand's
@@ -313,14 +317,15 @@ def run_append(port, mailboxes, messages, clients, window, cpu):
     for t in threads:
         while t.is_alive():
             t.join(0.2)     # short joins: the watchdog's signal gets through
-    wall = time.perf_counter() - t0
+    t_end = time.perf_counter()
+    wall = t_end - t0
     usage = meter.stop()
     for c in conns:
         c.logout()
     if errors:
         raise errors[0]
     all_lat = [x for l in lat for x in l]
-    return {"n": len(all_lat), "wall": wall, "rate": len(all_lat) / wall,
+    return {"n": len(all_lat), "wall": wall, "rate": len(all_lat) / wall, "t_end": t_end,
             "p50": pct(all_lat, 50), "p99": pct(all_lat, 99), "max": max(all_lat), "cpu": usage}
 
 
@@ -447,6 +452,32 @@ class KairanStack:
                   getattr(self, "slapd", None)):
             if s is not None:
                 s.stop()
+
+    def backlog(self):
+        """Messages whose search text waits for kairand's indexer
+        (migrations/0008); None with a kairand from before it."""
+        if not hasattr(self, "_has_backlog"):
+            self._has_backlog = self.pg.psql(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = 'messages'::regclass "
+                "AND attname = 'search_ready'").strip() == "1"
+        if not self._has_backlog:
+            return None
+        return int(self.pg.psql("SELECT count(*) FROM messages WHERE NOT search_ready").strip())
+
+    def wait_indexed(self, t_end, cpu):
+        """After an APPEND run that ended at t_end (perf_counter of its
+        last OK): how many messages still waited for the indexer, and how
+        long after t_end the backlog was empty (polled every 50 ms, one
+        psql each). None with a kairand from before the indexer."""
+        waiting = self.backlog()
+        if waiting is None:
+            return None
+        meter = cpu.start()
+        n = waiting
+        while n > 0:
+            time.sleep(0.05)
+            n = self.backlog()
+        return {"waiting": waiting, "seconds": time.perf_counter() - t_end, "cpu": meter.stop()}
 
     def settings(self):
         names = ("server_version", "fsync", "synchronous_commit", "wal_sync_method",
@@ -660,6 +691,14 @@ def measure(args, root, corpus_a, corpus_b, report):
                 r = run_append(t["port"], boxes, corpus, args.clients, args.window, t["cpu"])
                 report[f"{t['key']}_{label}"] = r
                 log(f"  {r['rate']:.0f} msg/s")
+                if t["key"] == "k":
+                    # The search text is indexed after delivery: the next
+                    # measurement starts once the indexer is done.
+                    ix = st.wait_indexed(r["t_end"], t["cpu"])
+                    if ix is not None:
+                        r["indexed"] = ix
+                        log(f"  {ix['waiting']} messages waited for the indexer at the last "
+                            f"APPEND; backlog empty {ix['seconds']:.1f} s after it")
         if args.skip_big:
             return
         if st is not None:
@@ -773,6 +812,11 @@ def render(args, r):
         k_one and k_one["rate"], d_one and d_one["rate"], rate, True)
     row("1b", f"APPEND {n:,} × ~4 KB, {args.clients} clients → {args.clients} mailboxes",
         "append", k_own and k_own["rate"], d_own and d_own["rate"], rate, True)
+    for num, a in (("1a", k_one), ("1b", k_own)):
+        if a and a.get("indexed"):
+            ix = a["indexed"]
+            L.append(f"| {num} | … then search text indexed: backlog empty after the last APPEND "
+                     f"({ix['waiting']:,} waiting) | {ix['seconds']:.1f} s | — | — | — | — |")
     if kr or dr:
         ks, ds = kr.get("select"), dr.get("select")
         row("2", f"SELECT {args.big:,} messages, median of {args.runs}", "select",
@@ -802,6 +846,14 @@ def render(args, r):
                 L.append(f"- {label} {what}: {a['n']:,} APPENDs in {a['wall']:.2f} s = "
                          f"{a['rate']:,.0f} msg/s; latency p50 {ms(a['p50'])}, p99 {ms(a['p99'])}, "
                          f"max {ms(a['max'])}; CPU: {fmt_cpu(a['cpu'])}.")
+                ix = a.get("indexed")
+                if ix:
+                    L.append(f"- {label} {what}, search indexing after delivery: {ix['waiting']:,} "
+                             f"of {a['n']:,} messages waited for the indexer at the last APPEND; "
+                             f"the backlog was empty {ix['seconds']:.2f} s after it "
+                             f"({ix['waiting'] / max(ix['seconds'], 1e-9):,.0f} msg/s); APPEND and "
+                             f"indexing together {a['n'] / (a['wall'] + ix['seconds']):,.0f} msg/s; "
+                             f"CPU while indexing: {fmt_cpu(ix['cpu'])}.")
     for label, key in (("kairand", "k_reads"), ("Dovecot", "d_reads")):
         rd = r.get(key)
         if not rd:

@@ -34,6 +34,27 @@ static void test_values(void)
 	config_free(&cfg);
 }
 
+/* The search indexer's policy (docs/config.md, SEARCH). */
+static void test_search_index_keys(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CHECK(load("workers = 2\n", &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.search_index_quiet_ms == 200 && cfg.search_index_max_lag_s == 30 &&
+	      cfg.search_index_batch == 500);
+	config_free(&cfg);
+	CHECK(load("search_index_quiet_ms = 0\nsearch_index_max_lag_s = 86400\n"
+		   "search_index_batch = 5000\n", &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.search_index_quiet_ms == 0 && cfg.search_index_max_lag_s == 86400 &&
+	      cfg.search_index_batch == 5000);
+	config_free(&cfg);
+	CHECK(load("search_index_batch = 5001\n", &cfg, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "search_index_batch must be a number from 1 to 5000") != NULL);
+	CHECK(load("search_index_max_lag_s = 0\n", &cfg, err, sizeof(err)) == -1);
+	CHECK(load("search_index_quiet_ms = -5\n", &cfg, err, sizeof(err)) == -1);
+}
+
 static void test_errors(void)
 {
 	struct config cfg;
@@ -69,6 +90,7 @@ static void test_hostport(void)
 int main(void)
 {
 	UNIT_RUN(test_values);
+	UNIT_RUN(test_search_index_keys);
 	UNIT_RUN(test_errors);
 	UNIT_RUN(test_hostport);
 	return unit_report("test_config");
