@@ -39,7 +39,7 @@ const struct db_stmt db_account_stmts[] = {
 	  "  UNION ALL"
 	  "  SELECT old.id, 'INBOX', ARRAY[]::text[] FROM old WHERE old.kind = 'user'"
 	  "   AND NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.owner_id = old.id AND m.name = 'INBOX')"
-	  "  ON CONFLICT (owner_id, name) DO NOTHING),"
+	  "  ON CONFLICT DO NOTHING),"  /* any unique index: see db_mailbox.c */
 	  " subs AS (INSERT INTO subscriptions (account_id, name)"
 	  "  SELECT ins.id, f.name FROM ins, folders f)"
 	  " SELECT id, kind FROM ins"

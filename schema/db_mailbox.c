@@ -18,7 +18,11 @@
  * The superior levels of a name come from its own '/' positions
  * (generate_series over the name) so callers pass just the name; levels
  * that exist are filtered out before the INSERT so that they do not draw
- * a UIDVALIDITY from the sequence for nothing. */
+ * a UIDVALIDITY from the sequence for nothing. Their ON CONFLICT names no
+ * index on purpose: two CREATEs adding the same superior at once collide
+ * on (owner_id, name) and on (owner_id, shared_name) (migration 0006), and
+ * only a conflict on an arbiter index is skipped; on the other it would be
+ * an error, and a CREATE that should succeed would fail. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +36,7 @@
 	"  SELECT $1, left(" x ", p - 1) FROM " gate ", generate_series(2, length(" x ")) AS p" \
 	"  WHERE substr(" x ", p, 1) = '/' AND NOT EXISTS (SELECT 1 FROM mailboxes s" \
 	"   WHERE s.owner_id = $1 AND s.name = left(" x ", p - 1))" \
-	"  ON CONFLICT (owner_id, name) DO NOTHING"
+	"  ON CONFLICT DO NOTHING"
 
 const struct db_stmt db_mailbox_stmts[] = {
 	/* $1 owner, $2 name, $3 the account's mailbox limit, $4 the mailbox

@@ -751,6 +751,31 @@ def test_concurrent_creates_of_one_hierarchy(env, user):
             c.close()
 
 
+def test_concurrent_creates_racing_on_every_superior(env, user):
+    """Eight sessions each create a child in twenty new hierarchies at
+    once, so they race to create the same superiors twenty times: a
+    superior that another session inserted first (on any unique index,
+    migration 0006 has two) is no error, and every CREATE succeeds."""
+    clients = [login(env, user) for _ in range(8)]
+    results = [[] for _ in clients]
+
+    def run(i):
+        for k in range(20):
+            results[i].append(clients[i].cmd("c", f"CREATE race{k}/level/m{i}")[0])
+
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        bad = [r for rs in results for r in rs if not r.startswith(b"c OK")]
+        assert bad == [], bad
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_accounts_do_not_see_each_other(env, user):
     other = env.new_user("mbx")
     with login(env, user) as a, login(env, other) as b:
