@@ -53,8 +53,14 @@ void net_conn_free(struct net_conn **cp)
 	if (c == NULL)
 		return;
 	if (c->ssl != NULL) {
-		if (c->handshake_done)
+		if (c->handshake_done) {
+			ERR_clear_error();
 			(void)SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+			/* A peer that is gone makes it fail (EPIPE): that error
+			 * must not stay on this thread's queue, where it would
+			 * be taken for the next connection's (see tls_result). */
+			ERR_clear_error();
+		}
 		SSL_free(c->ssl);
 	}
 	close(c->fd);
@@ -85,7 +91,10 @@ int net_conn_start_tls(struct net_conn *c, struct net_tls *tls)
 }
 
 /* Maps an OpenSSL result: 0 for "try again on the next event", -1 for a
- * failure (with the reason recorded). */
+ * failure (with the reason recorded). SSL_get_error reads the thread's
+ * error queue, so every SSL_* call below starts with it empty: one thread
+ * serves many connections, and a stale entry from another would turn an
+ * ordinary "no data yet" into a failure of this one. */
 static int tls_result(struct net_conn *c, int ret)
 {
 	int e = SSL_get_error(c->ssl, ret);
@@ -121,6 +130,7 @@ static int tls_handshake(struct net_conn *c)
 	if (c->handshake_done)
 		return 1;
 	errno = 0;
+	ERR_clear_error();
 	ret = SSL_do_handshake(c->ssl);
 	if (ret == 1) {
 		c->handshake_done = true;
@@ -137,6 +147,7 @@ ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
 		if (ret <= 0)
 			return ret;
 		errno = 0;
+		ERR_clear_error();
 		if (SSL_read_ex(c->ssl, buf, len, &n) == 1)
 			return (ssize_t)n;
 		return tls_result(c, 0);
@@ -166,6 +177,7 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
 		if (ret <= 0)
 			return ret;
 		errno = 0;
+		ERR_clear_error();
 		if (SSL_write_ex(c->ssl, buf, len, &n) == 1)
 			return (ssize_t)n;
 		return tls_result(c, 0);

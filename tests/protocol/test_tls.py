@@ -152,3 +152,24 @@ def test_sighup_reloads_the_certificate(env, tmp_path):
     time.sleep(0.5)
     assert served_cert() is not None
     k.stop()
+
+
+def test_a_tls_peer_that_resets_does_not_fail_the_next_connection(env):
+    """OpenSSL reports errors through a per-thread queue that SSL_get_error
+    reads, and kairand's one loop thread serves every TLS connection: what
+    goes wrong with one peer (here a reset, and a close_notify that cannot
+    be sent) must not fail the next connection. Each reset is followed at
+    once by a new session that must work."""
+    import socket
+    import struct
+    for i in range(20):
+        a = connect(env.imaps_port, tls=True)
+        raw = a.sock
+        # SO_LINGER 0: close() sends RST instead of FIN.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+        time.sleep(0.05)
+        b = connect(env.imaps_port, tls=True)
+        tagged, _ = b.cmd("n", "NOOP")
+        assert tagged.startswith(b"n OK"), (i, tagged)
+        b.close()
