@@ -86,6 +86,26 @@ enum db_result db_mailbox_acl_by_id(db *d, int64_t mailbox_id, struct arena *are
 			err, errlen);
 }
 
+const struct db_acl_row *db_acl_find(const struct db_acl_row *rows, size_t n,
+				     const char *identifier)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].identifier, identifier) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+int db_acl_evaluate(struct arena *arena, const struct acl_caller *caller, bool owner,
+		    const struct db_acl_row *rows, size_t n, acl_rights *rights_r, size_t *bad_r)
+{
+	struct acl_entry *entries = arena_alloc(arena, (n + 1) * sizeof(*entries));
+
+	for (size_t i = 0; i < n; i++)
+		entries[i] = (struct acl_entry){ rows[i].identifier, strlen(rows[i].identifier),
+						 rows[i].rights, strlen(rows[i].rights) };
+	return acl_evaluate(caller, owner, entries, n, rights_r, bad_r);
+}
+
 enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,
 			  char *err, size_t errlen)
 {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl/evaluate.h"
 #include "schema/db_message.h"
 #include "server/core/arena.h"
 
@@ -26,6 +27,16 @@ enum db_result db_mailbox_acl(db *d, int64_t owner_id, const char *name, struct 
 enum db_result db_mailbox_acl_by_id(db *d, int64_t mailbox_id, struct arena *arena,
 				    int64_t *owner_id_r, int *noselect_r,
 				    struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen);
+
+/* The entry of identifier (exactly as stored) among rows, NULL if none. */
+const struct db_acl_row *db_acl_find(const struct db_acl_row *rows, size_t n,
+				     const char *identifier);
+
+/* acl_evaluate over stored rows (their text turned into acl/'s entries,
+ * from arena): 0, or -1 with *bad_r the index of a corrupt row, as
+ * acl_evaluate returns them. */
+int db_acl_evaluate(struct arena *arena, const struct acl_caller *caller, bool owner,
+		    const struct db_acl_row *rows, size_t n, acl_rights *rights_r, size_t *bad_r);
 
 /* Sets (rights non-empty) or removes (rights "" or NULL) one entry. */
 enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, const char *rights,

@@ -79,13 +79,28 @@ static bool is_true(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col)[0] == 't';
 }
 
-enum db_result db_shared_mailboxes(db *d, int64_t account_id, const char *const *identifiers,
-				   size_t nidentifiers, struct arena *arena,
+/* Everything an ACL entry may name the caller by. */
+static const char *caller_identifiers(struct arena *arena, const char *login,
+				      char *const *groups, size_t ngroups)
+{
+	const char **ids = arena_alloc(arena, (ngroups + 3) * sizeof(*ids));
+	size_t n = 0;
+
+	ids[n++] = login;
+	ids[n++] = "anyone";
+	ids[n++] = "authenticated";
+	for (size_t i = 0; i < ngroups; i++)
+		ids[n++] = arena_printf(arena, "group:%s", groups[i]);
+	return db_text_array(arena, ids, n);
+}
+
+enum db_result db_shared_mailboxes(db *d, int64_t account_id, const char *login,
+				   char *const *groups, size_t ngroups, struct arena *arena,
 				   struct db_shared_mailbox **rows_r, size_t *n_r,
 				   char *err, size_t errlen)
 {
 	char account[24], cap[24];
-	const char *params[3] = { account, db_text_array(arena, identifiers, nidentifiers), cap };
+	const char *params[3] = { account, caller_identifiers(arena, login, groups, ngroups), cap };
 	struct db_shared_mailbox *rows, *cur = NULL;
 	struct db_acl_row *entries;
 	size_t n = 0;

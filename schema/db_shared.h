@@ -35,13 +35,13 @@ struct db_shared_mailbox {
 	size_t nacl;
 };
 
-/* Every mailbox not owned by account_id whose ACL has an entry (positive
- * or not) for one of identifiers (the caller's login, "anyone",
- * "authenticated", "group:NAME" for each group), with its whole ACL.
+/* Every mailbox not owned by account_id whose ACL has a positive entry for
+ * one of the identifiers that can name the caller (login, "anyone",
+ * "authenticated", "group:NAME" for each of groups), with its whole ACL.
  * Ordered by owner login and name. One round trip; everything is
  * allocated from arena. */
-enum db_result db_shared_mailboxes(db *d, int64_t account_id, const char *const *identifiers,
-				   size_t nidentifiers, struct arena *arena,
+enum db_result db_shared_mailboxes(db *d, int64_t account_id, const char *login,
+				   char *const *groups, size_t ngroups, struct arena *arena,
 				   struct db_shared_mailbox **rows_r, size_t *n_r,
 				   char *err, size_t errlen);
 

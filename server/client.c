@@ -317,7 +317,7 @@ static bool client_read(struct client *c)
 			return false;
 		}
 		c->in.len += (size_t)n;
-		c->last_activity_ms = server_now_ms();
+		c->last_activity_ms = clock_now_ms();
 	}
 	return false;
 }
@@ -392,7 +392,7 @@ static void client_command_finished(struct client *c)
 		client_list_add(&c->srv->dead, c);
 		return;
 	}
-	c->last_activity_ms = server_now_ms();
+	c->last_activity_ms = clock_now_ms();
 	if (c->session.auth_failed)
 		client_auth_failed(c);
 	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
@@ -425,7 +425,7 @@ static void client_process(struct client *c)
 			c->close_after_flush = true;
 		} else if (r == IMAP_INPUT_COMMAND) {
 			c->session.after = IMAP_AFTER_NOTHING;
-			c->command_started_ms = server_now_ms();
+			c->command_started_ms = clock_now_ms();
 			if (imap_session_command_in_loop(&c->session)) {
 				imap_session_execute(&c->session, NULL);
 				client_command_finished(c);
@@ -504,7 +504,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
 	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
-	c->last_activity_ms = server_now_ms();
+	c->last_activity_ms = clock_now_ms();
 	client_list_add(&srv->clients, c);
 	srv->nclients++;
 	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");

@@ -45,14 +45,6 @@ static sigset_t handled_signals;
 static dir_cache *groups_cache;
 static struct activity writes;      /* APPEND/COPY/MOVE, for the indexer */
 
-uint64_t server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void on_accept(struct net_watch *w, uint32_t events)
 {
 	struct listener *l = (struct listener *)w;
@@ -88,7 +80,7 @@ static void begin_shutdown(const char *why)
 		return;
 	log_info("%s: shutting down, %zu connection(s) open", why, srv.nclients);
 	srv.shutting_down = true;
-	srv.shutdown_deadline_ms = server_now_ms() + SHUTDOWN_GRACE_MS;
+	srv.shutdown_deadline_ms = clock_now_ms() + SHUTDOWN_GRACE_MS;
 	stop_listening();
 	client_shutdown_all(&srv);
 }
@@ -120,7 +112,7 @@ static void on_signal(struct net_watch *w, uint32_t events)
 
 static void on_tick(struct net_watch *w, uint32_t events)
 {
-	uint64_t expirations, now = server_now_ms();
+	uint64_t expirations, now = clock_now_ms();
 
 	(void)events;
 	(void)read(w->fd, &expirations, sizeof(expirations));

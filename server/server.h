@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/net/loop.h"
 
@@ -50,6 +51,5 @@ struct server {
 	uint64_t shutdown_deadline_ms;
 };
 
-uint64_t server_now_ms(void);
 
 #endif

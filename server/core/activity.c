@@ -1,19 +1,12 @@
 #include "server/core/activity.h"
+#include "server/core/clock.h"
 
-#include <time.h>
-
-uint64_t activity_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include <stddef.h>
 
 void activity_init(struct activity *a)
 {
 	atomic_init(&a->running, 0);
-	atomic_init(&a->last_end_ms, activity_now_ms());
+	atomic_init(&a->last_end_ms, clock_now_ms());
 }
 
 void activity_begin(struct activity *a)
@@ -28,7 +21,7 @@ void activity_end(struct activity *a)
 		return;
 	/* The end time first: a reader that sees running drop to 0 then sees
 	 * this end (both sequentially consistent). */
-	atomic_store(&a->last_end_ms, activity_now_ms());
+	atomic_store(&a->last_end_ms, clock_now_ms());
 	atomic_fetch_sub(&a->running, 1);
 }
 
@@ -39,7 +32,7 @@ uint64_t activity_quiet_wait(struct activity *a, uint64_t quiet_ms)
 	if (atomic_load(&a->running) > 0)
 		return quiet_ms;
 	last = atomic_load(&a->last_end_ms);
-	now = activity_now_ms();
+	now = clock_now_ms();
 	if (now >= last + quiet_ms)
 		return 0;
 	return last + quiet_ms - now;

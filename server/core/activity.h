@@ -13,7 +13,7 @@
 
 struct activity {
 	atomic_uint running;                /* commands in progress */
-	atomic_uint_fast64_t last_end_ms;   /* activity_now_ms() when the last one ended */
+	atomic_uint_fast64_t last_end_ms;   /* clock_now_ms() when the last one ended */
 };
 
 /* Nothing running, and the last command counted as ended now: a process
@@ -30,8 +30,5 @@ void activity_end(struct activity *a);
  * nothing ended) for quiet_ms: 0 if it has been already, quiet_ms while a
  * command runs. */
 uint64_t activity_quiet_wait(struct activity *a, uint64_t quiet_ms);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t activity_now_ms(void);
 
 #endif

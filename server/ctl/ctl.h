@@ -126,8 +126,6 @@ enum ctl_status ctl_mailbox_resolve(struct ctl *ctl, db *d, const char *arg,
  * mailbox's owner, the one that replaces the owner's default rights. */
 bool ctl_mailbox_names_owner(const struct ctl_mailbox *mb, const char *ident);
 
-/* The stored rights of ident, or NULL if the mailbox has no such entry. */
-const struct db_acl_row *ctl_mailbox_entry(const struct ctl_mailbox *mb, const char *ident);
 
 /* --- ctl_acl.c --- */
 

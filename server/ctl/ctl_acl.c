@@ -39,7 +39,7 @@ enum ctl_status ctl_acl_change(struct ctl *ctl, db *d, struct ctl_mailbox *mb, c
 		return ctl_err(CTL_FAILED, err, errlen, "%s was deleted meanwhile", mb->arg);
 	if (r != DB_OK)
 		return CTL_FAILED;
-	row = ctl_mailbox_entry(mb, ident);
+	row = db_acl_find(mb->acl, mb->nacl, ident);
 	/* A corrupt stored value counts as no rights, as in IMAP SETACL. */
 	if (row != NULL && acl_rights_parse(row->rights, strlen(row->rights), &stored) < 0)
 		stored = 0;
@@ -93,12 +93,12 @@ static enum ctl_status stored_identifier(struct ctl *ctl, const struct ctl_mailb
 	st = ctl_identifier(ctl, text, CTL_ID_ANY, &id, ident, size, err, errlen);
 	if (st != CTL_OK)
 		return st;
-	if (ctl_mailbox_entry(mb, ident) == NULL && id.kind == ACL_ID_USER) {
+	if (db_acl_find(mb->acl, mb->nacl, ident) == NULL && id.kind == ACL_ID_USER) {
 		st = ctl_identifier(ctl, text, CTL_ID_GRANT, &id, ident, size, err, errlen);
 		if (st != CTL_OK)
 			return st;
 	}
-	if (ctl_mailbox_entry(mb, ident) != NULL)
+	if (db_acl_find(mb->acl, mb->nacl, ident) != NULL)
 		*found_r = ident;
 	return CTL_OK;
 }
@@ -143,7 +143,7 @@ int ctl_cmd_acl_show(struct ctl *ctl, int argc, char **argv)
 		return ctl_report(st, err);
 	/* As GETACL: a person who owns the mailbox has every right until an
 	 * entry names them (acl/evaluate.h). */
-	if (!mb.owner_shared && ctl_mailbox_entry(&mb, mb.owner_login) == NULL)
+	if (!mb.owner_shared && db_acl_find(mb.acl, mb.nacl, mb.owner_login) == NULL)
 		ctl_list_add(&ctl->arena, &lines,
 			     ctl_strf(&ctl->arena, "%s\t%s\t(owner default)", mb.owner_login,
 				      ctl_rights_text(&ctl->arena, ACL_ALL)));

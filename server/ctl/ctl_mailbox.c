@@ -14,11 +14,12 @@
 #include "schema/db_admin.h"
 #include "schema/db_shared.h"
 #include "server/imap/mailbox_name.h"
+#include "server/imap/namespace.h"
 #include "server/imap/mutf7.h"
 
 #include <string.h>
 
-#define SHARED_PREFIX "Shared/"
+#define SHARED_PREFIX IMAP_NS_SHARED "/"
 
 /* Checks a name typed on the command line as IMAP checks a client's
  * (server/imap/mailbox_name.c), INBOX normalised in place. */
@@ -42,7 +43,7 @@ static enum ctl_status resolve_shared(struct ctl *ctl, db *d, struct ctl_mailbox
 
 	mb->owner_login = login;
 	mb->owner_shared = true;
-	mb->arg = ctl_strf(&ctl->arena, "%s%s%s%s", SHARED_PREFIX, login, sub[0] ? "/" : "", sub);
+	mb->arg = imap_ns_join(&ctl->arena, true, login, sub);
 	r = db_shared_mailbox_acl(d, true, login, sub, &ctl->arena, &mb->owner_id, &mb->mailbox_id,
 				  &mb->name, &noselect, &mb->acl, &mb->nacl, err, errlen);
 	if (r == DB_FAILED)
@@ -118,12 +119,4 @@ bool ctl_mailbox_names_owner(const struct ctl_mailbox *mb, const char *ident)
 	/* A shared account never logs in, so no session is ever its owner
 	 * (acl/evaluate.h's owner default is for people). */
 	return !mb->owner_shared && strcmp(ident, mb->owner_login) == 0;
-}
-
-const struct db_acl_row *ctl_mailbox_entry(const struct ctl_mailbox *mb, const char *ident)
-{
-	for (size_t i = 0; i < mb->nacl; i++)
-		if (strcmp(mb->acl[i].identifier, ident) == 0)
-			return &mb->acl[i];
-	return NULL;
 }

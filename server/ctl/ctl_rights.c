@@ -33,14 +33,10 @@ void ctl_caller(struct arena *a, const struct ctl_person *p, bool authenticated,
 acl_rights ctl_evaluate(struct arena *a, const struct acl_caller *caller, bool owner,
 			const struct db_acl_row *rows, size_t n, const char *mailbox)
 {
-	struct acl_entry *entries = arena_alloc(a, (n + 1) * sizeof(*entries));
 	acl_rights rights = 0;
 	size_t bad = 0;
 
-	for (size_t i = 0; i < n; i++)
-		entries[i] = (struct acl_entry){ rows[i].identifier, strlen(rows[i].identifier),
-						 rows[i].rights, strlen(rows[i].rights) };
-	if (acl_evaluate(caller, owner, entries, n, &rights, &bad) < 0)
+	if (db_acl_evaluate(a, caller, owner, rows, n, &rights, &bad) < 0)
 		ctl_warn("corrupt ACL entry '%s' on %s: only the owner's and admins' floors "
 			 "are granted", rows[bad].identifier, mailbox);
 	return rights;

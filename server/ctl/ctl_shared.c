@@ -3,6 +3,7 @@
  * in; it owns team mailboxes that its ACL opens to people and groups. */
 #include "server/ctl/ctl.h"
 #include "schema/db_admin.h"
+#include "server/imap/namespace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -149,7 +150,7 @@ static enum ctl_status create(struct ctl *ctl, db *d, struct create_args *a,
 	enum ctl_status st;
 	enum db_result r;
 
-	mb.arg = ctl_strf(&ctl->arena, "Shared/%s", a->name);
+	mb.arg = imap_ns_join(&ctl->arena, true, a->name, "");
 	r = db_admin_shared_account(d, a->name, &mb.owner_id, created_r, err, errlen);
 	if (r == DB_NOT_FOUND)
 		return ctl_err(CTL_FAILED, err, errlen, "'%s' is a user account, not a shared one",

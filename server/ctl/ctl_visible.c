@@ -8,6 +8,7 @@
 #include "server/ctl/ctl.h"
 #include "schema/db_admin.h"
 #include "schema/db_shared.h"
+#include "server/imap/namespace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,27 +59,20 @@ static enum ctl_status others(struct seen_by *s, db *d, int64_t account_id,
 			      char *err, size_t errlen)
 {
 	struct arena *a = &s->ctl->arena;
-	const char **ids = arena_alloc(a, (s->p->ngroups + 3) * sizeof(*ids));
 	struct db_shared_mailbox *rows;
-	size_t nids = 0, n = 0;
+	size_t n = 0;
 
-	ids[nids++] = s->p->login;
-	ids[nids++] = "anyone";
-	ids[nids++] = "authenticated";
-	for (size_t i = 0; i < s->p->ngroups; i++)
-		ids[nids++] = ctl_strf(a, "group:%s", s->p->groups[i]);
-	if (db_shared_mailboxes(d, account_id, ids, nids, a, &rows, &n, err, errlen) != DB_OK)
+	if (db_shared_mailboxes(d, account_id, s->p->login, s->p->groups, s->p->ngroups, a,
+				&rows, &n, err, errlen) != DB_OK)
 		return CTL_FAILED;
 	if (n >= DB_SHARED_MAX_MAILBOXES)
 		ctl_warn("only the first %d mailboxes shared with %s are considered",
 			 DB_SHARED_MAX_MAILBOXES, s->p->login);
 	for (size_t i = 0; i < n; i++) {
 		const struct db_shared_mailbox *m = &rows[i];
-		const char *name = ctl_strf(a, "%s/%s%s%s",
-					    m->shared_owner ? "Shared" : "Other Users",
-					    m->owner_login, m->name[0] != '\0' ? "/" : "", m->name);
 
-		add_line(s, name, false, m->acl, m->nacl);
+		add_line(s, imap_ns_join(a, m->shared_owner, m->owner_login, m->name), false,
+			 m->acl, m->nacl);
 	}
 	return CTL_OK;
 }

@@ -79,14 +79,6 @@ static bool acl_identifier_arg(struct imap_session *s, struct imap_backend *be,
 	return true;
 }
 
-static const struct db_acl_row *acl_find(const struct imap_mailbox_acl *acl, const char *identifier)
-{
-	for (size_t i = 0; i < acl->nrows; i++)
-		if (strcmp(acl->rows[i].identifier, identifier) == 0)
-			return &acl->rows[i];
-	return NULL;
-}
-
 /* Whether a (positive) identifier is the mailbox's owner, whose entry
  * replaces the implicit rights but cannot take "l" and "a" away. */
 static bool names_owner(const struct imap_mailbox_acl *acl, const struct acl_identifier *id,
@@ -147,7 +139,7 @@ void cmd_setacl(struct imap_session *s, const struct imap_command *cmd, struct i
 	if (!acl_target(s, be, &cmd->args[0], ACL_OP_SETACL, &name, &acl) ||
 	    !acl_identifier_arg(s, be, &cmd->args[1], &id, ident, sizeof(ident)))
 		return;
-	row = acl_find(&acl, ident);
+	row = db_acl_find(acl.rows, acl.nrows, ident);
 	if (row != NULL && acl_rights_parse(row->rights, strlen(row->rights), &stored) < 0)
 		stored = 0;
 	result = acl_change_apply(&change, row != NULL ? &stored : NULL,
@@ -193,7 +185,8 @@ void cmd_getacl(struct imap_session *s, const struct imap_command *cmd, struct i
 	}
 	if (!acl_target(s, be, &cmd->args[0], ACL_OP_GETACL, &name, &acl))
 		return;
-	owner_listed = acl.owner_login == NULL || acl_find(&acl, acl.owner_login) != NULL;
+	owner_listed = acl.owner_login == NULL ||
+		       db_acl_find(acl.rows, acl.nrows, acl.owner_login) != NULL;
 	buf_append_str(&s->out, "* ACL ");
 	imap_write_mailbox(s, &s->out, name, strlen(name));
 	if (!owner_listed) {

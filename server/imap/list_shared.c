@@ -6,22 +6,6 @@
 
 #include <string.h>
 
-/* Everything an ACL entry may name the caller by: its login, "anyone",
- * "authenticated" and each of its groups (already refreshed). */
-static const char **caller_identifiers(struct imap_session *s, size_t *n_r)
-{
-	const char **ids = arena_alloc(&s->arena, (s->ngroups + 3) * sizeof(*ids));
-	size_t n = 0;
-
-	ids[n++] = s->user;
-	ids[n++] = "anyone";
-	ids[n++] = "authenticated";
-	for (size_t i = 0; i < s->ngroups; i++)
-		ids[n++] = arena_printf(&s->arena, "group:%s", s->groups[i]);
-	*n_r = n;
-	return ids;
-}
-
 static void unavailable(struct imap_session *s, const char *err)
 {
 	log_warning("%s: listing shared mailboxes failed: %s", s->peer, err);
@@ -32,35 +16,32 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx)
 {
 	struct db_shared_mailbox *rows;
-	const char **ids, **new_names;
+	struct acl_caller caller;
+	const char **new_names;
 	int64_t *new_ids;
-	size_t nids, n, nnew = 0;
+	size_t n, nnew = 0;
 	char err[256];
 
 	if (!imap_rights_groups(s, be))
 		return false;
-	ids = caller_identifiers(s, &nids);
-	if (db_shared_mailboxes(be->db, s->account_id, ids, nids, &s->arena, &rows, &n,
-				err, sizeof(err)) != DB_OK) {
+	if (db_shared_mailboxes(be->db, s->account_id, s->user, s->groups, s->ngroups, &s->arena,
+				&rows, &n, err, sizeof(err)) != DB_OK) {
 		unavailable(s, err);
 		return false;
 	}
+	imap_rights_caller(s, &caller);
 	new_ids = arena_alloc(&s->arena, (n + 1) * sizeof(*new_ids));
 	new_names = arena_alloc(&s->arena, (n + 1) * sizeof(*new_names));
 	for (size_t i = 0; i < n; i++) {
 		const struct db_shared_mailbox *m = &rows[i];
 		struct db_mailbox_row row = { .noselect = m->noselect, .special_use = "" };
-		struct buf name;
 
-		if (!(imap_rights_evaluate(s, false, m->acl, m->nacl, m->mailbox_id) & ACL_LOOKUP))
+		if (!(imap_rights_evaluate(s, &caller, false, m->acl, m->nacl, m->mailbox_id) & ACL_LOOKUP))
 			continue;
 		/* Special-use attributes stay with their owner: another
 		 * user's \Sent is not the caller's Sent folder. */
-		buf_init(&name);
-		imap_ns_join(&name, m->shared_owner, m->owner_login, m->name);
-		row.name = arena_strndup(&s->arena, name.data, name.len);
-		row.len = name.len;
-		buf_free(&name);
+		row.name = imap_ns_join(&s->arena, m->shared_owner, m->owner_login, m->name);
+		row.len = strlen(row.name);
 		row_cb(ctx, &row);
 		if (!m->offered && !m->noselect) {
 			new_ids[nnew] = m->mailbox_id;

@@ -44,14 +44,11 @@ void imap_ns_split(struct arena *a, const char *name, size_t len, struct imap_ns
 	r->name = arena_strndup(a, slash + 1, rlen - (size_t)(slash - rest) - 1);
 }
 
-void imap_ns_join(struct buf *out, bool shared_owner, const char *login, const char *shared_name)
+const char *imap_ns_join(struct arena *a, bool shared_owner, const char *login,
+			 const char *shared_name)
 {
-	buf_append_str(out, shared_owner ? IMAP_NS_SHARED "/" : IMAP_NS_OTHER_USERS "/");
-	buf_append_str(out, login);
-	if (shared_name[0] != '\0') {
-		buf_append(out, "/", 1);
-		buf_append_str(out, shared_name);
-	}
+	return arena_printf(a, "%s/%s%s%s", shared_owner ? IMAP_NS_SHARED : IMAP_NS_OTHER_USERS,
+			    login, shared_name[0] != '\0' ? "/" : "", shared_name);
 }
 
 bool imap_ns_reserved(const char *name, size_t len)

@@ -18,7 +18,6 @@
 #include <stddef.h>
 
 #include "server/core/arena.h"
-#include "server/core/buf.h"
 
 #define IMAP_NS_OTHER_USERS "Other Users"
 #define IMAP_NS_SHARED "Shared"
@@ -43,8 +42,10 @@ struct imap_ns_name {
  * prefixes are case-sensitive, as Dovecot's and Cyrus's are. */
 void imap_ns_split(struct arena *a, const char *name, size_t len, struct imap_ns_name *r);
 
-/* The client name of another owner's mailbox ("" shared_name: the root). */
-void imap_ns_join(struct buf *out, bool shared_owner, const char *login, const char *shared_name);
+/* The client name of another owner's mailbox ("" shared_name: the root),
+ * from a. */
+const char *imap_ns_join(struct arena *a, bool shared_owner, const char *login,
+			 const char *shared_name);
 
 /* Whether a personal name would hide a namespace: "Other Users" and
  * "Shared" themselves (no personal name can start with their prefix,

@@ -1,5 +1,4 @@
 #include "server/imap/rights.h"
-#include "acl/evaluate.h"
 #include "server/core/log.h"
 #include "directory/dir.h"
 #include "schema/db_acl.h"
@@ -32,34 +31,25 @@ bool imap_rights_groups(struct imap_session *s, struct imap_backend *be)
 	return true;
 }
 
-acl_rights imap_rights_evaluate(struct imap_session *s, bool owner, const struct db_acl_row *rows,
-				size_t nrows, int64_t mailbox_id)
+void imap_rights_caller(struct imap_session *s, struct acl_caller *caller)
 {
-	struct acl_name *groups;
-	struct acl_entry *entries;
-	struct acl_caller caller;
-	acl_rights rights = 0;
-	size_t bad;
+	struct acl_name *groups = arena_alloc(&s->arena, (s->ngroups + 1) * sizeof(*groups));
 
-	groups = arena_alloc(&s->arena, (s->ngroups + 1) * sizeof(*groups));
-	for (size_t i = 0; i < s->ngroups; i++) {
-		groups[i].s = s->groups[i];
-		groups[i].len = strlen(s->groups[i]);
-	}
-	entries = arena_alloc(&s->arena, (nrows + 1) * sizeof(*entries));
-	for (size_t i = 0; i < nrows; i++) {
-		entries[i].identifier = rows[i].identifier;
-		entries[i].identifier_len = strlen(rows[i].identifier);
-		entries[i].rights = rows[i].rights;
-		entries[i].rights_len = strlen(rows[i].rights);
-	}
-	caller.login = s->user;
-	caller.login_len = strlen(s->user);
-	caller.authenticated = true;
-	caller.groups = groups;
-	caller.ngroups = s->ngroups;
-	caller.admin = s->admin;
-	if (acl_evaluate(&caller, owner, entries, nrows, &rights, &bad) < 0)
+	for (size_t i = 0; i < s->ngroups; i++)
+		groups[i] = (struct acl_name){ s->groups[i], strlen(s->groups[i]) };
+	*caller = (struct acl_caller){
+		.login = s->user, .login_len = strlen(s->user), .authenticated = true,
+		.groups = groups, .ngroups = s->ngroups, .admin = s->admin,
+	};
+}
+
+acl_rights imap_rights_evaluate(struct imap_session *s, const struct acl_caller *caller, bool owner,
+				const struct db_acl_row *rows, size_t nrows, int64_t mailbox_id)
+{
+	acl_rights rights = 0;
+	size_t bad = 0;
+
+	if (db_acl_evaluate(&s->arena, caller, owner, rows, nrows, &rights, &bad) < 0)
 		log_error("%s: corrupt ACL entry '%s' on mailbox %lld", s->peer,
 			  rows[bad].identifier, (long long)mailbox_id);
 	return rights;
@@ -101,6 +91,7 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 static bool load(struct imap_session *s, struct imap_backend *be, const char *name,
 		 int64_t mailbox_id, struct imap_mailbox_acl *acl)
 {
+	struct acl_caller caller;
 	int noselect = 0;
 	char err[256] = "";
 	enum db_result r;
@@ -126,8 +117,9 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 	}
 	acl->exists = true;
 	acl->noselect = noselect != 0;
-	acl->rights = imap_rights_evaluate(s, acl->owner_id == s->account_id, acl->rows, acl->nrows,
-					   acl->mailbox_id);
+	imap_rights_caller(s, &caller);
+	acl->rights = imap_rights_evaluate(s, &caller, acl->owner_id == s->account_id, acl->rows,
+					   acl->nrows, acl->mailbox_id);
 	return true;
 }
 

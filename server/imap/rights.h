@@ -11,6 +11,7 @@
 
 #include "acl/acl.h"
 #include "acl/command_rights.h"
+#include "acl/evaluate.h"
 #include "server/imap/namespace.h"
 #include "server/imap/session.h"
 
@@ -72,9 +73,13 @@ bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const
  * apart), and NULL returned. */
 const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl);
 
-/* The caller's rights from a mailbox's stored entries (acl/ evaluation
- * with the session's login, groups and admin flag). */
-acl_rights imap_rights_evaluate(struct imap_session *s, bool owner, const struct db_acl_row *rows,
-				size_t nrows, int64_t mailbox_id);
+/* The session as acl/ sees it: login, groups (as last refreshed) and the
+ * admin flag, from the command arena; build it once per command. */
+void imap_rights_caller(struct imap_session *s, struct acl_caller *caller);
+
+/* The caller's rights from a mailbox's stored entries; a corrupt entry is
+ * logged. */
+acl_rights imap_rights_evaluate(struct imap_session *s, const struct acl_caller *caller, bool owner,
+				const struct db_acl_row *rows, size_t nrows, int64_t mailbox_id);
 
 #endif
