@@ -10,6 +10,7 @@ struct acl_rule {
 /* RFC 4314 §4's table, one row per check; see command_rights.h for the
  * reasons behind each row. */
 static const struct acl_rule acl_rules[ACL_OP_COUNT] = {
+	[ACL_OP_NONE]           = { "none", 0, false },
 	[ACL_OP_LIST]           = { "LIST", ACL_LOOKUP, false },
 	[ACL_OP_SUBSCRIBE]      = { "SUBSCRIBE", 0, false },
 	[ACL_OP_UNSUBSCRIBE]    = { "UNSUBSCRIBE", 0, false },

@@ -10,6 +10,9 @@
 #include "acl/acl.h"
 
 enum acl_operation {
+	/* No check: the zero value, for command table entries that name no
+	 * operation. Needs no right. */
+	ACL_OP_NONE,
 	/* LIST, and the attributes LIST/LSUB report: "l" on the mailbox. A
 	 * mailbox without it is left out of LIST as if it did not exist
 	 * (§4), and LSUB reports a subscribed name without it as

@@ -5,6 +5,7 @@
 #ifndef KAIRAN_CORE_ARENA_H
 #define KAIRAN_CORE_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct arena_chunk;
@@ -21,6 +22,7 @@ void *arena_alloc(struct arena *a, size_t size);
 char *arena_strndup(struct arena *a, const void *s, size_t len);
 /* A formatted string, as snprintf would write it. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Frees everything but the first chunk, which is kept for reuse. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);

@@ -3,45 +3,44 @@
 #include "server/imap/view.h"
 
 /* §6.1.1 */
-void cmd_capability(struct imap_session *s, const struct imap_command *cmd,
-		    struct imap_backend *be)
+struct imap_result cmd_capability(struct imap_session *s, const struct imap_command *cmd,
+				  struct imap_backend *be)
 {
 	(void)be;
-	if (cmd->nargs != 0) {
-		imap_reply(s, "BAD", NULL, "CAPABILITY takes no arguments");
-		return;
-	}
+	if (cmd->nargs != 0)
+		return imap_bad(s, NULL, "CAPABILITY takes no arguments");
 	buf_append_str(&s->out, "* CAPABILITY ");
 	imap_capabilities(s, &s->out);
 	buf_append(&s->out, "\r\n", 2);
-	imap_reply(s, "OK", NULL, "CAPABILITY completed");
+	return imap_done(s);
 }
 
 /* §6.1.2: in the selected state, the way to learn what changed. */
-void cmd_noop(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+struct imap_result cmd_noop(struct imap_session *s, const struct imap_command *cmd,
+			    struct imap_backend *be)
 {
-	if (cmd->nargs != 0) {
-		imap_reply(s, "BAD", NULL, "NOOP takes no arguments");
-		return;
-	}
+	struct imap_result r;
+
+	if (cmd->nargs != 0)
+		return imap_bad(s, NULL, "NOOP takes no arguments");
 	if (s->view != NULL) {
-		if (!imap_db_ready(s, be))
-			return;
-		imap_view_sync(s, be, true);
+		if (!imap_store_ready(s, be, &r))
+			return r;
+		if (!imap_view_sync(s, be, true))
+			return imap_store_failed(s, "reading changes", "see above");
 	}
-	imap_reply(s, "OK", NULL, "NOOP completed");
+	return imap_done(s);
 }
 
 /* §6.1.3: the BYE comes before the tagged OK. */
-void cmd_logout(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+struct imap_result cmd_logout(struct imap_session *s, const struct imap_command *cmd,
+			      struct imap_backend *be)
 {
 	(void)be;
-	if (cmd->nargs != 0) {
-		imap_reply(s, "BAD", NULL, "LOGOUT takes no arguments");
-		return;
-	}
+	if (cmd->nargs != 0)
+		return imap_bad(s, NULL, "LOGOUT takes no arguments");
 	imap_untagged(s, "BYE Logging out");
-	imap_reply(s, "OK", NULL, "LOGOUT completed");
 	s->state = IMAP_STATE_LOGOUT;
 	s->after = IMAP_AFTER_CLOSE;
+	return imap_done(s);
 }

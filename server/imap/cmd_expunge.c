@@ -1,9 +1,7 @@
 /* EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1). */
 #include "server/imap/commands.h"
 #include "server/imap/msgset.h"
-#include "acl/acl.h"
 #include "server/imap/view.h"
-#include "server/core/log.h"
 #include "schema/db_message.h"
 
 static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
@@ -19,51 +17,44 @@ static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
 		imap_untagged(s, "%u EXPUNGE", msn);
 }
 
-static void expunge(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
-		    bool uid)
+struct imap_result imap_check_uid_expunge(struct imap_session *s, const struct imap_command *cmd)
 {
-	struct db_uid_ranges ranges, *set = NULL;
+	struct db_uid_ranges *set = arena_alloc(&s->arena, sizeof(*set));
 	const char *problem;
+
+	if (cmd->nargs != 1)
+		return imap_bad(s, NULL, "UID EXPUNGE expects a UID set");
+	if (imap_msgset(s, &cmd->args[0], true, set, &problem) < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	s->parsed = set;
+	return imap_ok(s, NULL, "checked");
+}
+
+/* Dispatch has checked "e" and that the mailbox is read-write. set is
+ * NULL for EXPUNGE (every \Deleted message). */
+static struct imap_result expunge(struct imap_session *s, struct imap_backend *be,
+				  const struct db_uid_ranges *set)
+{
 	char err[256];
 
-	if (cmd->nargs != (uid ? 1u : 0u)) {
-		imap_reply(s, "BAD", NULL, uid ? "UID EXPUNGE expects a UID set" : "EXPUNGE takes no arguments");
-		return;
-	}
-	if (uid) {
-		if (imap_msgset(s, &cmd->args[0], true, &ranges, &problem) < 0) {
-			imap_reply(s, "BAD", NULL, "%s", problem);
-			return;
-		}
-		set = &ranges;
-	}
-	if (s->view->readonly) {
-		imap_reply(s, "NO", "READ-ONLY", "Mailbox is read-only");
-		return;
-	}
-	if (!(s->view->rights & ACL_EXPUNGE)) {        /* RFC 4314 §4 */
-		imap_reply(s, "NO", "NOPERM", "Permission denied");
-		return;
-	}
-	if (!imap_db_ready(s, be))
-		return;
 	/* Other sessions' expunges first, so numbering agrees with the client. */
 	imap_view_sync(s, be, true);
 	if ((set == NULL || set->count > 0) &&
-	    db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED) {
-		log_warning("%s: EXPUNGE failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
-	}
-	imap_reply(s, "OK", NULL, "%s completed", uid ? "UID EXPUNGE" : "EXPUNGE");
+	    db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED)
+		return imap_store_failed(s, "expunging", err);
+	return imap_done(s);
 }
 
-void cmd_expunge(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+struct imap_result cmd_expunge(struct imap_session *s, const struct imap_command *cmd,
+			       struct imap_backend *be)
 {
-	expunge(s, cmd, be, false);
+	(void)cmd;
+	return expunge(s, be, NULL);
 }
 
-void cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+struct imap_result cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd,
+				   struct imap_backend *be)
 {
-	expunge(s, cmd, be, true);
+	(void)cmd;
+	return expunge(s, be, s->parsed);
 }

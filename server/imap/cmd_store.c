@@ -1,7 +1,9 @@
 /* STORE and UID STORE (RFC 3501 §6.4.6, §6.4.8). */
 #include "server/imap/commands.h"
 #include "server/imap/msgset.h"
+#include "server/imap/rights.h"
 #include "server/imap/store_args.h"
+#include "acl/acl.h"
 #include "acl/command_rights.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
@@ -56,73 +58,74 @@ const char *imap_keywords_array(struct imap_session *s, const struct imap_flags 
 	return out;
 }
 
-static void store(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
-		  bool uid)
-{
+/* What the check step parsed. */
+struct store_request {
 	struct db_uid_ranges ranges;
 	struct imap_store st;
-	struct store_ctx ctx = { .s = s, .uid = uid };
+};
+
+struct imap_result imap_check_store(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct store_request *req = arena_alloc(&s->arena, sizeof(*req));
 	const char *problem;
+
+	if (cmd->nargs < 3)
+		return imap_bad(s, NULL, "STORE expects a sequence set, an action and flags");
+	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
+	    imap_store_parse(&s->arena, &cmd->args[1], &req->st, &problem) < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	s->parsed = req;
+	return imap_ok(s, NULL, "checked");
+}
+
+/* RFC 4314 §4: \Seen needs "s", \Deleted "t", the rest "w"; flags the
+ * caller may not change are left out, and only a STORE that can change
+ * none of its flags fails. */
+bool imap_authorize_store(struct imap_session *s, acl_rights rights, struct imap_result *res_r)
+{
+	struct store_request *req = s->parsed;
+	struct imap_flags *f = &req->st.flags;
+	unsigned allowed_flags;
+	bool allowed_keywords;
+
+	if (!acl_store_permitted(rights, f->system, f->nkeywords > 0, &allowed_flags,
+				 &allowed_keywords)) {
+		acl_rights need = acl_store_rights(f->system, f->nkeywords > 0);
+		*res_r = imap_no(s, "NOPERM", "%s of these flags needs %s", s->cmd->name,
+				 imap_rights_needed_text(s, need & ~rights, true));
+		return false;
+	}
+	f->system = allowed_flags;
+	if (!allowed_keywords)
+		f->nkeywords = 0;
+	return true;
+}
+
+/* Dispatch has parsed the arguments and narrowed the flags to the
+ * caller's rights. */
+struct imap_result cmd_store(struct imap_session *s, const struct imap_command *cmd,
+			     struct imap_backend *be)
+{
+	struct store_request *req = s->parsed;
+	struct imap_store *st = &req->st;
+	struct store_ctx ctx = { .s = s, .uid = cmd->name[0] == 'U', .silent = st->silent };
 	char err[256];
 	int mode;
 
-	if (cmd->nargs < 3) {
-		imap_reply(s, "BAD", NULL, "STORE expects a sequence set, an action and flags");
-		return;
-	}
-	if (imap_msgset(s, &cmd->args[0], uid, &ranges, &problem) < 0 ||
-	    imap_store_parse(&s->arena, &cmd->args[1], &st, &problem) < 0) {
-		imap_reply(s, "BAD", NULL, "%s", problem);
-		return;
-	}
-	if (s->view->readonly) {
-		imap_reply(s, "NO", "READ-ONLY", "Mailbox is read-only");
-		return;
-	}
-	/* RFC 4314 §4: \Seen needs "s", \Deleted "t", the rest "w"; flags
-	 * the caller may not change are left out, and only a STORE that can
-	 * change none of its flags fails. */
-	{
-		unsigned allowed_flags;
-		bool allowed_keywords;
-		if (!acl_store_permitted(s->view->rights, st.flags.system, st.flags.nkeywords > 0,
-					 &allowed_flags, &allowed_keywords)) {
-			imap_reply(s, "NO", "NOPERM", "Permission denied");
-			return;
-		}
-		st.flags.system = allowed_flags;
-		if (!allowed_keywords)
-			st.flags.nkeywords = 0;
-	}
-	if (!imap_db_ready(s, be))
-		return;
-	ctx.silent = st.silent;
 	/* A keyword new to the mailbox is announced before any FETCH uses it. */
-	if (st.mode != IMAP_STORE_REMOVE) {
+	if (st->mode != IMAP_STORE_REMOVE) {
 		bool learned = false;
-		for (size_t i = 0; i < st.flags.nkeywords; i++)
-			learned |= imap_view_learn_keywords(s->view, st.flags.keywords[i]);
+		for (size_t i = 0; i < st->flags.nkeywords; i++)
+			learned |= imap_view_learn_keywords(s->view, st->flags.keywords[i]);
 		if (learned)
 			imap_view_write_flags(s, s->view);
 	}
-	mode = st.mode == IMAP_STORE_REPLACE ? 0 : st.mode == IMAP_STORE_ADD ? 1 : 2;
-	if (ranges.count > 0 &&
-	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, mode, st.flags.system,
-			   imap_keywords_array(s, &st.flags), store_row, &ctx, err, sizeof(err)) == DB_FAILED) {
-		log_warning("%s: STORE failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
-	}
+	mode = st->mode == IMAP_STORE_REPLACE ? 0 : st->mode == IMAP_STORE_ADD ? 1 : 2;
+	if (req->ranges.count > 0 &&
+	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, mode,
+			   st->flags.system, imap_keywords_array(s, &st->flags), store_row, &ctx, err,
+			   sizeof(err)) == DB_FAILED)
+		return imap_store_failed(s, "storing flags", err);
 	imap_view_sync(s, be, false);
-	imap_reply(s, "OK", NULL, "%s completed", uid ? "UID STORE" : "STORE");
-}
-
-void cmd_store(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	store(s, cmd, be, false);
-}
-
-void cmd_uid_store(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	store(s, cmd, be, true);
+	return imap_done(s);
 }

@@ -2,47 +2,110 @@
 
 #include <string.h>
 
+#define AUTH_OR_SELECTED (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+
+/* Grouped by the file that implements them. Each entry says, before its
+ * handler runs: in which states, what the pipeline checks (dispatch.c) and
+ * on which mailbox. */
 static const struct imap_command_def imap_commands[] = {
-	{ "CAPABILITY", cmd_capability, IMAP_STATES_ANY, 0 },
-	{ "NOOP", cmd_noop, IMAP_STATES_ANY, 0 },
-	{ "LOGOUT", cmd_logout, IMAP_STATES_ANY, 0 },
-	{ "STARTTLS", cmd_starttls, IMAP_STATE_NOT_AUTH, IMAP_CMD_IN_LOOP },
-	{ "LOGIN", cmd_login, IMAP_STATE_NOT_AUTH, 0 },
-	{ "AUTHENTICATE", cmd_authenticate, IMAP_STATE_NOT_AUTH, IMAP_CMD_SASL },
-	{ "ID", cmd_id, IMAP_STATES_ANY, IMAP_CMD_IN_LOOP },
-	{ "ENABLE", cmd_enable, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, IMAP_CMD_IN_LOOP },
-	{ "NAMESPACE", cmd_namespace, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, IMAP_CMD_IN_LOOP },
-	{ "SETACL", cmd_setacl, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "DELETEACL", cmd_deleteacl, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "GETACL", cmd_getacl, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "LISTRIGHTS", cmd_listrights, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "MYRIGHTS", cmd_myrights, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "SELECT", cmd_select, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "EXAMINE", cmd_examine, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "CREATE", cmd_create, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "DELETE", cmd_delete, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "RENAME", cmd_rename, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "SUBSCRIBE", cmd_subscribe, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "UNSUBSCRIBE", cmd_unsubscribe, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "LIST", cmd_list, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "LSUB", cmd_lsub, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "STATUS", cmd_status, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "APPEND", cmd_append, IMAP_STATE_AUTH | IMAP_STATE_SELECTED, 0 },
-	{ "CHECK", cmd_check, IMAP_STATE_SELECTED, 0 },
-	{ "CLOSE", cmd_close, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UNSELECT", cmd_unselect, IMAP_STATE_SELECTED, 0 },
-	{ "EXPUNGE", cmd_expunge, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "FETCH", cmd_fetch, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "STORE", cmd_store, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "SEARCH", cmd_search, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID SEARCH", cmd_uid_search, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "COPY", cmd_copy, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "MOVE", cmd_move, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID COPY", cmd_uid_copy, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID MOVE", cmd_uid_move, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID EXPUNGE", cmd_uid_expunge, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID FETCH", cmd_uid_fetch, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
-	{ "UID STORE", cmd_uid_store, IMAP_STATE_SELECTED, IMAP_CMD_MESSAGES },
+	/* cmd_any.c */
+	{ .name = "CAPABILITY", .fn = cmd_capability, .states = IMAP_STATES_ANY,
+	  .flags = IMAP_CMD_NO_STORE },
+	{ .name = "NOOP", .fn = cmd_noop, .states = IMAP_STATES_ANY,
+	  .flags = IMAP_CMD_NO_STORE },
+	{ .name = "LOGOUT", .fn = cmd_logout, .states = IMAP_STATES_ANY,
+	  .flags = IMAP_CMD_NO_STORE },
+
+	/* cmd_auth.c, cmd_authenticate.c */
+	{ .name = "STARTTLS", .legacy = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_IN_LOOP },
+	{ .name = "LOGIN", .legacy = cmd_login, .states = IMAP_STATE_NOT_AUTH },
+	{ .name = "AUTHENTICATE", .legacy = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_SASL },
+
+	/* cmd_session.c */
+	{ .name = "ID", .legacy = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP },
+	{ .name = "ENABLE", .legacy = cmd_enable, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP },
+
+	/* cmd_acl.c */
+	{ .name = "NAMESPACE", .legacy = cmd_namespace, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP },
+	{ .name = "SETACL", .legacy = cmd_setacl, .states = AUTH_OR_SELECTED },
+	{ .name = "DELETEACL", .legacy = cmd_deleteacl, .states = AUTH_OR_SELECTED },
+	{ .name = "GETACL", .legacy = cmd_getacl, .states = AUTH_OR_SELECTED },
+	{ .name = "LISTRIGHTS", .legacy = cmd_listrights, .states = AUTH_OR_SELECTED },
+	{ .name = "MYRIGHTS", .legacy = cmd_myrights, .states = AUTH_OR_SELECTED },
+
+	/* cmd_select.c */
+	{ .name = "SELECT", .fn = cmd_select, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_DESELECT, .check = imap_check_select, .mailbox_arg = 1,
+	  .op = ACL_OP_SELECT },
+	{ .name = "EXAMINE", .fn = cmd_examine, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_DESELECT, .check = imap_check_select, .mailbox_arg = 1,
+	  .op = ACL_OP_EXAMINE },
+	{ .name = "CHECK", .fn = cmd_check, .states = IMAP_STATE_SELECTED,
+	  .check = imap_check_no_args },
+	/* CLOSE expunges only with "e" and never fails for its lack (RFC 4314 §4). */
+	{ .name = "CLOSE", .fn = cmd_close, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_no_args },
+	{ .name = "UNSELECT", .fn = cmd_unselect, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_NO_STORE, .check = imap_check_no_args },
+
+	/* cmd_mailbox.c */
+	{ .name = "CREATE", .legacy = cmd_create, .states = AUTH_OR_SELECTED },
+	{ .name = "DELETE", .legacy = cmd_delete, .states = AUTH_OR_SELECTED },
+	{ .name = "RENAME", .legacy = cmd_rename, .states = AUTH_OR_SELECTED },
+	{ .name = "SUBSCRIBE", .legacy = cmd_subscribe, .states = AUTH_OR_SELECTED },
+	{ .name = "UNSUBSCRIBE", .legacy = cmd_unsubscribe, .states = AUTH_OR_SELECTED },
+
+	/* cmd_list.c */
+	{ .name = "LIST", .legacy = cmd_list, .states = AUTH_OR_SELECTED },
+	{ .name = "LSUB", .legacy = cmd_lsub, .states = AUTH_OR_SELECTED },
+
+	/* cmd_status.c */
+	{ .name = "STATUS", .legacy = cmd_status, .states = AUTH_OR_SELECTED },
+
+	/* cmd_append.c */
+	{ .name = "APPEND", .legacy = cmd_append, .states = AUTH_OR_SELECTED },
+
+	/* cmd_expunge.c */
+	{ .name = "EXPUNGE", .fn = cmd_expunge, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_no_args,
+	  .selected_op = ACL_OP_EXPUNGE },
+	{ .name = "UID EXPUNGE", .fn = cmd_uid_expunge, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_uid_expunge,
+	  .selected_op = ACL_OP_EXPUNGE },
+
+	/* cmd_fetch.c */
+	{ .name = "FETCH", .legacy = cmd_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "UID FETCH", .legacy = cmd_uid_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+
+	/* cmd_store.c: "s", "t" or "w" by flag (RFC 4314 §4) */
+	{ .name = "STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_store,
+	  .authorize = imap_authorize_store },
+	{ .name = "UID STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_store,
+	  .authorize = imap_authorize_store },
+
+	/* cmd_search.c */
+	{ .name = "SEARCH", .legacy = cmd_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "UID SEARCH", .legacy = cmd_uid_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+
+	/* cmd_copy.c */
+	{ .name = "COPY", .legacy = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "MOVE", .legacy = cmd_move, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "UID COPY", .legacy = cmd_uid_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "UID MOVE", .legacy = cmd_uid_move, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES },
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -3,10 +3,25 @@
 #ifndef KAIRAN_IMAP_COMMANDS_H
 #define KAIRAN_IMAP_COMMANDS_H
 
+#include "acl/command_rights.h"
+#include "server/imap/result.h"
 #include "server/imap/session.h"
 
-typedef void imap_command_fn(struct imap_session *s, const struct imap_command *cmd,
-			     struct imap_backend *be);
+/* A handler: runs after dispatch checked the state, the arguments (the
+ * check step) and the rights the table names; returns the result the
+ * boundary writes as the tagged response. */
+typedef struct imap_result imap_command_fn(struct imap_session *s, const struct imap_command *cmd,
+					   struct imap_backend *be);
+/* Legacy: a handler that writes its own tagged response (being converted). */
+typedef void imap_legacy_fn(struct imap_session *s, const struct imap_command *cmd,
+			    struct imap_backend *be);
+/* The check step: parses and validates every argument before any SQL runs,
+ * keeping what the handler needs in s->parsed (arena). BAD on error. */
+typedef struct imap_result imap_check_fn(struct imap_session *s, const struct imap_command *cmd);
+/* Rights that depend on the arguments (STORE: by flag): given the caller's
+ * rights on the selected mailbox, refuses (false with *res_r) or allows,
+ * narrowing s->parsed to what is permitted. */
+typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct imap_result *res_r);
 
 /* Runs in the event loop's thread: it needs neither database nor directory
  * and must act on the connection itself (STARTTLS). */
@@ -17,12 +32,34 @@ typedef void imap_command_fn(struct imap_session *s, const struct imap_command *
 /* Works on the selected mailbox's messages: the caller's rights on it are
  * read again first (a revoked right takes effect at the next command). */
 #define IMAP_CMD_MESSAGES 0x4
+/* Changes the selected mailbox: refused with NO [READ-ONLY] after EXAMINE. */
+#define IMAP_CMD_WRITES 0x8
+/* Needs no database connection (CAPABILITY, LOGOUT; NOOP checks its own). */
+#define IMAP_CMD_NO_STORE 0x10
+/* The named mailbox may be missing (APPEND, COPY, MOVE: the handler answers
+ * TRYCREATE); otherwise dispatch answers NO [NONEXISTENT]. */
+#define IMAP_CMD_TARGET 0x20
+/* Deselects before anything is checked (SELECT, EXAMINE: RFC 3501 §6.3.1,
+ * a failing SELECT leaves the session unselected). */
+#define IMAP_CMD_DESELECT 0x40
 
 struct imap_command_def {
 	const char *name;
 	imap_command_fn *fn;
+	imap_legacy_fn *legacy;       /* until every handler returns its result */
 	unsigned states;
 	unsigned flags;
+	imap_check_fn *check;         /* NULL: the handler checks its arguments */
+	/* The argument that names the mailbox, counted from 1 (0: none), and
+	 * the RFC 4314 operation checked on it before the handler runs; the
+	 * handler finds the mailbox in s->mailbox. */
+	unsigned mailbox_arg;
+	enum acl_operation op;
+	/* The operation checked on the selected mailbox (IMAP_CMD_MESSAGES):
+	 * EXPUNGE's "e", MOVE's "t" and "e"; ACL_OP_NONE: "r" only, which
+	 * every command on the messages needs. */
+	enum acl_operation selected_op;
+	imap_authorize_fn *authorize; /* STORE's rights by flag */
 };
 
 /* name is the upper-cased command name; NULL if unknown. */
@@ -39,8 +76,10 @@ void imap_auth_login(struct imap_session *s, struct imap_backend *be,
 		     const char *authc, size_t alen, const char *pass, size_t plen,
 		     const char *authz, size_t zlen);
 
-/* Checks the worker's database connection; answers NO [UNAVAILABLE]
- * itself and returns false when it is not usable (cmd_select.c). */
+/* Checks the worker's database connection; false with NO [UNAVAILABLE]
+ * in *res_r when it is not usable (dispatch.c). */
+bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r);
+/* Legacy form that answers itself (cmd_select.c), until every handler returns its result. */
 bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
 
 struct imap_flags;
@@ -51,23 +90,55 @@ struct imap_search_program;
 /* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */
 void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
 
-/* Handlers, one family per file. */
+/* Handlers, one family per file, with their check and authorize steps.
+ * Those still declared imap_legacy_fn write their own tagged response
+ * until they are converted. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
-imap_command_fn cmd_id, cmd_enable;                     /* cmd_session.c */
-imap_command_fn cmd_login, cmd_starttls;                /* cmd_auth.c */
-imap_command_fn cmd_authenticate;                       /* cmd_authenticate.c */
-imap_command_fn cmd_select, cmd_examine, cmd_check, cmd_close, cmd_unselect; /* cmd_select.c */
-imap_command_fn cmd_create, cmd_delete, cmd_rename;     /* cmd_mailbox.c */
-imap_command_fn cmd_subscribe, cmd_unsubscribe;         /* cmd_mailbox.c */
-imap_command_fn cmd_list, cmd_lsub;                     /* cmd_list.c */
-imap_command_fn cmd_status;                             /* cmd_status.c */
-imap_command_fn cmd_fetch, cmd_uid_fetch;               /* cmd_fetch.c */
-imap_command_fn cmd_store, cmd_uid_store;               /* cmd_store.c */
-imap_command_fn cmd_expunge, cmd_uid_expunge;           /* cmd_expunge.c */
-imap_command_fn cmd_append;                             /* cmd_append.c */
-imap_command_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move; /* cmd_copy.c */
-imap_command_fn cmd_search, cmd_uid_search;             /* cmd_search.c */
-imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
-	cmd_namespace;                                  /* cmd_acl.c */
+
+/* cmd_session.c */
+imap_legacy_fn cmd_id, cmd_enable;
+
+/* cmd_auth.c, cmd_authenticate.c */
+imap_legacy_fn cmd_login, cmd_starttls;
+imap_legacy_fn cmd_authenticate;
+
+/* cmd_select.c */
+imap_command_fn cmd_select, cmd_examine, cmd_check, cmd_close, cmd_unselect;
+imap_check_fn imap_check_select, imap_check_no_args;
+
+/* cmd_mailbox.c */
+imap_legacy_fn cmd_create, cmd_delete, cmd_rename;
+imap_legacy_fn cmd_subscribe, cmd_unsubscribe;
+
+/* cmd_list.c */
+imap_legacy_fn cmd_list, cmd_lsub;
+
+/* cmd_status.c */
+imap_legacy_fn cmd_status;
+
+/* cmd_fetch.c */
+imap_legacy_fn cmd_fetch, cmd_uid_fetch;
+
+/* cmd_store.c */
+imap_command_fn cmd_store;
+imap_check_fn imap_check_store;
+imap_authorize_fn imap_authorize_store;
+
+/* cmd_expunge.c */
+imap_command_fn cmd_expunge, cmd_uid_expunge;
+imap_check_fn imap_check_uid_expunge;
+
+/* cmd_append.c */
+imap_legacy_fn cmd_append;
+
+/* cmd_copy.c */
+imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
+
+/* cmd_search.c */
+imap_legacy_fn cmd_search, cmd_uid_search;
+
+/* cmd_acl.c */
+imap_legacy_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
+	cmd_namespace;
 
 #endif

@@ -1,4 +1,5 @@
 #include "server/imap/rights.h"
+#include "server/core/buf.h"
 #include "server/core/log.h"
 #include "directory/dir.h"
 #include "schema/db_acl.h"
@@ -13,7 +14,8 @@ static void session_groups_free(struct imap_session *s)
 	s->ngroups = 0;
 }
 
-bool imap_rights_groups(struct imap_session *s, struct imap_backend *be)
+bool imap_rights_refresh_groups(struct imap_session *s, struct imap_backend *be,
+				struct imap_result *res_r)
 {
 	char err[256];
 	char **groups = NULL;
@@ -21,8 +23,7 @@ bool imap_rights_groups(struct imap_session *s, struct imap_backend *be)
 
 	if (dir_user_groups_cached(be->dir_cache, be->dir, s->user_dn, s->user, &groups, &n,
 				   err, sizeof(err)) != DIR_OK) {
-		log_warning("%s: cannot read the groups of %s: %s", s->peer, s->user, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Directory temporarily unavailable, try again later");
+		*res_r = imap_directory_failed(s, "reading the caller's groups", err);
 		return false;
 	}
 	session_groups_free(s);
@@ -89,7 +90,7 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 
 /* Loads by name (name != NULL) or by id, and evaluates. */
 static bool load(struct imap_session *s, struct imap_backend *be, const char *name,
-		 int64_t mailbox_id, struct imap_mailbox_acl *acl)
+		 int64_t mailbox_id, struct imap_mailbox_acl *acl, struct imap_result *res_r)
 {
 	struct acl_caller caller;
 	int noselect = 0;
@@ -97,7 +98,8 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 	enum db_result r;
 
 	memset(acl, 0, sizeof(*acl));
-	if (!imap_rights_groups(s, be))
+	acl->name = name;
+	if (!imap_rights_refresh_groups(s, be, res_r))
 		return false;
 	if (name != NULL)
 		r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
@@ -107,8 +109,7 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 					 &acl->rows, &acl->nrows, err, sizeof(err));
 	}
 	if (r == DB_FAILED) {
-		log_warning("%s: cannot read an ACL: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+		*res_r = imap_store_failed(s, "reading an ACL", err);
 		return false;
 	}
 	if (r != DB_OK) {
@@ -123,48 +124,78 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 	return true;
 }
 
-bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
-		      struct imap_mailbox_acl *acl)
+bool imap_mailbox_resolve(struct imap_session *s, struct imap_backend *be, const char *name,
+			  struct imap_mailbox_acl *acl, struct imap_result *res_r)
 {
-	return load(s, be, name, 0, acl);
+	return load(s, be, name, 0, acl, res_r);
 }
 
-bool imap_mailbox_acl_by_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
-			    struct imap_mailbox_acl *acl)
+bool imap_mailbox_resolve_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
+			     struct imap_mailbox_acl *acl, struct imap_result *res_r)
 {
-	return load(s, be, NULL, mailbox_id, acl);
+	return load(s, be, NULL, mailbox_id, acl, res_r);
 }
 
-bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
-		       const struct imap_mailbox_acl *acl)
+const char *imap_rights_needed_text(struct imap_session *s, acl_rights missing, bool any)
 {
-	if (!acl->exists)
-		return true;
-	switch (acl_check(op, acl->rights)) {
+	char letters[16];
+	size_t n = acl_rights_format(missing, letters);
+	struct buf b;
+	const char *out;
+
+	buf_init(&b);
+	buf_append_str(&b, any && n > 1 ? "one of the " : "the ");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_append_str(&b, i + 1 == n ? (any ? " or " : " and ") : ", ");
+		buf_append(&b, &letters[i], 1);
+	}
+	buf_append_str(&b, n > 1 ? " rights" : " right");
+	out = arena_strndup(&s->arena, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+/* The client's name for the text of a refusal: printable ASCII only (the
+ * name as sent is modified UTF-7, RFC 3501 §5.1.3; anything else would be
+ * a client's way to put bytes into our response text). */
+static const char *shown_name(struct imap_session *s, const char *name)
+{
+	char *out = arena_strndup(&s->arena, name, strlen(name));
+
+	for (char *p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return out;
+}
+
+bool imap_rights_check(struct imap_session *s, enum acl_operation op, acl_rights rights,
+		       const char *shown, struct imap_result *res_r)
+{
+	switch (acl_check(op, rights)) {
 	case ACL_ALLOW:
 		return true;
 	case ACL_DENY_NONEXISTENT:
-		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+		*res_r = imap_no(s, "NONEXISTENT", "No such mailbox");
 		return false;
 	case ACL_DENY_NOPERM:
-		imap_reply(s, "NO", "NOPERM", "Permission denied");
-		return false;
+		break;
 	}
+	*res_r = imap_no(s, "NOPERM", "%s %s %s needs %s", s->cmd->name,
+			 shown != NULL ? "in" : "in the", shown != NULL ? shown_name(s, shown) :
+			 "selected mailbox",
+			 imap_rights_needed_text(s, acl_required_any(op) ? acl_required_for(op) :
+						 acl_required_for(op) & ~rights, acl_required_any(op)));
 	return false;
 }
 
-const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl)
+const char *imap_target_store_name(struct imap_session *s, const struct imap_mailbox_acl *acl,
+				   struct imap_result *res_r)
 {
 	if (acl->exists)
 		return acl->store_name;
 	if (acl->where.ns == IMAP_NS_PERSONAL)
 		return acl->where.name;
-	imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
+	*res_r = imap_no(s, "NONEXISTENT", "No such mailbox");
 	return NULL;
-}
-
-bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const char *name,
-			  enum acl_operation op, struct imap_mailbox_acl *acl)
-{
-	return imap_mailbox_acl(s, be, name, acl) && imap_rights_allow(s, op, acl);
 }

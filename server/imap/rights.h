@@ -1,8 +1,9 @@
 /* The caller's RFC 4314 rights on a mailbox, and the one place a command
  * asks for them: load the mailbox's ACL, evaluate it with acl/ for the
- * session's user and LDAP groups, and answer a denial the way §4 and
+ * session's user and LDAP groups, and phrase a denial the way §4 and
  * DESIGN.md require (NO [NONEXISTENT] when the caller may not even know
- * the mailbox exists, else NO [NOPERM]). */
+ * the mailbox exists, else NO [NOPERM]). Nothing here writes a response:
+ * failures come back as a struct imap_result for the command boundary. */
 #ifndef KAIRAN_IMAP_RIGHTS_H
 #define KAIRAN_IMAP_RIGHTS_H
 
@@ -13,11 +14,13 @@
 #include "acl/command_rights.h"
 #include "acl/evaluate.h"
 #include "server/imap/namespace.h"
+#include "server/imap/result.h"
 #include "server/imap/session.h"
 
 struct db_acl_row;
 
 struct imap_mailbox_acl {
+	const char *name;          /* the client's name, UTF-8; NULL when resolved by id */
 	struct imap_ns_name where; /* the name as the client gave it, split */
 	/* The owner, also when the mailbox does not exist; 0 when the name
 	 * names no owner ("Shared/nobody", "Other Users" alone, or the
@@ -39,39 +42,43 @@ struct imap_mailbox_acl {
 };
 
 /* Refreshes the session's group list through the directory's TTL cache.
- * false (with NO [UNAVAILABLE] answered) when the directory cannot say:
+ * false (with NO [UNAVAILABLE] in *res_r) when the directory cannot say:
  * rights are never computed from memberships that may have been revoked. */
-bool imap_rights_groups(struct imap_session *s, struct imap_backend *be);
+bool imap_rights_refresh_groups(struct imap_session *s, struct imap_backend *be,
+				struct imap_result *res_r);
 
 /* Resolves a client name (UTF-8, from imap_mailbox_arg) in whichever
  * namespace it is, loads the mailbox's ACL and evaluates it; one round
- * trip. false (NO [UNAVAILABLE] answered) on a store or directory
- * failure. */
-bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
-		      struct imap_mailbox_acl *acl);
+ * trip. false (NO [UNAVAILABLE] in *res_r) on a store or directory
+ * failure; a missing mailbox is not a failure (acl->exists says). */
+bool imap_mailbox_resolve(struct imap_session *s, struct imap_backend *be, const char *name,
+			  struct imap_mailbox_acl *acl, struct imap_result *res_r);
 
 /* The same for the selected mailbox, by its id (a RENAME elsewhere does
  * not lose it). */
-bool imap_mailbox_acl_by_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
-			    struct imap_mailbox_acl *acl);
+bool imap_mailbox_resolve_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
+			     struct imap_mailbox_acl *acl, struct imap_result *res_r);
 
-/* Checks op against the rights; answers the denial itself. A mailbox that
- * does not exist is the caller's business (it answers NONEXISTENT,
- * TRYCREATE, ...) and is allowed here. */
-bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
-		       const struct imap_mailbox_acl *acl);
+/* Checks op against rights. false with the refusal in *res_r: NO
+ * [NONEXISTENT] "No such mailbox" when the caller may not know the mailbox
+ * exists (RFC 4314 §4), else NO [NOPERM] naming the rights that are
+ * missing ("SELECT in Shared/sales needs the r right"); shown is the name
+ * as the client sent it (or NULL for "the selected mailbox"). */
+bool imap_rights_check(struct imap_session *s, enum acl_operation op, acl_rights rights,
+		       const char *shown, struct imap_result *res_r);
 
-/* Both in one: load, then check; false when answered. */
-bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const char *name,
-			  enum acl_operation op, struct imap_mailbox_acl *acl);
+/* "the r right", "the t and e rights", with any "one of the l, r or a
+ * rights": the text of a refusal, in the arena. */
+const char *imap_rights_needed_text(struct imap_session *s, acl_rights missing, bool any);
 
 /* The name schema/ takes for the target of APPEND, COPY or MOVE: the
  * mailbox's store name; for a personal name that does not exist, the name
  * itself, so that the store's answer becomes TRYCREATE (RFC 3501 §6.3.11).
- * Elsewhere a missing mailbox is answered NO [NONEXISTENT] here, the same
- * as one the caller may not see (never TRYCREATE, which would tell them
- * apart), and NULL returned. */
-const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl);
+ * Elsewhere a missing mailbox is NO [NONEXISTENT], the same as one the
+ * caller may not see (never TRYCREATE, which would tell them apart), and
+ * NULL is returned with that in *res_r. */
+const char *imap_target_store_name(struct imap_session *s, const struct imap_mailbox_acl *acl,
+				   struct imap_result *res_r);
 
 /* The session as acl/ sees it: login, groups (as last refreshed) and the
  * admin flag, from the command arena; build it once per command. */
@@ -81,5 +88,17 @@ void imap_rights_caller(struct imap_session *s, struct acl_caller *caller);
  * logged. */
 acl_rights imap_rights_evaluate(struct imap_session *s, const struct acl_caller *caller, bool owner,
 				const struct db_acl_row *rows, size_t nrows, int64_t mailbox_id);
+
+/* Legacy: the same, answering the client themselves, for the handlers not
+ * yet converted to returning their result (rights_legacy.c). Removed once
+ * every handler returns its result. */
+bool imap_rights_groups(struct imap_session *s, struct imap_backend *be);
+bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
+		      struct imap_mailbox_acl *acl);
+bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
+		       const struct imap_mailbox_acl *acl);
+bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const char *name,
+			  enum acl_operation op, struct imap_mailbox_acl *acl);
+const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl);
 
 #endif

@@ -3,7 +3,8 @@
 #include "server/imap/commands.h"
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
-#include "server/imap/rights.h"
+#include "server/imap/result.h"
+#include "server/core/log.h"
 #include "directory/dir.h"
 
 #include <ctype.h>
@@ -151,6 +152,19 @@ static void reply_error_tag(struct imap_session *s, const char *tag, const char 
 	va_start(ap, fmt);
 	reply_tag(s, tag, status, code, fmt, ap);
 	va_end(ap);
+}
+
+void imap_session_reply(struct imap_session *s, const struct imap_result *r)
+{
+	static const char *const status[] = { "OK", "NO", "BAD" };
+
+	reply_error_tag(s, s->cmd->tag, status[r->status], r->code, "%s", r->text);
+	if (r->detail != NULL)
+		log_warning("%s: %s %s: %s", s->peer, s->cmd->name, status[r->status], r->detail);
+	else if (r->status != IMAP_RESULT_OK)
+		log_info("%s: %s %s%s%s%s %s", s->peer, s->cmd->name, status[r->status],
+			 r->code != NULL ? " [" : "", r->code != NULL ? r->code : "",
+			 r->code != NULL ? "]" : "", r->text);
 }
 
 static bool session_too_many_bad(struct imap_session *s)
@@ -331,37 +345,12 @@ bool imap_session_command_in_loop(const struct imap_session *s)
 	return (s->def->flags & IMAP_CMD_IN_LOOP) != 0;
 }
 
-/* RFC 4314 §4 with rights that change under an open session (an ACL edit,
- * a group membership revoked in LDAP): the selected mailbox's rights are
- * read again before each command on its messages. Losing "r" closes it. */
-static bool session_rights_current(struct imap_session *s, struct imap_backend *be)
-{
-	struct imap_mailbox_acl acl;
-
-	if (!imap_db_ready(s, be) || !imap_mailbox_acl_by_id(s, be, s->view->mailbox_id, &acl))
-		return false;
-	if (!acl.exists)
-		return true; /* deleted: the sync that follows says BYE */
-	s->view->rights = acl.rights;
-	if (acl.rights & ACL_READ)
-		return true;
-	imap_session_unselect(s);
-	imap_untagged(s, "OK [CLOSED] Access to the mailbox was withdrawn");
-	imap_reply(s, "NO", "NOPERM", "Permission denied");
-	return false;
-}
-
-void imap_session_execute(struct imap_session *s, struct imap_backend *be)
-{
-	if ((s->def->flags & IMAP_CMD_MESSAGES) && s->view != NULL && !session_rights_current(s, be))
-		return;
-	s->def->fn(s, s->cmd, be);
-}
-
 void imap_session_command_done(struct imap_session *s)
 {
 	s->cmd = NULL;
 	s->def = NULL;
+	s->mailbox = NULL;
+	s->parsed = NULL;
 	s->auth_failed = false;
 	s->sasl_response = NULL;
 	s->sasl_response_len = 0;

@@ -20,6 +20,8 @@ struct activity;
 struct db;
 struct dir;
 struct dir_cache;
+struct imap_mailbox_acl;
+struct imap_result;
 struct imap_user_slots;
 struct imap_view;
 
@@ -62,6 +64,11 @@ struct imap_session {
 	struct arena arena;      /* the current command's memory */
 	const struct imap_command *cmd;
 	const struct imap_command_def *def;
+	/* Set by dispatch for the command being run, in the arena: the
+	 * mailbox its table entry names, resolved and authorised (NULL when
+	 * it names none), and what its check step parsed. */
+	struct imap_mailbox_acl *mailbox;
+	void *parsed;
 	struct buf out;          /* responses not yet handed to the connection */
 
 	char *user;              /* canonical login once authenticated */
@@ -132,7 +139,12 @@ void imap_session_set_state(struct imap_session *s, enum imap_state state);
 /* Whether LOGIN may be used on this connection now (TLS, loopback or config). */
 bool imap_session_login_allowed(const struct imap_session *s);
 
-/* Response helpers for commands. */
+/* The boundary: writes the command's result as its tagged response and
+ * logs it (dispatch.c calls it; nothing else should). */
+void imap_session_reply(struct imap_session *s, const struct imap_result *r);
+
+/* Response helpers for commands. imap_reply is legacy: handlers return a
+ * struct imap_result instead (result.h). */
 void imap_reply(struct imap_session *s, const char *status, const char *code,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void imap_untagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -348,6 +348,7 @@ static void test_command_table(void)
 		const char *rights;
 		bool any;
 	} rows[] = {
+		{ ACL_OP_NONE, "", false },
 		{ ACL_OP_LIST, "l", false },
 		{ ACL_OP_SUBSCRIBE, "", false },
 		{ ACL_OP_UNSUBSCRIBE, "", false },

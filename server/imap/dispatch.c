@@ -1,0 +1,126 @@
+/* The one pipeline every command runs through (docs/architecture.md, "How
+ * a command flows"): after the session found the command in the table and
+ * checked the state, dispatch
+ *
+ *   1. checks the database connection (unless the command needs none),
+ *   2. runs the command's check step: every argument parsed and validated
+ *      before any SQL (OpenSMTPD's check, then proceed),
+ *   3. on the selected mailbox, re-reads the caller's rights (a right
+ *      revoked by SETACL or in LDAP takes effect at the next command),
+ *      refuses a change to a read-only mailbox and checks the operation
+ *      the table names (EXPUNGE's "e", MOVE's "t" and "e", STORE's rights
+ *      by flag),
+ *   4. resolves the mailbox the table's mailbox_arg names, in whichever
+ *      namespace, with its ACL, and checks the table's operation on it,
+ *   5. runs the handler, and
+ *   6. writes the result, whatever it is, as the one tagged response, and
+ *      logs it (imap_session_reply).
+ *
+ * A handler therefore starts with its arguments valid, its mailbox
+ * resolved in s->mailbox and its rights granted, and returns its result. */
+#include "server/imap/commands.h"
+#include "server/imap/mailbox_name.h"
+#include "server/imap/rights.h"
+#include "server/imap/view.h"
+#include "schema/db.h"
+
+bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r)
+{
+	if (db_ensure(be->db) == 0)
+		return true;
+	*res_r = imap_store_failed(s, "connecting", db_error(be->db));
+	return false;
+}
+
+/* Step 3: RFC 4314 §4 with rights that change under an open session.
+ * Losing "r" closes the mailbox. */
+static bool check_selected(struct imap_session *s, struct imap_backend *be,
+			   struct imap_result *res_r)
+{
+	const struct imap_command_def *def = s->def;
+	struct imap_mailbox_acl acl;
+
+	if (!imap_mailbox_resolve_id(s, be, s->view->mailbox_id, &acl, res_r))
+		return false;
+	if (!acl.exists)
+		return true; /* deleted: the sync that follows says BYE */
+	s->view->rights = acl.rights;
+	if (!(acl.rights & ACL_READ)) {
+		imap_session_unselect(s);
+		imap_untagged(s, "OK [CLOSED] Access to the mailbox was withdrawn");
+		*res_r = imap_no(s, "NOPERM", "Access to the mailbox was withdrawn");
+		return false;
+	}
+	if ((def->flags & IMAP_CMD_WRITES) && s->view->readonly) {
+		*res_r = imap_no(s, "READ-ONLY", "Mailbox is read-only");
+		return false;
+	}
+	if (!imap_rights_check(s, def->selected_op, acl.rights, NULL, res_r))
+		return false;
+	return def->authorize == NULL || def->authorize(s, acl.rights, res_r);
+}
+
+/* Step 4: the mailbox the table names. */
+static bool check_mailbox(struct imap_session *s, struct imap_backend *be,
+			  struct imap_result *res_r)
+{
+	const struct imap_command_def *def = s->def;
+	const struct imap_arg *arg;
+	struct imap_mailbox_acl *acl;
+	const char *name, *problem, *shown;
+	size_t len;
+
+	if (s->cmd->nargs < def->mailbox_arg) {
+		*res_r = imap_bad(s, NULL, "%s expects a mailbox name", def->name);
+		return false;
+	}
+	arg = &s->cmd->args[def->mailbox_arg - 1];
+	if (imap_mailbox_arg(s, arg, &name, &len, &problem) < 0) {
+		*res_r = imap_bad(s, NULL, "%s", problem);
+		return false;
+	}
+	acl = arena_alloc(&s->arena, sizeof(*acl));
+	if (!imap_mailbox_resolve(s, be, name, acl, res_r))
+		return false;
+	s->mailbox = acl;
+	if (!acl->exists) {
+		if (def->flags & IMAP_CMD_TARGET)
+			return true; /* the handler says TRYCREATE or NONEXISTENT */
+		*res_r = imap_no(s, "NONEXISTENT", "No such mailbox");
+		return false;
+	}
+	shown = arena_strndup(&s->arena, arg->u.str.data, arg->u.str.len);
+	return imap_rights_check(s, def->op, acl->rights, shown, res_r);
+}
+
+static struct imap_result check(struct imap_session *s, struct imap_backend *be)
+{
+	const struct imap_command_def *def = s->def;
+	struct imap_result r = { .status = IMAP_RESULT_OK };
+
+	if (def->flags & IMAP_CMD_DESELECT)
+		imap_session_unselect(s);
+	if (be != NULL && !(def->flags & IMAP_CMD_NO_STORE) && !imap_store_ready(s, be, &r))
+		return r;
+	if (def->check != NULL && (r = def->check(s, s->cmd), !imap_result_ok(&r)))
+		return r;
+	if ((def->flags & IMAP_CMD_MESSAGES) && s->view != NULL && !check_selected(s, be, &r))
+		return r;
+	if (def->mailbox_arg > 0 && !check_mailbox(s, be, &r))
+		return r;
+	return r;
+}
+
+void imap_session_execute(struct imap_session *s, struct imap_backend *be)
+{
+	struct imap_result r;
+
+	r = check(s, be);
+	if (imap_result_ok(&r) && s->def->legacy != NULL) {
+		s->def->legacy(s, s->cmd, be);
+		return;
+	}
+	if (imap_result_ok(&r))
+		r = s->def->fn(s, s->cmd, be);
+	imap_session_reply(s, &r);
+}
