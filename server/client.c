@@ -442,6 +442,22 @@ static void client_process(struct client *c)
 	}
 }
 
+/* After a read that left a command incomplete (a literal without the rest
+ * of its line, a line without its CRLF, the first bytes of a TLS record):
+ * the server has nothing to say until the rest arrives, so the kernel's
+ * delayed ACK would hold a client that runs Nagle's algorithm for 40 ms
+ * (net_conn_ack_now says why). Not while a command runs or its reply is
+ * held back (the client waits for that reply anyway, and it carries the ACK),
+ * nor while the client leaves our output unread (it is not waiting for us). */
+static void client_ack_partial_command(struct client *c)
+{
+	if (c->busy || c->held || c->eof || c->close_after_flush ||
+	    client_unwritten(c) >= CLIENT_OUTPUT_MAX)
+		return;
+	if (imap_parser_in_command(c->session.parser) || net_conn_partial_record(c->conn))
+		net_conn_ack_now(c->conn);
+}
+
 static void client_pump(struct client *c)
 {
 	for (;;) {
@@ -467,6 +483,8 @@ static void client_pump(struct client *c)
 	if (!c->closed && c->session.tls_active && net_conn_tls_handshaking(c->conn) &&
 	    c->in.len == 0 && !c->busy)
 		client_read(c);
+	if (!c->closed)
+		client_ack_partial_command(c);
 	if (c->eof && !c->busy && !c->held && !c->closed && c->out_pos == c->out.len)
 		client_close(c, net_conn_error(c->conn)[0] ? net_conn_error(c->conn) : "closed by peer");
 }

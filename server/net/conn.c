@@ -6,10 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct net_conn {
@@ -193,4 +195,36 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
 		snprintf(c->error, sizeof(c->error), "%s", strerror(errno));
 		return -1;
 	}
+}
+
+bool net_conn_partial_record(const struct net_conn *c)
+{
+	/* SSL_has_pending also counts the unprocessed bytes of an incomplete
+	 * record, which net_conn_read leaves in OpenSSL's buffer after the
+	 * socket said "would block". */
+	return c->ssl != NULL && SSL_has_pending(c->ssl) == 1;
+}
+
+/* Why: a client that writes the last piece of a command separately (Python's
+ * imaplib sends an APPEND literal and then its CRLF in two send() calls) has
+ * Nagle's algorithm hold that small piece until everything before it is
+ * acknowledged. Linux delays the ACK of data the application has read when
+ * the connection looks interactive (it answered the previous segment), in
+ * the hope of carrying it on a reply; but the server has no reply until the
+ * command is complete, so both sides wait for the delayed-ACK timer: 40 ms
+ * and more per APPEND. TCP_QUICKACK sends the pending ACK now (the kernel
+ * does so only once the receive queue is empty, hence "after reading until
+ * would block") and leaves the "interactive" mode until the next reply puts
+ * the connection back in it: it is not sticky, so it is set again at every
+ * such point. It means the same for TLS, whose records ride on this socket.
+ * A failure costs only the delay, so it is not reported. */
+void net_conn_ack_now(struct net_conn *c)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)c;
+#endif
 }

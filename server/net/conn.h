@@ -39,4 +39,15 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
 /* A short reason for the last -1, for the log. */
 const char *net_conn_error(const struct net_conn *c);
 
+/* True when TLS holds the first bytes of a record it cannot decrypt yet:
+ * the peer is in the middle of sending something, though net_conn_read had
+ * nothing to give. Always false for plain connections. */
+bool net_conn_partial_record(const struct net_conn *c);
+/* Acknowledges at once, at the TCP level, everything read so far, instead of
+ * letting the kernel delay the ACK in the hope of carrying it on a reply. For
+ * when the peer has sent part of something and the server will say nothing
+ * until the rest arrives (why: see conn.c). Call it after reading until
+ * "would block"; it does not last, so call it again at each such point. */
+void net_conn_ack_now(struct net_conn *c);
+
 #endif
