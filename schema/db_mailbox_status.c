@@ -8,7 +8,7 @@
 
 /* One pass over the mailbox's rows (the primary key index) counts every
  * item at once. RECENT counts the messages no SELECT has claimed yet
- * (migrations/0002: UIDs at or above recent_uid), which is what the next
+ * (migrations/0010: UIDs at or above mailbox_recent.recent_uid), which is what the next
  * session to select the mailbox will see as \Recent. The size needs the
  * messages table and runs only when asked: a CASE evaluates its subquery
  * only for the branch taken. UNSEEN counts what reader $4 has not seen
@@ -22,7 +22,8 @@ const struct db_stmt db_mailbox_status_stmts[] = {
 	  "   FROM mailbox_messages x JOIN messages g ON g.id = x.message_id"
 	  "   WHERE x.mailbox_id = m.id) END"
 	  " FROM mailboxes m, LATERAL (SELECT count(*) AS messages,"
-	  "   count(*) FILTER (WHERE mm.uid >= m.recent_uid) AS recent,"
+	  "   count(*) FILTER (WHERE mm.uid >= (SELECT recent_uid FROM mailbox_recent"
+	  "     WHERE mailbox_id = m.id)) AS recent,"
 	  "   count(*) FILTER (WHERE " DB_SEEN_FLAGS("mm", "m.seen_per_user", DB_SEEN_SET("$4", "m.id"))
 	  "     & 1 = 0) AS unseen,"
 	  "   count(*) FILTER (WHERE mm.flags & 8 <> 0) AS deleted"

@@ -51,38 +51,53 @@ struct db_selected {
 };
 
 /* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
- * EXAMINE) the messages that arrived since the last SELECT become \Recent
- * for this caller only: the claim moves mailboxes.recent_uid under the row
- * lock, so two sessions never both get a message as \Recent. first_unseen
- * is the first message reader_id has not seen (per-user: not in its seen
- * row). One round trip. */
+ * EXAMINE) the messages that arrived since the last claim become \Recent
+ * for this caller only (migrations/0010: the claim takes the mailbox's
+ * mailbox_recent row, never the mailbox row, and only when there is
+ * something to claim), so two sessions never both get a message as
+ * \Recent. first_unseen is the first message reader_id has not seen
+ * (per-user: not in its seen row). One round trip. */
 enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const char *name,
 			       bool claim_recent, struct db_selected *r, char *err, size_t errlen);
 void db_selected_free(struct db_selected *r);
 
 /* What changed in a mailbox since modseq: new messages and flag changes
- * (rows whose modseq is newer), and expunges newer than expunge_modseq. One
- * round trip. The callbacks run once per row, new and changed messages in
- * UID order, with reader_id's flags. In a per-user mailbox another reader's
- * \Seen change also raises a row's modseq: the row is then reported with
- * this reader's unchanged flags (RFC 7162 allows that). */
+ * (rows whose modseq is newer), and expunges newer than expunge_modseq.
+ * The callbacks run once per row, new and changed messages in UID order,
+ * with reader_id's flags. In a per-user mailbox another reader's \Seen
+ * change also raises a row's modseq: the row is then reported with this
+ * reader's unchanged flags (RFC 7162 allows that). */
 struct db_changes_cb {
 	void *ctx;
-	/* The mailbox's current highestmodseq and uidnext. */
-	void (*mailbox)(void *ctx, uint64_t highestmodseq, uint32_t uidnext);
+	/* The mailbox's current highestmodseq and uidnext; recent_from is
+	 * the first UID this caller claimed as \Recent (the claim runs to
+	 * uidnext), 0 when it claimed nothing. Called first. */
+	void (*mailbox)(void *ctx, uint64_t highestmodseq, uint32_t uidnext, uint32_t recent_from);
 	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 };
-enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, uint64_t modseq,
-				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
-				  char *err, size_t errlen);
 
-/* With claim_recent: moves the mailbox's recent bound to uidnext if it is
- * below; *recent_from_r is the old bound (== *recent_to_r when nothing was
- * claimed). One round trip; called when new messages appear in a SELECTed
- * session. */
-enum db_result db_mailbox_claim_recent(db *d, int64_t mailbox_id, uint32_t *recent_from_r,
-				       uint32_t *recent_to_r, char *err, size_t errlen);
+struct db_sync_request {
+	uint64_t modseq;          /* changes above this */
+	uint64_t expunge_modseq;  /* expunges above this */
+	bool claim_recent;        /* a read-write session claims new messages as \Recent */
+};
+
+struct arena;
+struct db_acl_row;
+/* The selected mailbox's owner and ACL entries (in the arena). */
+struct db_sync_acl {
+	int64_t owner_id;
+	struct db_acl_row *rows;
+	size_t nrows;
+};
+
+/* The changes, the \Recent claim and (with acl_r) the ACL, in one round
+ * trip: what a selected session reads before each command. DB_NOT_FOUND
+ * when the mailbox is gone or became a \Noselect placeholder. */
+enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
+			       const struct db_sync_request *req, const struct db_changes_cb *cb,
+			       struct arena *arena, struct db_sync_acl *acl_r, char *err, size_t errlen);
 
 /* FETCH: the columns a request needs, row by row in UID order. Only the
  * columns asked for are read (raw is never detoasted for a FLAGS fetch). */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/db_acl.h"
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_seen_sql.h"
@@ -18,14 +19,24 @@
 	"     AND uid >= coalesce(lower(g.r), 1) AND uid < coalesce(upper(g.r), 4294967296)" \
 	"     ORDER BY uid LIMIT 1) f)"
 
-/* SELECT locks the mailbox row (FOR UPDATE, in the CTE) so that the claim
- * of \Recent and the bound it returns come from the same, newest row
- * version; EXAMINE only reads. The UID list comes from the statement's
- * snapshot: a message committed between snapshot and lock is reported by
- * the next change poll, and its UID is inside the claimed range, so it is
- * still \Recent for exactly this session. */
+/* Claiming \Recent (migrations/0010): the claimer of mailbox `id` moves
+ * mailbox_recent's bound to `uidnext` (both columns of CTE `l`) and gets the
+ * old bound back as c.old. The row is locked (o) only when there is
+ * something to claim, so sessions that find nothing new never wait and
+ * never write; two that both find new mail serialise on that row alone, and
+ * the second, re-reading the bound after the first committed, finds
+ * nothing left. Deliveries never touch the row. */
+#define CLAIM_RECENT(when) \
+	" o AS (SELECT recent_uid FROM mailbox_recent WHERE " when \
+	"   AND mailbox_id = (SELECT id FROM l) AND recent_uid < (SELECT uidnext FROM l) FOR UPDATE)," \
+	" c AS (UPDATE mailbox_recent r SET recent_uid = l.uidnext FROM l, o" \
+	"   WHERE r.mailbox_id = l.id AND r.recent_uid < l.uidnext RETURNING o.recent_uid AS old)"
+
+/* The UID list comes from the statement's snapshot, as does uidnext: every
+ * UID below it is in the list, so the claimed range [old, uidnext) holds
+ * exactly messages this session is told of. */
 #define OPEN_COLUMNS \
-	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, l.recent_uid," \
+	" l.id, l.uidvalidity, l.uidnext, l.highestmodseq, coalesce((SELECT old FROM c), l.uidnext)," \
 	" (SELECT coalesce(array_to_string(array_agg(uid), ' '), '') FROM" \
 	"    (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id ORDER BY uid) u)," \
 	" CASE WHEN l.seen_per_user THEN" FIRST_UNSEEN_PER_USER \
@@ -33,37 +44,36 @@
 	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
 	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
 
+#define OPEN_MAILBOX \
+	"WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, seen_per_user" \
+	"   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect),"
+
 /* The UID list is aggregated from an index-ordered scan (no sort), and the
  * first unseen message (of a common mailbox) and the keywords in use come
  * from partial indexes (migration 0005), so SELECT reads little beyond the
- * UIDs themselves. */
+ * UIDs themselves. EXAMINE claims nothing. */
 const struct db_stmt db_select_stmts[] = {
-	{ "mailbox_open_claim",
-	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, seen_per_user"
-	  "   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect FOR UPDATE),"
-	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
-	  "   WHERE m.id = l.id AND m.recent_uid < l.uidnext RETURNING m.id)"
-	  " SELECT" OPEN_COLUMNS " FROM l" },
-	{ "mailbox_open_peek",
-	  "WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, uidnext AS recent_uid,"
-	  "   seen_per_user FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)"
-	  " SELECT" OPEN_COLUMNS " FROM l" },
-	/* Kind 0: the mailbox; 1: a new or changed message, with the flags
-	 * reader $4 sees; 2: an expunge. */
-	{ "mailbox_changes",
-	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1 AND NOT noselect"
+	{ "mailbox_open_claim", OPEN_MAILBOX CLAIM_RECENT("true") " SELECT" OPEN_COLUMNS " FROM l" },
+	{ "mailbox_open_peek", OPEN_MAILBOX CLAIM_RECENT("false") " SELECT" OPEN_COLUMNS " FROM l" },
+	/* What a selected session needs before each command, in one round
+	 * trip: kind 0, the mailbox (highestmodseq, uidnext, owner, and the
+	 * old bound when $5 claimed \Recent); 1, a new or changed message,
+	 * with the flags reader $4 sees; 2, an expunge; 3, with $6, the ACL
+	 * entries, so that the caller's rights are current (RFC 4314 §4: a
+	 * right revoked while the mailbox is open takes effect at once). */
+	{ "mailbox_sync",
+	  "WITH l AS (SELECT id, highestmodseq, uidnext, owner_id FROM mailboxes"
+	  "   WHERE id = $1 AND NOT noselect)," CLAIM_RECENT("$5::boolean")
+	  " SELECT 0, highestmodseq, uidnext, owner_id, (SELECT old FROM c), NULL, NULL FROM l"
 	  " UNION ALL (SELECT 1, uid, modseq,"
-	  "   " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$4", "$1")) "::smallint,"
-	  "   array_to_string(keywords, ' ')"
+	  "   " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$4", "$1")) "::bigint, NULL,"
+	  "   array_to_string(keywords, ' '), NULL"
 	  "   FROM mailbox_messages mm WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
-	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL"
+	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL, NULL, NULL"
 	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
+	  " UNION ALL SELECT 3, NULL, NULL, NULL, NULL, identifier, rights"
+	  "   FROM acl WHERE mailbox_id = $1 AND $6::boolean"
 	  " ORDER BY 1, 2" },
-	{ "mailbox_claim_recent",
-	  "WITH l AS (SELECT id, recent_uid, uidnext FROM mailboxes WHERE id = $1 FOR UPDATE),"
-	  " c AS (UPDATE mailboxes m SET recent_uid = l.uidnext FROM l"
-	  "   WHERE m.id = l.id AND m.recent_uid < l.uidnext RETURNING m.id)"
-	  " SELECT recent_uid, uidnext FROM l" },
 	{ NULL, NULL },
 };
 
@@ -157,20 +167,54 @@ void db_selected_free(struct db_selected *r)
 	r->count = 0;
 }
 
-enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, uint64_t modseq,
-				  uint64_t expunge_modseq, const struct db_changes_cb *cb,
-				  char *err, size_t errlen)
+/* One row of mailbox_sync to the callbacks, or an ACL entry to acl. */
+static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
+		    struct db_sync_acl *acl, struct arena *arena)
+{
+	int64_t kind, a = 0, b = 0, c = 0, old = 0;
+
+	if (db_get_int64(res, i, 0, &kind) < 0)
+		return -1;
+	if (kind == 3) {
+		acl->rows[acl->nrows].identifier = arena_strndup(arena, PQgetvalue(res, i, 5),
+								 (size_t)PQgetlength(res, i, 5));
+		acl->rows[acl->nrows].rights = arena_strndup(arena, PQgetvalue(res, i, 6),
+							     (size_t)PQgetlength(res, i, 6));
+		acl->nrows++;
+		return 0;
+	}
+	if (db_get_int64(res, i, 1, &a) < 0 || db_get_int64(res, i, 2, &b) < 0 ||
+	    (kind != 2 && db_get_int64(res, i, 3, &c) < 0) ||
+	    (kind == 0 && !PQgetisnull(res, i, 4) && db_get_int64(res, i, 4, &old) < 0))
+		return -1;
+	if (kind == 0) {
+		acl->owner_id = c;
+		cb->mailbox(cb->ctx, (uint64_t)a, b >= 4294967296LL ? UINT32_MAX : (uint32_t)b,
+			    old > 0 && old < 4294967296LL ? (uint32_t)old : 0);
+	} else if (kind == 1)
+		cb->message(cb->ctx, (uint32_t)a, (unsigned)c, PQgetvalue(res, i, 5), (uint64_t)b);
+	else
+		cb->expunged(cb->ctx, (uint32_t)a, (uint64_t)b);
+	return 0;
+}
+
+enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
+			       const struct db_sync_request *req, const struct db_changes_cb *cb,
+			       struct arena *arena, struct db_sync_acl *acl_r, char *err, size_t errlen)
 {
 	char id[24], ms[24], ems[24], reader[24];
-	const char *params[4] = { id, ms, ems, reader };
+	const char *params[6] = { id, ms, ems, reader, req->claim_recent ? "true" : "false",
+				  acl_r != NULL ? "true" : "false" };
+	struct db_sync_acl ignored;
+	struct db_sync_acl *acl = acl_r != NULL ? acl_r : &ignored;
 	PGresult *res;
 	int n;
 
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
-	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)modseq);
-	snprintf(ems, sizeof(ems), "%llu", (unsigned long long)expunge_modseq);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)req->modseq);
+	snprintf(ems, sizeof(ems), "%llu", (unsigned long long)req->expunge_modseq);
 	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
-	res = PQexecPrepared(d->conn, "mailbox_changes", 4, params, NULL, NULL, 0);
+	res = PQexecPrepared(d->conn, "mailbox_sync", 6, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "reading mailbox changes", d->conn, res);
 		PQclear(res);
@@ -183,48 +227,14 @@ enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, 
 		PQclear(res);
 		return DB_NOT_FOUND;
 	}
-	for (int i = 0; i < n; i++) {
-		int64_t kind, a, b, flags = 0;
-		if (db_get_int64(res, i, 0, &kind) < 0 || db_get_int64(res, i, 1, &a) < 0 ||
-		    db_get_int64(res, i, 2, &b) < 0 || (kind == 1 && db_get_int64(res, i, 3, &flags) < 0)) {
+	memset(acl, 0, sizeof(*acl));
+	acl->rows = arena_alloc(arena, (size_t)n * sizeof(*acl->rows));
+	for (int i = 0; i < n; i++)
+		if (sync_row(res, i, cb, acl, arena) < 0) {
 			db_errf(err, errlen, "reading mailbox changes: unexpected result");
 			PQclear(res);
 			return DB_FAILED;
 		}
-		if (kind == 0)
-			cb->mailbox(cb->ctx, (uint64_t)a, b >= 4294967296LL ? UINT32_MAX : (uint32_t)b);
-		else if (kind == 1)
-			cb->message(cb->ctx, (uint32_t)a, (unsigned)flags, PQgetvalue(res, i, 4), (uint64_t)b);
-		else
-			cb->expunged(cb->ctx, (uint32_t)a, (uint64_t)b);
-	}
-	PQclear(res);
-	return DB_OK;
-}
-
-enum db_result db_mailbox_claim_recent(db *d, int64_t mailbox_id, uint32_t *recent_from_r,
-				       uint32_t *recent_to_r, char *err, size_t errlen)
-{
-	char id[24];
-	const char *params[1] = { id };
-	PGresult *res;
-
-	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
-	res = PQexecPrepared(d->conn, "mailbox_claim_recent", 1, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_err_result(err, errlen, "claiming recent messages", d->conn, res);
-		PQclear(res);
-		return DB_FAILED;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return DB_NOT_FOUND;
-	}
-	if (get_u32(res, 0, 0, recent_from_r) < 0 || get_u32(res, 0, 1, recent_to_r) < 0) {
-		db_errf(err, errlen, "claiming recent messages: unexpected result");
-		PQclear(res);
-		return DB_FAILED;
-	}
 	PQclear(res);
 	return DB_OK;
 }

@@ -1,6 +1,5 @@
 /* Commands valid in any state: RFC 3501 §6.1. */
 #include "server/imap/commands.h"
-#include "server/imap/view.h"
 
 /* §6.1.1 */
 struct imap_result cmd_capability(struct imap_session *s, const struct imap_command *cmd,
@@ -15,20 +14,14 @@ struct imap_result cmd_capability(struct imap_session *s, const struct imap_comm
 	return imap_done(s);
 }
 
-/* §6.1.2: in the selected state, the way to learn what changed. */
+/* §6.1.2: in the selected state, the way to learn what changed; dispatch
+ * has reported it (IMAP_CMD_MESSAGES). */
 struct imap_result cmd_noop(struct imap_session *s, const struct imap_command *cmd,
 			    struct imap_backend *be)
 {
-	struct imap_result r;
-
+	(void)be;
 	if (cmd->nargs != 0)
 		return imap_bad(s, NULL, "NOOP takes no arguments");
-	if (s->view != NULL) {
-		if (!imap_store_ready(s, be, &r))
-			return r;
-		if (!imap_view_sync(s, be, true))
-			return imap_store_failed(s, "reading changes", "see above");
-	}
 	return imap_done(s);
 }
 

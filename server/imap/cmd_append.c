@@ -252,8 +252,12 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 	if (n > 1)
 		buf_appendf(&uids, ":%u", res[n - 1].uid);
 	buf_append(&uids, "", 1);
-	if (s->view != NULL)
-		imap_view_sync(s, be, true);
+	if (s->view != NULL) {
+		struct imap_result ignored;
+		/* RFC 3501 §6.3.11: an APPEND to the selected mailbox is seen
+		 * at once; a failure to read it only delays that. */
+		(void)imap_view_sync(s, be, true, NULL, &ignored);
+	}
 	imap_reply(s, "OK", (const char *)uids.data, "APPEND completed");
 	buf_free(&uids);
 	free(res);

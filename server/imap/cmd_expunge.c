@@ -37,8 +37,8 @@ static struct imap_result expunge(struct imap_session *s, struct imap_backend *b
 {
 	char err[256];
 
-	/* Other sessions' expunges first, so numbering agrees with the client. */
-	imap_view_sync(s, be, true);
+	/* Other sessions' expunges were reported first by dispatch, so the
+	 * numbering agrees with the client. */
 	if ((set == NULL || set->count > 0) &&
 	    db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "expunging", err);

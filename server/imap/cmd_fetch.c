@@ -248,7 +248,6 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	}
 	if (r == DB_NOT_FOUND)
 		return; /* the client went away mid-way */
-	imap_view_sync(s, be, false);
 	if (f.undecodable)
 		imap_reply(s, "NO", "UNKNOWN-CTE", "Cannot decode the content of a part");
 	else

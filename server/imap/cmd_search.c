@@ -324,7 +324,6 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 		buf_append(&s->out, "\r\n", 2);
 	}
 	free(r.items);
-	imap_view_sync(s, be, false);
 	imap_reply(s, "OK", NULL, "%s completed", uid ? "UID SEARCH" : "SEARCH");
 }
 

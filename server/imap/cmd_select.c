@@ -88,12 +88,12 @@ struct imap_result cmd_examine(struct imap_session *s, const struct imap_command
 }
 
 /* §6.4.1: nothing to flush (every change is committed before its OK);
- * like NOOP it reports what changed. */
+ * like NOOP it reports what changed, which dispatch did. */
 struct imap_result cmd_check(struct imap_session *s, const struct imap_command *cmd,
 			     struct imap_backend *be)
 {
 	(void)cmd;
-	imap_view_sync(s, be, true);
+	(void)be;
 	return imap_done(s);
 }
 

@@ -126,6 +126,5 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 			   st->flags.system, imap_keywords_array(s, &st->flags), store_row, &ctx, err,
 			   sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "storing flags", err);
-	imap_view_sync(s, be, false);
 	return imap_done(s);
 }

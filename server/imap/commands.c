@@ -12,7 +12,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "CAPABILITY", .fn = cmd_capability, .states = IMAP_STATES_ANY,
 	  .flags = IMAP_CMD_NO_STORE },
 	{ .name = "NOOP", .fn = cmd_noop, .states = IMAP_STATES_ANY,
-	  .flags = IMAP_CMD_NO_STORE },
+	  .flags = IMAP_CMD_NO_STORE | IMAP_CMD_MESSAGES },
 	{ .name = "LOGOUT", .fn = cmd_logout, .states = IMAP_STATES_ANY,
 	  .flags = IMAP_CMD_NO_STORE },
 
@@ -45,10 +45,10 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_DESELECT, .check = imap_check_select, .mailbox_arg = 1,
 	  .op = ACL_OP_EXAMINE },
 	{ .name = "CHECK", .fn = cmd_check, .states = IMAP_STATE_SELECTED,
-	  .check = imap_check_no_args },
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_no_args },
 	/* CLOSE expunges only with "e" and never fails for its lack (RFC 4314 §4). */
 	{ .name = "CLOSE", .fn = cmd_close, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_no_args },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE, .check = imap_check_no_args },
 	{ .name = "UNSELECT", .fn = cmd_unselect, .states = IMAP_STATE_SELECTED,
 	  .flags = IMAP_CMD_NO_STORE, .check = imap_check_no_args },
 
@@ -79,23 +79,25 @@ static const struct imap_command_def imap_commands[] = {
 
 	/* cmd_fetch.c */
 	{ .name = "FETCH", .legacy = cmd_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
 	{ .name = "UID FETCH", .legacy = cmd_uid_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
 
 	/* cmd_store.c: "s", "t" or "w" by flag (RFC 4314 §4) */
 	{ .name = "STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_store,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE | IMAP_CMD_WRITES,
+	  .check = imap_check_store,
 	  .authorize = imap_authorize_store },
 	{ .name = "UID STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_store,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE | IMAP_CMD_WRITES,
+	  .check = imap_check_store,
 	  .authorize = imap_authorize_store },
 
 	/* cmd_search.c */
 	{ .name = "SEARCH", .legacy = cmd_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
 	{ .name = "UID SEARCH", .legacy = cmd_uid_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
 
 	/* cmd_copy.c */
 	{ .name = "COPY", .legacy = cmd_copy, .states = IMAP_STATE_SELECTED,

@@ -29,9 +29,13 @@ typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct
 /* A SASL exchange: the session reads the client's response line before the
  * command runs when imap_sasl_wants_response says one is due. */
 #define IMAP_CMD_SASL 0x2
-/* Works on the selected mailbox's messages: the caller's rights on it are
- * read again first (a revoked right takes effect at the next command). */
+/* Works on the selected mailbox: before the handler runs, dispatch reads
+ * and reports what changed and re-reads the caller's rights, in one round
+ * trip (a revoked right takes effect at the next command). */
 #define IMAP_CMD_MESSAGES 0x4
+/* With IMAP_CMD_MESSAGES: the changes read before the command hold back
+ * expunges (FETCH, STORE, SEARCH: RFC 3501 §7.4.1; CLOSE: §6.4.2). */
+#define IMAP_CMD_HOLD_EXPUNGE 0x80
 /* Changes the selected mailbox: refused with NO [READ-ONLY] after EXAMINE. */
 #define IMAP_CMD_WRITES 0x8
 /* Needs no database connection (CAPABILITY, LOGOUT; NOOP checks its own). */

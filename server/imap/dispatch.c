@@ -5,9 +5,10 @@
  *   1. checks the database connection (unless the command needs none),
  *   2. runs the command's check step: every argument parsed and validated
  *      before any SQL (OpenSMTPD's check, then proceed),
- *   3. on the selected mailbox, re-reads the caller's rights (a right
- *      revoked by SETACL or in LDAP takes effect at the next command),
- *      refuses a change to a read-only mailbox and checks the operation
+ *   3. on the selected mailbox, reads what changed and the ACL in one
+ *      round trip, reports the changes and re-evaluates the caller's
+ *      rights (a right revoked by SETACL or in LDAP takes effect at the
+ *      next command), refuses a change to a read-only mailbox, checks the operation
  *      the table names (EXPUNGE's "e", MOVE's "t" and "e", STORE's rights
  *      by flag),
  *   4. resolves the mailbox the table's mailbox_arg names, in whichever
@@ -23,6 +24,7 @@
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "schema/db.h"
+#include "schema/db_message.h"
 
 bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r)
 {
@@ -32,20 +34,26 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
 	return false;
 }
 
-/* Step 3: RFC 4314 §4 with rights that change under an open session.
- * Losing "r" closes the mailbox. */
+/* Step 3: RFC 4314 §4 with rights that change under an open session
+ * (SETACL, a group membership revoked in LDAP): the mailbox's changes and
+ * its ACL come in one round trip, the changes are reported, and the rights
+ * are evaluated afresh. Losing "r" closes the mailbox. */
 static bool check_selected(struct imap_session *s, struct imap_backend *be,
 			   struct imap_result *res_r)
 {
 	const struct imap_command_def *def = s->def;
-	struct imap_mailbox_acl acl;
+	struct db_sync_acl acl;
+	struct acl_caller caller;
+	acl_rights rights;
 
-	if (!imap_mailbox_resolve_id(s, be, s->view->mailbox_id, &acl, res_r))
+	if (!imap_rights_refresh_groups(s, be, res_r) ||
+	    !imap_view_sync(s, be, !(def->flags & IMAP_CMD_HOLD_EXPUNGE), &acl, res_r))
 		return false;
-	if (!acl.exists)
-		return true; /* deleted: the sync that follows says BYE */
-	s->view->rights = acl.rights;
-	if (!(acl.rights & ACL_READ)) {
+	imap_rights_caller(s, &caller);
+	rights = imap_rights_evaluate(s, &caller, acl.owner_id == s->account_id, acl.rows, acl.nrows,
+				      s->view->mailbox_id);
+	s->view->rights = rights;
+	if (!(rights & ACL_READ)) {
 		imap_session_unselect(s);
 		imap_untagged(s, "OK [CLOSED] Access to the mailbox was withdrawn");
 		*res_r = imap_no(s, "NOPERM", "Access to the mailbox was withdrawn");
@@ -55,9 +63,9 @@ static bool check_selected(struct imap_session *s, struct imap_backend *be,
 		*res_r = imap_no(s, "READ-ONLY", "Mailbox is read-only");
 		return false;
 	}
-	if (!imap_rights_check(s, def->selected_op, acl.rights, NULL, res_r))
+	if (!imap_rights_check(s, def->selected_op, rights, NULL, res_r))
 		return false;
-	return def->authorize == NULL || def->authorize(s, acl.rights, res_r);
+	return def->authorize == NULL || def->authorize(s, rights, res_r);
 }
 
 /* Step 4: the mailbox the table names. */
@@ -97,14 +105,16 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 {
 	const struct imap_command_def *def = s->def;
 	struct imap_result r = { .status = IMAP_RESULT_OK };
+	bool selected = (def->flags & IMAP_CMD_MESSAGES) && s->view != NULL;
 
 	if (def->flags & IMAP_CMD_DESELECT)
 		imap_session_unselect(s);
-	if (be != NULL && !(def->flags & IMAP_CMD_NO_STORE) && !imap_store_ready(s, be, &r))
+	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected) &&
+	    !imap_store_ready(s, be, &r))
 		return r;
 	if (def->check != NULL && (r = def->check(s, s->cmd), !imap_result_ok(&r)))
 		return r;
-	if ((def->flags & IMAP_CMD_MESSAGES) && s->view != NULL && !check_selected(s, be, &r))
+	if (selected && !check_selected(s, be, &r))
 		return r;
 	if (def->mailbox_arg > 0 && !check_mailbox(s, be, &r))
 		return r;

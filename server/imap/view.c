@@ -220,6 +220,7 @@ struct sync_state {
 	bool allow_expunge;
 	uint64_t highestmodseq;
 	uint32_t uidnext;
+	uint32_t recent_from;       /* claimed \Recent from here to uidnext; 0: none */
 	uint32_t *expunged;
 	size_t nexpunged;
 	struct sync_flags *changed; /* flag changes, reported after the expunges */
@@ -229,12 +230,13 @@ struct sync_state {
 	bool new_keywords;
 };
 
-static void sync_mailbox(void *ctx, uint64_t highestmodseq, uint32_t uidnext)
+static void sync_mailbox(void *ctx, uint64_t highestmodseq, uint32_t uidnext, uint32_t recent_from)
 {
 	struct sync_state *st = ctx;
 
 	st->highestmodseq = highestmodseq;
 	st->uidnext = uidnext;
+	st->recent_from = recent_from;
 }
 
 static void sync_message(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq)
@@ -294,40 +296,49 @@ static void sync_emit(struct sync_state *st)
 		view_append_uid(v, st->new_uids[i]);
 }
 
-bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge)
+/* A claim covers [recent_from, uidnext): UIDs this session is told of in
+ * this sync or was told of before (never another session's). */
+static void sync_claim(struct imap_view *v, const struct sync_state *st)
+{
+	if (st->recent_from == 0 || st->recent_from >= st->uidnext)
+		return;
+	v->recent = xrealloc(v->recent, (v->nrecent + 1) * sizeof(*v->recent));
+	v->recent[v->nrecent].lo = st->recent_from;
+	v->recent[v->nrecent].hi = st->uidnext - 1;
+	v->nrecent++;
+}
+
+bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
+		    struct db_sync_acl *acl_r, struct imap_result *res_r)
 {
 	struct imap_view *v = s->view;
 	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
 	struct db_changes_cb cb = { &st, sync_mailbox, sync_message, sync_expunged };
+	struct db_sync_request req;
 	enum db_result r;
 	char err[256];
 
 	if (v == NULL)
 		return true;
-	r = db_mailbox_changes(be->db, s->account_id, v->mailbox_id, v->modseq, v->expunge_modseq, &cb,
-			       err, sizeof(err));
+	req = (struct db_sync_request){ .modseq = v->modseq, .expunge_modseq = v->expunge_modseq,
+					.claim_recent = !v->readonly };
+	r = db_mailbox_sync(be->db, s->account_id, v->mailbox_id, &req, &cb, &s->arena, acl_r,
+			    err, sizeof(err));
 	if (r == DB_FAILED) {
-		log_warning("%s: cannot read changes of %s: %s", s->peer, v->name, err);
+		*res_r = imap_store_failed(s, "reading the mailbox's changes", err);
 		goto out;
 	}
 	if (r == DB_NOT_FOUND) {
 		/* RFC 3501 §7.1.5: the mailbox went away under us. */
 		imap_untagged(s, "BYE The selected mailbox was deleted");
 		s->after = IMAP_AFTER_CLOSE;
+		*res_r = imap_no(s, "NONEXISTENT", "The selected mailbox was deleted");
 		goto out;
 	}
 	sync_emit(&st);
+	sync_claim(v, &st);
 	if (st.nnew > 0) {
-		uint32_t from, to;
 		imap_untagged(s, "%zu EXISTS", v->count);
-		if (!v->readonly &&
-		    db_mailbox_claim_recent(be->db, v->mailbox_id, &from, &to, err, sizeof(err)) == DB_OK &&
-		    from < to) {
-			v->recent = xrealloc(v->recent, (v->nrecent + 1) * sizeof(*v->recent));
-			v->recent[v->nrecent].lo = from;
-			v->recent[v->nrecent].hi = to - 1;
-			v->nrecent++;
-		}
 		imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
 	}
 	/* Own changes are at or below the new watermark: they cannot come
@@ -343,5 +354,5 @@ out:
 	for (size_t i = 0; i < st.nchanged; i++)
 		free(st.changed[i].keywords);
 	free(st.changed);
-	return r != DB_FAILED;
+	return r == DB_OK;
 }

@@ -1,7 +1,7 @@
 /* The selected mailbox as one session sees it (RFC 3501 §2.3.1.2): the
  * message sequence numbers, which change only when this session is told of
  * an expunge, mapped to UIDs, plus what it was last told about the mailbox.
- * Changes by other sessions are learned from the store (db_mailbox_changes)
+ * Changes by other sessions are learned from the store (db_mailbox_sync)
  * and reported with EXISTS / EXPUNGE / FETCH at the points RFC 3501 §7.4.1
  * allows. Owned by the session; freed by imap_view_close. */
 #ifndef KAIRAN_IMAP_VIEW_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/imap/result.h"
 #include "server/imap/session.h"
 
 struct imap_uid_range { uint32_t lo, hi; };   /* inclusive */
@@ -62,10 +63,15 @@ void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
 void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,
 			    unsigned flags, const char *keywords);
 
-/* Learns and reports what other sessions changed. allow_expunge is false
- * during FETCH, STORE and SEARCH (RFC 3501 §7.4.1), when expunges wait.
- * Returns false when the store failed (the caller answers NO [UNAVAILABLE]);
- * a mailbox deleted under the session ends it with BYE. */
-bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge);
+struct db_sync_acl;
+/* Learns and reports what other sessions changed, and claims new messages
+ * as \Recent for a read-write session; with acl_r, also reads the
+ * mailbox's owner and ACL entries (dispatch re-checks the caller's rights
+ * with them). One round trip. allow_expunge is false during FETCH, STORE
+ * and SEARCH (RFC 3501 §7.4.1), when expunges wait. false with *res_r
+ * when the store failed, or when the mailbox was deleted under the
+ * session, which then ends with BYE. */
+bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
+		    struct db_sync_acl *acl_r, struct imap_result *res_r);
 
 #endif

@@ -511,9 +511,11 @@ SELECT mailbox_id, uid, message_id,
             WHEN uid % 101 = 0 THEN '{{$NotJunk}}'::text[] ELSE '{{}}'::text[] END,
        modseq, now() - ({total} - uid) * interval '1 minute'
 FROM rows;
-UPDATE mailboxes SET uidnext = {total} + 1, highestmodseq = highestmodseq + 1,
-                     recent_uid = {total} + 1
+UPDATE mailboxes SET uidnext = {total} + 1, highestmodseq = highestmodseq + 1
 WHERE owner_id = (SELECT id FROM accounts WHERE login = '{USER}') AND name = '{BIG}';
+UPDATE mailbox_recent SET recent_uid = {total} + 1
+WHERE mailbox_id = (SELECT m.id FROM mailboxes m JOIN accounts a ON a.id = m.owner_id
+                    WHERE a.login = '{USER}' AND m.name = '{BIG}');
 """
         self.pg.psql(sql)
         self.pg.psql("VACUUM (ANALYZE) mailbox_messages")
@@ -533,7 +535,7 @@ WHERE owner_id = (SELECT id FROM accounts WHERE login = '{USER}') AND name = '{B
                 f"order, modseq = the old highestmodseq + 1, the last 1,000 unseen, every 23rd "
                 f"\\Flagged, every 7th \\Answered, every 50th `$Forwarded`, every 101st "
                 f"`$NotJunk`, internaldates a minute apart) and set `uidnext` = {total + 1:,}, "
-                f"`highestmodseq` + 1 and `recent_uid` = uidnext (no \\Recent, as for old mail); "
+                f"`highestmodseq` + 1 and `mailbox_recent.recent_uid` = uidnext (no \\Recent, as for old mail); "
                 f"then `VACUUM (ANALYZE)` of both tables and a `CHECKPOINT`, i.e. the state "
                 f"autovacuum reaches by itself a minute later. The `messages` rows (raw, size, "
                 f"sha256, envelope, bodystructure, body, parts, header_fields, body_text) are "

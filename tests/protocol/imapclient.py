@@ -181,3 +181,11 @@ def quote(s):
     if isinstance(s, str):
         s = s.encode()
     return b'"' + s.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def login(port, user, password="secret"):
+    """A connection logged in as user (LOGIN must succeed)."""
+    c = connect(port)
+    tagged, _ = c.cmd("l", f"LOGIN {user} {password}")
+    assert tagged.startswith(b"l OK"), tagged
+    return c
