@@ -30,12 +30,13 @@
 	"    (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id ORDER BY uid) u)," \
 	" CASE WHEN l.seen_per_user THEN" FIRST_UNSEEN_PER_USER \
 	" ELSE (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0) END," \
-	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
-	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
+	" (SELECT coalesce(string_agg(keyword, ' ' ORDER BY modseq, keyword), '')" \
+	"    FROM mailbox_keywords WHERE mailbox_id = l.id)"
 
-/* The UID list is aggregated from an index-ordered scan (no sort), and the
- * first unseen message (of a common mailbox) and the keywords in use come
- * from partial indexes (migration 0005), so SELECT reads little beyond the
+/* The UID list is aggregated from an index-ordered scan (no sort), the
+ * first unseen message (of a common mailbox) comes from a partial index
+ * (migration 0005) and the keywords from the mailbox's registry (0009,
+ * in the order they were registered), so SELECT reads little beyond the
  * UIDs themselves. */
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_open_claim",
@@ -49,7 +50,8 @@ const struct db_stmt db_select_stmts[] = {
 	  "   seen_per_user FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)"
 	  " SELECT" OPEN_COLUMNS " FROM l" },
 	/* Kind 0: the mailbox; 1: a new or changed message, with the flags
-	 * reader $4 sees; 2: an expunge. */
+	 * reader $4 sees; 2: an expunge; 3: a keyword registered since (one
+	 * probe of mailbox_keywords_modseq_idx, which mostly finds nothing). */
 	{ "mailbox_changes",
 	  "SELECT 0, highestmodseq, uidnext, NULL::smallint, NULL FROM mailboxes WHERE id = $1 AND NOT noselect"
 	  " UNION ALL (SELECT 1, uid, modseq,"
@@ -58,6 +60,8 @@ const struct db_stmt db_select_stmts[] = {
 	  "   FROM mailbox_messages mm WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
 	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL"
 	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
+	  " UNION ALL SELECT 3, modseq, modseq, NULL, keyword"
+	  "   FROM mailbox_keywords WHERE mailbox_id = $1 AND modseq > $2"
 	  " ORDER BY 1, 2" },
 	{ "mailbox_claim_recent",
 	  "WITH l AS (SELECT id, recent_uid, uidnext FROM mailboxes WHERE id = $1 FOR UPDATE),"
@@ -195,8 +199,10 @@ enum db_result db_mailbox_changes(db *d, int64_t reader_id, int64_t mailbox_id, 
 			cb->mailbox(cb->ctx, (uint64_t)a, b >= 4294967296LL ? UINT32_MAX : (uint32_t)b);
 		else if (kind == 1)
 			cb->message(cb->ctx, (uint32_t)a, (unsigned)flags, PQgetvalue(res, i, 4), (uint64_t)b);
-		else
+		else if (kind == 2)
 			cb->expunged(cb->ctx, (uint32_t)a, (uint64_t)b);
+		else
+			cb->keyword(cb->ctx, PQgetvalue(res, i, 4));
 	}
 	PQclear(res);
 	return DB_OK;

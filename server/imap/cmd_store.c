@@ -28,6 +28,9 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 	 * flags, changed or not; the client may not have known them. */
 	if (st->silent || msn == 0)
 		return;
+	/* The row may carry a keyword another session created since this
+	 * one last polled, or this STORE's own new one. */
+	imap_view_announce(s, keywords);
 	buf_appendf(&s->out, "* %u FETCH (", msn);
 	if (st->uid)
 		buf_appendf(&s->out, "UID %u ", uid);
@@ -56,6 +59,14 @@ const char *imap_keywords_array(struct imap_session *s, const struct imap_flags 
 	return out;
 }
 
+/* An untagged NO is a warning, and the command still succeeds (RFC 3501
+ * §7.1.2): the messages are stored, only some labels are not. */
+void imap_keywords_dropped(struct imap_session *s)
+{
+	imap_untagged(s, "NO [LIMIT] Keywords new to the mailbox were not stored:"
+		      " it has reached its limit of %ld keywords", s->cfg->max_keywords_per_mailbox);
+}
+
 static void store(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
 		  bool uid)
 {
@@ -64,6 +75,7 @@ static void store(struct imap_session *s, const struct imap_command *cmd, struct
 	struct store_ctx ctx = { .s = s, .uid = uid };
 	const char *problem;
 	char err[256];
+	enum db_result r;
 	int mode;
 
 	if (cmd->nargs < 3) {
@@ -97,20 +109,22 @@ static void store(struct imap_session *s, const struct imap_command *cmd, struct
 	if (!imap_db_ready(s, be))
 		return;
 	ctx.silent = st.silent;
-	/* A keyword new to the mailbox is announced before any FETCH uses it. */
-	if (st.mode != IMAP_STORE_REMOVE) {
-		bool learned = false;
-		for (size_t i = 0; i < st.flags.nkeywords; i++)
-			learned |= imap_view_learn_keywords(s->view, st.flags.keywords[i]);
-		if (learned)
-			imap_view_write_flags(s, s->view);
-	}
+	/* A keyword new to the mailbox is announced before any FETCH uses it:
+	 * by store_row, or by the sync below when .SILENT. */
 	mode = st.mode == IMAP_STORE_REPLACE ? 0 : st.mode == IMAP_STORE_ADD ? 1 : 2;
-	if (ranges.count > 0 &&
+	r = ranges.count == 0 ? DB_OK :
 	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, mode, st.flags.system,
-			   imap_keywords_array(s, &st.flags), store_row, &ctx, err, sizeof(err)) == DB_FAILED) {
+			   imap_keywords_array(s, &st.flags), s->cfg->max_keywords_per_mailbox,
+			   store_row, &ctx, err, sizeof(err));
+	if (r == DB_FAILED) {
 		log_warning("%s: STORE failed: %s", s->peer, err);
 		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+		return;
+	}
+	if (r == DB_LIMIT) {
+		/* RFC 5530 §3 LIMIT: "the number of flags used in a mailbox". */
+		imap_reply(s, "NO", "LIMIT", "Too many keywords in this mailbox (at most %ld); nothing stored",
+			   s->cfg->max_keywords_per_mailbox);
 		return;
 	}
 	imap_view_sync(s, be, false);

@@ -147,9 +147,13 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     k.stop()
     main = "body_text header_text header_fields envelope bodystructure body parts".split()
     # Back to 0006 also means undoing 0008 (search_ready, its partial
-    # indexes); migrating again then applies 0007 and 0008, and 0008 marks
-    # the existing rows indexed.
-    env.pg.psql("DROP INDEX messages_search_backlog; "
+    # indexes) and 0009 (the keyword registry, which takes 0005's keyword
+    # index with it); migrating again then applies 0007 to 0009, and 0008
+    # marks the existing rows indexed.
+    env.pg.psql("DROP TABLE mailbox_keywords; "
+                "CREATE INDEX mailbox_messages_keywords_idx ON mailbox_messages (mailbox_id) "
+                "WHERE keywords <> '{}'; "
+                "DROP INDEX messages_search_backlog; "
                 "ALTER TABLE messages DROP COLUMN search_ready; "
                 "CREATE INDEX messages_body_text_trgm ON messages USING gin (body_text gin_trgm_ops); "
                 "CREATE INDEX messages_header_text_trgm ON messages USING gin (header_text gin_trgm_ops); "
