@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/db_keywords_sql.h"
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_seen_sql.h"
@@ -28,7 +29,14 @@
  * the appender $16 (sv, after mb has locked the mailbox row), not to the
  * stored flags. body_text and header_text are stored lower-cased by
  * PostgreSQL's lower(), the folding SEARCH's LIKE lower(pattern) expects
- * (migrations/0007). */
+ * (migrations/0007).
+ *
+ * Keywords (schema/db_keywords_sql.h): those of $10 the mailbox has not
+ * registered (nkw) are registered at the message's modseq (reg). If they
+ * would take the registry past $17 keywords, the message is stored
+ * without them, keeping the keywords the mailbox knows, and the third
+ * column says so: losing a label is better than refusing the mail, as for
+ * the flags RFC 4314 does not let the caller set. */
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
@@ -36,17 +44,23 @@ const struct db_stmt db_append_stmts[] = {
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
 	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15), false"
 	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
+	  " box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2),"
+	  " nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") "),"
+	  " fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM box)", "$17") "),"
 	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
 	  "     AND EXISTS (SELECT 1 FROM msg)"
 	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity, seen_per_user),"
 	  " sv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
 	  "   SELECT $16, mb.id, int8multirange(int8range(mb.uid, mb.uid, '[]')) FROM mb"
-	  "   WHERE mb.seen_per_user AND $9::int & 1 <> 0" DB_SEEN_ADD_ON_CONFLICT ")"
+	  "   WHERE mb.seen_per_user AND $9::int & 1 <> 0" DB_SEEN_ADD_ON_CONFLICT "),"
+	  " reg AS (" DB_KW_REGISTER("nkw", "mb", "mb.id", "mb.highestmodseq", "(SELECT ok FROM fits)") ")"
 	  " INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
 	  " SELECT mb.id, mb.uid, msg.id, CASE WHEN mb.seen_per_user THEN $9::int & 30 ELSE $9::int END,"
-	  "   $10::text[], mb.highestmodseq, to_timestamp($11)"
-	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb)" },
+	  "   CASE WHEN (SELECT ok FROM fits) THEN $10::text[]"
+	  "     ELSE " DB_KW_WITHOUT_NEW("$10::text[]", "nkw") " END,"
+	  "   mb.highestmodseq, to_timestamp($11)"
+	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb), NOT (SELECT ok FROM fits)" },
 	{ NULL, NULL },
 };
 
@@ -79,11 +93,11 @@ static void clean_text(const char *s, size_t len, struct buf *out)
 /* Queues one message's statement (outside or inside pipeline mode); the
  * parameters are copied by libpq before this returns. */
 static bool append_send(db *d, const char *reader, const char *owner, const char *mailbox,
-			const struct db_append_msg *m)
+			const char *cap, const struct db_append_msg *m)
 {
 	char flags[8], date[24], version[8], sent[24];
-	const char *values[16];
-	int lengths[16] = { 0 }, formats[16] = { 0 };
+	const char *values[17];
+	int lengths[17] = { 0 }, formats[17] = { 0 };
 	struct buf fields, text;
 	bool ok;
 
@@ -111,7 +125,8 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
 	values[14] = m->header_text != NULL ? m->header_text : "";
 	values[15] = reader;
-	ok = PQsendQueryPrepared(d->conn, "append_message", 16, values, lengths, formats, 0) == 1;
+	values[16] = cap;
+	ok = PQsendQueryPrepared(d->conn, "append_message", 17, values, lengths, formats, 0) == 1;
 	buf_free(&fields);
 	buf_free(&text);
 	return ok;
@@ -143,6 +158,7 @@ static enum db_result append_receive(db *d, struct db_append_result *out, char *
 		} else {
 			out->uid = (uint32_t)uid;
 			out->uidvalidity = (uint32_t)uidvalidity;
+			out->keywords_dropped = PQgetvalue(res, 0, 2)[0] == 't';
 		}
 		PQclear(res);
 	}
@@ -163,18 +179,19 @@ static bool skip_result(db *d)
 }
 
 enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char *mailbox,
-			 const struct db_append_msg *msgs, size_t n, struct db_append_result *results,
-			 char *err, size_t errlen)
+			 const struct db_append_msg *msgs, size_t n, long max_keywords,
+			 struct db_append_result *results, char *err, size_t errlen)
 {
-	char owner[24], reader[24];
+	char owner[24], reader[24], cap[24];
 	enum db_result r = DB_OK;
 	PGresult *sync;
 	bool sent;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
 	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
+	snprintf(cap, sizeof(cap), "%ld", max_keywords);
 	if (n == 1) {  /* one statement is its own transaction */
-		if (!append_send(d, reader, owner, mailbox, &msgs[0])) {
+		if (!append_send(d, reader, owner, mailbox, cap, &msgs[0])) {
 			db_err_conn(err, errlen, "appending", d->conn);
 			return DB_FAILED;
 		}
@@ -187,7 +204,7 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
 	for (size_t i = 0; sent && i < n; i++)
-		sent = append_send(d, reader, owner, mailbox, &msgs[i]);
+		sent = append_send(d, reader, owner, mailbox, cap, &msgs[i]);
 	sent = sent && PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQpipelineSync(d->conn);
 	if (!sent) {

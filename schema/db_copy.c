@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/db_keywords_sql.h"
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
@@ -25,8 +26,15 @@
  * $8 masks the flags and $9 says whether keywords travel: the copier's
  * rights on the destination decide (RFC 4314 §4, as for APPEND).
  *
+ * Keywords (schema/db_keywords_sql.h): those of the copies the
+ * destination has not registered (nkw) are registered at the copies'
+ * modseq (reg). If they would take its registry past $10 keywords, the
+ * copies go without them, keeping the keywords the destination knows, as
+ * APPEND does (db_append.c), and a kind 3 row says so.
+ *
  * Result rows: kind 0 = the destination (uidvalidity, -), kind 1 = a copied
- * message (source uid, new uid), kind 2 = an expunged source uid (MOVE). */
+ * message (source uid, new uid), kind 2 = an expunged source uid (MOVE),
+ * kind 3 = keywords were left out (-, -). */
 const struct db_stmt db_copy_stmts[] = {
 	{ "copy_messages",
 	  "WITH lk AS (SELECT id, owner_id, name, noselect, uidnext, uidvalidity, seen_per_user"
@@ -41,6 +49,8 @@ const struct db_stmt db_copy_stmts[] = {
 	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
 	  "     ON mm.uid BETWEEN r.lo AND r.hi"
 	  "   WHERE mm.mailbox_id = $1 AND EXISTS (SELECT 1 FROM dst0)),"
+	  " nkw AS (" DB_KW_NEW("dst0, src, unnest(src.keywords) u(k)", "dst0.id") "),"
+	  " fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM dst0)", "$10") "),"
 	  " dst AS (UPDATE mailboxes m SET uidnext = m.uidnext + (SELECT count(*) FROM src),"
 	  "   highestmodseq = m.highestmodseq + 1 FROM dst0"
 	  "   WHERE m.id = dst0.id AND EXISTS (SELECT 1 FROM src)"
@@ -48,8 +58,11 @@ const struct db_stmt db_copy_stmts[] = {
 	  "   RETURNING m.id, dst0.uidnext AS first, m.highestmodseq),"
 	  " ins AS (INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
 	  "   SELECT dst.id, dst.first + src.n, src.message_id,"
-	  "     CASE WHEN dst0.seen_per_user THEN src.flags & 30 ELSE src.flags END, src.keywords,"
+	  "     CASE WHEN dst0.seen_per_user THEN src.flags & 30 ELSE src.flags END,"
+	  "     CASE WHEN (SELECT ok FROM fits) THEN src.keywords"
+	  "       ELSE " DB_KW_WITHOUT_NEW("src.keywords", "nkw") " END,"
 	  "     dst.highestmodseq, src.internaldate FROM src, dst, dst0 RETURNING uid),"
+	  " reg AS (" DB_KW_REGISTER("nkw", "dst", "dst.id", "dst.highestmodseq", "(SELECT ok FROM fits)") "),"
 	  " dsv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
 	  "   SELECT $7, dst.id, " DB_SEEN_RANGE_AGG("dst.first + src.n") " FROM src, dst, dst0"
 	  "   WHERE dst0.seen_per_user AND src.flags & 1 <> 0 GROUP BY dst.id" DB_SEEN_ADD_ON_CONFLICT "),"
@@ -62,18 +75,19 @@ const struct db_stmt db_copy_stmts[] = {
 	  " SELECT 0, uidvalidity, 0 FROM dst0"
 	  " UNION ALL SELECT 1, src.uid, dst.first + src.n FROM src, dst"
 	  " UNION ALL SELECT 2, uid, 0 FROM exp"
+	  " UNION ALL SELECT 3, 0, 0 FROM fits WHERE NOT ok AND EXISTS (SELECT 1 FROM dst)"
 	  " ORDER BY 1, 2" },
 	{ NULL, NULL },
 };
 
 enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
-		       unsigned keep_flags, bool keep_keywords,
+		       unsigned keep_flags, bool keep_keywords, long max_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen)
 {
-	char id[24], owner[24], reader[24], mask[8];
+	char id[24], owner[24], reader[24], mask[8], cap[24];
 	struct buf lo, hi;
-	const char *params[9];
+	const char *params[10];
 	enum db_result r = DB_NOT_FOUND;
 	PGresult *res;
 
@@ -93,7 +107,9 @@ enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 	snprintf(mask, sizeof(mask), "%u", keep_flags & 31u);
 	params[7] = mask;
 	params[8] = keep_keywords ? "true" : "false";
-	res = PQexecPrepared(d->conn, "copy_messages", 9, params, NULL, NULL, 0);
+	snprintf(cap, sizeof(cap), "%ld", max_keywords);
+	params[9] = cap;
+	res = PQexecPrepared(d->conn, "copy_messages", 10, params, NULL, NULL, 0);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -114,8 +130,10 @@ enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 			r = DB_OK;
 		} else if (kind == 1)
 			cb->copied(cb->ctx, (uint32_t)a, (uint32_t)b);
-		else
+		else if (kind == 2)
 			cb->expunged(cb->ctx, (uint32_t)a);
+		else if (cb->keywords_dropped != NULL)
+			cb->keywords_dropped(cb->ctx);
 	}
 	PQclear(res);
 	return r;

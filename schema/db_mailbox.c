@@ -75,7 +75,10 @@ const struct db_stmt db_mailbox_stmts[] = {
 	  " exp AS (INSERT INTO expunges (mailbox_id, uid, modseq)"
 	  "  SELECT mark.id, mm.uid, mark.highestmodseq"
 	  "  FROM mark JOIN mailbox_messages mm ON mm.mailbox_id = mark.id),"
-	  " emptied AS (DELETE FROM mailbox_messages mm USING mark WHERE mm.mailbox_id = mark.id)"
+	  " emptied AS (DELETE FROM mailbox_messages mm USING mark WHERE mm.mailbox_id = mark.id),"
+	  /* A placeholder has no messages, so no keywords (migrations/0009):
+	   * a mailbox CREATEd in its place starts with none. */
+	  " kw_gone AS (DELETE FROM mailbox_keywords k USING mark WHERE k.mailbox_id = mark.id)"
 	  " SELECT noselect, kids FROM t" },
 
 	/* $1 owner, $2 from, $3 to. Columns: source found, names taken in
@@ -124,7 +127,13 @@ const struct db_stmt db_mailbox_stmts[] = {
 	  " moved AS (UPDATE mailbox_messages mm SET mailbox_id = nbox.id FROM inbox, nbox"
 	  "  WHERE mm.mailbox_id = inbox.id),"
 	  " seen_moved AS (UPDATE seen SET mailbox_id = nbox.id FROM inbox, nbox"
-	  "  WHERE seen.mailbox_id = inbox.id)"
+	  "  WHERE seen.mailbox_id = inbox.id),"
+	  /* The moved messages' keywords go with them (migrations/0009), at
+	   * their modseqs, which nbox's highestmodseq covers; INBOX keeps its
+	   * own, as it keeps keywords whose messages are expunged. */
+	  " kw_copied AS (INSERT INTO mailbox_keywords (mailbox_id, digest, keyword, modseq)"
+	  "  SELECT nbox.id, k.digest, k.keyword, k.modseq FROM inbox, nbox, mailbox_keywords k"
+	  "  WHERE k.mailbox_id = inbox.id)"
 	  " SELECT (SELECT n FROM clash),"
 	  "  (SELECT count(*) FROM mailboxes WHERE owner_id = $1 AND name = 'INBOX')" },
 	{ NULL, NULL },

@@ -29,6 +29,7 @@ enum db_result {
 	DB_OK = 0,
 	DB_NOT_FOUND = 1,
 	DB_TIMEOUT = 2,     /* the statement ran into its time limit */
+	DB_LIMIT = 3,       /* the mailbox's keyword registry cannot take the new keywords */
 	DB_FAILED = -1,
 };
 
@@ -47,7 +48,8 @@ struct db_selected {
 	uint32_t first_unseen;  /* UID of the first message without \Seen, 0 if none */
 	uint32_t *uids;         /* ascending, malloc'ed: the caller frees */
 	size_t count;
-	char *keywords;         /* keywords in use, space-separated, malloc'ed; "" if none */
+	char *keywords;         /* the mailbox's registered keywords (migrations/0009), in
+				 * registration order, space-separated, malloc'ed; "" if none */
 };
 
 /* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
@@ -62,11 +64,12 @@ enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const
 void db_selected_free(struct db_selected *r);
 
 /* What changed in a mailbox since modseq: new messages and flag changes
- * (rows whose modseq is newer), and expunges newer than expunge_modseq.
- * The callbacks run once per row, new and changed messages in UID order,
- * with reader_id's flags. In a per-user mailbox another reader's \Seen
- * change also raises a row's modseq: the row is then reported with this
- * reader's unchanged flags (RFC 7162 allows that). */
+ * (rows whose modseq is newer), keywords registered since modseq, and
+ * expunges newer than expunge_modseq. The callbacks run
+ * once per row, new and changed messages in UID order, with reader_id's
+ * flags, then expunges, then keywords. In a per-user mailbox another
+ * reader's \Seen change also raises a row's modseq: the row is then
+ * reported with this reader's unchanged flags (RFC 7162 allows that). */
 struct db_changes_cb {
 	void *ctx;
 	/* The mailbox's current highestmodseq and uidnext; recent_from is
@@ -75,6 +78,7 @@ struct db_changes_cb {
 	void (*mailbox)(void *ctx, uint64_t highestmodseq, uint32_t uidnext, uint32_t recent_from);
 	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
+	void (*keyword)(void *ctx, const char *keyword);
 };
 
 struct db_sync_request {
@@ -131,14 +135,17 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
  * keywords ("{a,b}"). Every message of the set is reported to row_cb with
  * its new flags (reader_id's) and whether this statement changed them;
- * changed rows get a new modseq, unchanged ones keep theirs. In a per-user
+ * changed rows get a new modseq, unchanged ones keep theirs. Keywords new
+ * to the mailbox are registered at that modseq (migrations/0009); when
+ * they would take its registry past max_keywords, nothing is changed, no
+ * row is reported, and the result is DB_LIMIT. In a per-user
  * mailbox \Seen is added to or removed from reader_id's seen row (created
  * when missing) and only the other flags are stored in the message row;
  * other readers' rows are never touched. The implicit \Seen of FETCH
  * BODY[] goes through here too (mode 1, DB_FLAG_SEEN). One round trip. */
 enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
-			      const char *keywords_array,
+			      const char *keywords_array, long max_keywords,
 			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
 					     const char *keywords, bool changed, uint64_t modseq),
 			      void *ctx, char *err, size_t errlen);
@@ -177,14 +184,18 @@ struct db_append_msg {
 struct db_append_result {
 	uint32_t uidvalidity;
 	uint32_t uid;
+	bool keywords_dropped;  /* stored without its keywords new to the mailbox */
 };
 /* Appends n messages to owner_id's mailbox in one transaction
  * (MULTIAPPEND: all or none). results[i] gets each UID. DB_NOT_FOUND when
  * the mailbox does not exist or is \Noselect. In a per-user mailbox a
- * message's \Seen marks it seen for reader_id (the appender) only. */
+ * message's \Seen marks it seen for reader_id (the appender) only. Keywords
+ * new to the mailbox are registered with the message; when they would take
+ * its registry past max_keywords, the message is stored without them (its
+ * other keywords stay) and keywords_dropped is set. */
 enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char *mailbox,
-			 const struct db_append_msg *msgs, size_t n, struct db_append_result *results,
-			 char *err, size_t errlen);
+			 const struct db_append_msg *msgs, size_t n, long max_keywords,
+			 struct db_append_result *results, char *err, size_t errlen);
 
 /* COPY / MOVE to the owner's mailbox dest. DB_NOT_FOUND when dest does not
  * exist (or is \Noselect). The callbacks: the destination's UIDVALIDITY,
@@ -194,16 +205,20 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
  * into the stored flag otherwise; other readers' \Seen stays behind. Only
  * the system flags in keep_flags (enum db_flag bits) and, with
  * keep_keywords, the keywords are copied: those the copier may set in
- * dest (RFC 4314 §4). */
+ * dest (RFC 4314 §4). Keywords new to dest are registered there; when they
+ * would take its registry past max_keywords, the copies go without them
+ * (their other keywords stay) and keywords_dropped (which may be NULL) is
+ * called once, after the copies. */
 struct db_copy_cb {
 	void *ctx;
 	void (*destination)(void *ctx, uint32_t uidvalidity);
 	void (*copied)(void *ctx, uint32_t src_uid, uint32_t dst_uid);
 	void (*expunged)(void *ctx, uint32_t uid);
+	void (*keywords_dropped)(void *ctx);
 };
 enum db_result db_copy(db *d, int64_t reader_id, int64_t mailbox_id,
 		       const struct db_uid_ranges *ranges, int64_t owner_id, const char *dest, bool move,
-		       unsigned keep_flags, bool keep_keywords,
+		       unsigned keep_flags, bool keep_keywords, long max_keywords,
 		       const struct db_copy_cb *cb, char *err, size_t errlen);
 
 /* Switches a mailbox's \Seen mode and converts its state, in one

@@ -41,16 +41,17 @@
 	"    (SELECT uid FROM mailbox_messages WHERE mailbox_id = l.id ORDER BY uid) u)," \
 	" CASE WHEN l.seen_per_user THEN" FIRST_UNSEEN_PER_USER \
 	" ELSE (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = l.id AND flags & 1 = 0) END," \
-	" (SELECT coalesce(string_agg(DISTINCT k, ' '), '')" \
-	"    FROM mailbox_messages, unnest(keywords) k WHERE mailbox_id = l.id AND keywords <> '{}')"
+	" (SELECT coalesce(string_agg(keyword, ' ' ORDER BY modseq, keyword), '')" \
+	"    FROM mailbox_keywords WHERE mailbox_id = l.id)"
 
 #define OPEN_MAILBOX \
 	"WITH l AS (SELECT id, uidvalidity, uidnext, highestmodseq, seen_per_user" \
 	"   FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect),"
 
-/* The UID list is aggregated from an index-ordered scan (no sort), and the
- * first unseen message (of a common mailbox) and the keywords in use come
- * from partial indexes (migration 0005), so SELECT reads little beyond the
+/* The UID list is aggregated from an index-ordered scan (no sort), the
+ * first unseen message (of a common mailbox) comes from a partial index
+ * (migration 0005) and the keywords from the mailbox's registry (0009,
+ * in the order they were registered), so SELECT reads little beyond the
  * UIDs themselves. EXAMINE claims nothing. */
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_open_claim", OPEN_MAILBOX CLAIM_RECENT("true") " SELECT" OPEN_COLUMNS " FROM l" },
@@ -60,7 +61,9 @@ const struct db_stmt db_select_stmts[] = {
 	 * old bound when $5 claimed \Recent); 1, a new or changed message,
 	 * with the flags reader $4 sees; 2, an expunge; 3, with $6, the ACL
 	 * entries, so that the caller's rights are current (RFC 4314 §4: a
-	 * right revoked while the mailbox is open takes effect at once). */
+	 * right revoked while the mailbox is open takes effect at once); 4, a
+	 * keyword registered since (one probe of mailbox_keywords_modseq_idx,
+	 * which mostly finds nothing). */
 	{ "mailbox_sync",
 	  "WITH l AS (SELECT id, highestmodseq, uidnext, owner_id FROM mailboxes"
 	  "   WHERE id = $1 AND NOT noselect)," CLAIM_RECENT("$5::boolean")
@@ -73,6 +76,8 @@ const struct db_stmt db_select_stmts[] = {
 	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
 	  " UNION ALL SELECT 3, NULL, NULL, NULL, NULL, identifier, rights"
 	  "   FROM acl WHERE mailbox_id = $1 AND $6::boolean"
+	  " UNION ALL SELECT 4, modseq, modseq, NULL, NULL, keyword, NULL"
+	  "   FROM mailbox_keywords WHERE mailbox_id = $1 AND modseq > $2"
 	  " ORDER BY 1, 2" },
 	{ NULL, NULL },
 };
@@ -175,6 +180,10 @@ static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
 
 	if (db_get_int64(res, i, 0, &kind) < 0)
 		return -1;
+	if (kind == 4) {
+		cb->keyword(cb->ctx, PQgetvalue(res, i, 5));
+		return 0;
+	}
 	if (kind == 3) {
 		acl->rows[acl->nrows].identifier = arena_strndup(arena, PQgetvalue(res, i, 5),
 								 (size_t)PQgetlength(res, i, 5));

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/db_keywords_sql.h"
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 #include "schema/db_ranges.h"
@@ -30,18 +31,26 @@ const struct db_stmt db_store_stmts[] = {
 	 * bit 1 of nf (bit 1 is left as it was: it means nothing here). The
 	 * reader's seen row (cur, locked after the mailbox row, so read in its
 	 * newest version) gains the UIDs that became \Seen and loses those that
-	 * stopped being so, in one upsert (sv). */
+	 * stopped being so, in one upsert (sv).
+	 *
+	 * Keywords (schema/db_keywords_sql.h): those of $6 the mailbox has not
+	 * registered (nkw; none when removing) are registered at the new modseq
+	 * (reg) when the STORE changes anything. If they would take the
+	 * registry past $8 keywords, the STORE changes nothing (sel is empty)
+	 * and answers the one row (0, 0, '', false, 0) instead. */
 	{ "store_flags",
 	  "WITH lk AS (SELECT id, seen_per_user AS pu FROM mailboxes WHERE id = $1 FOR UPDATE),"
 	  " cur AS (SELECT " DB_SEEN_UNPACK("uids") " AS uids FROM seen"
 	  "   WHERE account_id = $7 AND mailbox_id = (SELECT id FROM lk)"
 	  "   AND (SELECT pu FROM lk) FOR UPDATE),"
+	  " nkw AS (" DB_KW_NEW("unnest(CASE WHEN $4::int = 2 THEN '{}' ELSE $6::text[] END) u(k)", "$1") "),"
+	  " fits AS (" DB_KW_FITS("nkw", "$1", "$8") "),"
 	  " sel AS (SELECT mm.uid, mm.keywords, mm.modseq, e.ef, " NEW_FLAGS " AS nf, "
 	  NEW_KEYWORDS " AS nk"
 	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
 	  "     ON mm.uid BETWEEN r.lo AND r.hi,"
 	  "   LATERAL (SELECT " DB_SEEN_FLAGS("mm", "(SELECT pu FROM lk)", "(SELECT uids FROM cur)") " AS ef) e"
-	  "   WHERE mm.mailbox_id = (SELECT id FROM lk) FOR UPDATE OF mm),"
+	  "   WHERE mm.mailbox_id = (SELECT id FROM lk) AND (SELECT ok FROM fits) FOR UPDATE OF mm),"
 	  " mb AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1"
 	  "   AND EXISTS (SELECT 1 FROM sel WHERE nf <> ef OR nk <> keywords)"
 	  "   RETURNING highestmodseq),"
@@ -54,10 +63,13 @@ const struct db_stmt db_store_stmts[] = {
 	  "   SELECT $7, $1, coalesce(" DB_SEEN_RANGE_AGG("uid") " FILTER (WHERE nf & 1 > ef & 1), '{}')"
 	  "   FROM sel WHERE (SELECT pu FROM lk) HAVING bool_or(nf & 1 <> ef & 1)"
 	  DB_SEEN_ADD_ON_CONFLICT
-	  "   - (SELECT coalesce(" DB_SEEN_RANGE_AGG("uid") ", '{}') FROM sel WHERE nf & 1 < ef & 1))"
+	  "   - (SELECT coalesce(" DB_SEEN_RANGE_AGG("uid") ", '{}') FROM sel WHERE nf & 1 < ef & 1)),"
+	  " reg AS (" DB_KW_REGISTER("nkw", "mb", "$1", "mb.highestmodseq", "true") ")"
 	  " SELECT sel.uid, sel.nf, array_to_string(sel.nk, ' '), upd.uid IS NOT NULL,"
 	  "   coalesce(upd.modseq, sel.modseq)"
-	  " FROM sel LEFT JOIN upd ON upd.uid = sel.uid ORDER BY sel.uid" },
+	  " FROM sel LEFT JOIN upd ON upd.uid = sel.uid"
+	  " UNION ALL SELECT 0, 0, '', false, 0 FROM fits WHERE NOT ok"
+	  " ORDER BY 1" },
 	/* EXPUNGE: $2/$3 empty arrays mean every \Deleted message. The
 	 * mailbox row is locked (mb) before the DELETE touches message rows. */
 	{ "expunge",
@@ -79,14 +91,14 @@ const struct db_stmt db_store_stmts[] = {
 
 enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
-			      const char *keywords_array,
+			      const char *keywords_array, long max_keywords,
 			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
 					     const char *keywords, bool changed, uint64_t modseq),
 			      void *ctx, char *err, size_t errlen)
 {
-	char id[24], m[8], f[8], reader[24];
+	char id[24], m[8], f[8], reader[24], cap[24];
 	struct buf lo, hi;
-	const char *params[7];
+	const char *params[8];
 	PGresult *res;
 	enum db_result r = DB_OK;
 
@@ -104,7 +116,9 @@ enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 	params[4] = f;
 	params[5] = keywords_array;
 	params[6] = reader;
-	res = PQexecPrepared(d->conn, "store_flags", 7, params, NULL, NULL, 0);
+	snprintf(cap, sizeof(cap), "%ld", max_keywords);
+	params[7] = cap;
+	res = PQexecPrepared(d->conn, "store_flags", 8, params, NULL, NULL, 0);
 	buf_free(&lo);
 	buf_free(&hi);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -118,6 +132,10 @@ enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 		    db_get_int64(res, i, 4, &modseq) < 0) {
 			db_errf(err, errlen, "storing flags: unexpected result");
 			r = DB_FAILED;
+			break;
+		}
+		if (uid == 0) {     /* the registry cannot take the new keywords */
+			r = DB_LIMIT;
 			break;
 		}
 		row_cb(ctx, (uint32_t)uid, (unsigned)nf, PQgetvalue(res, i, 2),

@@ -56,6 +56,10 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(max_nesting_unauth, "4", 1, 1000),
 	KEY_LONG(max_args, "100000", 16, 10000000),
 	KEY_LONG(max_bad_commands, "20", 1, 1000),
+	/* Cyrus has a fixed 128 and its users rarely hit it; twice that
+	 * leaves room for label-heavy clients while a mailbox's FLAGS line of
+	 * ordinary keywords stays within a few KB (docs/config.md). */
+	KEY_LONG(max_keywords_per_mailbox, "256", 0, 100000),
 	KEY_LONG(auth_fail_delay_ms, "1000", 0, 60000),
 	KEY_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
 	KEY_LONG(max_auth_failures, "3", 1, 1000),

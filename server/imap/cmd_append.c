@@ -225,8 +225,8 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		struct db_append_msg *msgs = xcalloc(n, sizeof(*msgs));
 		for (size_t i = 0; i < n; i++)
 			msgs[i] = items[i].msg;
-		r = db_append(be->db, s->account_id, acl.owner_id, target, msgs, n, res, err,
-			      sizeof(err));
+		r = db_append(be->db, s->account_id, acl.owner_id, target, msgs, n,
+			      s->cfg->max_keywords_per_mailbox, res, err, sizeof(err));
 		activity_end(be->writes);
 		free(msgs);
 	}
@@ -252,6 +252,11 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 	if (n > 1)
 		buf_appendf(&uids, ":%u", res[n - 1].uid);
 	buf_append(&uids, "", 1);
+	for (size_t i = 0; i < n; i++)
+		if (res[i].keywords_dropped) {
+			imap_keywords_dropped(s);
+			break;
+		}
 	if (s->view != NULL) {
 		struct imap_result ignored;
 		/* RFC 3501 §6.3.11: an APPEND to the selected mailbox is seen

@@ -50,6 +50,11 @@ static void copy_copied(void *ctx, uint32_t src, uint32_t dst)
 	c->copied++;
 }
 
+static void copy_keywords_dropped(void *ctx)
+{
+	imap_keywords_dropped(((struct copy_ctx *)ctx)->s);
+}
+
 static void copy_expunged(void *ctx, uint32_t uid)
 {
 	struct copy_ctx *c = ctx;
@@ -64,7 +69,7 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 	const char *verb = move ? "MOVE" : "COPY";
 	struct db_uid_ranges ranges;
 	struct copy_ctx c = { .s = s };
-	struct db_copy_cb cb = { &c, copy_destination, copy_copied, copy_expunged };
+	struct db_copy_cb cb = { &c, copy_destination, copy_copied, copy_expunged, copy_keywords_dropped };
 	struct imap_mailbox_acl acl;
 	const char *name, *problem, *target;
 	size_t len;
@@ -104,7 +109,7 @@ static void copy(struct imap_session *s, const struct imap_command *cmd, struct 
 		(void)acl_store_permitted(acl.rights, 31u, true, &keep, &keywords);
 	activity_begin(be->writes);
 	r = db_copy(be->db, s->account_id, s->view->mailbox_id, &ranges, acl.owner_id, target, move,
-		    keep, keywords, &cb, err, sizeof(err));
+		    keep, keywords, s->cfg->max_keywords_per_mailbox, &cb, err, sizeof(err));
 	activity_end(be->writes);
 	if (r == DB_FAILED) {
 		log_warning("%s: %s failed: %s", s->peer, verb, err);

@@ -21,6 +21,7 @@ struct fetch_ctx {
 	const struct imap_fetch_request *req;
 	bool uid;                  /* UID FETCH: UID comes first, always */
 	bool add_flags;            /* FLAGS not asked for but \Seen was set */
+	bool show_flags;           /* FLAGS asked for */
 	uint32_t *seen_set;        /* UIDs whose \Seen this command set, ascending */
 	size_t nseen;
 	struct buf scratch;
@@ -147,6 +148,11 @@ static int fetch_row(void *ctx, const struct db_message_row *row)
 
 	if (msn == 0)
 		return 0;
+	/* The row is read as it is now, possibly changed since this
+	 * session's last poll, so it may carry a keyword the session was not
+	 * told of: announced first, when FLAGS is shown. */
+	if (f->show_flags || (f->add_flags && seen_now(f, row->uid)))
+		imap_view_announce(s, row->keywords);
 	buf_appendf(&s->out, "* %u FETCH (", msn);
 	if (f->uid) {
 		buf_appendf(&s->out, "UID %u", row->uid);
@@ -223,13 +229,15 @@ static void fetch(struct imap_session *s, const struct imap_command *cmd, struct
 	}
 	if (!imap_db_ready(s, be))
 		return;
+	for (size_t i = 0; i < req.count; i++)
+		f.show_flags |= req.items[i].kind == IMAP_FETCH_FLAGS;
 	r = DB_OK;
 	/* RFC 4314 §4: without "s" the FETCH goes on without setting \Seen. */
 	if (req.sets_seen && !s->view->readonly && acl_fetch_may_set_seen(s->view->rights) &&
 	    ranges.count > 0) {
 		/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen. */
 		r = db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, 1, DB_FLAG_SEEN,
-				   "{}", seen_row, &f, err, sizeof(err));
+				   "{}", s->cfg->max_keywords_per_mailbox, seen_row, &f, err, sizeof(err));
 		f.add_flags = true;
 		for (size_t i = 0; i < req.count; i++)
 			if (req.items[i].kind == IMAP_FETCH_FLAGS)

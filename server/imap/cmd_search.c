@@ -303,6 +303,7 @@ static void search(struct imap_session *s, const struct imap_command *cmd, struc
 		log_info("%s: SEARCH ran into search_timeout_ms", s->peer);
 		imap_reply(s, "NO", "LIMIT", "Search took too long; please narrow it down");
 		return;
+	case DB_LIMIT:      /* only writes of keywords return it */
 	case DB_FAILED:
 		free(r.items);
 		imap_search_forget(s, &prog);

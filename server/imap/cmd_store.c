@@ -30,6 +30,9 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 	 * flags, changed or not; the client may not have known them. */
 	if (st->silent || msn == 0)
 		return;
+	/* The row may carry a keyword another session created since this
+	 * one last polled, or this STORE's own new one. */
+	imap_view_announce(s, keywords);
 	buf_appendf(&s->out, "* %u FETCH (", msn);
 	if (st->uid)
 		buf_appendf(&s->out, "UID %u ", uid);
@@ -56,6 +59,26 @@ const char *imap_keywords_array(struct imap_session *s, const struct imap_flags 
 	out = arena_strndup(&s->arena, b.data, b.len);
 	buf_free(&b);
 	return out;
+}
+
+/* An untagged NO is a warning, and the command still succeeds (RFC 3501
+ * §7.1.2): the messages are stored, only some labels are not. */
+void imap_keywords_dropped(struct imap_session *s)
+{
+	imap_untagged(s, "NO [LIMIT] Keywords new to the mailbox were not stored:"
+		      " it has reached its limit of %ld keywords", s->cfg->max_keywords_per_mailbox);
+}
+
+/* .SILENT writes no FETCH that would announce the keywords it stored: they
+ * are announced here, once, rather than at the next command. */
+static void announce_stored_keywords(struct imap_session *s, const struct imap_flags *f)
+{
+	bool learned = false;
+
+	for (size_t i = 0; i < f->nkeywords; i++)
+		learned |= imap_view_learn_keywords(s->view, f->keywords[i]);
+	if (learned)
+		imap_view_write_flags(s, s->view);
 }
 
 /* What the check step parsed. */
@@ -110,21 +133,24 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 	struct imap_store *st = &req->st;
 	struct store_ctx ctx = { .s = s, .uid = cmd->name[0] == 'U', .silent = st->silent };
 	char err[256];
+	enum db_result r;
 	int mode;
 
-	/* A keyword new to the mailbox is announced before any FETCH uses it. */
-	if (st->mode != IMAP_STORE_REMOVE) {
-		bool learned = false;
-		for (size_t i = 0; i < st->flags.nkeywords; i++)
-			learned |= imap_view_learn_keywords(s->view, st->flags.keywords[i]);
-		if (learned)
-			imap_view_write_flags(s, s->view);
-	}
+	/* A keyword new to the mailbox is announced before any FETCH uses it:
+	 * by store_row, or (.SILENT) by the changes read before the next
+	 * command. */
 	mode = st->mode == IMAP_STORE_REPLACE ? 0 : st->mode == IMAP_STORE_ADD ? 1 : 2;
-	if (req->ranges.count > 0 &&
+	r = req->ranges.count == 0 ? DB_OK :
 	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, mode,
-			   st->flags.system, imap_keywords_array(s, &st->flags), store_row, &ctx, err,
-			   sizeof(err)) == DB_FAILED)
+			   st->flags.system, imap_keywords_array(s, &st->flags),
+			   s->cfg->max_keywords_per_mailbox, store_row, &ctx, err, sizeof(err));
+	if (r == DB_FAILED)
 		return imap_store_failed(s, "storing flags", err);
+	if (r == DB_LIMIT)
+		/* RFC 5530 §3 LIMIT: "the number of flags used in a mailbox". */
+		return imap_no(s, "LIMIT", "Too many keywords in this mailbox (at most %ld); nothing stored",
+			       s->cfg->max_keywords_per_mailbox);
+	if (st->silent && st->mode != IMAP_STORE_REMOVE)
+		announce_stored_keywords(s, &st->flags);
 	return imap_done(s);
 }

@@ -89,6 +89,9 @@ bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
 struct imap_flags;
 /* Keywords as a PostgreSQL text[] literal, in the arena (cmd_store.c). */
 const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f);
+/* APPEND, COPY, MOVE: the warning that messages were stored without the
+ * keywords their mailbox had no room for (cmd_store.c). */
+void imap_keywords_dropped(struct imap_session *s);
 
 struct imap_search_program;
 /* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */

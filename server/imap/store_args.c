@@ -13,7 +13,7 @@ static bool is_atom_char(unsigned char c)
 
 bool imap_keyword_valid(const char *s, size_t len)
 {
-	if (len == 0 || len > IMAP_FLAGS_MAX_KEYWORD_LEN)
+	if (len == 0)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!is_atom_char((unsigned char)s[i]))
@@ -56,10 +56,27 @@ static unsigned system_flag(const char *s, size_t len, const char **error_r)
 	return 0;
 }
 
-static bool keyword_seen(const struct imap_flags *f, const char *s, size_t len)
+/* A hash of the keyword with ASCII letters folded (FNV-1a), so that the
+ * duplicate check compares bytes only of likely duplicates: keywords may
+ * be as long as the line, and comparing each with every earlier one of the
+ * same length would cost the number of keywords times the line. */
+static uint32_t keyword_fold_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		h ^= c >= 'A' && c <= 'Z' ? c + 32u : c;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static bool keyword_seen(const struct imap_flags *f, const uint32_t *hashes, const char *s,
+			 size_t len, uint32_t h)
 {
 	for (size_t i = 0; i < f->nkeywords; i++)
-		if (f->keyword_lens[i] == len && strncasecmp(f->keywords[i], s, len) == 0)
+		if (hashes[i] == h && f->keyword_lens[i] == len && strncasecmp(f->keywords[i], s, len) == 0)
 			return true;
 	return false;
 }
@@ -69,6 +86,7 @@ static int flags_parse_items(struct arena *a, const struct imap_arg *items, size
 			     struct imap_flags *f, const char **error_r)
 {
 	size_t nkw = 0;
+	uint32_t *hashes = NULL;
 
 	memset(f, 0, sizeof(*f));
 	for (size_t i = 0; i < count; i++) {
@@ -81,10 +99,12 @@ static int flags_parse_items(struct arena *a, const struct imap_arg *items, size
 	if (nkw > 0) {
 		f->keywords = arena_alloc(a, nkw * sizeof(*f->keywords));
 		f->keyword_lens = arena_alloc(a, nkw * sizeof(*f->keyword_lens));
+		hashes = arena_alloc(a, nkw * sizeof(*hashes));
 	}
 	for (size_t i = 0; i < count; i++) {
 		const char *s = items[i].u.str.data;
 		size_t len = items[i].u.str.len;
+		uint32_t h;
 
 		if (len > 0 && s[0] == '\\') {
 			unsigned bit = system_flag(s, len, error_r);
@@ -93,12 +113,12 @@ static int flags_parse_items(struct arena *a, const struct imap_arg *items, size
 			f->system |= bit;
 			continue;
 		}
-		if (len > IMAP_FLAGS_MAX_KEYWORD_LEN)
-			return fail(error_r, "Keyword too long");
 		if (!imap_keyword_valid(s, len))
 			return fail(error_r, "Invalid keyword");
-		if (keyword_seen(f, s, len))
+		h = keyword_fold_hash(s, len);
+		if (keyword_seen(f, hashes, s, len, h))
 			continue;
+		hashes[f->nkeywords] = h;
 		f->keywords[f->nkeywords] = s;
 		f->keyword_lens[f->nkeywords] = len;
 		f->nkeywords++;

@@ -21,7 +21,6 @@
 #define IMAP_FLAG_DRAFT    16u
 
 #define IMAP_FLAGS_MAX_KEYWORDS   1000
-#define IMAP_FLAGS_MAX_KEYWORD_LEN 100
 
 struct imap_flags {
 	unsigned system;            /* IMAP_FLAG_* bits */
@@ -31,8 +30,10 @@ struct imap_flags {
 };
 
 /* True when s is a valid flag-keyword (RFC 3501 §9: an atom, so no "\",
- * "]", "%", "*", quotes, parentheses, "{", SP or CTL) of at most
- * IMAP_FLAGS_MAX_KEYWORD_LEN bytes. SEARCH KEYWORD uses it too. */
+ * "]", "%", "*", quotes, parentheses, "{", SP or CTL). No length limit
+ * but the command line's (max_line_length): the keyword registry and the
+ * session's keyword set take any length (migrations/0009). SEARCH KEYWORD
+ * uses it too. */
 bool imap_keyword_valid(const char *s, size_t len);
 
 /* Parses a flag-list "(\Seen $Forwarded)" (an empty list is valid), or a
@@ -42,8 +43,7 @@ bool imap_keyword_valid(const char *s, size_t len);
  * "\Word" (RFC 3501 §9 flag-extension: only a future standard may define
  * one, so a client cannot set it), quoted or literal flags, more than
  * IMAP_FLAGS_MAX_KEYWORDS keyword occurrences (duplicates counted, so a
- * hostile list costs no quadratic work), keywords longer than
- * IMAP_FLAGS_MAX_KEYWORD_LEN. Keyword pointers refer to the parser's argument
+ * hostile list costs no quadratic work). Keyword pointers refer to the parser's argument
  * memory (the same command arena). Returns 0, or -1 with *error_r. */
 int imap_flags_parse(struct arena *a, const struct imap_arg *arg, bool allow_list,
 		     struct imap_flags *flags_r, const char **error_r);

@@ -19,8 +19,7 @@ void imap_view_open(struct imap_view *v, const char *name, bool readonly, struct
 	v->uids = sel->uids;
 	v->count = v->cap = sel->count;
 	sel->uids = NULL;
-	v->keywords = sel->keywords;
-	sel->keywords = NULL;
+	imap_keyword_set_add_list(&v->keywords, sel->keywords);
 	if (sel->recent_from < sel->uidnext) {
 		v->recent = xmalloc(sizeof(*v->recent));
 		v->recent[0].lo = sel->recent_from;
@@ -34,7 +33,7 @@ void imap_view_close(struct imap_view *v)
 	free(v->name);
 	free(v->uids);
 	free(v->recent);
-	free(v->keywords);
+	imap_keyword_set_free(&v->keywords);
 	free(v->own_modseqs);
 	free(v->saved);
 	memset(v, 0, sizeof(*v));
@@ -121,14 +120,27 @@ static void view_append_uid(struct imap_view *v, uint32_t uid)
 
 void imap_view_write_flags(struct imap_session *s, const struct imap_view *v)
 {
-	const char *sep = v->keywords[0] != '\0' ? " " : "";
+	const char *sep = v->keywords.count > 0 ? " " : "";
 
-	imap_untagged(s, "FLAGS (" SYSTEM_FLAGS "%s%s)", sep, v->keywords);
-	if (v->readonly)
+	/* Written straight into the output: the list may be long (each
+	 * keyword up to a command line), so no formatting pass over it. */
+	buf_append_str(&s->out, "* FLAGS (" SYSTEM_FLAGS);
+	buf_append_str(&s->out, sep);
+	imap_keyword_set_write(&v->keywords, &s->out);
+	buf_append_str(&s->out, ")\r\n");
+	if (v->readonly) {
 		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+		return;
+	}
+	buf_append_str(&s->out, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
+	buf_append_str(&s->out, sep);
+	imap_keyword_set_write(&v->keywords, &s->out);
+	/* RFC 3501 §7.1: without "\*" the client knows it cannot create
+	 * keywords; those listed can still be set. */
+	if ((long)v->keywords.count < s->cfg->max_keywords_per_mailbox)
+		buf_append_str(&s->out, " \\*)] Flags permitted\r\n");
 	else
-		imap_untagged(s, "OK [PERMANENTFLAGS (" SYSTEM_FLAGS "%s%s \\*)] Flags permitted",
-			      sep, v->keywords);
+		buf_append_str(&s->out, ")] Flags permitted; no new keywords: the mailbox has reached its limit\r\n");
 }
 
 void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,
@@ -147,63 +159,24 @@ void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t
 		buf_appendf(out, "%s\\Recent", first ? "" : " ");
 		first = false;
 	}
-	if (keywords != NULL && keywords[0] != '\0')
-		buf_appendf(out, "%s%s", first ? "" : " ", keywords);
+	if (keywords != NULL && keywords[0] != '\0') {
+		buf_append_str(out, first ? "" : " ");
+		buf_append_str(out, keywords);
+	}
 	buf_append(out, ")", 1);
-}
-
-/* Whether every word of kw is already in the announced list. */
-static bool keywords_known(const char *known, const char *kw)
-{
-	size_t klen = strlen(known);
-
-	while (*kw != '\0') {
-		const char *end = strchr(kw, ' ');
-		size_t len = end != NULL ? (size_t)(end - kw) : strlen(kw);
-		bool found = false;
-		for (const char *p = known; p < known + klen;) {
-			const char *e = strchr(p, ' ');
-			size_t plen = e != NULL ? (size_t)(e - p) : strlen(p);
-			if (plen == len && memcmp(p, kw, len) == 0) {
-				found = true;
-				break;
-			}
-			p += plen + (e != NULL);
-		}
-		if (!found)
-			return false;
-		kw += len + (end != NULL);
-	}
-	return true;
-}
-
-static void view_add_keywords(struct imap_view *v, const char *kw)
-{
-	while (*kw != '\0') {
-		const char *end = strchr(kw, ' ');
-		size_t len = end != NULL ? (size_t)(end - kw) : strlen(kw);
-		char one[256];
-		if (len < sizeof(one)) {
-			memcpy(one, kw, len);
-			one[len] = '\0';
-			if (!keywords_known(v->keywords, one)) {
-				size_t old = strlen(v->keywords);
-				v->keywords = xrealloc(v->keywords, old + len + 2);
-				if (old > 0)
-					v->keywords[old++] = ' ';
-				memcpy(v->keywords + old, one, len + 1);
-			}
-		}
-		kw += len + (end != NULL);
-	}
 }
 
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
 {
-	if (keywords[0] == '\0' || keywords_known(v->keywords, keywords))
-		return false;
-	view_add_keywords(v, keywords);
-	return true;
+	return imap_keyword_set_add_list(&v->keywords, keywords);
+}
+
+void imap_view_announce(struct imap_session *s, const char *keywords)
+{
+	struct imap_view *v = s->view;
+
+	if (keywords != NULL && keywords[0] != '\0' && imap_view_learn_keywords(v, keywords))
+		imap_view_write_flags(s, v);
 }
 
 struct sync_flags {
@@ -260,6 +233,18 @@ static void sync_message(void *ctx, uint32_t uid, unsigned flags, const char *ke
 	st->nchanged++;
 }
 
+/* A keyword registered since the last poll, possibly on no message this
+ * poll reports (a STORE that another command then undid, a keyword only
+ * on messages this session does not see yet): announced all the same, so
+ * that the FLAGS list follows the mailbox's registry. */
+static void sync_keyword(void *ctx, const char *keyword)
+{
+	struct sync_state *st = ctx;
+
+	if (imap_view_learn_keywords(st->v, keyword))
+		st->new_keywords = true;
+}
+
 static void sync_expunged(void *ctx, uint32_t uid, uint64_t modseq)
 {
 	struct sync_state *st = ctx;
@@ -313,7 +298,7 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 {
 	struct imap_view *v = s->view;
 	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
-	struct db_changes_cb cb = { &st, sync_mailbox, sync_message, sync_expunged };
+	struct db_changes_cb cb = { &st, sync_mailbox, sync_message, sync_expunged, sync_keyword };
 	struct db_sync_request req;
 	enum db_result r;
 	char err[256];

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/imap/keyword_set.h"
 #include "server/imap/result.h"
 #include "server/imap/session.h"
 
@@ -29,7 +30,7 @@ struct imap_view {
 	size_t count, cap;
 	struct imap_uid_range *recent;  /* UIDs that are \Recent for this session */
 	size_t nrecent;
-	char *keywords;             /* announced in FLAGS, space-separated */
+	struct imap_keyword_set keywords;   /* announced in FLAGS */
 	uint64_t *own_modseqs;      /* changes this session made and already reported */
 	size_t nown;
 	uint32_t *saved;            /* SEARCHRES "$" (RFC 5182): UIDs, ascending */
@@ -55,9 +56,20 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
 /* Adds the space-separated keywords to the announced list; true if any
  * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
+/* Call before writing the first byte of a "* n FETCH" response that will
+ * show keywords (space-separated): if any of them has not been announced
+ * to this session (another session created it after this one's last
+ * change poll), learns them and writes FLAGS and PERMANENTFLAGS first, as
+ * complete lines of their own, so that a client never meets a keyword it
+ * was not told of (RFC 3501 §7.2.6). Output may be streamed: it is safe
+ * between two responses, never inside one. */
+void imap_view_announce(struct imap_session *s, const char *keywords);
 /* Replaces the saved search result (takes ownership of uids, may be NULL). */
 void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n);
-/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's keywords. */
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's
+ * keywords. PERMANENTFLAGS lists "\*" (new keywords may be created, RFC
+ * 3501 §7.1) only while the mailbox has fewer than the configured
+ * max_keywords_per_mailbox. */
 void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
 /* Writes a flag list "(\Seen kw ...)" (with \Recent where due). */
 void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,

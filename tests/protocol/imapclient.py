@@ -184,8 +184,16 @@ def quote(s):
 
 
 def login(port, user, password="secret"):
-    """A connection logged in as user (LOGIN must succeed)."""
+    """A connection logged in as `user` (the harness's accounts all have
+    the password "secret")."""
     c = connect(port)
     tagged, _ = c.cmd("l", f"LOGIN {user} {password}")
     assert tagged.startswith(b"l OK"), tagged
     return c
+
+
+def ok(c, text, tag="t"):
+    """Runs a command that must succeed; returns its untagged responses."""
+    tagged, untagged = c.cmd(tag, text)
+    assert tagged.startswith(tag.encode() + b" OK"), (text[:200], tagged, untagged[:5])
+    return untagged

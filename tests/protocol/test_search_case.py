@@ -147,12 +147,16 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     k.stop()
     main = "body_text header_text header_fields envelope bodystructure body parts".split()
     # Back to 0006 also means undoing 0008 (search_ready, its partial
-    # indexes) and what follows it (0009: the \Recent bound's own table);
-    # migrating again then applies 0007 onwards, and 0008 marks the
-    # existing rows indexed.
+    # indexes) and what follows it: 0009 (the keyword registry, which
+    # takes 0005's keyword index with it) and 0010 (the \Recent bound's
+    # own table); migrating again then applies 0007 onwards, and 0008
+    # marks the existing rows indexed.
     env.pg.psql("ALTER TABLE mailboxes ADD COLUMN recent_uid bigint NOT NULL DEFAULT 1; "
                 "DROP TRIGGER mailbox_recent_row ON mailboxes; "
                 "DROP FUNCTION mailbox_recent_row(); DROP TABLE mailbox_recent; "
+                "DROP TABLE mailbox_keywords; "
+                "CREATE INDEX mailbox_messages_keywords_idx ON mailbox_messages (mailbox_id) "
+                "WHERE keywords <> '{}'; "
                 "DROP INDEX messages_search_backlog; "
                 "ALTER TABLE messages DROP COLUMN search_ready; "
                 "CREATE INDEX messages_body_text_trgm ON messages USING gin (body_text gin_trgm_ops); "

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from imapclient import connect
+from imapclient import login, ok
 
 MSG = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
        b"Subject: quarterly numbers\r\nMessage-ID: <q1@example.org>\r\n\r\n"
@@ -21,19 +21,6 @@ MSG = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
 
 def quote(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def login(port, user):
-    c = connect(port)
-    tagged, _ = c.cmd("l", f"LOGIN {user} secret")
-    assert tagged.startswith(b"l OK"), tagged
-    return c
-
-
-def ok(c, text, tag="t"):
-    tagged, untagged = c.cmd(tag, text)
-    assert tagged.startswith(tag.encode() + b" OK"), (text, tagged, untagged)
-    return untagged
 
 
 def refused(c, text, code, tag="t"):
