@@ -71,7 +71,8 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "LSUB", .legacy = cmd_lsub, .states = AUTH_OR_SELECTED },
 
 	/* cmd_status.c */
-	{ .name = "STATUS", .legacy = cmd_status, .states = AUTH_OR_SELECTED },
+	{ .name = "STATUS", .fn = cmd_status, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_status, .mailbox_arg = 1, .op = ACL_OP_STATUS },
 
 	/* cmd_append.c */
 	{ .name = "APPEND", .legacy = cmd_append, .states = AUTH_OR_SELECTED },

@@ -115,7 +115,8 @@ imap_check_fn imap_check_create, imap_check_delete, imap_check_rename, imap_chec
 imap_legacy_fn cmd_list, cmd_lsub;
 
 /* cmd_status.c */
-imap_legacy_fn cmd_status;
+imap_command_fn cmd_status;
+imap_check_fn imap_check_status;
 
 /* cmd_fetch.c */
 imap_legacy_fn cmd_fetch, cmd_uid_fetch;
