@@ -66,9 +66,9 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "UNSUBSCRIBE", .fn = cmd_unsubscribe, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_subscribe },
 
-	/* cmd_list.c */
-	{ .name = "LIST", .legacy = cmd_list, .states = AUTH_OR_SELECTED },
-	{ .name = "LSUB", .legacy = cmd_lsub, .states = AUTH_OR_SELECTED },
+	/* cmd_list.c: each mailbox is shown only with "l" (list_shared.c) */
+	{ .name = "LIST", .fn = cmd_list, .states = AUTH_OR_SELECTED, .check = imap_check_list },
+	{ .name = "LSUB", .fn = cmd_list, .states = AUTH_OR_SELECTED, .check = imap_check_list },
 
 	/* cmd_status.c */
 	{ .name = "STATUS", .fn = cmd_status, .states = AUTH_OR_SELECTED,

@@ -112,7 +112,8 @@ imap_command_fn cmd_subscribe, cmd_unsubscribe;
 imap_check_fn imap_check_create, imap_check_delete, imap_check_rename, imap_check_subscribe;
 
 /* cmd_list.c */
-imap_legacy_fn cmd_list, cmd_lsub;
+imap_command_fn cmd_list;   /* and LSUB */
+imap_check_fn imap_check_list;
 
 /* cmd_status.c */
 imap_command_fn cmd_status;
