@@ -13,7 +13,6 @@
 #include "server/imap/list_shared.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mutf7.h"
-#include "server/core/log.h"
 #include "schema/db_mailbox.h"
 
 #include <stdlib.h>
@@ -258,29 +257,26 @@ static bool list_mailbox_arg(const struct imap_arg *a, const char **s_r, size_t 
 	return imap_arg_string(a, s_r, len_r);
 }
 
-static void list_or_lsub(struct imap_session *s, const struct imap_command *cmd,
-			 struct imap_backend *be, bool lsub)
+/* What the check step parsed: the canonical pattern, compiled; NULL for
+ * the empty pattern. */
+struct list_request {
+	struct imap_list_pattern *pattern;
+};
+
+struct imap_result imap_check_list(struct imap_session *s, const struct imap_command *cmd)
 {
-	const char *ref, *pat, *kind = lsub ? "LSUB" : "LIST";
+	struct list_request *req = arena_alloc(&s->arena, sizeof(*req));
+	const char *ref, *pat;
 	size_t rlen, plen;
 	struct buf canon;
-	struct imap_list_pattern *compiled;
-	struct list_ctx c = { .s = s };
-	char err[256];
 
 	if (cmd->nargs != 2 || !imap_arg_astring(&cmd->args[0], &ref, &rlen) ||
-	    !list_mailbox_arg(&cmd->args[1], &pat, &plen)) {
-		imap_reply(s, "BAD", NULL, "%s expects a reference and a mailbox pattern", kind);
-		return;
-	}
-	/* §6.3.8: an empty pattern asks for the delimiter and the root of
-	 * the reference, which in the personal namespace is "". */
-	if (plen == 0) {
-		if (!lsub)
-			imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
-		imap_reply(s, "OK", NULL, "%s completed", kind);
-		return;
-	}
+	    !list_mailbox_arg(&cmd->args[1], &pat, &plen))
+		return imap_bad(s, NULL, "%s expects a reference and a mailbox pattern", cmd->name);
+	s->parsed = req;
+	req->pattern = NULL;
+	if (plen == 0)
+		return imap_ok(s, NULL, "checked");
 	/* The canonical pattern is the reference followed by the pattern
 	 * (§6.3.8; nothing is inserted between them, as in the RFC's own
 	 * examples), unless the pattern starts with the delimiter and so
@@ -290,37 +286,42 @@ static void list_or_lsub(struct imap_session *s, const struct imap_command *cmd,
 	if ((pat[0] != IMAP_MAILBOX_DELIM && imap_mutf7_to_utf8(ref, rlen, &canon) < 0) ||
 	    imap_mutf7_to_utf8(pat, plen, &canon) < 0) {
 		buf_free(&canon);
-		imap_reply(s, "BAD", NULL, "Mailbox pattern is not valid modified UTF-7 (RFC 3501 5.1.3)");
-		return;
+		return imap_bad(s, NULL, "Mailbox pattern is not valid modified UTF-7 (RFC 3501 5.1.3)");
 	}
-	compiled = imap_list_pattern_compile(&s->arena, canon.len > 0 ? (const char *)canon.data : "",
-					     canon.len, IMAP_MAILBOX_DELIM, IMAP_MAILBOX_MAX_BYTES);
+	req->pattern = imap_list_pattern_compile(&s->arena,
+						 canon.len > 0 ? (const char *)canon.data : "",
+						 canon.len, IMAP_MAILBOX_DELIM, IMAP_MAILBOX_MAX_BYTES);
 	buf_free(&canon);
-	if (!imap_db_ready(s, be))
-		return;
-	if (db_mailbox_list(be->db, s->account_id, lsub, collect, &c, err, sizeof(err)) != DB_MBOX_OK) {
-		log_warning("%s: %s failed: %s", s->peer, kind, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
+	return imap_ok(s, NULL, "checked");
+}
+
+/* LIST and LSUB alike: the same names, LSUB's read from subscriptions. */
+struct imap_result cmd_list(struct imap_session *s, const struct imap_command *cmd,
+			    struct imap_backend *be)
+{
+	bool lsub = strcmp(cmd->name, "LSUB") == 0;
+	const struct list_request *req = s->parsed;
+	struct list_ctx c = { .s = s };
+	struct imap_result r;
+	char err[256];
+
+	/* §6.3.8: an empty pattern asks for the delimiter and the root of
+	 * the reference, which in the personal namespace is "". */
+	if (req->pattern == NULL) {
+		if (!lsub)
+			imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
+		return imap_done(s);
 	}
-	if (!imap_list_shared(s, be, collect, &c))
-		return;
+	if (db_mailbox_list(be->db, s->account_id, lsub, collect, &c, err, sizeof(err)) != DB_MBOX_OK)
+		return imap_store_failed(s, "listing mailboxes", err);
+	if (!imap_list_shared(s, be, collect, &c, &r))
+		return r;
 	build_tree(&s->arena, &c.boxes);
 	if (lsub)
-		lsub_write(&c, compiled);
+		lsub_write(&c, req->pattern);
 	else
 		for (size_t i = 0; i < c.boxes.n; i++)
-			if (imap_list_match(compiled, c.boxes.v[i].name, c.boxes.v[i].len))
+			if (imap_list_match(req->pattern, c.boxes.v[i].name, c.boxes.v[i].len))
 				write_entry(s, "LIST", &c.boxes.v[i], false);
-	imap_reply(s, "OK", NULL, "%s completed", kind);
-}
-
-void cmd_list(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	list_or_lsub(s, cmd, be, false);
-}
-
-void cmd_lsub(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	list_or_lsub(s, cmd, be, true);
+	return imap_done(s);
 }

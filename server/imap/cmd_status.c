@@ -4,11 +4,10 @@
  * asked for. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/mailbox_place.h"
 #include "server/imap/rights.h"
-#include "server/imap/mailbox_name.h"
 #include "server/imap/store_args.h"
 #include "server/imap/writer.h"
-#include "server/core/log.h"
 #include "schema/db_mailbox.h"
 
 #include <inttypes.h>
@@ -37,48 +36,36 @@ static void write_items(struct imap_session *s, unsigned items, const struct db_
 #undef ITEM
 }
 
-void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+/* The item list is parsed before any SQL, so that a BAD never depends on
+ * the mailbox; dispatch then parses the name and checks "r" (RFC 4314 §4). */
+struct imap_result imap_check_status(struct imap_session *s, const struct imap_command *cmd)
 {
-	const char *name, *raw, *problem;
-	size_t len, raw_len;
-	unsigned items;
+	unsigned *items = arena_alloc(&s->arena, sizeof(*items));
+	const char *problem;
+
+	if (cmd->nargs != 2)
+		return imap_bad(s, NULL, "STATUS expects a mailbox name and a list of items");
+	if (imap_status_parse(&cmd->args[1], items, &problem) < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	s->parsed = items;
+	return imap_ok(s, NULL, "checked");
+}
+
+struct imap_result cmd_status(struct imap_session *s, const struct imap_command *cmd,
+			      struct imap_backend *be)
+{
+	const struct imap_mailbox_acl *acl = s->mailbox;
+	unsigned items = *(const unsigned *)s->parsed;
 	struct db_mailbox_status st;
-	struct imap_mailbox_acl acl;
+	enum db_mbox_result r;
+	const char *raw;
+	size_t raw_len;
 	char err[256];
 
-	if (cmd->nargs != 2) {
-		imap_reply(s, "BAD", NULL, "STATUS expects a mailbox name and a list of items");
-		return;
-	}
-	if (imap_mailbox_arg(s, &cmd->args[0], &name, &len, &problem) < 0 ||
-	    imap_status_parse(&cmd->args[1], &items, &problem) < 0) {
-		imap_reply(s, "BAD", NULL, "%s", problem);
-		return;
-	}
-	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, name, ACL_OP_STATUS, &acl))
-		return;
-	if (!acl.exists) {
-		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
-		return;
-	}
-	switch (db_mailbox_status(be->db, s->account_id, acl.owner_id, acl.store_name,
-				  (items & IMAP_STATUS_SIZE) != 0, &st, err, sizeof(err))) {
-	case DB_MBOX_OK:
-		break;
-	case DB_MBOX_NONEXISTENT:
-		imap_reply(s, "NO", "NONEXISTENT", "No such mailbox");
-		return;
-	case DB_MBOX_NOSELECT:
-		/* A placeholder left by DELETE (§6.3.4) holds no messages
-		 * to count: as for SELECT, there is no mailbox here. */
-		imap_reply(s, "NO", "NONEXISTENT", "Mailbox is not selectable (\\Noselect)");
-		return;
-	default:
-		log_warning("%s: STATUS failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
-	}
+	r = db_mailbox_status(be->db, s->account_id, acl->owner_id, acl->store_name,
+			      (items & IMAP_STATUS_SIZE) != 0, &st, err, sizeof(err));
+	if (r != DB_MBOX_OK)
+		return imap_mailbox_result(s, r, "reading the mailbox's status", err);
 	/* The name as the client spelled it (already checked to be valid
 	 * modified UTF-7), so that a client matching responses to its
 	 * requests by name finds it, whatever case it gave INBOX. */
@@ -88,5 +75,5 @@ void cmd_status(struct imap_session *s, const struct imap_command *cmd, struct i
 	buf_append_str(&s->out, " (");
 	write_items(s, items, &st);
 	buf_append_str(&s->out, ")\r\n");
-	imap_reply(s, "OK", NULL, "STATUS completed");
+	return imap_done(s);
 }

@@ -114,14 +114,17 @@ imap_command_fn cmd_select, cmd_examine, cmd_check, cmd_close, cmd_unselect;
 imap_check_fn imap_check_select, imap_check_no_args;
 
 /* cmd_mailbox.c */
-imap_legacy_fn cmd_create, cmd_delete, cmd_rename;
-imap_legacy_fn cmd_subscribe, cmd_unsubscribe;
+imap_command_fn cmd_create, cmd_delete, cmd_rename;
+imap_command_fn cmd_subscribe, cmd_unsubscribe;
+imap_check_fn imap_check_create, imap_check_delete, imap_check_rename, imap_check_subscribe;
 
 /* cmd_list.c */
-imap_legacy_fn cmd_list, cmd_lsub;
+imap_command_fn cmd_list;   /* and LSUB */
+imap_check_fn imap_check_list;
 
 /* cmd_status.c */
-imap_legacy_fn cmd_status;
+imap_command_fn cmd_status;
+imap_check_fn imap_check_status;
 
 /* cmd_fetch.c */
 imap_legacy_fn cmd_fetch, cmd_uid_fetch;

@@ -1,19 +1,13 @@
 #include "server/imap/list_shared.h"
 #include "server/imap/namespace.h"
 #include "server/imap/rights.h"
-#include "server/core/log.h"
 #include "schema/db_shared.h"
 
 #include <string.h>
 
-static void unavailable(struct imap_session *s, const char *err)
-{
-	log_warning("%s: listing shared mailboxes failed: %s", s->peer, err);
-	imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-}
-
 bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
-		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx)
+		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx,
+		      struct imap_result *res_r)
 {
 	struct db_shared_mailbox *rows;
 	struct acl_caller caller;
@@ -22,11 +16,11 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 	size_t n, nnew = 0;
 	char err[256];
 
-	if (!imap_rights_groups(s, be))
+	if (!imap_rights_refresh_groups(s, be, res_r))
 		return false;
 	if (db_shared_mailboxes(be->db, s->account_id, s->user, s->groups, s->ngroups, &s->arena,
 				&rows, &n, err, sizeof(err)) != DB_OK) {
-		unavailable(s, err);
+		*res_r = imap_store_failed(s, "listing shared mailboxes", err);
 		return false;
 	}
 	imap_rights_caller(s, &caller);
@@ -36,7 +30,10 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 		const struct db_shared_mailbox *m = &rows[i];
 		struct db_mailbox_row row = { .noselect = m->noselect, .special_use = "" };
 
-		if (!(imap_rights_evaluate(s, &caller, false, m->acl, m->nacl, m->mailbox_id) & ACL_LOOKUP))
+		/* RFC 4314 §4: without "l" the mailbox is left out as if it
+		 * did not exist. */
+		if (acl_check(ACL_OP_LIST, imap_rights_evaluate(s, &caller, false, m->acl, m->nacl,
+								 m->mailbox_id)) != ACL_ALLOW)
 			continue;
 		/* Special-use attributes stay with their owner: another
 		 * user's \Sent is not the caller's Sent folder. */
@@ -52,7 +49,7 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 		return true;
 	if (db_shared_offer(be->db, s->account_id, new_ids, new_names, nnew,
 			    s->cfg->auto_subscribe_shared, err, sizeof(err)) != DB_OK) {
-		unavailable(s, err);
+		*res_r = imap_store_failed(s, "offering shared mailboxes", err);
 		return false;
 	}
 	for (size_t i = 0; s->cfg->auto_subscribe_shared && i < nnew; i++) {
