@@ -24,9 +24,10 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_SASL },
 
 	/* cmd_session.c */
-	{ .name = "ID", .legacy = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "ENABLE", .legacy = cmd_enable, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_IN_LOOP },
+	{ .name = "ID", .fn = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP,
+	  .check = imap_check_id },
+	{ .name = "ENABLE", .fn = cmd_enable, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_enable },
 
 	/* cmd_acl.c */
 	{ .name = "NAMESPACE", .legacy = cmd_namespace, .states = AUTH_OR_SELECTED,

@@ -96,7 +96,8 @@ void imap_search_forget(struct imap_session *s, const struct imap_search_program
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 
 /* cmd_session.c */
-imap_legacy_fn cmd_id, cmd_enable;
+imap_command_fn cmd_id, cmd_enable;
+imap_check_fn imap_check_id, imap_check_enable;
 
 /* cmd_auth.c, cmd_authenticate.c */
 imap_legacy_fn cmd_login, cmd_starttls;
