@@ -17,11 +17,12 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_NO_STORE },
 
 	/* cmd_auth.c, cmd_authenticate.c */
-	{ .name = "STARTTLS", .legacy = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
-	  .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "LOGIN", .legacy = cmd_login, .states = IMAP_STATE_NOT_AUTH },
-	{ .name = "AUTHENTICATE", .legacy = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
-	  .flags = IMAP_CMD_SASL },
+	{ .name = "STARTTLS", .fn = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
+	{ .name = "LOGIN", .fn = cmd_login, .states = IMAP_STATE_NOT_AUTH,
+	  .check = imap_check_login },
+	{ .name = "AUTHENTICATE", .fn = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_SASL, .check = imap_check_authenticate },
 
 	/* cmd_session.c */
 	{ .name = "ID", .fn = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP,
