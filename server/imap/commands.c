@@ -30,14 +30,20 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "ENABLE", .fn = cmd_enable, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_enable },
 
-	/* cmd_acl.c */
-	{ .name = "NAMESPACE", .legacy = cmd_namespace, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "SETACL", .legacy = cmd_setacl, .states = AUTH_OR_SELECTED },
-	{ .name = "DELETEACL", .legacy = cmd_deleteacl, .states = AUTH_OR_SELECTED },
-	{ .name = "GETACL", .legacy = cmd_getacl, .states = AUTH_OR_SELECTED },
-	{ .name = "LISTRIGHTS", .legacy = cmd_listrights, .states = AUTH_OR_SELECTED },
-	{ .name = "MYRIGHTS", .legacy = cmd_myrights, .states = AUTH_OR_SELECTED },
+	/* cmd_acl.c: "a" for all but MYRIGHTS, which needs any of "lrikxa"
+	 * (RFC 4314 §4) */
+	{ .name = "NAMESPACE", .fn = cmd_namespace, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
+	{ .name = "SETACL", .fn = cmd_setacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
+	{ .name = "DELETEACL", .fn = cmd_deleteacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
+	{ .name = "GETACL", .fn = cmd_getacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_GETACL },
+	{ .name = "LISTRIGHTS", .fn = cmd_listrights, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_listrights, .mailbox_arg = 1, .op = ACL_OP_LISTRIGHTS },
+	{ .name = "MYRIGHTS", .fn = cmd_myrights, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_MYRIGHTS },
 
 	/* cmd_select.c */
 	{ .name = "SELECT", .fn = cmd_select, .states = AUTH_OR_SELECTED,

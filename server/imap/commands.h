@@ -151,7 +151,9 @@ imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
 imap_legacy_fn cmd_search, cmd_uid_search;
 
 /* cmd_acl.c */
-imap_legacy_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
+imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
 	cmd_namespace;
+imap_check_fn imap_check_setacl, imap_check_deleteacl, imap_check_listrights,
+	imap_check_acl_mailbox;
 
 #endif
