@@ -217,10 +217,12 @@ struct imap_result imap_check_login(struct imap_session *s, const struct imap_co
 	return imap_ok(s, NULL, "checked");
 }
 
-/* §6.2.3: "The LOGIN command SHOULD NOT be used except as a last resort,
- * and it is recommended that client implementations have a means to
- * disable any automatic use of the LOGIN command." Over plaintext it is
- * refused (LOGINDISABLED) unless the configuration allows it. */
+/* §6.2.3: "Unless either the STARTTLS command has been negotiated or some
+ * other mechanism that protects the session from password snooping has
+ * been provided, a server implementation MUST implement a configuration in
+ * which it advertises the LOGINDISABLED capability and does NOT permit the
+ * LOGIN command." Whether this connection is such is
+ * imap_session_login_allowed's (TLS, loopback, or the configuration). */
 struct imap_result cmd_login(struct imap_session *s, const struct imap_command *cmd,
 			     struct imap_backend *be)
 {
