@@ -19,31 +19,58 @@ bool imap_sasl_wants_response(const struct imap_session *s, const struct imap_co
 	       imap_session_login_allowed(s);
 }
 
-void cmd_authenticate(struct imap_session *s, const struct imap_command *cmd,
-		      struct imap_backend *be)
+/* §6.2.2: the mechanism is an atom, the optional initial response (RFC
+ * 4959) another. Whether the mechanism is known is the handler's answer
+ * (NO [CANNOT]), not a syntax error. */
+struct imap_result imap_check_authenticate(struct imap_session *s, const struct imap_command *cmd)
 {
-	const char *response, *authz, *authc, *pass, *end;
-	size_t len;
-	struct buf decoded;
+	if (cmd->nargs < 1 || cmd->nargs > 2 || cmd->args[0].type != IMAP_ARG_ATOM)
+		return imap_bad(s, NULL,
+				"AUTHENTICATE expects a mechanism and an optional initial response");
+	return imap_ok(s, NULL, "checked");
+}
 
-	if (cmd->nargs < 1 || cmd->nargs > 2 || cmd->args[0].type != IMAP_ARG_ATOM) {
-		imap_reply(s, "BAD", NULL, "AUTHENTICATE expects a mechanism and an optional initial response");
-		return;
-	}
-	if (!mechanism_is_plain(&cmd->args[0])) {
-		imap_reply(s, "NO", "CANNOT", "Unsupported authentication mechanism");
-		return;
-	}
-	if (!imap_session_login_allowed(s)) {
-		imap_reply(s, "NO", "PRIVACYREQUIRED", "Authentication is disabled before STARTTLS");
-		return;
-	}
+/* RFC 4616 §2: message = [authzid] UTF8NUL authcid UTF8NUL passwd. Splits
+ * the decoded response; false when it is not of that shape. */
+static bool plain_split(const struct buf *decoded, const char **authz_r, size_t *zlen_r,
+			const char **authc_r, size_t *alen_r, const char **pass_r, size_t *plen_r)
+{
+	const char *authz = (const char *)decoded->data, *end, *authc, *pass;
+
+	if (authz == NULL)
+		return false;
+	end = authz + decoded->len;
+	authc = memchr(authz, '\0', decoded->len);
+	pass = authc != NULL ? memchr(authc + 1, '\0', (size_t)(end - authc - 1)) : NULL;
+	if (pass == NULL || memchr(pass + 1, '\0', (size_t)(end - pass - 1)) != NULL)
+		return false;
+	authc++;
+	pass++;
+	*authz_r = authz;
+	*zlen_r = (size_t)(authc - 1 - authz);
+	*authc_r = authc;
+	*alen_r = (size_t)(pass - 1 - authc);
+	*pass_r = pass;
+	*plen_r = (size_t)(end - pass);
+	return true;
+}
+
+struct imap_result cmd_authenticate(struct imap_session *s, const struct imap_command *cmd,
+				    struct imap_backend *be)
+{
+	const char *response, *authz, *authc, *pass;
+	size_t len, zlen, alen, plen;
+	struct buf decoded;
+	struct imap_result r;
+
+	if (!mechanism_is_plain(&cmd->args[0]))
+		return imap_no(s, "CANNOT", "Unsupported authentication mechanism");
+	if (!imap_session_login_allowed(s))
+		return imap_no(s, "PRIVACYREQUIRED", "Authentication is disabled before STARTTLS");
 	if (cmd->nargs == 2) {
 		/* RFC 4959: the initial response is an atom; "=" is empty. */
-		if (cmd->args[1].type != IMAP_ARG_ATOM) {
-			imap_reply(s, "BAD", NULL, "Initial response must be base64 or =");
-			return;
-		}
+		if (cmd->args[1].type != IMAP_ARG_ATOM)
+			return imap_bad(s, NULL, "Initial response must be base64 or =");
 		response = cmd->args[1].u.str.data;
 		len = cmd->args[1].u.str.len;
 		if (len == 1 && response[0] == '=')
@@ -53,26 +80,15 @@ void cmd_authenticate(struct imap_session *s, const struct imap_command *cmd,
 		len = s->sasl_response_len;
 	}
 	buf_init(&decoded);
-	if (base64_decode(response, len, &decoded) < 0) {
-		buf_free(&decoded);
-		imap_reply(s, "BAD", NULL, "Invalid base64 in authentication response");
-		return;
-	}
-	/* RFC 4616 §2: message = [authzid] NUL authcid NUL passwd */
-	authz = (const char *)decoded.data;
-	end = authz + decoded.len;
-	authc = authz != NULL ? memchr(authz, '\0', decoded.len) : NULL;
-	pass = authc != NULL ? memchr(authc + 1, '\0', (size_t)(end - authc - 1)) : NULL;
-	if (pass == NULL || memchr(pass + 1, '\0', (size_t)(end - pass - 1)) != NULL) {
-		buf_free(&decoded);
-		imap_reply(s, "BAD", NULL, "Malformed PLAIN response");
-		return;
-	}
-	authc++;
-	pass++;
-	imap_auth_login(s, be, authc, (size_t)(pass - 1 - authc), pass, (size_t)(end - pass),
-			authz, (size_t)(authc - 1 - authz));
+	if (base64_decode(response, len, &decoded) < 0)
+		r = imap_bad(s, NULL, "Invalid base64 in authentication response");
+	else if (!plain_split(&decoded, &authz, &zlen, &authc, &alen, &pass, &plen))
+		r = imap_bad(s, NULL, "Malformed PLAIN response");
+	else
+		r = imap_auth_login(s, be, authc, alen, pass, plen, authz, zlen);
 	/* The password must not linger in freed memory. */
-	explicit_bzero(decoded.data, decoded.len);
+	if (decoded.data != NULL)
+		explicit_bzero(decoded.data, decoded.len);
 	buf_free(&decoded);
+	return r;
 }

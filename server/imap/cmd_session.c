@@ -45,46 +45,57 @@ static const char *id_check(const struct imap_arg *list, char *summary, size_t s
 	return NULL;
 }
 
-/* RFC 2971 §3.1: allowed in any state. */
-void cmd_id(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+/* RFC 2971 §3.1: "ID ( field value ... )" or "ID NIL". The list, rendered
+ * for the log, goes to s->parsed (NULL for NIL). */
+struct imap_result imap_check_id(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct imap_arg *arg = &cmd->args[0];
 	const char *problem;
 	char summary[512];
 
-	(void)be;
-	if (cmd->nargs != 1 || (!imap_arg_atom_is(arg, "NIL") && arg->type != IMAP_ARG_LIST)) {
-		imap_reply(s, "BAD", NULL, "ID expects NIL or a parenthesised list");
-		return;
-	}
+	if (cmd->nargs != 1 || (!imap_arg_atom_is(arg, "NIL") && arg->type != IMAP_ARG_LIST))
+		return imap_bad(s, NULL, "ID expects NIL or a parenthesised list");
 	if (arg->type == IMAP_ARG_LIST) {
 		problem = id_check(arg, summary, sizeof(summary));
-		if (problem != NULL) {
-			imap_reply(s, "BAD", NULL, "%s", problem);
-			return;
-		}
-		log_info("%s: client ID %s", s->peer, summary);
+		if (problem != NULL)
+			return imap_bad(s, NULL, "%s", problem);
+		s->parsed = arena_strndup(&s->arena, summary, strlen(summary));
 	}
+	return imap_ok(s, NULL, "checked");
+}
+
+/* RFC 2971 §3.1: allowed in any state. */
+struct imap_result cmd_id(struct imap_session *s, const struct imap_command *cmd,
+			  struct imap_backend *be)
+{
+	(void)cmd;
+	(void)be;
+	if (s->parsed != NULL)
+		log_info("%s: client ID %s", s->peer, (const char *)s->parsed);
 	imap_untagged(s, "ID (\"name\" \"Kairan\" \"vendor\" \"Kairan\" \"version\" \"%s\")",
 		      KAIRAN_VERSION);
-	imap_reply(s, "OK", NULL, "ID completed");
+	return imap_done(s);
+}
+
+/* RFC 5161 §3.1: "ENABLE" 1*(SP capability), each an atom. */
+struct imap_result imap_check_enable(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (cmd->nargs == 0)
+		return imap_bad(s, NULL, "ENABLE expects at least one capability");
+	for (size_t i = 0; i < cmd->nargs; i++)
+		if (cmd->args[i].type != IMAP_ARG_ATOM)
+			return imap_bad(s, NULL, "ENABLE expects capability names");
+	return imap_ok(s, NULL, "checked");
 }
 
 /* RFC 5161 §3.1: capabilities this server can enable. None yet: the
  * extensions that need ENABLE (CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2)
  * arrive with the mailbox commands, and unknown names are ignored. */
-void cmd_enable(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
+struct imap_result cmd_enable(struct imap_session *s, const struct imap_command *cmd,
+			      struct imap_backend *be)
 {
+	(void)cmd;
 	(void)be;
-	if (cmd->nargs == 0) {
-		imap_reply(s, "BAD", NULL, "ENABLE expects at least one capability");
-		return;
-	}
-	for (size_t i = 0; i < cmd->nargs; i++)
-		if (cmd->args[i].type != IMAP_ARG_ATOM) {
-			imap_reply(s, "BAD", NULL, "ENABLE expects capability names");
-			return;
-		}
 	imap_untagged(s, "ENABLED");
-	imap_reply(s, "OK", NULL, "ENABLE completed");
+	return imap_done(s);
 }

@@ -17,25 +17,33 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_NO_STORE },
 
 	/* cmd_auth.c, cmd_authenticate.c */
-	{ .name = "STARTTLS", .legacy = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
-	  .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "LOGIN", .legacy = cmd_login, .states = IMAP_STATE_NOT_AUTH },
-	{ .name = "AUTHENTICATE", .legacy = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
-	  .flags = IMAP_CMD_SASL },
+	{ .name = "STARTTLS", .fn = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
+	{ .name = "LOGIN", .fn = cmd_login, .states = IMAP_STATE_NOT_AUTH,
+	  .check = imap_check_login },
+	{ .name = "AUTHENTICATE", .fn = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
+	  .flags = IMAP_CMD_SASL, .check = imap_check_authenticate },
 
 	/* cmd_session.c */
-	{ .name = "ID", .legacy = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "ENABLE", .legacy = cmd_enable, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_IN_LOOP },
+	{ .name = "ID", .fn = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP,
+	  .check = imap_check_id },
+	{ .name = "ENABLE", .fn = cmd_enable, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_enable },
 
-	/* cmd_acl.c */
-	{ .name = "NAMESPACE", .legacy = cmd_namespace, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_IN_LOOP },
-	{ .name = "SETACL", .legacy = cmd_setacl, .states = AUTH_OR_SELECTED },
-	{ .name = "DELETEACL", .legacy = cmd_deleteacl, .states = AUTH_OR_SELECTED },
-	{ .name = "GETACL", .legacy = cmd_getacl, .states = AUTH_OR_SELECTED },
-	{ .name = "LISTRIGHTS", .legacy = cmd_listrights, .states = AUTH_OR_SELECTED },
-	{ .name = "MYRIGHTS", .legacy = cmd_myrights, .states = AUTH_OR_SELECTED },
+	/* cmd_acl.c: "a" for all but MYRIGHTS, which needs any of "lrikxa"
+	 * (RFC 4314 §4) */
+	{ .name = "NAMESPACE", .fn = cmd_namespace, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
+	{ .name = "SETACL", .fn = cmd_setacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
+	{ .name = "DELETEACL", .fn = cmd_deleteacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
+	{ .name = "GETACL", .fn = cmd_getacl, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_GETACL },
+	{ .name = "LISTRIGHTS", .fn = cmd_listrights, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_listrights, .mailbox_arg = 1, .op = ACL_OP_LISTRIGHTS },
+	{ .name = "MYRIGHTS", .fn = cmd_myrights, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_MYRIGHTS },
 
 	/* cmd_select.c */
 	{ .name = "SELECT", .fn = cmd_select, .states = AUTH_OR_SELECTED,

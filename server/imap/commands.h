@@ -73,12 +73,23 @@ const struct imap_command_def *imap_command_find(const char *name);
  * mechanism without an initial response, on a connection allowed to log in. */
 bool imap_sasl_wants_response(const struct imap_session *s, const struct imap_command *cmd);
 
-/* The login steps shared by LOGIN and AUTHENTICATE: checks the password
- * against the directory, the optional authorisation identity (authz, may be
- * NULL), provisions the account, and answers. */
-void imap_auth_login(struct imap_session *s, struct imap_backend *be,
-		     const char *authc, size_t alen, const char *pass, size_t plen,
-		     const char *authz, size_t zlen);
+/* The login shared by LOGIN and AUTHENTICATE (cmd_auth.c), in four steps:
+ * authentication (the password, against the directory), authorisation
+ * (the optional identity to act as, authz, may be NULL; the admin flag),
+ * the per-user connection slot, and provisioning of the account. Returns
+ * the tagged OK with the new capabilities, or the first step's refusal;
+ * a refused login changes nothing but s->auth_failed (set when the loop
+ * should delay and count it). */
+struct imap_result imap_auth_login(struct imap_session *s, struct imap_backend *be,
+				   const char *authc, size_t alen, const char *pass, size_t plen,
+				   const char *authz, size_t zlen);
+/* Looks a login up in the directory without a password (cmd_auth.c): true
+ * with *found_r, and when found the canonical login and the DN in the
+ * caller's buffers (as dir_lookup_user); false with NO [UNAVAILABLE] in
+ * *res_r when the directory cannot say. */
+bool imap_user_lookup(struct imap_session *s, struct imap_backend *be, const char *name,
+		      size_t len, char *dn_r, size_t dn_size, char *login_r, size_t login_size,
+		      bool *found_r, struct imap_result *res_r);
 
 /* Checks the worker's database connection; false with NO [UNAVAILABLE]
  * in *res_r when it is not usable (dispatch.c). */
@@ -103,11 +114,13 @@ void imap_search_forget(struct imap_session *s, const struct imap_search_program
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 
 /* cmd_session.c */
-imap_legacy_fn cmd_id, cmd_enable;
+imap_command_fn cmd_id, cmd_enable;
+imap_check_fn imap_check_id, imap_check_enable;
 
 /* cmd_auth.c, cmd_authenticate.c */
-imap_legacy_fn cmd_login, cmd_starttls;
-imap_legacy_fn cmd_authenticate;
+imap_command_fn cmd_login, cmd_starttls;
+imap_command_fn cmd_authenticate;
+imap_check_fn imap_check_login, imap_check_authenticate;
 
 /* cmd_select.c */
 imap_command_fn cmd_select, cmd_examine, cmd_check, cmd_close, cmd_unselect;
@@ -148,7 +161,9 @@ imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
 imap_legacy_fn cmd_search, cmd_uid_search;
 
 /* cmd_acl.c */
-imap_legacy_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
+imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
 	cmd_namespace;
+imap_check_fn imap_check_setacl, imap_check_deleteacl, imap_check_listrights,
+	imap_check_acl_mailbox;
 
 #endif
