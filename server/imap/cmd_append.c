@@ -120,7 +120,7 @@ static int parse_messages(struct imap_session *s, const struct imap_arg *args,
 		m->raw = args->u.str.data;
 		m->raw_len = args->u.str.len;
 		m->flags = flags.system;
-		m->keywords_array = imap_keywords_array(s, &flags);
+		m->keywords_array = imap_keywords_array(&s->arena, &flags);
 		m->internaldate = date;
 		n++;
 		args++;

@@ -38,26 +38,6 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 	buf_append(&s->out, ")\r\n", 3);
 }
 
-/* The keywords as a text[] literal: {"a","b"}; each was validated as an
- * atom, so it holds no quote or backslash, but it is quoted anyway. */
-const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f)
-{
-	struct buf b;
-	char *out;
-
-	buf_init(&b);
-	buf_append(&b, "{", 1);
-	for (size_t i = 0; i < f->nkeywords; i++) {
-		buf_append_str(&b, i ? ",\"" : "\"");
-		buf_append(&b, f->keywords[i], f->keyword_lens[i]);
-		buf_append(&b, "\"", 1);
-	}
-	buf_append(&b, "}", 1);
-	out = arena_strndup(&s->arena, b.data, b.len);
-	buf_free(&b);
-	return out;
-}
-
 /* What the check step parsed. */
 struct store_request {
 	struct db_uid_ranges ranges;
@@ -123,8 +103,8 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 	mode = st->mode == IMAP_STORE_REPLACE ? 0 : st->mode == IMAP_STORE_ADD ? 1 : 2;
 	if (req->ranges.count > 0 &&
 	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, mode,
-			   st->flags.system, imap_keywords_array(s, &st->flags), store_row, &ctx, err,
-			   sizeof(err)) == DB_FAILED)
+			   st->flags.system, imap_keywords_array(&s->arena, &st->flags), store_row, &ctx,
+			   err, sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "storing flags", err);
 	imap_view_sync(s, be, false);
 	return imap_done(s);

@@ -82,10 +82,6 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
 /* Legacy form that answers itself (cmd_select.c), until every handler returns its result. */
 bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
 
-struct imap_flags;
-/* Keywords as a PostgreSQL text[] literal, in the arena (cmd_store.c). */
-const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f);
-
 struct imap_search_program;
 /* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */
 void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
