@@ -92,10 +92,10 @@ static const struct imap_command_def imap_commands[] = {
 	  .authorize = imap_authorize_store },
 
 	/* cmd_search.c */
-	{ .name = "SEARCH", .legacy = cmd_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID SEARCH", .legacy = cmd_uid_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	{ .name = "SEARCH", .fn = cmd_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_search },
+	{ .name = "UID SEARCH", .fn = cmd_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_search },
 
 	/* cmd_copy.c */
 	{ .name = "COPY", .legacy = cmd_copy, .states = IMAP_STATE_SELECTED,

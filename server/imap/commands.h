@@ -82,10 +82,6 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
 /* Legacy form that answers itself (cmd_select.c), until every handler returns its result. */
 bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
 
-struct imap_search_program;
-/* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */
-void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
-
 /* Handlers, one family per file, with their check and authorize steps.
  * Those still declared imap_legacy_fn write their own tagged response
  * until they are converted. */
@@ -131,7 +127,8 @@ imap_legacy_fn cmd_append;
 imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
 
 /* cmd_search.c */
-imap_legacy_fn cmd_search, cmd_uid_search;
+imap_command_fn cmd_search;
+imap_check_fn imap_check_search;
 
 /* cmd_acl.c */
 imap_legacy_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,

@@ -1,4 +1,5 @@
 #include "server/imap/view.h"
+#include "server/imap/search_args.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
 
@@ -45,6 +46,12 @@ void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n)
 	free(v->saved);
 	v->saved = uids;
 	v->nsaved = n;
+}
+
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p)
+{
+	if (p->return_opts & IMAP_SEARCH_RETURN_SAVE)
+		imap_view_save_result(s->view, NULL, 0);
 }
 
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid)

@@ -56,6 +56,10 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
 /* Replaces the saved search result (takes ownership of uids, may be NULL). */
 void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n);
+struct imap_search_program;
+/* A SEARCH that asked to SAVE failed: the saved result becomes empty
+ * (RFC 5182 §2.1), where any other failure leaves it as it was. */
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's keywords. */
 void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
 /* Writes a flag list "(\Seen kw ...)" (with \Recent where due). */
