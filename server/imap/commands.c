@@ -77,11 +77,11 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_uid_expunge,
 	  .selected_op = ACL_OP_EXPUNGE },
 
-	/* cmd_fetch.c */
-	{ .name = "FETCH", .legacy = cmd_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID FETCH", .legacy = cmd_uid_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	/* cmd_fetch.c: "r"; BODY[] sets \Seen only with "s" (RFC 4314 §4) */
+	{ .name = "FETCH", .fn = cmd_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_fetch },
+	{ .name = "UID FETCH", .fn = cmd_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_fetch },
 
 	/* cmd_store.c: "s", "t" or "w" by flag (RFC 4314 §4) */
 	{ .name = "STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,

@@ -109,7 +109,8 @@ imap_legacy_fn cmd_list, cmd_lsub;
 imap_legacy_fn cmd_status;
 
 /* cmd_fetch.c */
-imap_legacy_fn cmd_fetch, cmd_uid_fetch;
+imap_command_fn cmd_fetch;
+imap_check_fn imap_check_fetch;
 
 /* cmd_store.c */
 imap_command_fn cmd_store;
