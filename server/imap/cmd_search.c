@@ -180,7 +180,6 @@ struct result {
 	struct imap_session *s;
 };
 
-/* Doubles in the arena: the old arrays are released with the command. */
 static void collect(void *ctx, uint32_t uid, uint64_t modseq)
 {
 	struct result *r = ctx;
@@ -189,14 +188,7 @@ static void collect(void *ctx, uint32_t uid, uint64_t modseq)
 	(void)modseq;
 	if (value == 0)
 		return;
-	if (r->n == r->cap) {
-		uint32_t *items;
-		r->cap = r->cap ? r->cap * 2 : 256;
-		items = arena_alloc(&r->s->arena, r->cap * sizeof(*items));
-		if (r->n > 0)
-			memcpy(items, r->items, r->n * sizeof(*items));
-		r->items = items;
-	}
+	r->items = arena_grow(&r->s->arena, r->items, r->n, &r->cap, sizeof(*r->items));
 	r->items[r->n++] = value;
 }
 
