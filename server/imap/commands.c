@@ -97,15 +97,20 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "UID SEARCH", .fn = cmd_search, .states = IMAP_STATE_SELECTED,
 	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_search },
 
-	/* cmd_copy.c */
-	{ .name = "COPY", .legacy = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "MOVE", .legacy = cmd_move, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID COPY", .legacy = cmd_uid_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID MOVE", .legacy = cmd_uid_move, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	/* cmd_copy.c: "i" on the target; MOVE also "t" and "e" on the source,
+	 * read-write (RFC 6851 §4.2) */
+	{ .name = "COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_COPY },
+	{ .name = "MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
+	{ .name = "UID COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_COPY },
+	{ .name = "UID MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

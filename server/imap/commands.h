@@ -125,7 +125,8 @@ imap_check_fn imap_check_uid_expunge;
 imap_legacy_fn cmd_append;
 
 /* cmd_copy.c */
-imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
+imap_command_fn cmd_copy;    /* COPY, MOVE and their UID forms */
+imap_check_fn imap_check_copy;
 
 /* cmd_search.c */
 imap_command_fn cmd_search;
