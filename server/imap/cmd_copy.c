@@ -72,16 +72,13 @@ static const char *copyuid(struct imap_session *s, const struct copy_ctx *c)
 
 /* RFC 6851 §4.3: "Servers implementing UIDPLUS are also advised to send
  * the COPYUID response code in an untagged OK before sending EXPUNGE or
- * moved responses." Each EXPUNGE carries the number as it is then. */
+ * moved responses." */
 static void report_moved(struct imap_session *s, const struct copy_ctx *c, const char *code)
 {
 	if (code != NULL)
 		imap_untagged(s, "OK [%s] Moved", code);
-	for (size_t i = 0; i < c->nexpunged; i++) {
-		uint32_t msn = imap_view_remove(s->view, c->expunged[i]);
-		if (msn != 0)
-			imap_untagged(s, "%u EXPUNGE", msn);
-	}
+	for (size_t i = 0; i < c->nexpunged; i++)
+		imap_view_expunged(s, c->expunged[i]);
 }
 
 struct imap_result imap_check_copy(struct imap_session *s, const struct imap_command *cmd)

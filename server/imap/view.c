@@ -117,6 +117,14 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid)
 	return msn;
 }
 
+void imap_view_expunged(struct imap_session *s, uint32_t uid)
+{
+	uint32_t msn = imap_view_remove(s->view, uid);
+
+	if (msn != 0)
+		imap_untagged(s, "%u EXPUNGE", msn);
+}
+
 static void view_append_uid(struct imap_view *v, uint32_t uid)
 {
 	if (v->count == v->cap) {

@@ -50,6 +50,10 @@ uint32_t imap_view_recent_count(const struct imap_view *v);
 void imap_view_own_change(struct imap_view *v, uint64_t modseq);
 /* Removes a UID (this session's EXPUNGE); returns its MSN, 0 if absent. */
 uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
+/* The same, telling the client: "* n EXPUNGE" with the number the
+ * message has at that moment (RFC 3501 §7.4.1), nothing if it was not in
+ * the view. Called in ascending UID order, each number is right. */
+void imap_view_expunged(struct imap_session *s, uint32_t uid);
 
 /* Adds the space-separated keywords to the announced list; true if any
  * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
