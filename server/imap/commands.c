@@ -66,8 +66,10 @@ static const struct imap_command_def imap_commands[] = {
 	/* cmd_status.c */
 	{ .name = "STATUS", .legacy = cmd_status, .states = AUTH_OR_SELECTED },
 
-	/* cmd_append.c */
-	{ .name = "APPEND", .legacy = cmd_append, .states = AUTH_OR_SELECTED },
+	/* cmd_append.c: "i" on the target; the flags by right (RFC 4314 §4) */
+	{ .name = "APPEND", .fn = cmd_append, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_TARGET, .check = imap_check_append, .mailbox_arg = 1,
+	  .op = ACL_OP_APPEND },
 
 	/* cmd_expunge.c */
 	{ .name = "EXPUNGE", .fn = cmd_expunge, .states = IMAP_STATE_SELECTED,

@@ -122,7 +122,8 @@ imap_command_fn cmd_expunge, cmd_uid_expunge;
 imap_check_fn imap_check_uid_expunge;
 
 /* cmd_append.c */
-imap_legacy_fn cmd_append;
+imap_command_fn cmd_append;
+imap_check_fn imap_check_append;
 
 /* cmd_copy.c */
 imap_command_fn cmd_copy;    /* COPY, MOVE and their UID forms */
