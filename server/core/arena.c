@@ -4,6 +4,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,22 @@ void *arena_alloc(struct arena *a, size_t size)
 	c->used += rounded;
 	a->total += rounded;
 	return c->data + c->used - rounded;
+}
+
+void *arena_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+	size_t room = *cap > 0 ? *cap * 2 : 16;
+	void *grown;
+
+	if (n < *cap)
+		return items;
+	if (room < *cap || room > SIZE_MAX / size)
+		abort();
+	grown = arena_alloc(a, room * size);
+	if (n > 0)
+		memcpy(grown, items, n * size);
+	*cap = room;
+	return grown;
 }
 
 char *arena_strndup(struct arena *a, const void *s, size_t len)

@@ -18,6 +18,13 @@ struct arena {
 void arena_init(struct arena *a);
 /* Memory aligned for any type; aborts on out-of-memory. */
 void *arena_alloc(struct arena *a, size_t size);
+/* Room for one more element in an array that grows in the arena: items
+ * holds n elements of size bytes and has room for *cap. When it is full,
+ * returns a copy with twice the room (16 elements at first) and updates
+ * *cap; the old array stays in the arena until its reset. Otherwise
+ * returns items. At most about twice the bytes of the final array, and
+ * amortised constant time per element. */
+void *arena_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t size);
 /* A NUL-terminated copy of len bytes (which may themselves contain NUL). */
 char *arena_strndup(struct arena *a, const void *s, size_t len);
 /* A formatted string, as snprintf would write it. */

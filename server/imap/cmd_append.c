@@ -1,258 +1,262 @@
 /* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502) and APPENDUID
  * (RFC 4315). Each message is parsed once here (server/mime) so that FETCH
- * never has to; all messages of one command commit together or not at all. */
+ * never has to; all messages of one command commit together or not at all.
+ * Everything the store takes is in the command arena: the messages are
+ * counted first and their rows allocated once. */
 #include "server/imap/commands.h"
 #include "server/imap/datetime.h"
-#include "server/imap/mailbox_name.h"
 #include "server/imap/mutf7.h"
 #include "server/imap/rights.h"
 #include "server/imap/store_args.h"
 #include "server/imap/view.h"
 #include "server/core/activity.h"
-#include "server/core/log.h"
 #include "server/mime/mime.h"
 #include "schema/db_message.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* Bounds the work and memory of one MULTIAPPEND. */
 #define APPEND_MAX_MESSAGES 1000
 
-struct append_item {
-	struct db_append_msg msg;
-	struct mime_message mime;
-	struct buf text;            /* msg.body_text, valid UTF-8 */
-	struct buf fields;          /* storage of msg.header_fields */
-	struct buf header_text;     /* msg.header_text */
+/* What the check step parsed: one row for the store per message. */
+struct append_request {
+	struct db_append_msg *msgs;
+	size_t n;
 };
 
 /* PostgreSQL text must be valid UTF-8 without NUL: any other byte becomes
  * '?'. The MIME layer already converts, so this only catches its misses
- * (8-bit bytes in field names, undeclared charsets). */
-static void utf8_clean(const char *s, size_t len, struct buf *out)
+ * (8-bit bytes in field names, undeclared charsets). Writes at most len
+ * bytes to out and returns how many. */
+static size_t utf8_clean(const char *s, size_t len, char *out)
 {
+	size_t at = 0;
+
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
 		if (c != 0 && i + n <= len && imap_utf8_valid(s + i, n)) {
-			buf_append(out, s + i, n);
+			memcpy(out + at, s + i, n);
+			at += n;
 			i += n;
 		} else {
-			buf_append(out, "?", 1);
+			out[at++] = '?';
 			i++;
 		}
 	}
+	return at;
 }
 
-/* "name:value" per top-level field, name in lower case, for SEARCH. */
-static void search_fields(struct append_item *it)
+static const char *arena_utf8(struct arena *a, const void *s, size_t len, size_t *len_r)
 {
-	const struct mime_message *mm = &it->mime;
-	size_t *offsets = xcalloc(mm->nfields + 1, sizeof(*offsets));
+	char *out = arena_alloc(a, len + 1);
+	size_t n = utf8_clean(s, len, out);
 
-	buf_init(&it->fields);
-	buf_init(&it->header_text);
+	out[n] = '\0';
+	if (len_r != NULL)
+		*len_r = n;
+	return out;
+}
+
+/* For SEARCH: "name:value" per top-level field, name in lower case, and
+ * the header as "Name: value" lines. */
+static void search_fields(struct arena *a, const struct mime_message *mm, struct db_append_msg *m)
+{
+	size_t text_room = 1, at = 0;
+	char *text;
+
+	m->header_fields = arena_alloc(a, (mm->nfields + 1) * sizeof(char *));
+	m->nheader_fields = mm->nfields;
 	for (size_t i = 0; i < mm->nfields; i++) {
 		const struct mime_field *f = &mm->fields[i];
-		utf8_clean(f->name, f->name_len, &it->header_text);
-		buf_append(&it->header_text, ": ", 2);
-		utf8_clean(f->value, f->value_len, &it->header_text);
-		buf_append(&it->header_text, "\n", 1);
-		offsets[i] = it->fields.len;
+		char *field = arena_alloc(a, f->name_len + f->value_len + 2);
+		size_t n = 0;
+
 		for (size_t k = 0; k < f->name_len; k++) {
 			char c = f->name[k];
 			c = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			utf8_clean(&c, 1, &it->fields);
+			n += utf8_clean(&c, 1, field + n);
 		}
-		buf_append(&it->fields, ":", 1);
-		utf8_clean(f->value, f->value_len, &it->fields);
-		buf_append(&it->fields, "", 1);
+		field[n++] = ':';
+		n += utf8_clean(f->value, f->value_len, field + n);
+		field[n] = '\0';
+		m->header_fields[i] = field;
+		text_room += f->name_len + f->value_len + 3;
 	}
-	it->msg.header_fields = xcalloc(mm->nfields + 1, sizeof(char *));
-	for (size_t i = 0; i < mm->nfields; i++)
-		it->msg.header_fields[i] = (char *)it->fields.data + offsets[i];
-	it->msg.nheader_fields = mm->nfields;
-	buf_append(&it->header_text, "", 1);
-	it->msg.header_text = (const char *)it->header_text.data;
-	free(offsets);
+	text = arena_alloc(a, text_room);
+	for (size_t i = 0; i < mm->nfields; i++) {
+		const struct mime_field *f = &mm->fields[i];
+		at += utf8_clean(f->name, f->name_len, text + at);
+		memcpy(text + at, ": ", 2);
+		at += 2;
+		at += utf8_clean(f->value, f->value_len, text + at);
+		text[at++] = '\n';
+	}
+	text[at] = '\0';
+	m->header_text = text;
 }
 
-/* Parses "[flags] [date-time] literal" groups from args. */
-static int parse_messages(struct imap_session *s, const struct imap_arg *args,
-			  struct append_item **items_r, size_t *n_r, const char **error_r)
+/* A copy of what mime_parse wrote; NULL (the store computes it later)
+ * when it wrote nothing. */
+static const char *arena_buf(struct arena *a, const struct buf *b, size_t *len_r)
 {
-	struct append_item *items = NULL;
-	size_t n = 0;
-
-	while (args->type != IMAP_ARG_EOL) {
-		struct imap_flags flags = { 0 };
-		struct db_append_msg *m;
-		int64_t date = (int64_t)time(NULL);
-		int zone;
-
-		if (n == APPEND_MAX_MESSAGES) {
-			*error_r = "Too many messages in one APPEND";
-			goto fail;
-		}
-		if (args->type == IMAP_ARG_LIST) {
-			if (imap_flags_parse(&s->arena, args, true, &flags, error_r) < 0)
-				goto fail;
-			args++;
-		}
-		if (args->type == IMAP_ARG_QUOTED) {
-			if (imap_datetime_parse(args->u.str.data, args->u.str.len, &date, &zone) < 0) {
-				*error_r = "Invalid date-time";
-				goto fail;
-			}
-			args++;
-		}
-		/* RFC 3516 §4.4: with BINARY a message may come as a literal8
-		 * (~{n}), NULs and all; it is stored as received. */
-		if (args->type != IMAP_ARG_LITERAL) {
-			*error_r = "APPEND expects a message literal";
-			goto fail;
-		}
-		items = xrealloc(items, (n + 1) * sizeof(*items));
-		memset(&items[n], 0, sizeof(items[n]));
-		m = &items[n].msg;
-		m->raw = args->u.str.data;
-		m->raw_len = args->u.str.len;
-		m->flags = flags.system;
-		m->keywords_array = imap_keywords_array(s, &flags);
-		m->internaldate = date;
-		n++;
-		args++;
-	}
-	if (n == 0) {
-		*error_r = "APPEND expects a message literal";
-		goto fail;
-	}
-	*items_r = items;
-	*n_r = n;
-	return 0;
-fail:
-	free(items);
-	return -1;
+	*len_r = b->len;
+	return b->data == NULL ? NULL : arena_strndup(a, b->data, b->len);
 }
 
-static void analyse(struct append_item *it)
+/* Parses the message with server/mime and keeps, in the arena, what the
+ * store takes; the parse's own memory is released here. */
+static void analyse(struct arena *a, struct db_append_msg *m)
 {
 	struct mime_limits limits;
-	struct db_append_msg *m = &it->msg;
+	struct mime_message mm;
 
 	mime_limits_default(&limits);
-	mime_message_init(&it->mime);
-	mime_parse(m->raw, m->raw_len, &limits, &it->mime);
-	m->envelope = (const char *)it->mime.envelope.data;
-	m->envelope_len = it->mime.envelope.len;
-	m->body = (const char *)it->mime.body.data;
-	m->body_len = it->mime.body.len;
-	m->bodystructure = (const char *)it->mime.bodystructure.data;
-	m->bodystructure_len = it->mime.bodystructure.len;
-	m->parts = (const char *)it->mime.parts.data;
-	m->parts_len = it->mime.parts.len;
+	mime_message_init(&mm);
+	mime_parse(m->raw, m->raw_len, &limits, &mm);
+	m->envelope = arena_buf(a, &mm.envelope, &m->envelope_len);
+	m->body = arena_buf(a, &mm.body, &m->body_len);
+	m->bodystructure = arena_buf(a, &mm.bodystructure, &m->bodystructure_len);
+	m->parts = arena_buf(a, &mm.parts, &m->parts_len);
 	m->mime_version = MIME_VERSION;
-	search_fields(it);
-	buf_init(&it->text);
-	utf8_clean((const char *)it->mime.text.data, it->mime.text.len, &it->text);
-	m->body_text = (const char *)it->text.data;
-	m->body_text_len = it->text.len;
-	m->sent_days = it->mime.sent_date == INT64_MIN ? INT64_MIN :
-		       imap_utc_days(it->mime.sent_date, it->mime.sent_zone);
+	search_fields(a, &mm, m);
+	m->body_text = arena_utf8(a, mm.text.data, mm.text.len, &m->body_text_len);
+	m->sent_days = mm.sent_date == INT64_MIN ? INT64_MIN :
+		       imap_utc_days(mm.sent_date, mm.sent_zone);
+	mime_message_free(&mm);
 }
 
-static void append_item_free(struct append_item *it)
+/* One "[flags] [date-time] literal" group (RFC 3502 §6: append-message);
+ * advances *args past it. */
+static int parse_message(struct arena *a, const struct imap_arg **args, struct db_append_msg *m,
+			 const char **error_r)
 {
-	mime_message_free(&it->mime);
-	buf_free(&it->text);
-	buf_free(&it->fields);
-	buf_free(&it->header_text);
-	free(it->msg.header_fields);
-}
+	const struct imap_arg *arg = *args;
+	struct imap_flags flags = { 0 };
+	int64_t date = (int64_t)time(NULL);
+	int zone;
 
-void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	struct append_item *items = NULL;
-	struct db_append_result *res;
-	struct imap_mailbox_acl acl;
-	const char *name, *problem, *target;
-	size_t len, n = 0;
-	enum db_result r;
-	char err[256];
-	struct buf uids;
-
-	if (cmd->nargs < 2) {
-		imap_reply(s, "BAD", NULL, "APPEND expects a mailbox and a message");
-		return;
+	if (arg->type == IMAP_ARG_LIST) {
+		if (imap_flags_parse(a, arg, true, &flags, error_r) < 0)
+			return -1;
+		arg++;
 	}
-	if (imap_mailbox_arg(s, &cmd->args[0], &name, &len, &problem) < 0 ||
-	    parse_messages(s, &cmd->args[1], &items, &n, &problem) < 0) {
-		imap_reply(s, "BAD", NULL, "%s", problem);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (items[i].msg.raw_len == 0) {
-			free(items);
-			imap_reply(s, "NO", NULL, "Cannot append an empty message");
-			return;
+	if (arg->type == IMAP_ARG_QUOTED) {
+		if (imap_datetime_parse(arg->u.str.data, arg->u.str.len, &date, &zone) < 0) {
+			*error_r = "Invalid date-time";
+			return -1;
 		}
-	if (!imap_db_ready(s, be) ||
-	    !imap_mailbox_require(s, be, name, ACL_OP_APPEND, &acl) ||
-	    (target = imap_target_name(s, &acl)) == NULL) {
-		free(items);
-		return;
+		arg++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* RFC 4314 §4: flags the caller may not set are dropped. */
+	/* RFC 3516 §4.4: with BINARY a message may come as a literal8
+	 * (~{n}), NULs and all; it is stored as received. */
+	if (arg->type != IMAP_ARG_LITERAL) {
+		*error_r = "APPEND expects a message literal";
+		return -1;
+	}
+	memset(m, 0, sizeof(*m));
+	m->raw = arg->u.str.data;
+	m->raw_len = arg->u.str.len;
+	m->flags = flags.system;
+	m->keywords_array = imap_keywords_array(a, &flags);
+	m->internaldate = date;
+	*args = arg + 1;
+	return 0;
+}
+
+/* The mailbox (argument 1) is dispatch's. Every literal is a message (a
+ * flag list is a list and a date-time a quoted string), so counting the
+ * literals counts the messages. */
+struct imap_result imap_check_append(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct append_request *req = arena_alloc(&s->arena, sizeof(*req));
+	const struct imap_arg *arg;
+	const char *problem;
+	size_t n = 0;
+
+	if (cmd->nargs < 2)
+		return imap_bad(s, NULL, "APPEND expects a mailbox and a message");
+	for (arg = &cmd->args[1]; arg->type != IMAP_ARG_EOL; arg++)
+		n += arg->type == IMAP_ARG_LITERAL;
+	if (n > APPEND_MAX_MESSAGES)
+		return imap_bad(s, NULL, "Too many messages in one APPEND");
+	if (n == 0)
+		return imap_bad(s, NULL, "APPEND expects a message literal");
+	req->msgs = arena_alloc(&s->arena, n * sizeof(*req->msgs));
+	req->n = n;
+	arg = &cmd->args[1];
+	for (size_t i = 0; i < n; i++)
+		if (parse_message(&s->arena, &arg, &req->msgs[i], &problem) < 0)
+			return imap_bad(s, NULL, "%s", problem);
+	if (arg->type != IMAP_ARG_EOL)
+		return imap_bad(s, NULL, "APPEND expects a message literal");
+	/* Not a syntax error, but known before any SQL (and answered NO as
+	 * it always was). */
+	for (size_t i = 0; i < n; i++)
+		if (req->msgs[i].raw_len == 0)
+			return imap_no(s, NULL, "Cannot append an empty message");
+	s->parsed = req;
+	return imap_ok(s, NULL, "checked");
+}
+
+/* RFC 4314 §4: "Only when the user has a particular right are the
+ * corresponding flags stored for the newly created message. The server
+ * MUST NOT fail a COPY/APPEND if the user has no rights to set a
+ * particular flag." */
+static void drop_flags(const struct imap_mailbox_acl *target, struct append_request *req)
+{
+	for (size_t i = 0; i < req->n; i++) {
 		unsigned flags;
 		bool keywords;
-		if (!acl.exists)
-			break;
-		(void)acl_store_permitted(acl.rights, items[i].msg.flags, true, &flags, &keywords);
-		items[i].msg.flags &= flags;
+		(void)acl_store_permitted(target->rights, req->msgs[i].flags, true, &flags,
+					  &keywords);
+		req->msgs[i].flags &= flags;
 		if (!keywords)
-			items[i].msg.keywords_array = "{}";
+			req->msgs[i].keywords_array = "{}";
 	}
+}
+
+/* Dispatch has parsed the messages, resolved the target and checked "i"
+ * on it when it exists. */
+struct imap_result cmd_append(struct imap_session *s, const struct imap_command *cmd,
+			      struct imap_backend *be)
+{
+	struct append_request *req = s->parsed;
+	const struct imap_mailbox_acl *target = s->mailbox;
+	struct db_append_result *res;
+	struct imap_result refused;
+	const char *name;
+	enum db_result r;
+	char err[256];
+
+	(void)cmd;
+	/* RFC 3501 §6.3.11: "If the destination mailbox does not exist, a
+	 * server MUST return an error, and MUST NOT automatically create the
+	 * mailbox. Unless it is certain that the destination mailbox can not
+	 * be created, the server MUST send the response code "[TRYCREATE]"
+	 * as the prefix of the text of the tagged NO response." A personal
+	 * name can be created; elsewhere the answer is NONEXISTENT, as for a
+	 * mailbox the caller may not see. */
+	if ((name = imap_target_store_name(s, target, &refused)) == NULL)
+		return refused;
+	if (target->exists)
+		drop_flags(target, req);
 	/* From here to the commit the command is "storing" for the search
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */
 	activity_begin(be->writes);
-	for (size_t i = 0; i < n; i++)
-		analyse(&items[i]);
-	res = xcalloc(n, sizeof(*res));
-	{
-		struct db_append_msg *msgs = xcalloc(n, sizeof(*msgs));
-		for (size_t i = 0; i < n; i++)
-			msgs[i] = items[i].msg;
-		r = db_append(be->db, s->account_id, acl.owner_id, target, msgs, n,
-			      s->cfg->max_keywords_per_mailbox, res, err, sizeof(err));
-		activity_end(be->writes);
-		free(msgs);
-	}
-	for (size_t i = 0; i < n; i++)
-		append_item_free(&items[i]);
-	free(items);
-	if (r == DB_FAILED) {
-		free(res);
-		log_warning("%s: APPEND failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
-	}
-	if (r == DB_NOT_FOUND) {
-		free(res);
+	for (size_t i = 0; i < req->n; i++)
+		analyse(&s->arena, &req->msgs[i]);
+	res = arena_alloc(&s->arena, req->n * sizeof(*res));
+	r = db_append(be->db, s->account_id, target->owner_id, name, req->msgs, req->n,
+		      s->cfg->max_keywords_per_mailbox, res, err, sizeof(err));
+	activity_end(be->writes);
+	if (r == DB_FAILED)
+		return imap_store_failed(s, "appending", err);
+	if (r == DB_NOT_FOUND)
 		/* RFC 3501 §6.3.11: the client may CREATE and try again. */
-		imap_reply(s, "NO", "TRYCREATE", "No such mailbox");
-		return;
-	}
-	/* RFC 4315 §3: APPENDUID with the UIDs as a set; one transaction
-	 * allocates them consecutively. */
-	buf_init(&uids);
-	buf_appendf(&uids, "APPENDUID %u %u", res[0].uidvalidity, res[0].uid);
-	if (n > 1)
-		buf_appendf(&uids, ":%u", res[n - 1].uid);
-	buf_append(&uids, "", 1);
-	for (size_t i = 0; i < n; i++)
+		return imap_no(s, "TRYCREATE", "No such mailbox");
+	for (size_t i = 0; i < req->n; i++)
 		if (res[i].keywords_dropped) {
 			imap_keywords_dropped(s);
 			break;
@@ -263,7 +267,11 @@ void cmd_append(struct imap_session *s, const struct imap_command *cmd, struct i
 		 * at once; a failure to read it only delays that. */
 		(void)imap_view_sync(s, be, true, NULL, &ignored);
 	}
-	imap_reply(s, "OK", (const char *)uids.data, "APPEND completed");
-	buf_free(&uids);
-	free(res);
+	/* RFC 4315 §3: APPENDUID with the UIDs as a set; one transaction
+	 * allocates them consecutively. */
+	if (req->n == 1)
+		return imap_ok(s, arena_printf(&s->arena, "APPENDUID %u %u", res[0].uidvalidity,
+					       res[0].uid), "APPEND completed");
+	return imap_ok(s, arena_printf(&s->arena, "APPENDUID %u %u:%u", res[0].uidvalidity,
+				       res[0].uid, res[req->n - 1].uid), "APPEND completed");
 }

@@ -6,15 +6,10 @@
 
 static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
 {
-	struct imap_session *s = ctx;
-	uint32_t msn;
-
 	(void)modseq;
 	/* Ascending UIDs, each removed before the next is numbered: every
 	 * EXPUNGE response carries the number as it is at that moment. */
-	msn = imap_view_remove(s->view, uid);
-	if (msn != 0)
-		imap_untagged(s, "%u EXPUNGE", msn);
+	imap_view_expunged(ctx, uid);
 }
 
 struct imap_result imap_check_uid_expunge(struct imap_session *s, const struct imap_command *cmd)

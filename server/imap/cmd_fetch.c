@@ -10,7 +10,6 @@
 #include "server/imap/fetch_section.h"
 #include "server/imap/msgset.h"
 #include "server/imap/view.h"
-#include "server/core/log.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -208,66 +207,69 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 	return cols;
 }
 
-static void fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
-		  bool uid)
-{
-	struct imap_fetch_request req;
+/* What the check step parsed. */
+struct fetch_request {
 	struct db_uid_ranges ranges;
-	struct fetch_ctx f = { .s = s, .req = &req, .uid = uid };
+	struct imap_fetch_request items;
+};
+
+/* The sequence set and every data item are parsed before any SQL runs: a
+ * malformed list is BAD whatever the store's state. */
+struct imap_result imap_check_fetch(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct fetch_request *req = arena_alloc(&s->arena, sizeof(*req));
 	const char *problem;
+
+	if (cmd->nargs != 2)
+		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
+	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
+	    imap_fetch_parse(&s->arena, &cmd->args[1], &req->items, &problem) < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	s->parsed = req;
+	return imap_ok(s, NULL, "checked");
+}
+
+/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen; RFC 4314 §4: without
+ * "s" the FETCH goes on without setting it. */
+static enum db_result set_seen(struct imap_session *s, struct imap_backend *be,
+			       const struct fetch_request *req, struct fetch_ctx *f, char *err,
+			       size_t errlen)
+{
+	if (!req->items.sets_seen || s->view->readonly || !acl_fetch_may_set_seen(s->view->rights) ||
+	    req->ranges.count == 0)
+		return DB_OK;
+	f->add_flags = true;
+	for (size_t i = 0; i < req->items.count; i++)
+		if (req->items.items[i].kind == IMAP_FETCH_FLAGS)
+			f->add_flags = false;
+	return db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, 1,
+			      DB_FLAG_SEEN, "{}", s->cfg->max_keywords_per_mailbox, seen_row, f, err,
+			      errlen);
+}
+
+/* Dispatch has parsed the arguments and checked "r". */
+struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *cmd,
+			     struct imap_backend *be)
+{
+	struct fetch_request *req = s->parsed;
+	struct fetch_ctx f = { .s = s, .req = &req->items, .uid = cmd->name[0] == 'U' };
 	enum db_result r;
 	char err[256];
 
-	if (cmd->nargs != 2) {
-		imap_reply(s, "BAD", NULL, "FETCH expects a sequence set and data items");
-		return;
-	}
-	if (imap_msgset(s, &cmd->args[0], uid, &ranges, &problem) < 0 ||
-	    imap_fetch_parse(&s->arena, &cmd->args[1], &req, &problem) < 0) {
-		imap_reply(s, "BAD", NULL, "%s", problem);
-		return;
-	}
-	if (!imap_db_ready(s, be))
-		return;
-	for (size_t i = 0; i < req.count; i++)
-		f.show_flags |= req.items[i].kind == IMAP_FETCH_FLAGS;
-	r = DB_OK;
-	/* RFC 4314 §4: without "s" the FETCH goes on without setting \Seen. */
-	if (req.sets_seen && !s->view->readonly && acl_fetch_may_set_seen(s->view->rights) &&
-	    ranges.count > 0) {
-		/* RFC 3501 §6.4.5: BODY[] (not PEEK) sets \Seen. */
-		r = db_store_flags(be->db, s->account_id, s->view->mailbox_id, &ranges, 1, DB_FLAG_SEEN,
-				   "{}", s->cfg->max_keywords_per_mailbox, seen_row, &f, err, sizeof(err));
-		f.add_flags = true;
-		for (size_t i = 0; i < req.count; i++)
-			if (req.items[i].kind == IMAP_FETCH_FLAGS)
-				f.add_flags = false;
-	}
+	for (size_t i = 0; i < req->items.count; i++)
+		f.show_flags |= req->items.items[i].kind == IMAP_FETCH_FLAGS;
+	r = set_seen(s, be, req, &f, err, sizeof(err));
 	buf_init(&f.scratch);
-	if (r == DB_OK && ranges.count > 0)
-		r = db_fetch_messages(be->db, s->account_id, s->view->mailbox_id, &ranges,
-				      fetch_columns(&req), fetch_row, &f, err, sizeof(err));
+	if (r == DB_OK && req->ranges.count > 0)
+		r = db_fetch_messages(be->db, s->account_id, s->view->mailbox_id, &req->ranges,
+				      fetch_columns(&req->items), fetch_row, &f, err, sizeof(err));
 	buf_free(&f.scratch);
 	free(f.seen_set);
-	if (r == DB_FAILED) {
-		log_warning("%s: FETCH failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Mail store temporarily unavailable, try again later");
-		return;
-	}
+	if (r == DB_FAILED)
+		return imap_store_failed(s, "fetching", err);
 	if (r == DB_NOT_FOUND)
-		return; /* the client went away mid-way */
+		return imap_no(s, NULL, "FETCH stopped: the connection closed");
 	if (f.undecodable)
-		imap_reply(s, "NO", "UNKNOWN-CTE", "Cannot decode the content of a part");
-	else
-		imap_reply(s, "OK", NULL, "%s completed", uid ? "UID FETCH" : "FETCH");
-}
-
-void cmd_fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	fetch(s, cmd, be, false);
-}
-
-void cmd_uid_fetch(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	fetch(s, cmd, be, true);
+		return imap_no(s, "UNKNOWN-CTE", "Cannot decode the content of a part");
+	return imap_done(s);
 }

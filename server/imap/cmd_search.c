@@ -9,10 +9,8 @@
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
-#include "server/core/log.h"
 #include "schema/db_search.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 struct search_ctx {
@@ -176,24 +174,21 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 }
 
 struct result {
-	uint32_t *items;   /* message numbers or UIDs, ascending */
+	uint32_t *items;   /* message numbers or UIDs, ascending; in the arena */
 	size_t n, cap;
 	bool uid;
-	const struct imap_view *v;
+	struct imap_session *s;
 };
 
 static void collect(void *ctx, uint32_t uid, uint64_t modseq)
 {
 	struct result *r = ctx;
-	uint32_t value = r->uid ? uid : imap_view_msn(r->v, uid);
+	uint32_t value = r->uid ? uid : imap_view_msn(r->s->view, uid);
 
 	(void)modseq;
 	if (value == 0)
 		return;
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
-	}
+	r->items = arena_grow(&r->s->arena, r->items, r->n, &r->cap, sizeof(*r->items));
 	r->items[r->n++] = value;
 }
 
@@ -223,15 +218,9 @@ static void write_esearch(struct imap_session *s, const struct imap_search_progr
 	buf_append(&s->out, "\r\n", 2);
 }
 
-/* A failed SEARCH with SAVE leaves an empty saved result (RFC 5182 §2.1). */
-void imap_search_forget(struct imap_session *s, const struct imap_search_program *p)
-{
-	if (p->return_opts & IMAP_SEARCH_RETURN_SAVE)
-		imap_view_save_result(s->view, NULL, 0);
-}
-
 /* RFC 5182 §2.1: with MIN and/or MAX but neither ALL nor COUNT, only those
- * are saved; otherwise every match. Saved as UIDs, whatever was asked. */
+ * are saved; otherwise every match. Saved as UIDs, whatever was asked; the
+ * view owns the saved result, so it is not in the arena. */
 static void save_result(struct imap_session *s, const struct imap_search_program *p,
 			const struct result *r)
 {
@@ -258,82 +247,81 @@ static void save_result(struct imap_session *s, const struct imap_search_program
 	imap_view_save_result(s->view, uids, n);
 }
 
-static void search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be,
-		   bool uid)
-{
+/* What the check step parsed: the program, and the query it becomes. */
+struct search_request {
 	struct imap_search_program prog;
-	struct search_ctx c = { .s = s };
 	struct db_search_node root;
-	struct result r = { .uid = uid, .v = s->view };
+};
+
+/* The whole program is parsed and turned into the store's query here,
+ * before any SQL: a bad key is BAD, a charset or string that is not UTF-8
+ * NO [BADCHARSET]. The view is read (message numbers, \Recent, "$") but
+ * not the store. */
+struct imap_result imap_check_search(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct search_request *req = arena_alloc(&s->arena, sizeof(*req));
+	struct search_ctx c = { .s = s };
 	const char *problem;
-	char err[256];
 	int rc;
 
-	memset(&prog, 0, sizeof(prog));
-	rc = imap_search_parse(&s->arena, cmd->args, true, &prog, &problem);
+	memset(req, 0, sizeof(*req));
+	rc = imap_search_parse(&s->arena, cmd->args, true, &req->prog, &problem);
 	if (rc == -2) {
 		/* RFC 5182 §2.1: a NO empties a SAVEd result. */
-		imap_search_forget(s, &prog);
-		imap_reply(s, "NO", "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
-		return;
+		imap_search_forget(s, &req->prog);
+		return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
 	}
-	if (rc < 0) {
-		imap_reply(s, "BAD", NULL, "%s", problem);
-		return;
-	}
-	if (!convert(&c, prog.root, &root)) {
-		imap_search_forget(s, &prog);
+	if (rc < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	if (!convert(&c, req->prog.root, &req->root)) {
+		imap_search_forget(s, &req->prog);
 		if (c.badcharset)
-			imap_reply(s, "NO", "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
-		else
-			imap_reply(s, "BAD", NULL, "%s", c.error);
+			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
+		return imap_bad(s, NULL, "%s", c.error);
+	}
+	s->parsed = req;
+	return imap_ok(s, NULL, "checked");
+}
+
+static void write_search(struct imap_session *s, const struct imap_search_program *p,
+			 const struct result *r, bool uid)
+{
+	/* RFC 5182 §2.1: SAVE alone asks for no ESEARCH response. */
+	if (p->esearch) {
+		if ((p->return_opts & ~IMAP_SEARCH_RETURN_SAVE) != 0)
+			write_esearch(s, p, r, uid);
 		return;
 	}
-	if (!imap_db_ready(s, be))
-		return;
+	buf_append_str(&s->out, "* SEARCH");
+	for (size_t i = 0; i < r->n; i++)
+		buf_appendf(&s->out, " %u", r->items[i]);
+	buf_append(&s->out, "\r\n", 2);
+}
+
+struct imap_result cmd_search(struct imap_session *s, const struct imap_command *cmd,
+			      struct imap_backend *be)
+{
+	struct search_request *req = s->parsed;
+	bool uid = cmd->name[0] == 'U';
+	struct result r = { .uid = uid, .s = s };
+	char err[256];
+
 	switch (db_search(be->db, s->account_id, s->view->mailbox_id,
 			  s->view->count ? s->view->uids[s->view->count - 1] : 0,
-			  s->cfg->search_timeout_ms, &root, collect, &r, err, sizeof(err))) {
+			  s->cfg->search_timeout_ms, &req->root, collect, &r, err, sizeof(err))) {
 	case DB_OK:
 	case DB_NOT_FOUND:
 		break;
 	case DB_TIMEOUT:
-		free(r.items);
-		imap_search_forget(s, &prog);
-		log_info("%s: SEARCH ran into search_timeout_ms", s->peer);
-		imap_reply(s, "NO", "LIMIT", "Search took too long; please narrow it down");
-		return;
+		imap_search_forget(s, &req->prog);
+		return imap_no(s, "LIMIT", "Search took too long; please narrow it down");
 	case DB_LIMIT:      /* only writes of keywords return it */
 	case DB_FAILED:
-		free(r.items);
-		imap_search_forget(s, &prog);
-		log_warning("%s: SEARCH failed: %s", s->peer, err);
-		imap_reply(s, "NO", "UNAVAILABLE", "Search failed, try again later");
-		return;
+		imap_search_forget(s, &req->prog);
+		return imap_store_failed(s, "searching", err);
 	}
-	if (prog.return_opts & IMAP_SEARCH_RETURN_SAVE)
-		save_result(s, &prog, &r);
-	/* RFC 5182 §2.1: SAVE alone asks for no ESEARCH response. */
-	if (prog.esearch && (prog.return_opts & ~IMAP_SEARCH_RETURN_SAVE) != 0) {
-		write_esearch(s, &prog, &r, uid);
-	} else if (prog.esearch) {
-		/* nothing: the result is only saved */
-	} else {
-		buf_append_str(&s->out, "* SEARCH");
-		for (size_t i = 0; i < r.n; i++)
-			buf_appendf(&s->out, " %u", r.items[i]);
-		buf_append(&s->out, "\r\n", 2);
-	}
-	free(r.items);
-	imap_reply(s, "OK", NULL, "%s completed", uid ? "UID SEARCH" : "SEARCH");
-}
-
-void cmd_search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	search(s, cmd, be, false);
-}
-
-void cmd_uid_search(struct imap_session *s, const struct imap_command *cmd, struct imap_backend *be)
-{
-	search(s, cmd, be, true);
+	if (req->prog.return_opts & IMAP_SEARCH_RETURN_SAVE)
+		save_result(s, &req->prog, &r);
+	write_search(s, &req->prog, &r, uid);
+	return imap_done(s);
 }

@@ -7,17 +7,6 @@
 
 #include <stdlib.h>
 
-/* Legacy: for handlers that still answer themselves. */
-bool imap_db_ready(struct imap_session *s, struct imap_backend *be)
-{
-	struct imap_result r;
-
-	if (imap_store_ready(s, be, &r))
-		return true;
-	imap_session_reply(s, &r);
-	return false;
-}
-
 struct imap_result imap_check_no_args(struct imap_session *s, const struct imap_command *cmd)
 {
 	if (cmd->nargs != 0)

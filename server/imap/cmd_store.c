@@ -41,34 +41,6 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 	buf_append(&s->out, ")\r\n", 3);
 }
 
-/* The keywords as a text[] literal: {"a","b"}; each was validated as an
- * atom, so it holds no quote or backslash, but it is quoted anyway. */
-const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f)
-{
-	struct buf b;
-	char *out;
-
-	buf_init(&b);
-	buf_append(&b, "{", 1);
-	for (size_t i = 0; i < f->nkeywords; i++) {
-		buf_append_str(&b, i ? ",\"" : "\"");
-		buf_append(&b, f->keywords[i], f->keyword_lens[i]);
-		buf_append(&b, "\"", 1);
-	}
-	buf_append(&b, "}", 1);
-	out = arena_strndup(&s->arena, b.data, b.len);
-	buf_free(&b);
-	return out;
-}
-
-/* An untagged NO is a warning, and the command still succeeds (RFC 3501
- * §7.1.2): the messages are stored, only some labels are not. */
-void imap_keywords_dropped(struct imap_session *s)
-{
-	imap_untagged(s, "NO [LIMIT] Keywords new to the mailbox were not stored:"
-		      " it has reached its limit of %ld keywords", s->cfg->max_keywords_per_mailbox);
-}
-
 /* .SILENT writes no FETCH that would announce the keywords it stored: they
  * are announced here, once, rather than at the next command. */
 static void announce_stored_keywords(struct imap_session *s, const struct imap_flags *f)
@@ -142,7 +114,7 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 	mode = st->mode == IMAP_STORE_REPLACE ? 0 : st->mode == IMAP_STORE_ADD ? 1 : 2;
 	r = req->ranges.count == 0 ? DB_OK :
 	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, mode,
-			   st->flags.system, imap_keywords_array(s, &st->flags),
+			   st->flags.system, imap_keywords_array(&s->arena, &st->flags),
 			   s->cfg->max_keywords_per_mailbox, store_row, &ctx, err, sizeof(err));
 	if (r == DB_FAILED)
 		return imap_store_failed(s, "storing flags", err);

@@ -82,8 +82,10 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "STATUS", .fn = cmd_status, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_status, .mailbox_arg = 1, .op = ACL_OP_STATUS },
 
-	/* cmd_append.c */
-	{ .name = "APPEND", .legacy = cmd_append, .states = AUTH_OR_SELECTED },
+	/* cmd_append.c: "i" on the target; the flags by right (RFC 4314 §4) */
+	{ .name = "APPEND", .fn = cmd_append, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_TARGET, .check = imap_check_append, .mailbox_arg = 1,
+	  .op = ACL_OP_APPEND },
 
 	/* cmd_expunge.c */
 	{ .name = "EXPUNGE", .fn = cmd_expunge, .states = IMAP_STATE_SELECTED,
@@ -93,11 +95,13 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES, .check = imap_check_uid_expunge,
 	  .selected_op = ACL_OP_EXPUNGE },
 
-	/* cmd_fetch.c */
-	{ .name = "FETCH", .legacy = cmd_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
-	{ .name = "UID FETCH", .legacy = cmd_uid_fetch, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
+	/* cmd_fetch.c: "r"; BODY[] sets \Seen only with "s" (RFC 4314 §4) */
+	{ .name = "FETCH", .fn = cmd_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE,
+	  .check = imap_check_fetch },
+	{ .name = "UID FETCH", .fn = cmd_fetch, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE,
+	  .check = imap_check_fetch },
 
 	/* cmd_store.c: "s", "t" or "w" by flag (RFC 4314 §4) */
 	{ .name = "STORE", .fn = cmd_store, .states = IMAP_STATE_SELECTED,
@@ -110,20 +114,27 @@ static const struct imap_command_def imap_commands[] = {
 	  .authorize = imap_authorize_store },
 
 	/* cmd_search.c */
-	{ .name = "SEARCH", .legacy = cmd_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
-	{ .name = "UID SEARCH", .legacy = cmd_uid_search, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE },
+	{ .name = "SEARCH", .fn = cmd_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE,
+	  .check = imap_check_search },
+	{ .name = "UID SEARCH", .fn = cmd_search, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE,
+	  .check = imap_check_search },
 
-	/* cmd_copy.c */
-	{ .name = "COPY", .legacy = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "MOVE", .legacy = cmd_move, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID COPY", .legacy = cmd_uid_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
-	{ .name = "UID MOVE", .legacy = cmd_uid_move, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES },
+	/* cmd_copy.c: "i" on the target; MOVE also "t" and "e" on the source,
+	 * read-write (RFC 6851 §4.2) */
+	{ .name = "COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_COPY },
+	{ .name = "MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
+	{ .name = "UID COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_COPY },
+	{ .name = "UID MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -12,11 +12,10 @@
  * boundary writes as the tagged response. */
 typedef struct imap_result imap_command_fn(struct imap_session *s, const struct imap_command *cmd,
 					   struct imap_backend *be);
-/* Legacy: a handler that writes its own tagged response (being converted). */
-typedef void imap_legacy_fn(struct imap_session *s, const struct imap_command *cmd,
-			    struct imap_backend *be);
 /* The check step: parses and validates every argument before any SQL runs,
- * keeping what the handler needs in s->parsed (arena). BAD on error. */
+ * keeping what the handler needs in s->parsed (arena). BAD on a syntax
+ * error; a NO where the arguments alone decide (INBOX rules, an unknown
+ * charset); anything else goes on (a non-OK result stops the command). */
 typedef struct imap_result imap_check_fn(struct imap_session *s, const struct imap_command *cmd);
 /* Rights that depend on the arguments (STORE: by flag): given the caller's
  * rights on the selected mailbox, refuses (false with *res_r) or allows,
@@ -50,7 +49,6 @@ typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct
 struct imap_command_def {
 	const char *name;
 	imap_command_fn *fn;
-	imap_legacy_fn *legacy;       /* until every handler returns its result */
 	unsigned states;
 	unsigned flags;
 	imap_check_fn *check;         /* NULL: the handler checks its arguments */
@@ -94,23 +92,8 @@ bool imap_user_lookup(struct imap_session *s, struct imap_backend *be, const cha
 /* Checks the worker's database connection; false with NO [UNAVAILABLE]
  * in *res_r when it is not usable (dispatch.c). */
 bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r);
-/* Legacy form that answers itself (cmd_select.c), until every handler returns its result. */
-bool imap_db_ready(struct imap_session *s, struct imap_backend *be);
 
-struct imap_flags;
-/* Keywords as a PostgreSQL text[] literal, in the arena (cmd_store.c). */
-const char *imap_keywords_array(struct imap_session *s, const struct imap_flags *f);
-/* APPEND, COPY, MOVE: the warning that messages were stored without the
- * keywords their mailbox had no room for (cmd_store.c). */
-void imap_keywords_dropped(struct imap_session *s);
-
-struct imap_search_program;
-/* Empties the saved search result after a failed SEARCH ... RETURN (SAVE). */
-void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
-
-/* Handlers, one family per file, with their check and authorize steps.
- * Those still declared imap_legacy_fn write their own tagged response
- * until they are converted. */
+/* Handlers, one family per file, with their check and authorize steps. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 
 /* cmd_session.c */
@@ -140,7 +123,8 @@ imap_command_fn cmd_status;
 imap_check_fn imap_check_status;
 
 /* cmd_fetch.c */
-imap_legacy_fn cmd_fetch, cmd_uid_fetch;
+imap_command_fn cmd_fetch;
+imap_check_fn imap_check_fetch;
 
 /* cmd_store.c */
 imap_command_fn cmd_store;
@@ -152,13 +136,16 @@ imap_command_fn cmd_expunge, cmd_uid_expunge;
 imap_check_fn imap_check_uid_expunge;
 
 /* cmd_append.c */
-imap_legacy_fn cmd_append;
+imap_command_fn cmd_append;
+imap_check_fn imap_check_append;
 
 /* cmd_copy.c */
-imap_legacy_fn cmd_copy, cmd_uid_copy, cmd_move, cmd_uid_move;
+imap_command_fn cmd_copy;    /* COPY, MOVE and their UID forms */
+imap_check_fn imap_check_copy;
 
 /* cmd_search.c */
-imap_legacy_fn cmd_search, cmd_uid_search;
+imap_command_fn cmd_search;
+imap_check_fn imap_check_search;
 
 /* cmd_acl.c */
 imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,

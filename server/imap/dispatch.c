@@ -126,10 +126,6 @@ void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 	struct imap_result r;
 
 	r = check(s, be);
-	if (imap_result_ok(&r) && s->def->legacy != NULL) {
-		s->def->legacy(s, s->cmd, be);
-		return;
-	}
 	if (imap_result_ok(&r))
 		r = s->def->fn(s, s->cmd, be);
 	imap_session_reply(s, &r);

@@ -89,16 +89,4 @@ void imap_rights_caller(struct imap_session *s, struct acl_caller *caller);
 acl_rights imap_rights_evaluate(struct imap_session *s, const struct acl_caller *caller, bool owner,
 				const struct db_acl_row *rows, size_t nrows, int64_t mailbox_id);
 
-/* Legacy: the same, answering the client themselves, for the handlers not
- * yet converted to returning their result (rights_legacy.c). Removed once
- * every handler returns its result. */
-bool imap_rights_groups(struct imap_session *s, struct imap_backend *be);
-bool imap_mailbox_acl(struct imap_session *s, struct imap_backend *be, const char *name,
-		      struct imap_mailbox_acl *acl);
-bool imap_rights_allow(struct imap_session *s, enum acl_operation op,
-		       const struct imap_mailbox_acl *acl);
-bool imap_mailbox_require(struct imap_session *s, struct imap_backend *be, const char *name,
-			  enum acl_operation op, struct imap_mailbox_acl *acl);
-const char *imap_target_name(struct imap_session *s, const struct imap_mailbox_acl *acl);
-
 #endif

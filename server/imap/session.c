@@ -134,16 +134,6 @@ static void reply_tag(struct imap_session *s, const char *tag, const char *statu
 		s->consecutive_bad = 0;
 }
 
-void imap_reply(struct imap_session *s, const char *status, const char *code,
-		const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_tag(s, s->cmd->tag, status, code, fmt, ap);
-	va_end(ap);
-}
-
 static void reply_error_tag(struct imap_session *s, const char *tag, const char *status,
 			    const char *code, const char *fmt, ...)
 {
@@ -234,12 +224,13 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 {
 	const struct imap_command *cmd = session_uid_command(s, imap_parser_command(s->parser));
 	const struct imap_command_def *def = imap_command_find(cmd->name);
+	struct imap_result r;
 
 	s->cmd = cmd;
 	if (def == NULL)
-		imap_reply(s, "BAD", NULL, "Unknown command");
+		r = imap_bad(s, NULL, "Unknown command");
 	else if ((def->states & s->state) == 0)
-		imap_reply(s, "BAD", NULL, "%s not allowed %s", def->name,
+		r = imap_bad(s, NULL, "%s not allowed %s", def->name,
 			   s->state == IMAP_STATE_NOT_AUTH ? "before authentication" :
 			   "after authentication");
 	else {
@@ -254,6 +245,7 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 		}
 		return IMAP_INPUT_COMMAND;
 	}
+	imap_session_reply(s, &r);
 	imap_session_command_done(s);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
@@ -265,6 +257,7 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 {
 	const uint8_t *lf = memchr(data, '\n', len);
 	size_t take = lf != NULL ? (size_t)(lf - data) : len;
+	struct imap_result r;
 
 	*used_r = lf != NULL ? take + 1 : take;
 	if (!s->sasl_overflow) {
@@ -280,9 +273,9 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 	if (s->sasl_line.len > 0 && s->sasl_line.data[s->sasl_line.len - 1] == '\r')
 		s->sasl_line.len--;
 	if (s->sasl_overflow) {
-		imap_reply(s, "BAD", "TOOBIG", "Authentication response too long");
+		r = imap_bad(s, "TOOBIG", "Authentication response too long");
 	} else if (s->sasl_line.len == 1 && s->sasl_line.data[0] == '*') {
-		imap_reply(s, "BAD", NULL, "Authentication cancelled");
+		r = imap_bad(s, NULL, "Authentication cancelled");
 	} else {
 		s->sasl_response = arena_strndup(&s->arena, s->sasl_line.data, s->sasl_line.len);
 		s->sasl_response_len = s->sasl_line.len;
@@ -290,6 +283,7 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 		return IMAP_INPUT_COMMAND;
 	}
 	buf_clear(&s->sasl_line);
+	imap_session_reply(s, &r);
 	imap_session_command_done(s);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }

@@ -140,13 +140,12 @@ void imap_session_set_state(struct imap_session *s, enum imap_state state);
 bool imap_session_login_allowed(const struct imap_session *s);
 
 /* The boundary: writes the command's result as its tagged response and
- * logs it (dispatch.c calls it; nothing else should). */
+ * logs it (dispatch.c, and the session itself for commands that never
+ * reach a handler; nothing else). */
 void imap_session_reply(struct imap_session *s, const struct imap_result *r);
 
-/* Response helpers for commands. imap_reply is legacy: handlers return a
- * struct imap_result instead (result.h). */
-void imap_reply(struct imap_session *s, const char *status, const char *code,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An untagged response line; commands return their tagged result
+ * (result.h) instead of writing it. */
 void imap_untagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The capability list for the session's current state, space-separated. */
 void imap_capabilities(const struct imap_session *s, struct buf *out);

@@ -139,6 +139,28 @@ int imap_flags_parse(struct arena *a, const struct imap_arg *arg, bool allow_lis
 	return flags_parse_items(a, arg, 1, flags_r, error_r);
 }
 
+const char *imap_keywords_array(struct arena *a, const struct imap_flags *f)
+{
+	size_t len = 2, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < f->nkeywords; i++)
+		len += f->keyword_lens[i] + 3; /* the quotes and a comma */
+	out = arena_alloc(a, len + 1);
+	out[at++] = '{';
+	for (size_t i = 0; i < f->nkeywords; i++) {
+		if (i > 0)
+			out[at++] = ',';
+		out[at++] = '"';
+		memcpy(out + at, f->keywords[i], f->keyword_lens[i]);
+		at += f->keyword_lens[i];
+		out[at++] = '"';
+	}
+	out[at++] = '}';
+	out[at] = '\0';
+	return out;
+}
+
 /* mod-sequence-valzer (RFC 7162 §7): "0" or a positive 63-bit integer. */
 static bool parse_modseq(const struct imap_arg *arg, uint64_t *value_r)
 {

@@ -48,6 +48,11 @@ bool imap_keyword_valid(const char *s, size_t len);
 int imap_flags_parse(struct arena *a, const struct imap_arg *arg, bool allow_list,
 		     struct imap_flags *flags_r, const char **error_r);
 
+/* The keywords as a PostgreSQL text[] literal, {"a","b"} ("{}" for none),
+ * in the arena: what the store takes for a message's keywords. Each was
+ * validated as an atom (no quote or backslash), but is quoted anyway. */
+const char *imap_keywords_array(struct arena *a, const struct imap_flags *f);
+
 enum imap_store_mode { IMAP_STORE_REPLACE, IMAP_STORE_ADD, IMAP_STORE_REMOVE };
 
 struct imap_store {

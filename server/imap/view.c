@@ -1,4 +1,5 @@
 #include "server/imap/view.h"
+#include "server/imap/search_args.h"
 #include "server/core/log.h"
 #include "schema/db_message.h"
 
@@ -44,6 +45,12 @@ void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n)
 	free(v->saved);
 	v->saved = uids;
 	v->nsaved = n;
+}
+
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p)
+{
+	if (p->return_opts & IMAP_SEARCH_RETURN_SAVE)
+		imap_view_save_result(s->view, NULL, 0);
 }
 
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid)
@@ -109,6 +116,14 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid)
 	return msn;
 }
 
+void imap_view_expunged(struct imap_session *s, uint32_t uid)
+{
+	uint32_t msn = imap_view_remove(s->view, uid);
+
+	if (msn != 0)
+		imap_untagged(s, "%u EXPUNGE", msn);
+}
+
 static void view_append_uid(struct imap_view *v, uint32_t uid)
 {
 	if (v->count == v->cap) {
@@ -169,6 +184,14 @@ void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
 {
 	return imap_keyword_set_add_list(&v->keywords, keywords);
+}
+
+/* An untagged NO is a warning, and the command still succeeds (RFC 3501
+ * §7.1.2): the messages are stored, only some labels are not. */
+void imap_keywords_dropped(struct imap_session *s)
+{
+	imap_untagged(s, "NO [LIMIT] Keywords new to the mailbox were not stored:"
+		      " it has reached its limit of %ld keywords", s->cfg->max_keywords_per_mailbox);
 }
 
 void imap_view_announce(struct imap_session *s, const char *keywords)

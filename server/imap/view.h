@@ -52,6 +52,10 @@ uint32_t imap_view_recent_count(const struct imap_view *v);
 void imap_view_own_change(struct imap_view *v, uint64_t modseq);
 /* Removes a UID (this session's EXPUNGE); returns its MSN, 0 if absent. */
 uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
+/* The same, telling the client: "* n EXPUNGE" with the number the
+ * message has at that moment (RFC 3501 §7.4.1), nothing if it was not in
+ * the view. Called in ascending UID order, each number is right. */
+void imap_view_expunged(struct imap_session *s, uint32_t uid);
 
 /* Adds the space-separated keywords to the announced list; true if any
  * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
@@ -66,6 +70,13 @@ bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
 void imap_view_announce(struct imap_session *s, const char *keywords);
 /* Replaces the saved search result (takes ownership of uids, may be NULL). */
 void imap_view_save_result(struct imap_view *v, uint32_t *uids, size_t n);
+struct imap_search_program;
+/* A SEARCH that asked to SAVE failed: the saved result becomes empty
+ * (RFC 5182 §2.1), where any other failure leaves it as it was. */
+void imap_search_forget(struct imap_session *s, const struct imap_search_program *p);
+/* APPEND, COPY, MOVE: the warning (an untagged NO, RFC 3501 §7.1.2) that
+ * messages were stored without the keywords their mailbox had no room for. */
+void imap_keywords_dropped(struct imap_session *s);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view's
  * keywords. PERMANENTFLAGS lists "\*" (new keywords may be created, RFC
  * 3501 §7.1) only while the mailbox has fewer than the configured

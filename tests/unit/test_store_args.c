@@ -254,6 +254,19 @@ static void test_keyword_valid(void)
 	CHECK(!imap_keyword_valid("caf\xc3\xa9", 5));
 }
 
+static void test_keywords_array(void)
+{
+	struct imap_flags f;
+	const char *err;
+
+	CHECK(flags("a X ()\r\n", true, &f, &err) == 0);
+	CHECK_STR(imap_keywords_array(&arena, &f), "{}");
+	CHECK(flags("a X (\\Seen $Junk)\r\n", true, &f, &err) == 0);
+	CHECK_STR(imap_keywords_array(&arena, &f), "{\"$Junk\"}");
+	CHECK(flags("a X (a $b \\Draft c.d)\r\n", true, &f, &err) == 0);
+	CHECK_STR(imap_keywords_array(&arena, &f), "{\"a\",\"$b\",\"c.d\"}");
+}
+
 int main(void)
 {
 	arena_init(&arena);
@@ -264,6 +277,7 @@ int main(void)
 	UNIT_RUN(test_store_errors);
 	UNIT_RUN(test_status);
 	UNIT_RUN(test_keyword_valid);
+	UNIT_RUN(test_keywords_array);
 	arena_free(&arena);
 	return unit_report("test_store_args");
 }
