@@ -38,53 +38,49 @@ struct db_uid_ranges {
 	size_t count;
 };
 
-/* SELECT/EXAMINE. */
-struct db_selected {
-	int64_t mailbox_id;
-	uint32_t uidvalidity;
+/* What changed in a mailbox since a modseq, what a session needs of its
+ * selected mailbox, in one round trip (db_mailbox_sync): at SELECT, where
+ * it also loads the process's state cache, and before every command on
+ * the mailbox. */
+struct db_sync_mailbox {
+	uint64_t highestmodseq;   /* the statement's snapshot */
 	uint32_t uidnext;
-	uint64_t highestmodseq;
-	uint32_t recent_from;   /* UIDs >= this and < uidnext are \Recent for the caller */
-	uint32_t first_unseen;  /* UID of the first message without \Seen, 0 if none */
-	uint32_t *uids;         /* ascending, malloc'ed: the caller frees */
-	size_t count;
-	char *keywords;         /* the mailbox's registered keywords (migrations/0009), in
-				 * registration order, space-separated, malloc'ed; "" if none */
+	int64_t owner_id;
+	/* The first UID this caller claimed as \Recent (the claim runs to
+	 * uidnext), 0 when it claimed nothing. The claim takes the mailbox's
+	 * mailbox_recent row (migrations/0010), never the mailbox row, and
+	 * only when there is something to claim, so two sessions never both
+	 * get a message as \Recent and readers never queue behind writers. */
+	uint32_t recent_from;
+	uint32_t uidvalidity;
+	bool seen_per_user;
+	/* With seen_set asked for in a per-user mailbox: the reader's seen
+	 * UIDs as PostgreSQL's int8multirange text ("{[1,5),[7,8)}"), in the
+	 * arena; otherwise NULL. */
+	const char *seen_set;
 };
 
-/* Opens the mailbox of owner_id named name. With claim_recent (SELECT, not
- * EXAMINE) the messages that arrived since the last claim become \Recent
- * for this caller only (migrations/0010: the claim takes the mailbox's
- * mailbox_recent row, never the mailbox row, and only when there is
- * something to claim), so two sessions never both get a message as
- * \Recent. first_unseen is the first message reader_id has not seen
- * (per-user: not in its seen row). One round trip. */
-enum db_result db_mailbox_open(db *d, int64_t reader_id, int64_t owner_id, const char *name,
-			       bool claim_recent, struct db_selected *r, char *err, size_t errlen);
-void db_selected_free(struct db_selected *r);
-
-/* What changed in a mailbox since modseq: new messages and flag changes
- * (rows whose modseq is newer), keywords registered since modseq, and
- * expunges newer than expunge_modseq. The callbacks run
- * once per row, new and changed messages in UID order, with reader_id's
- * flags, then expunges, then keywords. In a per-user mailbox another
- * reader's \Seen change also raises a row's modseq: the row is then
- * reported with this reader's unchanged flags (RFC 7162 allows that). */
+/* Rows in this order: the mailbox, new and changed messages in UID order
+ * (with the flags reader_id sees and the stored flags), expunges, then
+ * keywords registered since. In a per-user mailbox another reader's \Seen
+ * change also raises a row's modseq: the row is then reported with this
+ * reader's unchanged flags (RFC 7162 allows that). */
 struct db_changes_cb {
 	void *ctx;
-	/* The mailbox's current highestmodseq and uidnext; recent_from is
-	 * the first UID this caller claimed as \Recent (the claim runs to
-	 * uidnext), 0 when it claimed nothing. Called first. */
-	void (*mailbox)(void *ctx, uint64_t highestmodseq, uint32_t uidnext, uint32_t recent_from);
-	void (*message)(void *ctx, uint32_t uid, unsigned flags, const char *keywords, uint64_t modseq);
+	void (*mailbox)(void *ctx, const struct db_sync_mailbox *m);
+	void (*message)(void *ctx, uint32_t uid, unsigned flags, unsigned stored_flags,
+			const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 	void (*keyword)(void *ctx, const char *keyword);
 };
 
 struct db_sync_request {
-	uint64_t modseq;          /* changes above this */
-	uint64_t expunge_modseq;  /* expunges above this */
+	uint64_t modseq;          /* messages changed above this; 0: every message */
+	bool expunges;            /* report expunges ... */
+	uint64_t expunge_modseq;  /* ... above this */
+	uint64_t keyword_modseq;  /* keywords registered above this */
 	bool claim_recent;        /* a read-write session claims new messages as \Recent */
+	bool seen_set;            /* the reader's seen set of a per-user mailbox (SELECT) */
 };
 
 struct arena;
@@ -96,9 +92,8 @@ struct db_sync_acl {
 	size_t nrows;
 };
 
-/* The changes, the \Recent claim and (with acl_r) the ACL, in one round
- * trip: what a selected session reads before each command. DB_NOT_FOUND
- * when the mailbox is gone or became a \Noselect placeholder. */
+/* With acl_r, the ACL entries too. DB_NOT_FOUND when the mailbox is gone
+ * or became a \Noselect placeholder. */
 enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
 			       const struct db_sync_request *req, const struct db_changes_cb *cb,
 			       struct arena *arena, struct db_sync_acl *acl_r, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include "server/dir_settings.h"
 #include "server/indexer.h"
 #include "server/peer_table.h"
+#include "server/imap/mbox_cache.h"
 #include "server/imap/user_slots.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -43,6 +44,7 @@ static struct server srv;
 static struct net_watch signal_watch, tick_watch, pool_watch;
 static sigset_t handled_signals;
 static dir_cache *groups_cache;
+static struct mbox_cache *mailbox_states;   /* shared by every session */
 static struct activity writes;      /* APPEND/COPY/MOVE, for the indexer */
 
 static void on_accept(struct net_watch *w, uint32_t events)
@@ -159,6 +161,7 @@ static struct imap_backend *open_backends(size_t n)
 		die("LDAP configuration: %s", err);
 	if (dir_cache_new((unsigned)cfg.ldap_cache_ttl, 0, 0, &groups_cache) < 0)
 		die("out of memory");
+	mailbox_states = mbox_cache_new();
 	for (size_t i = 0; i < n; i++) {
 		if (db_open(cfg.db_dsn, &be[i].db, err, sizeof(err)) < 0)
 			die("cannot connect to PostgreSQL: %s", err);
@@ -166,6 +169,7 @@ static struct imap_backend *open_backends(size_t n)
 			die("out of memory");
 		be[i].dir_cache = groups_cache;
 		be[i].writes = &writes;
+		be[i].mbox_cache = mailbox_states;
 	}
 	return be;
 }
@@ -280,6 +284,7 @@ int main(int argc, char **argv)
 	indexer_stop(&indexer);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
+	mbox_cache_free(&mailbox_states);  /* after the sessions that held states */
 	peer_table_free(&srv.peers);
 	imap_user_slots_free(&srv.user_slots);
 	net_tls_free(&srv.tls);

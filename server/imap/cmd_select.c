@@ -28,33 +28,23 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 					 bool readonly)
 {
 	const struct imap_mailbox_acl *acl = s->mailbox;
-	struct db_selected sel;
+	struct imap_result res;
 	struct imap_view *v;
-	enum db_result r;
-	char err[256];
-	uint32_t unseen_msn;
+	uint32_t first_unseen, unseen_msn;
 
 	/* RFC 4314 §4: with "r" but none of the rights to change anything,
 	 * the mailbox opens read-only. */
 	if (!(acl->rights & (ACL_SEEN | ACL_WRITE | ACL_INSERT | ACL_DELETE_MSG | ACL_EXPUNGE)))
 		readonly = true;
-	r = db_mailbox_open(be->db, s->account_id, acl->owner_id, acl->store_name, !readonly, &sel,
-			    err, sizeof(err));
-	if (r == DB_FAILED)
-		return imap_store_failed(s, "opening the mailbox", err);
-	if (r == DB_NOT_FOUND)
-		return imap_no(s, "NONEXISTENT", "No such mailbox");
-	v = xcalloc(1, sizeof(*v));
-	imap_view_open(v, acl->name, readonly, &sel);
-	v->rights = acl->rights;
-	db_selected_free(&sel);
-	s->view = v;
+	if (!imap_view_open(s, be, acl, readonly, &first_unseen, &res))
+		return res;
+	v = s->view;
 	imap_session_set_state(s, IMAP_STATE_SELECTED);
 
 	imap_view_write_flags(s, v);
 	imap_untagged(s, "%zu EXISTS", v->count);
 	imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
-	unseen_msn = sel.first_unseen != 0 ? imap_view_msn(v, sel.first_unseen) : 0;
+	unseen_msn = first_unseen != 0 ? imap_view_msn(v, first_unseen) : 0;
 	if (unseen_msn != 0)
 		imap_untagged(s, "OK [UNSEEN %u] First unseen message", unseen_msn);
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->uidvalidity);

@@ -26,6 +26,7 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 
 	if (changed)
 		imap_view_own_change(s->view, modseq);
+	imap_view_own_flags(s->view, uid, flags);
 	/* Without .SILENT every message of the set is reported with its
 	 * flags, changed or not; the client may not have known them. */
 	if (st->silent || msn == 0)

@@ -22,6 +22,7 @@ struct dir;
 struct dir_cache;
 struct imap_mailbox_acl;
 struct imap_result;
+struct mbox_cache;
 struct imap_user_slots;
 struct imap_view;
 
@@ -48,6 +49,8 @@ struct imap_backend {
 	/* APPEND, COPY and MOVE in progress, shared by all workers and read
 	 * by the search indexer (server/indexer.c); NULL: not tracked. */
 	struct activity *writes;
+	/* The mailbox state cache, shared by all workers (mbox_cache.h). */
+	struct mbox_cache *mbox_cache;
 };
 
 struct imap_command_def;

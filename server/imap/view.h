@@ -12,10 +12,11 @@
 #include <stdint.h>
 
 #include "server/imap/keyword_set.h"
+#include "server/imap/mbox_cache.h"
 #include "server/imap/result.h"
 #include "server/imap/session.h"
+#include "server/imap/uid_ranges.h"
 
-struct imap_uid_range { uint32_t lo, hi; };   /* inclusive */
 
 struct imap_view {
 	int64_t mailbox_id;
@@ -35,12 +36,29 @@ struct imap_view {
 	size_t nown;
 	uint32_t *saved;            /* SEARCHRES "$" (RFC 5182): UIDs, ascending */
 	size_t nsaved;
+	/* The process's shared state of the mailbox (mbox_cache.h), held
+	 * while selected; and what is this reader's own: whether \Seen is
+	 * per user, and then the reader's seen UIDs. */
+	struct mbox_cache *cache;
+	struct mbox_state *state;
+	bool seen_per_user;
+	struct uid_ranges seen;
+	/* FETCH of flags may be answered from the shared state; false once
+	 * the \Seen mode changed under the session (SETACL, kairanctl), whose
+	 * meaning for the stored flags only a fresh SELECT learns. */
+	bool flags_cached;
 };
 
-struct db_selected;
-
-/* Takes over what db_mailbox_open returned (the uids array included). */
-void imap_view_open(struct imap_view *v, const char *name, bool readonly, struct db_selected *sel);
+struct imap_mailbox_acl;
+/* SELECT and EXAMINE (view_sync.c): opens the mailbox acl names, which
+ * dispatch resolved and authorised, as the session's view, and claims its
+ * new messages as \Recent unless readonly: one round trip, which also
+ * loads or refreshes the process's shared state of the mailbox. The first
+ * message the reader has not seen, 0 if none, in *first_unseen_r. false
+ * with *res_r when the store failed or the mailbox is gone. */
+bool imap_view_open(struct imap_session *s, struct imap_backend *be,
+		    const struct imap_mailbox_acl *acl, bool readonly, uint32_t *first_unseen_r,
+		    struct imap_result *res_r);
 void imap_view_close(struct imap_view *v);
 
 /* 0 when the UID is not in the view. */
@@ -50,6 +68,12 @@ uint32_t imap_view_recent_count(const struct imap_view *v);
 /* Remembers a modseq this session's own STORE produced and reported, so the
  * next sync does not report the change again. */
 void imap_view_own_change(struct imap_view *v, uint64_t modseq);
+bool imap_view_is_own_change(const struct imap_view *v, uint64_t modseq);
+/* The flags this reader now sees on a message its own command changed
+ * (STORE, FETCH's implicit \Seen): keeps the reader's seen set right. */
+void imap_view_own_flags(struct imap_view *v, uint32_t uid, unsigned flags);
+/* The flags the reader sees on a message of the shared state. */
+unsigned imap_view_reader_flags(const struct imap_view *v, const struct mbox_msg *m);
 /* Removes a UID (this session's EXPUNGE); returns its MSN, 0 if absent. */
 uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
 /* The same, telling the client: "* n EXPUNGE" with the number the
@@ -85,6 +109,9 @@ void imap_view_write_flags(struct imap_session *s, const struct imap_view *v);
 /* Writes a flag list "(\Seen kw ...)" (with \Recent where due). */
 void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t uid,
 			    unsigned flags, const char *keywords);
+
+/* Appends a UID announced with EXISTS (view_sync.c). */
+void imap_view_append_uid(struct imap_view *v, uint32_t uid);
 
 struct db_sync_acl;
 /* Learns and reports what other sessions changed, and claims new messages
