@@ -242,7 +242,7 @@ static void save_result(struct imap_session *s, const struct imap_search_program
 		}
 		if (!r->uid)          /* message numbers → UIDs */
 			for (size_t i = 0; i < n; i++)
-				uids[i] = s->view->uids[uids[i] - 1];
+				uids[i] = imap_view_uid(s->view, uids[i]);
 	}
 	imap_view_save_result(s->view, uids, n);
 }
@@ -307,7 +307,7 @@ struct imap_result cmd_search(struct imap_session *s, const struct imap_command 
 	char err[256];
 
 	switch (db_search(be->db, s->account_id, s->view->mailbox_id,
-			  s->view->count ? s->view->uids[s->view->count - 1] : 0,
+			  imap_view_last_uid(s->view),
 			  s->cfg->search_timeout_ms, &req->root, collect, &r, err, sizeof(err))) {
 	case DB_OK:
 	case DB_NOT_FOUND:

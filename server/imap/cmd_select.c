@@ -42,7 +42,7 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 	imap_session_set_state(s, IMAP_STATE_SELECTED);
 
 	imap_view_write_flags(s, v);
-	imap_untagged(s, "%zu EXISTS", v->count);
+	imap_untagged(s, "%u EXISTS", imap_view_count(v));
 	imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
 	unseen_msn = first_unseen != 0 ? imap_view_msn(v, first_unseen) : 0;
 	if (unseen_msn != 0)

@@ -10,25 +10,25 @@ void imap_msgset_resolve(struct imap_session *s, const struct imap_seqset *set, 
 			 struct db_uid_ranges *ranges)
 {
 	const struct imap_view *v = s->view;
-	uint32_t max_uid = v->count > 0 ? v->uids[v->count - 1] : 0;
+	uint32_t max_uid = imap_view_last_uid(v), count = imap_view_count(v);
 	struct imap_seqset resolved;
 	uint32_t *lo, *hi;
 	size_t n = 0;
 
-	imap_seqset_resolve(&s->arena, set, uid ? max_uid : (uint32_t)v->count, !uid, &resolved);
+	imap_seqset_resolve(&s->arena, set, uid ? max_uid : count, !uid, &resolved);
 	lo = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*lo));
 	hi = arena_alloc(&s->arena, (resolved.count + 1) * sizeof(*hi));
 	for (size_t i = 0; i < resolved.count; i++) {
 		uint32_t a = resolved.ranges[i].lo, b = resolved.ranges[i].hi;
 		if (!uid) {
 			/* Message numbers a..b (clamped to 1..EXISTS) are the
-			 * view's UIDs uids[a-1..b-1]: between those two UIDs the
+			 * view's UIDs of messages a..b: between those two UIDs the
 			 * store holds no other message of the view (UIDs ascend
 			 * with message numbers). */
-			if (a == 0 || a > v->count)
+			if (a == 0 || a > count)
 				continue;
-			a = v->uids[a - 1];
-			b = v->uids[(b > v->count ? v->count : b) - 1];
+			a = imap_view_uid(v, a);
+			b = imap_view_uid(v, b > count ? count : b);
 		} else {
 			/* Messages not yet announced (above the view) are left
 			 * out until an EXISTS has told the client of them. */
@@ -61,7 +61,7 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid,
 		imap_msgset_saved(s, ranges);
 		return 0;
 	}
-	if (!uid && !imap_seqset_in_range(&set, (uint32_t)s->view->count)) {
+	if (!uid && !imap_seqset_in_range(&set, imap_view_count(s->view))) {
 		*error_r = "Invalid message sequence number";
 		return -1;
 	}
@@ -81,7 +81,7 @@ void imap_msgset_saved(struct imap_session *s, struct db_uid_ranges *ranges)
 		uint32_t msn = imap_view_msn(v, v->saved[i]);
 		if (msn == 0)
 			continue;
-		if (n > 0 && msn > 1 && v->uids[msn - 2] == hi[n - 1])
+		if (n > 0 && msn > 1 && imap_view_uid(v, msn - 1) == hi[n - 1])
 			hi[n - 1] = v->saved[i];
 		else {
 			lo[n] = hi[n] = v->saved[i];

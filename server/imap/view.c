@@ -1,7 +1,6 @@
 #include "server/imap/view.h"
 #include "server/imap/search_args.h"
 #include "server/core/log.h"
-#include "server/core/lower_bound.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -14,7 +13,7 @@ void imap_view_close(struct imap_view *v)
 	mbox_cache_release(v->cache, &v->state);
 	uid_ranges_free(&v->seen);
 	free(v->name);
-	free(v->uids);
+	msn_map_free(&v->msns);
 	free(v->recent);
 	imap_keyword_set_free(&v->keywords);
 	free(v->own_modseqs);
@@ -37,9 +36,22 @@ void imap_search_forget(struct imap_session *s, const struct imap_search_program
 
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid)
 {
-	size_t i = lower_bound_u32(v->uids, v->count, sizeof(*v->uids), 0, uid);
+	return msn_map_msn(&v->msns, uid);
+}
 
-	return i < v->count && v->uids[i] == uid ? (uint32_t)i + 1 : 0;
+uint32_t imap_view_count(const struct imap_view *v)
+{
+	return v->msns.count;
+}
+
+uint32_t imap_view_uid(const struct imap_view *v, uint32_t msn)
+{
+	return msn_map_uid(&v->msns, msn);
+}
+
+uint32_t imap_view_last_uid(const struct imap_view *v)
+{
+	return msn_map_last(&v->msns);
 }
 
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
@@ -56,10 +68,11 @@ uint32_t imap_view_recent_count(const struct imap_view *v)
 
 	/* Recent ranges are few (one per claim) and the UIDs in them are a
 	 * suffix of the view, so counting from the end is short. */
-	for (size_t i = v->count; i > 0 && v->nrecent > 0; i--) {
-		if (v->uids[i - 1] < v->recent[0].lo)
+	for (uint32_t msn = imap_view_count(v); msn > 0 && v->nrecent > 0; msn--) {
+		uint32_t uid = imap_view_uid(v, msn);
+		if (uid < v->recent[0].lo)
 			break;
-		n += imap_view_is_recent(v, v->uids[i - 1]);
+		n += imap_view_is_recent(v, uid);
 	}
 	return n;
 }
@@ -82,13 +95,7 @@ bool imap_view_is_own_change(const struct imap_view *v, uint64_t modseq)
 
 uint32_t imap_view_remove(struct imap_view *v, uint32_t uid)
 {
-	uint32_t msn = imap_view_msn(v, uid);
-
-	if (msn == 0)
-		return 0;
-	memmove(&v->uids[msn - 1], &v->uids[msn], (v->count - msn) * sizeof(v->uids[0]));
-	v->count--;
-	return msn;
+	return msn_map_remove(&v->msns, uid);
 }
 
 void imap_view_expunged(struct imap_session *s, uint32_t uid)
@@ -120,11 +127,7 @@ unsigned imap_view_reader_flags(const struct imap_view *v, const struct mbox_msg
 
 void imap_view_append_uid(struct imap_view *v, uint32_t uid)
 {
-	if (v->count == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->uids = xrealloc(v->uids, v->cap * sizeof(v->uids[0]));
-	}
-	v->uids[v->count++] = uid;
+	msn_map_append(&v->msns, uid);
 }
 
 void imap_view_write_flags(struct imap_session *s, const struct imap_view *v)

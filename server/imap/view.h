@@ -13,6 +13,7 @@
 
 #include "server/imap/keyword_set.h"
 #include "server/imap/mbox_cache.h"
+#include "server/imap/msn_map.h"
 #include "server/imap/result.h"
 #include "server/imap/session.h"
 #include "server/imap/uid_ranges.h"
@@ -27,8 +28,7 @@ struct imap_view {
 	uint32_t uidnext;
 	uint64_t modseq;            /* new messages and flag changes known up to here */
 	uint64_t expunge_modseq;    /* expunges reported up to here */
-	uint32_t *uids;             /* uids[msn - 1], ascending */
-	size_t count, cap;
+	struct msn_map msns;        /* message sequence numbers ↔ UIDs */
 	struct imap_uid_range *recent;  /* UIDs that are \Recent for this session */
 	size_t nrecent;
 	struct imap_keyword_set keywords;   /* announced in FLAGS */
@@ -63,6 +63,11 @@ void imap_view_close(struct imap_view *v);
 
 /* 0 when the UID is not in the view. */
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid);
+/* Messages in the view (the client's EXISTS), the UID of message msn
+ * (1 <= msn <= count), and the highest UID (0 when empty). */
+uint32_t imap_view_count(const struct imap_view *v);
+uint32_t imap_view_uid(const struct imap_view *v, uint32_t msn);
+uint32_t imap_view_last_uid(const struct imap_view *v);
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
 uint32_t imap_view_recent_count(const struct imap_view *v);
 /* Remembers a modseq this session's own STORE produced and reported, so the

@@ -74,7 +74,7 @@ static void sync_message(void *ctx, uint32_t uid, unsigned flags, unsigned store
 	imap_view_own_flags(v, uid, flags);
 	if (imap_view_learn_keywords(v, keywords))
 		st->new_keywords = true;
-	if (v->count == 0 || uid > v->uids[v->count - 1]) {
+	if (uid > imap_view_last_uid(v)) {
 		st->new_uids = xrealloc(st->new_uids, (st->nnew + 1) * sizeof(uint32_t));
 		st->new_uids[st->nnew++] = uid;
 		return;
@@ -200,11 +200,9 @@ static void open_from_state(struct imap_view *v, const struct sync_state *st,
 	size_t n;
 	const struct mbox_msg *msgs = mbox_state_messages(v->state, &n);
 
-	v->uids = xmalloc((n > 0 ? n : 1) * sizeof(*v->uids));
-	v->count = v->cap = n;
 	*first_unseen_r = 0;
 	for (size_t i = 0; i < n; i++) {
-		v->uids[i] = msgs[i].uid;
+		imap_view_append_uid(v, msgs[i].uid);
 		if (*first_unseen_r == 0 && !(imap_view_reader_flags(v, &msgs[i]) & 1u))
 			*first_unseen_r = msgs[i].uid;
 	}
@@ -283,7 +281,7 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 		sync_emit(&st);
 		sync_claim(v, &st.m);
 		if (st.nnew > 0) {
-			imap_untagged(s, "%zu EXISTS", v->count);
+			imap_untagged(s, "%u EXISTS", imap_view_count(v));
 			imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
 		}
 		/* Own changes are at or below the new watermark: they cannot
