@@ -178,9 +178,12 @@ def touch(port, users_boxes):
 # The stub
 
 
-class Stub:
+class Stub(de.ChildServer):
     """imap_stub.py with `procs` processes on one port, stopped with the
     other services (kairan_env.stop_all)."""
+
+    name = "imap_stub"
+    stop_steps = [(signal.SIGTERM, 5), (signal.SIGKILL, 5)]
 
     def __init__(self, procs, messages, names):
         self.port = ke.free_port()
@@ -191,22 +194,12 @@ class Stub:
     def __repr__(self):
         return f"Stub({self.port})"
 
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
     def start(self):
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, start_new_session=True,
                                      preexec_fn=ke._child_preexec(signal.SIGTERM))
         ke._register(self)
         ke.wait_for_tcp("127.0.0.1", self.port, 10, proc=self.proc, what="imap_stub")
         return self
-
-    def stop(self):
-        if self.proc is not None:
-            ke.terminate("imap_stub", [(signal.SIGTERM, 5), (signal.SIGKILL, 5)], proc=self.proc)
-            self.proc = None
-        ke._unregister(self)
 
 
 # --------------------------------------------------------------------------

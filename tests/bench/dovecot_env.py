@@ -93,7 +93,28 @@ def install():
         raise ke.HarnessError("apt-get install dovecot-imapd failed:\n" + r.stdout[-2000:])
 
 
-class Dovecot:
+class ChildServer:
+    """A server we run as a child (`proc`), registered with kairan_env while
+    it runs so that kairan_env.stop_all() stops it too."""
+
+    name = "server"
+    stop_steps = [(signal.SIGTERM, 15), (signal.SIGKILL, 10)]
+    proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def stop(self):
+        if self.proc is not None:
+            ke.terminate(self.name, self.stop_steps, proc=self.proc)
+            self.proc = None
+        ke._unregister(self)
+
+
+class Dovecot(ChildServer):
+    name = "dovecot"
+
     def __init__(self, dir, password, port=None):
         self.dir = os.path.abspath(dir)
         self.password = password
@@ -106,10 +127,6 @@ class Dovecot:
 
     def __repr__(self):
         return f"Dovecot({self.dir!r}, {self.port})"
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def home(self, user):
         return os.path.join(self.dir, "home", user)
@@ -197,12 +214,6 @@ class Dovecot:
                 os.utime(path, (base + uid, base + uid))
                 links[k] = path
         self.chown_tree(md)
-
-    def stop(self):
-        if self.proc is not None:
-            ke.terminate("dovecot", [(signal.SIGTERM, 15), (signal.SIGKILL, 10)], proc=self.proc)
-            self.proc = None
-        ke._unregister(self)
 
     def process_pids(self):
         """The master and all its descendants (imap, imap-login, auth, ...)."""
