@@ -207,7 +207,13 @@ class Stub(de.ChildServer):
 
 
 def stat_reset(st):
-    st.pg.psql("SELECT pg_stat_statements_reset()")
+    st.pg.psql("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')")
+
+
+def wal_collect(st):
+    """(WAL records, full-page images, bytes) since the last stat_reset."""
+    row = st.pg.psql("SELECT wal_records || ' ' || wal_fpi || ' ' || wal_bytes FROM pg_stat_wal")
+    return tuple(int(x) for x in row.split())
 
 
 def stat_collect(st, top=10):
@@ -336,6 +342,7 @@ def one_run(args, target, layout, n, trees, st):
     del res["lat"]
     if target["key"] == "kairand":
         res["statements"] = stat_collect(st)
+        res["wal"] = wal_collect(st)
     cyc = res["ops"].get("select", {}).get("rate", 0)
     bl.log(f"  {cyc:.1f} cycles/s, {res['commands']} commands, errors {sum(res['errors'].values())}")
     return res
@@ -504,7 +511,10 @@ def render_run(args, run, add):
         cmds = res["kairand"]["commands"]
         add(f"- kairand pg_stat_statements over the run (warm-up and tail included): {total:,} "
             f"statements for {cmds:,} IMAP commands = **{total / max(cmds, 1):.2f} statements "
-            f"per command**. Top {len(top)} by total time:")
+            f"per command**; WAL: {res['kairand']['wal'][2] / 1e6:,.1f} MB "
+            f"({res['kairand']['wal'][2] / max(cmds, 1):,.0f} bytes per command, "
+            f"{res['kairand']['wal'][1]:,} full-page images). Top {len(top)} statements by "
+            f"total time:")
         add("")
         add("| calls | total ms | mean ms | statement |")
         add("|---|---|---|---|")

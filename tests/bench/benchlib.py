@@ -262,12 +262,15 @@ class KairanStack:
                 s.stop()
 
     def settings(self):
+        """The PostgreSQL settings that matter to the figures, as name=value
+        in the units one would write in postgresql.conf."""
         names = ("server_version", "fsync", "synchronous_commit", "wal_sync_method",
                  "full_page_writes", "shared_buffers", "wal_level", "max_wal_size",
-                 "checkpoint_timeout", "commit_delay")
-        rows = self.pg.psql("SELECT name || '=' || setting || coalesce(unit, '') FROM pg_settings "
+                 "checkpoint_timeout", "commit_delay", "wal_compression", "jit",
+                 "random_page_cost")
+        rows = self.pg.psql("SELECT name || '=' || current_setting(name) FROM pg_settings "
                             f"WHERE name IN ({', '.join(repr(n) for n in names)}) ORDER BY name")
-        return rows.split()
+        return rows.splitlines()
 
     def psql_session(self, *statements):
         argv = [f"{ke.PG_BIN}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
