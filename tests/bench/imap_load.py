@@ -337,7 +337,10 @@ class Client:
             before = len(self.uids)
             yield "fetch_flags", b"UID FETCH 1:* (FLAGS)"
             self.check_map(before)
-            n = len(self.uids)
+            # The window moves over the pre-filled messages only: they keep
+            # their numbers, while the tail holds other clients' APPENDs,
+            # which they expunge at any moment.
+            n = min(len(self.uids), cfg["base_count"])
             lo = 1 + (cycle * window) % max(1, n - window)
             hi = min(n, lo + window - 1)
             yield "fetch_window", b"FETCH %d:%d " % (lo, hi) + FETCH_WINDOW_ITEMS
