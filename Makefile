@@ -182,6 +182,17 @@ BENCH_SEARCH_ARGS ?=
 bench-search: all
 	$(PYTHON) tests/bench/bench_search.py --build $(abspath $(BUILD)) $(BENCH_SEARCH_ARGS)
 
+# Mixed-workload benchmark (tests/bench/bench_mixed.py): 10 and 50 clients, each one long
+# session cycling SELECT/FETCH/STORE/APPEND/EXPUNGE/LIST/STATUS with every response checked,
+# on one shared mailbox and on one mailbox each, kairand (with pg_stat_statements) side by
+# side with Dovecot (apt-get installs it if missing); about 5 minutes; every service stopped
+# at the end. BENCH_MIXED_ARGS="--calibrate" also measures the load generator against a stub
+# server, "--out FILE" writes the report; figures in tests/bench/results-mixed.md.
+BENCH_MIXED_ARGS ?=
+.PHONY: bench-mixed
+bench-mixed: all
+	$(PYTHON) tests/bench/bench_mixed.py --build $(abspath $(BUILD)) $(BENCH_MIXED_ARGS)
+
 clean:
 	rm -rf build build-asan build-fuzz
 

@@ -93,7 +93,28 @@ def install():
         raise ke.HarnessError("apt-get install dovecot-imapd failed:\n" + r.stdout[-2000:])
 
 
-class Dovecot:
+class ChildServer:
+    """A server we run as a child (`proc`), registered with kairan_env while
+    it runs so that kairan_env.stop_all() stops it too."""
+
+    name = "server"
+    stop_steps = [(signal.SIGTERM, 15), (signal.SIGKILL, 10)]
+    proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def stop(self):
+        if self.proc is not None:
+            ke.terminate(self.name, self.stop_steps, proc=self.proc)
+            self.proc = None
+        ke._unregister(self)
+
+
+class Dovecot(ChildServer):
+    name = "dovecot"
+
     def __init__(self, dir, password, port=None):
         self.dir = os.path.abspath(dir)
         self.password = password
@@ -106,10 +127,6 @@ class Dovecot:
 
     def __repr__(self):
         return f"Dovecot({self.dir!r}, {self.port})"
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def home(self, user):
         return os.path.join(self.dir, "home", user)
@@ -163,11 +180,40 @@ class Dovecot:
             os.makedirs(os.path.join(md, sub), exist_ok=True)
         self.chown_tree(self.home(user))
 
-    def stop(self):
-        if self.proc is not None:
-            ke.terminate("dovecot", [(signal.SIGTERM, 15), (signal.SIGKILL, 10)], proc=self.proc)
-            self.proc = None
-        ke._unregister(self)
+    def fill(self, user, mailbox, messages, total=None, flags=None, keywords=(), links=None):
+        """Writes maildir entries straight into `mailbox`'s cur/, as Dovecot
+        would store them (LF line ends, S= and W= sizes in the name, mtime =
+        INTERNALDATE), to be indexed at the next SELECT: entry u = 1..total
+        (default len(messages)) holds messages[(u - 1) % len(messages)].
+        `flags(u)` gives its maildir flag letters (sorted system flags, then
+        keyword letters: a = keywords[0], b = keywords[1], ...). A message
+        already written (in this call, or in an earlier one sharing the dict
+        `links`: index -> path) is hard-linked, not written again: maildir
+        files are never modified in place."""
+        md = self.maildir(user, mailbox)
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(md, sub), exist_ok=True)
+        if keywords:
+            with open(os.path.join(md, "dovecot-keywords"), "w") as f:
+                f.writelines(f"{i} {k}\n" for i, k in enumerate(keywords))
+        cur = os.path.join(md, "cur")
+        links = {} if links is None else links
+        base = 1700000000
+        for uid in range(1, (total or len(messages)) + 1):
+            k = (uid - 1) % len(messages)
+            raw = messages[k]
+            lf_size = len(raw) - raw.count(b"\r\n")
+            name = (f"{base + uid}.M{uid}P1.bench,S={lf_size},W={len(raw)}:2,"
+                    f"{flags(uid) if flags else ''}")
+            path = os.path.join(cur, name)
+            if k in links:
+                os.link(links[k], path)
+            else:
+                with open(path, "wb") as f:
+                    f.write(raw.replace(b"\r\n", b"\n"))
+                os.utime(path, (base + uid, base + uid))
+                links[k] = path
+        self.chown_tree(md)
 
     def process_pids(self):
         """The master and all its descendants (imap, imap-login, auth, ...)."""
@@ -179,19 +225,25 @@ class Dovecot:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def descendants(root):
-    """root and every process below it, from /proc."""
-    children = {}
+def proc_stats():
+    """(pid, text of /proc/PID/stat) of every process; those that exit
+    meanwhile are skipped."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
+                yield int(name), f.read()
         except OSError:
             continue
+
+
+def descendants(root):
+    """root and every process below it, from /proc."""
+    children = {}
+    for pid, stat in proc_stats():
         ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
+        children.setdefault(ppid, []).append(pid)
     out, todo = [], [root]
     while todo:
         p = todo.pop()

@@ -320,10 +320,13 @@ def check_traversable_by_postgres(path):
 class Postgres:
     """A private PostgreSQL 15 cluster in `dir`: data in dir/data, the Unix
     socket in dir/run, the server log in dir/postgres.log. No TCP listener:
-    `port` only names the socket file. An existing cluster is reused."""
+    `port` only names the socket file. An existing cluster is reused.
+    `settings` (name -> value) are passed as `-c name=value` after the
+    harness's own, so they win."""
 
-    def __init__(self, dir, port=None):
+    def __init__(self, dir, port=None, settings=None):
         self.dir = os.path.abspath(dir)
+        self.settings = dict(settings or {})
         self.datadir = os.path.join(self.dir, "data")
         self.sockdir = os.path.join(self.dir, "run")
         self.logfile = os.path.join(self.dir, "postgres.log")
@@ -393,7 +396,8 @@ class Postgres:
             self.proc = subprocess.Popen(
                 [f"{PG_BIN}/postgres", "-D", self.datadir, "-p", str(self.port),
                  "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.sockdir}",
-                 "-c", "logging_collector=off"],
+                 "-c", "logging_collector=off"]
+                + [a for k, v in self.settings.items() for a in ("-c", f"{k}={v}")],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,
                 # SIGINT = "fast shutdown": roll back, disconnect, checkpoint.
