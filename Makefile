@@ -22,7 +22,7 @@ KLDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 
 # Modules shared by both programs (everything but the two mains and kairanctl's code).
-LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c \
+LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c server/bus/*.c \
                        acl/*.c directory/*.c schema/*.c server/mime/*.c) $(BUILD)/gen/migrations.c
 KAIRAND_SRCS   := $(wildcard server/*.c)
 # kairanctl shares the translation of the directory settings with kairand.

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "schema/db_acl.h"
+#include "schema/db_notify.h"
 #include "schema/db_private.h"
 
 const struct db_stmt db_acl_stmts[] = {
@@ -123,5 +124,10 @@ enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, con
 		r = DB_FAILED;
 	}
 	PQclear(res);
+	/* Committed: every kairand's sessions re-read their rights on it at
+	 * their next command (the change bus, schema/db_notify.h). A lost
+	 * notification is not an error of the change itself. */
+	if (r == DB_OK)
+		(void)db_notify_acl(d, mailbox_id, NULL, 0);
 	return r;
 }

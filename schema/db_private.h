@@ -42,6 +42,7 @@ extern const struct db_stmt db_seen_stmts[];
 extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
+extern const struct db_stmt db_notify_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

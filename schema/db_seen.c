@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "schema/db_message.h"
+#include "schema/db_notify.h"
 #include "schema/db_private.h"
 #include "schema/db_seen_sql.h"
 
@@ -116,6 +117,11 @@ static enum db_result convert(db *d, int64_t mailbox_id, bool per_user, bool fix
 			PQclear(PQexec(d->conn, "ROLLBACK"));
 		return DB_FAILED;
 	}
+	/* Committed here: the mailbox's open sessions read it again (the
+	 * change bus, schema/db_notify.h); a caller's transaction tells them
+	 * itself when it commits. */
+	if (own && found)
+		(void)db_notify_changed(d, mailbox_id, NULL, 0);
 	return found ? DB_OK : DB_NOT_FOUND;
 }
 

@@ -6,6 +6,7 @@
 #include "server/dir_settings.h"
 #include "server/indexer.h"
 #include "server/peer_table.h"
+#include "server/bus/bus.h"
 #include "server/imap/mbox_cache.h"
 #include "server/imap/user_slots.h"
 #include "server/server.h"
@@ -41,10 +42,11 @@
 
 static struct config cfg;
 static struct server srv;
-static struct net_watch signal_watch, tick_watch, pool_watch;
+static struct net_watch signal_watch, tick_watch, pool_watch, bus_watch_fd;
 static sigset_t handled_signals;
 static dir_cache *groups_cache;
 static struct mbox_cache *mailbox_states;   /* shared by every session */
+static struct bus *changes;                  /* the change bus */
 static struct activity writes;      /* APPEND/COPY/MOVE, for the indexer */
 
 static void on_accept(struct net_watch *w, uint32_t events)
@@ -130,6 +132,26 @@ static void on_pool(struct net_watch *w, uint32_t events)
 	worker_pool_complete(srv.pool);
 }
 
+/* Sessions watching a changed mailbox look again. Nothing idles yet:
+ * until IDLE exists, the wakes are only drained. */
+static void wake_mailbox(void *ctx, int64_t mailbox_id)
+{
+	(void)ctx;
+	(void)mailbox_id;
+}
+
+static void wake_all(void *ctx)
+{
+	(void)ctx;
+}
+
+static void on_bus(struct net_watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	bus_take_wakes(changes, wake_mailbox, wake_all, &srv);
+}
+
 static void after_batch(void *ctx)
 {
 	client_reap(ctx);
@@ -162,6 +184,7 @@ static struct imap_backend *open_backends(size_t n)
 	if (dir_cache_new((unsigned)cfg.ldap_cache_ttl, 0, 0, &groups_cache) < 0)
 		die("out of memory");
 	mailbox_states = mbox_cache_new();
+	changes = bus_start(cfg.db_dsn);
 	for (size_t i = 0; i < n; i++) {
 		if (db_open(cfg.db_dsn, &be[i].db, err, sizeof(err)) < 0)
 			die("cannot connect to PostgreSQL: %s", err);
@@ -170,6 +193,7 @@ static struct imap_backend *open_backends(size_t n)
 		be[i].dir_cache = groups_cache;
 		be[i].writes = &writes;
 		be[i].mbox_cache = mailbox_states;
+		be[i].bus = changes;
 	}
 	return be;
 }
@@ -269,6 +293,7 @@ int main(int argc, char **argv)
 	};
 	indexer = indexer_start(&index_settings, &writes);
 	add_watch(&pool_watch, worker_pool_fd(srv.pool), on_pool);
+	add_watch(&bus_watch_fd, bus_wake_fd(changes), on_bus);
 	add_watch(&signal_watch, signalfd(-1, &handled_signals, SFD_NONBLOCK | SFD_CLOEXEC), on_signal);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (tfd >= 0)
@@ -284,6 +309,7 @@ int main(int argc, char **argv)
 	indexer_stop(&indexer);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
+	bus_stop(&changes);                /* after the sessions that watched */
 	mbox_cache_free(&mailbox_states);  /* after the sessions that held states */
 	peer_table_free(&srv.peers);
 	imap_user_slots_free(&srv.user_slots);

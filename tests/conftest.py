@@ -53,7 +53,10 @@ class Env:
     def start(self):
         self.cert, self.key = ke.make_cert(os.path.join(self.root, "tls"))
         self.slapd = ke.Slapd(os.path.join(self.root, "ldap")).start()
-        self.pg = ke.Postgres(os.path.join(self.root, "pg")).start()
+        # pg_stat_statements (it ships with PostgreSQL): tests count the
+        # statements a command costs (test_change_bus.py).
+        self.pg = ke.Postgres(os.path.join(self.root, "pg"),
+                              settings={"shared_preload_libraries": "pg_stat_statements"}).start()
         self.imap_port, self.imaps_port = ke.free_port(), ke.free_port()
         self.config = ke.default_config(self.imap_port, self.imaps_port, self.cert, self.key,
                                         self.pg.dsn, self.slapd.uri)

@@ -183,6 +183,7 @@ static void seen_row(void *ctx, uint32_t uid, unsigned flags, const char *keywor
 	imap_view_own_flags(f->s->view, uid, flags);
 	if (!changed)
 		return;
+	imap_session_changed(f->s, f->s->view->mailbox_id);
 	f->seen_set = xrealloc(f->seen_set, (f->nseen + 1) * sizeof(*f->seen_set));
 	f->seen_set[f->nseen++] = uid;
 	imap_view_own_change(f->s->view, modseq);

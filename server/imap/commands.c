@@ -35,9 +35,9 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "NAMESPACE", .fn = cmd_namespace, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
 	{ .name = "SETACL", .fn = cmd_setacl, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
 	{ .name = "DELETEACL", .fn = cmd_deleteacl, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
 	{ .name = "GETACL", .fn = cmd_getacl, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_GETACL },
 	{ .name = "LISTRIGHTS", .fn = cmd_listrights, .states = AUTH_OR_SELECTED,
@@ -66,7 +66,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "CREATE", .fn = cmd_create, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_create },
 	{ .name = "DELETE", .fn = cmd_delete, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_delete, .mailbox_arg = 1, .op = ACL_OP_DELETE },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_delete, .mailbox_arg = 1, .op = ACL_OP_DELETE },
 	{ .name = "RENAME", .fn = cmd_rename, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_rename, .mailbox_arg = 1, .op = ACL_OP_RENAME_SOURCE },
 	{ .name = "SUBSCRIBE", .fn = cmd_subscribe, .states = AUTH_OR_SELECTED,
@@ -84,7 +84,7 @@ static const struct imap_command_def imap_commands[] = {
 
 	/* cmd_append.c: "i" on the target; the flags by right (RFC 4314 §4) */
 	{ .name = "APPEND", .fn = cmd_append, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_TARGET, .check = imap_check_append, .mailbox_arg = 1,
+	  .flags = IMAP_CMD_TARGET | IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_append, .mailbox_arg = 1,
 	  .op = ACL_OP_APPEND },
 
 	/* cmd_expunge.c */
@@ -124,16 +124,20 @@ static const struct imap_command_def imap_commands[] = {
 	/* cmd_copy.c: "i" on the target; MOVE also "t" and "e" on the source,
 	 * read-write (RFC 6851 §4.2) */
 	{ .name = "COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET | IMAP_CMD_CHANGES_MAILBOX,
+	  .check = imap_check_copy,
 	  .mailbox_arg = 2, .op = ACL_OP_COPY },
 	{ .name = "MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET |
+		   IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_copy,
 	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
 	{ .name = "UID COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_TARGET | IMAP_CMD_CHANGES_MAILBOX,
+	  .check = imap_check_copy,
 	  .mailbox_arg = 2, .op = ACL_OP_COPY },
 	{ .name = "UID MOVE", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET, .check = imap_check_copy,
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_WRITES | IMAP_CMD_TARGET |
+		   IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_copy,
 	  .mailbox_arg = 2, .op = ACL_OP_MOVE_TARGET, .selected_op = ACL_OP_MOVE_SOURCE },
 };
 

@@ -35,6 +35,9 @@ typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct
 /* With IMAP_CMD_MESSAGES: the changes read before the command hold back
  * expunges (FETCH, STORE, SEARCH: RFC 3501 §7.4.1; CLOSE: §6.4.2). */
 #define IMAP_CMD_HOLD_EXPUNGE 0x80
+/* Changes the mailbox it names (APPEND, COPY, MOVE, DELETE, SETACL,
+ * DELETEACL): announced on the change bus when it succeeds. */
+#define IMAP_CMD_CHANGES_MAILBOX 0x100
 /* Changes the selected mailbox: refused with NO [READ-ONLY] after EXAMINE. */
 #define IMAP_CMD_WRITES 0x8
 /* Needs no database connection (CAPABILITY, LOGOUT; NOOP checks its own). */

@@ -23,6 +23,7 @@
 #include "server/imap/mailbox_name.h"
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
+#include "server/bus/bus.h"
 #include "schema/db.h"
 #include "schema/db_message.h"
 
@@ -34,6 +35,18 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
 	return false;
 }
 
+/* Nothing the session would read can have changed: the change bus says
+ * the mailbox (its messages and its ACL) is as the session last read it,
+ * the caller's groups are the same, and no expunge waits to be reported.
+ * Then the command runs without reading the changes: no SQL at all for a
+ * FETCH of flags (docs/architecture.md, "Design decisions", 3). */
+static bool unchanged(const struct imap_session *s, const struct imap_view *v, bool allow_expunge)
+{
+	return v->groups_gen == s->groups_gen &&
+	       (!allow_expunge || v->expunge_modseq == v->modseq) &&
+	       bus_current(v->bus, v->mailbox_id, v->modseq, v->bus_gen);
+}
+
 /* Step 3: RFC 4314 §4 with rights that change under an open session
  * (SETACL, a group membership revoked in LDAP): the mailbox's changes and
  * its ACL come in one round trip, the changes are reported, and the rights
@@ -42,17 +55,25 @@ static bool check_selected(struct imap_session *s, struct imap_backend *be,
 			   struct imap_result *res_r)
 {
 	const struct imap_command_def *def = s->def;
-	struct db_sync_acl acl;
-	struct acl_caller caller;
+	struct imap_view *v = s->view;
+	bool allow_expunge = !(def->flags & IMAP_CMD_HOLD_EXPUNGE);
 	acl_rights rights;
 
-	if (!imap_rights_refresh_groups(s, be, res_r) ||
-	    !imap_view_sync(s, be, !(def->flags & IMAP_CMD_HOLD_EXPUNGE), &acl, res_r))
+	if (!imap_rights_refresh_groups(s, be, res_r))
 		return false;
-	imap_rights_caller(s, &caller);
-	rights = imap_rights_evaluate(s, &caller, acl.owner_id == s->account_id, acl.rows, acl.nrows,
-				      s->view->mailbox_id);
-	s->view->rights = rights;
+	if (unchanged(s, v, allow_expunge))
+		rights = v->rights;
+	else {
+		struct db_sync_acl acl;
+		struct acl_caller caller;
+		if (!imap_view_sync(s, be, allow_expunge, &acl, res_r))
+			return false;
+		imap_rights_caller(s, &caller);
+		rights = imap_rights_evaluate(s, &caller, acl.owner_id == s->account_id, acl.rows,
+					      acl.nrows, v->mailbox_id);
+		v->rights = rights;
+		v->groups_gen = s->groups_gen;
+	}
 	if (!(rights & ACL_READ)) {
 		imap_session_unselect(s);
 		imap_untagged(s, "OK [CLOSED] Access to the mailbox was withdrawn");
@@ -121,6 +142,25 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 	return r;
 }
 
+/* The mailboxes a successful command changed go on the change bus before
+ * its OK goes out, so that every session's next command, here or in
+ * another process, sees them: the selected mailbox of a command that
+ * writes there, the named mailbox of one that writes to it (APPEND, COPY,
+ * MOVE, DELETE, SETACL, DELETEACL), and what a handler reported itself
+ * (FETCH's implicit \Seen, CLOSE's expunge). */
+static void announce_changes(struct imap_session *s, struct imap_backend *be, bool ok)
+{
+	const struct imap_command_def *def = s->def;
+
+	if (ok && (def->flags & IMAP_CMD_WRITES) && s->view != NULL)
+		imap_session_changed(s, s->view->mailbox_id);
+	if (ok && (def->flags & IMAP_CMD_CHANGES_MAILBOX) && s->mailbox != NULL &&
+	    s->mailbox->exists)
+		imap_session_changed(s, s->mailbox->mailbox_id);
+	for (size_t i = 0; i < s->nchanged; i++)
+		bus_changed(be->bus, s->changed[i]);
+}
+
 void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 {
 	struct imap_result r;
@@ -128,5 +168,7 @@ void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 	r = check(s, be);
 	if (imap_result_ok(&r))
 		r = s->def->fn(s, s->cmd, be);
+	if (be != NULL)
+		announce_changes(s, be, imap_result_ok(&r));
 	imap_session_reply(s, &r);
 }

@@ -14,6 +14,18 @@ static void session_groups_free(struct imap_session *s)
 	s->ngroups = 0;
 }
 
+/* Whether the list read is the one the session has (the directory's
+ * order is stable between reads of the cache). */
+static bool same_groups(const struct imap_session *s, char *const *groups, size_t n)
+{
+	if (n != s->ngroups)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(groups[i], s->groups[i]) != 0)
+			return false;
+	return true;
+}
+
 bool imap_rights_refresh_groups(struct imap_session *s, struct imap_backend *be,
 				struct imap_result *res_r)
 {
@@ -26,6 +38,8 @@ bool imap_rights_refresh_groups(struct imap_session *s, struct imap_backend *be,
 		*res_r = imap_directory_failed(s, "reading the caller's groups", err);
 		return false;
 	}
+	if (!same_groups(s, groups, n))
+		s->groups_gen++;
 	session_groups_free(s);
 	s->groups = groups;
 	s->ngroups = n;

@@ -144,6 +144,15 @@ static void reply_error_tag(struct imap_session *s, const char *tag, const char 
 	va_end(ap);
 }
 
+void imap_session_changed(struct imap_session *s, int64_t mailbox_id)
+{
+	for (size_t i = 0; i < s->nchanged; i++)
+		if (s->changed[i] == mailbox_id)
+			return;
+	if (s->nchanged < sizeof(s->changed) / sizeof(s->changed[0]))
+		s->changed[s->nchanged++] = mailbox_id;
+}
+
 void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 {
 	static const char *const status[] = { "OK", "NO", "BAD" };
@@ -345,6 +354,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->def = NULL;
 	s->mailbox = NULL;
 	s->parsed = NULL;
+	s->nchanged = 0;
 	s->auth_failed = false;
 	s->sasl_response = NULL;
 	s->sasl_response_len = 0;

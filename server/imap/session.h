@@ -23,6 +23,7 @@ struct dir_cache;
 struct imap_mailbox_acl;
 struct imap_result;
 struct mbox_cache;
+struct bus;
 struct imap_user_slots;
 struct imap_view;
 
@@ -51,6 +52,8 @@ struct imap_backend {
 	struct activity *writes;
 	/* The mailbox state cache, shared by all workers (mbox_cache.h). */
 	struct mbox_cache *mbox_cache;
+	/* The change bus (server/bus/bus.h), shared; NULL: none. */
+	struct bus *bus;
 };
 
 struct imap_command_def;
@@ -72,6 +75,10 @@ struct imap_session {
 	 * it names none), and what its check step parsed. */
 	struct imap_mailbox_acl *mailbox;
 	void *parsed;
+	/* Mailboxes the command changed and committed (imap_session_changed),
+	 * announced on the change bus when it ends. */
+	int64_t changed[4];
+	size_t nchanged;
 	struct buf out;          /* responses not yet handed to the connection */
 
 	char *user;              /* canonical login once authenticated */
@@ -79,6 +86,7 @@ struct imap_session {
 	int64_t account_id;
 	char **groups;           /* LDAP groups, refreshed through the TTL cache */
 	size_t ngroups;
+	unsigned groups_gen;     /* moves whenever the list read differs */
 	bool admin;              /* member of auth_admin_group */
 	struct imap_user_slots *user_slots; /* where user's connection is counted */
 	struct imap_view *view;  /* the selected mailbox, NULL when none */
@@ -141,6 +149,10 @@ void imap_session_timeout(struct imap_session *s);
 void imap_session_set_state(struct imap_session *s, enum imap_state state);
 /* Whether LOGIN may be used on this connection now (TLS, loopback or config). */
 bool imap_session_login_allowed(const struct imap_session *s);
+
+/* The command changed mailbox_id and committed: the other sessions, of
+ * this process and of the others, are told when the command ends. */
+void imap_session_changed(struct imap_session *s, int64_t mailbox_id);
 
 /* The boundary: writes the command's result as its tagged response and
  * logs it (dispatch.c, and the session itself for commands that never

@@ -1,6 +1,7 @@
 #include "server/imap/view.h"
 #include "server/imap/search_args.h"
 #include "server/core/log.h"
+#include "server/bus/bus.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 void imap_view_close(struct imap_view *v)
 {
 	mbox_cache_release(v->cache, &v->state);
+	bus_unwatch(v->bus, v->mailbox_id);
 	uid_ranges_free(&v->seen);
 	free(v->name);
 	msn_map_free(&v->msns);

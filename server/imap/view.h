@@ -41,6 +41,12 @@ struct imap_view {
 	 * per user, and then the reader's seen UIDs. */
 	struct mbox_cache *cache;
 	struct mbox_state *state;
+	/* The change bus: watched while selected; its generation of the
+	 * mailbox when the changes were last read, and the session's group
+	 * list then (dispatch.c skips reading what cannot have changed). */
+	struct bus *bus;
+	uint64_t bus_gen;
+	unsigned groups_gen;
 	bool seen_per_user;
 	struct uid_ranges seen;
 	/* FETCH of flags may be answered from the shared state; false once

@@ -10,6 +10,7 @@
  * session what is new to it. */
 #include "server/imap/view.h"
 #include "server/imap/rights.h"
+#include "server/bus/bus.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -230,6 +231,10 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 	v->rights = acl->rights;
 	v->cache = be->mbox_cache;
 	v->state = mbox_cache_acquire(v->cache, v->mailbox_id);
+	v->bus = be->bus;
+	bus_watch(v->bus, v->mailbox_id);
+	v->bus_gen = bus_generation(v->bus, v->mailbox_id);
+	v->groups_gen = s->groups_gen;
 	req.modseq = state_modseq(v->state);
 	req.expunges = req.modseq > 0;
 	req.expunge_modseq = req.modseq;
@@ -244,6 +249,7 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 			mbox_state_applied(v->state, st.m.highestmodseq, st.m.uidnext);
 		st.apply = false;
 		open_from_state(v, &st, first_unseen_r);
+		bus_learned(v->bus, v->mailbox_id, st.m.highestmodseq);
 	} else if (r == DB_NOT_FOUND)
 		*res_r = imap_no(s, "NONEXISTENT", "No such mailbox");
 	sync_state_free(&st);
@@ -262,7 +268,7 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 	struct imap_view *v = s->view;
 	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
 	struct db_sync_request req = { .expunges = true, .claim_recent = !v->readonly };
-	uint64_t state = state_modseq(v->state);
+	uint64_t state = state_modseq(v->state), gen = bus_generation(v->bus, v->mailbox_id);
 	enum db_result r;
 
 	req.modseq = state != 0 && state < v->modseq ? state : v->modseq;
@@ -291,6 +297,10 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 		if (allow_expunge)
 			v->expunge_modseq = st.m.highestmodseq;
 		v->uidnext = st.m.uidnext;
+		/* Current up to this generation only when the ACL was read too. */
+		if (acl_r != NULL)
+			v->bus_gen = gen;
+		bus_learned(v->bus, v->mailbox_id, st.m.highestmodseq);
 	}
 	sync_state_free(&st);
 	return r == DB_OK;

@@ -1,0 +1,480 @@
+#include "server/bus/bus.h"
+#include "server/core/buf.h"
+#include "server/core/clock.h"
+#include "server/core/log.h"
+#include "schema/db_notify.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define BUS_BUCKETS 4096
+/* Longest wait between two attempts to reconnect a lost connection. */
+#define BUS_RETRY_MAX_MS 5000
+
+struct entry {
+	int64_t id;
+	uint64_t highestmodseq;   /* the highest known */
+	uint64_t gen;             /* moves with every change announced */
+	unsigned watchers;
+	struct entry *next;
+};
+
+struct id_list {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+struct bus {
+	char *dsn;
+	pthread_mutex_t lock;
+	struct entry *buckets[BUS_BUCKETS];
+	/* Trusted while the listener is connected and reconciled lately. */
+	bool connected;
+	uint64_t reconciled_ms;
+	/* Changes of this process, not yet sent. */
+	struct id_list pending;
+	pthread_cond_t pending_cond;
+	int publisher_pid;        /* its backend: its notifications are ours */
+	/* Mailboxes whose sessions should look again, for the event loop. */
+	struct id_list wakes;
+	bool wake_all;
+	int wake_fd;
+	int stop_fd;              /* readable: the threads end */
+	bool stopping;
+	pthread_t publisher, listener;
+};
+
+static void id_list_add(struct id_list *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->ids = xrealloc(l->ids, l->cap * sizeof(*l->ids));
+	}
+	l->ids[l->n++] = id;
+}
+
+static size_t bucket_of(int64_t id)
+{
+	return (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 52) % BUS_BUCKETS;
+}
+
+/* With the lock held. */
+static struct entry *find(struct bus *b, int64_t id)
+{
+	struct entry *e = b->buckets[bucket_of(id)];
+
+	while (e != NULL && e->id != id)
+		e = e->next;
+	return e;
+}
+
+static void signal_fd(int fd)
+{
+	const uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("bus: eventfd write: %s", strerror(errno));
+}
+
+/* With the lock held: the mailbox changed; its sessions look again. */
+static void changed_locked(struct bus *b, struct entry *e)
+{
+	e->gen++;
+	id_list_add(&b->wakes, e->id);
+	signal_fd(b->wake_fd);
+}
+
+void bus_watch(struct bus *b, int64_t id)
+{
+	struct entry *e;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->id = id;
+		e->next = b->buckets[bucket_of(id)];
+		b->buckets[bucket_of(id)] = e;
+	}
+	e->watchers++;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void bus_unwatch(struct bus *b, int64_t id)
+{
+	struct entry **p;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	for (p = &b->buckets[bucket_of(id)]; *p != NULL && (*p)->id != id; p = &(*p)->next)
+		;
+	if (*p != NULL && --(*p)->watchers == 0) {
+		struct entry *e = *p;
+		*p = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+uint64_t bus_generation(struct bus *b, int64_t id)
+{
+	struct entry *e;
+	uint64_t gen;
+
+	if (b == NULL)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	gen = e != NULL ? e->gen : 0;
+	pthread_mutex_unlock(&b->lock);
+	return gen;
+}
+
+void bus_learned(struct bus *b, int64_t id, uint64_t highestmodseq)
+{
+	struct entry *e;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	if (e != NULL && e->highestmodseq < highestmodseq)
+		e->highestmodseq = highestmodseq;
+	pthread_mutex_unlock(&b->lock);
+}
+
+bool bus_current(struct bus *b, int64_t id, uint64_t modseq, uint64_t gen)
+{
+	struct entry *e;
+	bool current;
+
+	if (b == NULL)
+		return false;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	current = b->connected && clock_now_ms() - b->reconciled_ms < 3 * BUS_RECONCILE_MS &&
+		  e != NULL && e->gen == gen && e->highestmodseq <= modseq;
+	pthread_mutex_unlock(&b->lock);
+	return current;
+}
+
+void bus_changed(struct bus *b, int64_t id)
+{
+	struct entry *e;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	if (e != NULL)
+		changed_locked(b, e);
+	id_list_add(&b->pending, id);
+	pthread_cond_signal(&b->pending_cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int bus_wake_fd(const struct bus *b)
+{
+	return b->wake_fd;
+}
+
+void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id), void (*all)(void *ctx),
+		    void *ctx)
+{
+	struct id_list wakes;
+	bool wake_all;
+	uint64_t count;
+
+	(void)read(b->wake_fd, &count, sizeof(count));
+	pthread_mutex_lock(&b->lock);
+	wakes = b->wakes;
+	wake_all = b->wake_all;
+	memset(&b->wakes, 0, sizeof(b->wakes));
+	b->wake_all = false;
+	pthread_mutex_unlock(&b->lock);
+	if (wake_all)
+		all(ctx);
+	else
+		for (size_t i = 0; i < wakes.n; i++)
+			fn(ctx, wakes.ids[i]);
+	free(wakes.ids);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sends the ids as "c<id>" words, as few notifications as fit. */
+static void publish(db *conn, struct id_list *ids)
+{
+	char payload[DB_BUS_PAYLOAD_MAX + 32], err[256];
+	size_t len = 0;
+
+	qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_id);
+	for (size_t i = 0; i <= ids->n; i++) {
+		bool last = i == ids->n;
+		if (!last && i > 0 && ids->ids[i] == ids->ids[i - 1])
+			continue;   /* coalesced: one word per mailbox */
+		if (len > 0 && (last || len > DB_BUS_PAYLOAD_MAX - 24)) {
+			if (db_notify(conn, payload, err, sizeof(err)) < 0)
+				log_warning("bus: cannot publish: %s", err);
+			len = 0;
+		}
+		if (!last)
+			len += (size_t)snprintf(payload + len, sizeof(payload) - len, "%sc%lld",
+						len ? " " : "", (long long)ids->ids[i]);
+	}
+}
+
+static void *publisher_main(void *arg)
+{
+	struct bus *b = arg;
+	db *conn = NULL;
+	char err[256];
+
+	for (;;) {
+		struct id_list batch;
+
+		pthread_mutex_lock(&b->lock);
+		while (b->pending.n == 0 && !b->stopping)
+			pthread_cond_wait(&b->pending_cond, &b->lock);
+		batch = b->pending;
+		memset(&b->pending, 0, sizeof(b->pending));
+		pthread_mutex_unlock(&b->lock);
+		if (batch.n == 0) {
+			free(batch.ids);
+			break;  /* stopping, nothing left */
+		}
+		if (conn == NULL && db_open(b->dsn, &conn, err, sizeof(err)) < 0)
+			log_warning("bus: publisher cannot connect: %s", err);
+		else if (db_ensure(conn) == 0) {
+			__atomic_store_n(&b->publisher_pid, db_backend_pid(conn), __ATOMIC_RELAXED);
+			publish(conn, &batch);
+		}
+		/* Unsent changes are not lost: the other processes' reconcile
+		 * finds their modseqs within BUS_RECONCILE_MS. */
+		free(batch.ids);
+	}
+	db_close(&conn);
+	return NULL;
+}
+
+/* A word of a notification's payload: the mailbox changed. */
+static void on_notification(void *ctx, int sender_pid, const char *payload)
+{
+	struct bus *b = ctx;
+
+	if (sender_pid == __atomic_load_n(&b->publisher_pid, __ATOMIC_RELAXED))
+		return;  /* our own: applied when it happened */
+	pthread_mutex_lock(&b->lock);
+	for (const char *p = payload; *p != '\0';) {
+		char *end;
+		long long id;
+		if (*p != 'c' && *p != 'a') {
+			p++;
+			continue;
+		}
+		id = strtoll(p + 1, &end, 10);
+		if (end != p + 1) {
+			struct entry *e = find(b, id);
+			if (e != NULL)
+				changed_locked(b, e);
+		}
+		p = end != p + 1 ? end : p + 1;
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+struct reconcile {
+	struct bus *b;
+	int64_t *ids;
+	bool *found;
+	size_t n;
+};
+
+static void on_modseq(void *ctx, int64_t id, uint64_t hms)
+{
+	struct reconcile *r = ctx;
+	struct entry *e;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ids[i] == id)
+			r->found[i] = true;
+	pthread_mutex_lock(&r->b->lock);
+	e = find(r->b, id);
+	if (e != NULL && e->highestmodseq < hms) {
+		e->highestmodseq = hms;
+		changed_locked(r->b, e);
+	}
+	pthread_mutex_unlock(&r->b->lock);
+}
+
+/* Every watched mailbox's highest modseq from PostgreSQL: what a lost or
+ * unsent notification did not say. A mailbox that is gone counts as
+ * changed (its sessions find out and end). */
+static int reconcile(struct bus *b, db *conn)
+{
+	struct reconcile r = { .b = b };
+	char err[256];
+	size_t cap = 0;
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	for (size_t k = 0; k < BUS_BUCKETS; k++)
+		for (struct entry *e = b->buckets[k]; e != NULL; e = e->next) {
+			if (r.n == cap) {
+				cap = cap ? cap * 2 : 64;
+				r.ids = xrealloc(r.ids, cap * sizeof(*r.ids));
+			}
+			r.ids[r.n++] = e->id;
+		}
+	pthread_mutex_unlock(&b->lock);
+	r.found = xcalloc(r.n + 1, sizeof(*r.found));
+	rc = r.n == 0 ? 0 : db_mailbox_modseqs(conn, r.ids, r.n, on_modseq, &r, err, sizeof(err));
+	if (rc < 0)
+		log_warning("bus: reconcile failed: %s", err);
+	else {
+		pthread_mutex_lock(&b->lock);
+		for (size_t i = 0; i < r.n; i++) {
+			struct entry *e = r.found[i] ? NULL : find(b, r.ids[i]);
+			if (e != NULL)
+				changed_locked(b, e);
+		}
+		b->reconciled_ms = clock_now_ms();
+		pthread_mutex_unlock(&b->lock);
+	}
+	free(r.ids);
+	free(r.found);
+	return rc;
+}
+
+static void set_connected(struct bus *b, bool connected)
+{
+	pthread_mutex_lock(&b->lock);
+	b->connected = connected;
+	/* Whatever happened while the bus was deaf, every session looks. */
+	b->wake_all = true;
+	signal_fd(b->wake_fd);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Waits for a notification on fd (none when fd < 0), the next reconcile
+ * or the stop. -1 when stopping. */
+static int wait_input(struct bus *b, int fd, int timeout_ms)
+{
+	struct pollfd pfd[2];
+	nfds_t n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = b->stop_fd, .events = POLLIN };
+	if (fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(pfd, n, timeout_ms) < 0 && errno != EINTR)
+		return 0;
+	return (pfd[0].revents & POLLIN) ? -1 : 0;
+}
+
+static void *listener_main(void *arg)
+{
+	struct bus *b = arg;
+	db *conn = NULL;
+	uint64_t retry_ms = 100, next_reconcile = 0;
+	char err[256];
+	bool connected = false;
+
+	while (!__atomic_load_n(&b->stopping, __ATOMIC_RELAXED)) {
+		uint64_t now = clock_now_ms();
+		if (!connected) {
+			if ((conn != NULL || db_open(b->dsn, &conn, err, sizeof(err)) == 0) &&
+			    db_ensure(conn) == 0 && db_listen(conn, err, sizeof(err)) == 0 &&
+			    reconcile(b, conn) == 0) {
+				connected = true;
+				retry_ms = 100;
+				next_reconcile = clock_now_ms() + BUS_RECONCILE_MS;
+				set_connected(b, true);
+				log_info("bus: listening for changes");
+				continue;
+			}
+			if (wait_input(b, -1, (int)retry_ms) < 0)
+				break;
+			retry_ms = retry_ms * 2 > BUS_RETRY_MAX_MS ? BUS_RETRY_MAX_MS : retry_ms * 2;
+			continue;
+		}
+		if (wait_input(b, db_socket(conn), now < next_reconcile ? (int)(next_reconcile - now) : 0) < 0)
+			break;
+		if (db_notifications(conn, on_notification, b) < 0 ||
+		    (clock_now_ms() >= next_reconcile && reconcile(b, conn) < 0)) {
+			log_warning("bus: lost the connection to PostgreSQL; reconnecting");
+			connected = false;
+			set_connected(b, false);
+			continue;
+		}
+		if (clock_now_ms() >= next_reconcile)
+			next_reconcile = clock_now_ms() + BUS_RECONCILE_MS;
+	}
+	db_close(&conn);
+	return NULL;
+}
+
+struct bus *bus_start(const char *dsn)
+{
+	struct bus *b = xcalloc(1, sizeof(*b));
+
+	b->dsn = xstrdup(dsn);
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->pending_cond, NULL);
+	b->publisher_pid = -1;
+	b->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->wake_fd < 0 || b->stop_fd < 0 ||
+	    pthread_create(&b->publisher, NULL, publisher_main, b) != 0) {
+		log_error("bus: cannot start: %s", strerror(errno));
+		abort();
+	}
+	if (pthread_create(&b->listener, NULL, listener_main, b) != 0) {
+		log_error("bus: cannot start the listener");
+		abort();
+	}
+	return b;
+}
+
+void bus_stop(struct bus **bp)
+{
+	struct bus *b = *bp;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	__atomic_store_n(&b->stopping, true, __ATOMIC_RELAXED);
+	pthread_cond_signal(&b->pending_cond);
+	pthread_mutex_unlock(&b->lock);
+	signal_fd(b->stop_fd);
+	pthread_join(b->publisher, NULL);
+	pthread_join(b->listener, NULL);
+	for (size_t k = 0; k < BUS_BUCKETS; k++)
+		while (b->buckets[k] != NULL) {
+			struct entry *e = b->buckets[k];
+			b->buckets[k] = e->next;
+			free(e);
+		}
+	free(b->pending.ids);
+	free(b->wakes.ids);
+	close(b->wake_fd);
+	close(b->stop_fd);
+	pthread_cond_destroy(&b->pending_cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b->dsn);
+	free(b);
+	*bp = NULL;
+}

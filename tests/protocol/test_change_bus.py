@@ -1,0 +1,171 @@
+"""The change bus (docs/architecture.md, "Design decisions", 3), as clients
+of two kairand processes over one database see it:
+
+- a command on a selected mailbox that did not change reads nothing from
+  PostgreSQL (issue 10: FETCH of flags answered from the state cache, no
+  change poll);
+- a change made through the other process reaches a session at its next
+  command within the bus's latency, not the reconcile's second;
+- a lost LISTEN connection (pg_terminate_backend) loses nothing: sessions
+  read the changes until the bus is back;
+- an ACL change made by kairanctl takes effect in an open session at its
+  next command (RFC 4314 §4).
+"""
+
+import statistics
+import subprocess
+import time
+
+from imapclient import login, ok
+
+MSG = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: bus %d\r\n"
+       b"Message-ID: <bus%d@example.org>\r\n\r\nBody.\r\n")
+
+
+def fill(c, mailbox, n):
+    for i in range(n):
+        raw = MSG % (i, i)
+        tagged, _ = c.cmd("ap", f"APPEND {mailbox} {{{len(raw)}+}}\r\n" + raw.decode())
+        assert tagged.startswith(b"ap OK"), tagged
+
+
+def sync_and_fetch_calls(env):
+    """Calls so far of the change read (mailbox_sync) and of the store's
+    FETCH, from pg_stat_statements."""
+    env.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    out = env.pg.psql("SELECT coalesce(sum(calls) FILTER (WHERE query LIKE "
+                      "'WITH l AS (SELECT id, highestmodseq, uidnext, owner_id%'), 0),"
+                      " coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT mm.uid,%'), 0)"
+                      " FROM pg_stat_statements").strip()
+    return tuple(int(x) for x in out.split("|"))
+
+
+def wait_bus_ready(k_log, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(k_log, errors="replace") as f:
+            if "bus: listening for changes" in f.read():
+                return
+        time.sleep(0.05)
+    raise AssertionError("the bus never started listening")
+
+
+def two_processes(env, n_messages):
+    """A fresh user's INBOX with n_messages, selected by session a on the
+    shared kairand and session b on a second one; a has read the flags."""
+    user = env.new_user("bus")
+    k2 = env.start_kairand()
+    wait_bus_ready(env.kairand.log_path)
+    wait_bus_ready(k2.log_path)
+    a, b = login(env.imap_port, user), login(k2.imap_port, user)
+    fill(a, "INBOX", n_messages)
+    ok(a, "SELECT INBOX")
+    ok(b, "SELECT INBOX")
+    ok(a, "UID FETCH 1:* (FLAGS)")
+    return a, b
+
+
+def flags_of(c, uid, tag="f"):
+    _, u = c.cmd(tag, f"UID FETCH {uid} (FLAGS)")
+    return b" ".join(x for x in u if f"UID {uid} ".encode() in x or f"(UID {uid}".encode() in x)
+
+
+def test_unchanged_mailbox_costs_no_statement(env):
+    user = env.new_user("bus")
+    wait_bus_ready(env.kairand.log_path)
+    c = login(env.imap_port, user)
+    try:
+        fill(c, "INBOX", 5)
+        ok(c, "SELECT INBOX")
+        ok(c, "UID FETCH 1:* (FLAGS)")
+        before = sync_and_fetch_calls(env)
+        for i in range(20):
+            ok(c, "UID FETCH 1:* (FLAGS)", tag=f"f{i}")
+            ok(c, "NOOP", tag=f"n{i}")
+        after = sync_and_fetch_calls(env)
+        assert after == before, (before, after)
+        # A change, here or elsewhere, costs the next command one read.
+        ok(c, "UID STORE 1 +FLAGS (\\Flagged)")
+        ok(c, "UID FETCH 1:* (FLAGS)")
+        assert sync_and_fetch_calls(env)[0] == after[0] + 1
+    finally:
+        c.close()
+
+
+def test_change_through_another_process_arrives_within_the_bus_latency(env):
+    a, b = two_processes(env, 3)
+    try:
+        delays = []
+        for i in range(10):
+            flag = "+FLAGS" if i % 2 == 0 else "-FLAGS"
+            ok(b, f"UID STORE 2 {flag} (\\Flagged)", tag=f"s{i}")
+            t0 = time.monotonic()
+            while (b"\\Flagged" in flags_of(a, 2)) != (i % 2 == 0):
+                assert time.monotonic() - t0 < 5, "the change never arrived"
+                time.sleep(0.005)
+            delays.append(time.monotonic() - t0)
+        # The reconcile alone (every second) would give a median near
+        # 0.5 s; the notification comes within milliseconds.
+        assert statistics.median(delays) < 0.2, delays
+    finally:
+        a.close()
+        b.close()
+
+
+def listener_pids(env):
+    out = env.pg.psql("SELECT pid FROM pg_stat_activity"
+                      " WHERE application_name = 'kairan bus listener'")
+    return [int(x) for x in out.split()]
+
+
+def test_lost_listen_connection_loses_nothing(env):
+    a, b = two_processes(env, 2)
+    try:
+        pids = listener_pids(env)
+        assert len(pids) >= 2, pids
+        for pid in pids:
+            env.pg.psql(f"SELECT pg_terminate_backend({pid})")
+        ok(b, "UID STORE 1 +FLAGS (\\Answered)")
+        t0 = time.monotonic()
+        while b"\\Answered" not in flags_of(a, 1):
+            assert time.monotonic() - t0 < 5, "a change was missed"
+            time.sleep(0.02)
+        # The listeners come back by themselves.
+        t0 = time.monotonic()
+        while len(listener_pids(env)) < len(pids):
+            assert time.monotonic() - t0 < 15, "the listeners did not reconnect"
+            time.sleep(0.1)
+        ok(b, "UID STORE 1 -FLAGS (\\Answered)")
+        t0 = time.monotonic()
+        while b"\\Answered" in flags_of(a, 1):
+            assert time.monotonic() - t0 < 5, "a change was missed after reconnecting"
+            time.sleep(0.02)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_rfc4314_acl_change_by_kairanctl_reaches_an_open_session(env):
+    owner, reader = env.new_user("busown"), env.new_user("busread")
+    o, r = login(env.imap_port, owner), login(env.imap_port, reader)
+    try:
+        ok(o, "CREATE Notes")
+        fill(o, "Notes", 1)
+        ok(o, f"SETACL Notes {reader} lr")
+        ok(r, f'SELECT "Other Users/{owner}/Notes"')
+        ok(r, "FETCH 1 (FLAGS)")
+        args = [env.kairand.kairanctl, "-c", env.kairand.conf_path, "acl", "remove",
+                f"{owner}:Notes", reader]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        t0 = time.monotonic()
+        while True:
+            tagged, u = r.cmd("f", "FETCH 1 (FLAGS)")
+            if tagged.startswith(b"f NO [NOPERM]"):
+                assert b"* OK [CLOSED]" in b"\n".join(u), u
+                break
+            assert time.monotonic() - t0 < 0.5, "the revoked right still works"
+            time.sleep(0.01)
+    finally:
+        o.close()
+        r.close()
