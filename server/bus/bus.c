@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define BUS_BUCKETS 4096
+/* How long the publisher gathers changes before it notifies. */
+#define BUS_PUBLISH_DELAY_MS 5
 /* Longest wait between two attempts to reconnect a lost connection. */
 #define BUS_RETRY_MAX_MS 5000
 
@@ -250,6 +252,15 @@ static void *publisher_main(void *arg)
 		pthread_mutex_lock(&b->lock);
 		while (b->pending.n == 0 && !b->stopping)
 			pthread_cond_wait(&b->pending_cond, &b->lock);
+		/* Coalesce: what else changes in the next few milliseconds goes
+		 * in the same notification. Every NOTIFY is a transaction that
+		 * takes the cluster's notification lock at its commit; one per
+		 * write would cost the cluster more than it saves. */
+		if (!b->stopping) {
+			pthread_mutex_unlock(&b->lock);
+			usleep(BUS_PUBLISH_DELAY_MS * 1000);
+			pthread_mutex_lock(&b->lock);
+		}
 		batch = b->pending;
 		memset(&b->pending, 0, sizeof(b->pending));
 		pthread_mutex_unlock(&b->lock);
