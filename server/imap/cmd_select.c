@@ -91,10 +91,12 @@ struct imap_result cmd_close(struct imap_session *s, const struct imap_command *
 	char err[256];
 
 	(void)cmd;
-	if (s->view != NULL && !s->view->readonly && (s->view->rights & ACL_EXPUNGE) &&
-	    db_expunge(be->db, s->view->mailbox_id, NULL, noop_expunge, NULL, err,
-		       sizeof(err)) == DB_FAILED)
-		return imap_store_failed(s, "expunging at CLOSE", err);
+	if (s->view != NULL && !s->view->readonly && (s->view->rights & ACL_EXPUNGE)) {
+		if (db_expunge(be->db, s->view->mailbox_id, NULL, noop_expunge, NULL, err,
+			       sizeof(err)) == DB_FAILED)
+			return imap_store_failed(s, "expunging at CLOSE", err);
+		imap_session_changed(s, s->view->mailbox_id);
+	}
 	imap_session_unselect(s);
 	return imap_done(s);
 }
