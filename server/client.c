@@ -1,4 +1,5 @@
 #include "server/client.h"
+#include "server/client_private.h"
 #include "server/peer_table.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
@@ -22,47 +23,11 @@
 /* Input read ahead while a command runs; reading stops at this bound, so a
  * client that pipelines without end cannot make us buffer more. */
 #define CLIENT_INPUT_MAX (64 * 1024)
-#define CLIENT_OUTPUT_MAX (256 * 1024)
 /* A command streaming a long response waits while more than the high mark
  * is unwritten, and goes on once the client has read down to the low mark. */
 #define STREAM_HIGH_MARK (1024 * 1024)
 #define STREAM_LOW_MARK (256 * 1024)
 #define PEER_EXPIRE_INTERVAL_MS (60 * 1000)
-
-struct client {
-	struct net_watch watch;         /* first: the loop hands us this pointer */
-	struct server *srv;
-	struct net_conn *conn;
-	struct imap_session session;
-	struct worker_job job;
-	struct client *prev, *next;     /* srv->clients, or srv->dead once closed */
-
-	struct buf in;                  /* bytes read, not yet parsed */
-	struct buf out;                 /* bytes to write */
-	size_t out_pos;                 /* written so far */
-
-	bool busy;                      /* a worker runs the session's command */
-	bool held;                      /* a reply is held back until held_until_ms */
-	bool eof;                       /* the peer will send nothing more */
-	bool close_after_flush;
-	bool starttls_after_flush;
-	bool closed;
-	const char *close_reason;       /* for the log, once close_after_flush is set */
-	bool counted_peer;              /* counted in srv->peers */
-	uint64_t command_started_ms;
-
-	/* Mid-command output (see client_stream_flush): guarded by out_lock,
-	 * shared between the worker running the command and the loop. */
-	pthread_mutex_t out_lock;
-	pthread_cond_t drained;
-	struct buf outbox;              /* handed over, not yet in out */
-	size_t unwritten;               /* the loop's out - out_pos, for the worker */
-	bool gone;                      /* the connection closed: stop streaming */
-	bool on_outbox_list;
-	struct client *next_outbox;
-	uint64_t held_until_ms;
-	uint64_t last_activity_ms;
-};
 
 static void client_pump(struct client *c);
 
@@ -100,6 +65,7 @@ static void client_close(struct client *c, const char *reason)
 	pthread_cond_signal(&c->drained);
 	pthread_mutex_unlock(&c->out_lock);
 	log_info("%s: disconnected: %s", net_conn_peer(c->conn), reason);
+	client_idle_unlist(c);
 	net_loop_del(c->srv->loop, &c->watch);
 	if (c->counted_peer)
 		peer_connection_close(c->srv->peers, net_conn_peer_addr(c->conn));
@@ -171,7 +137,7 @@ static void client_take_outbox(struct client *c)
 
 /* Moves what the session wrote into the connection's output: first any
  * outbox (the finished command's earlier output), then the rest. */
-static void client_take_output(struct client *c)
+void client_take_output(struct client *c)
 {
 	if (c->outbox.len > 0)
 		client_take_outbox(c);
@@ -224,8 +190,6 @@ static void client_stream_progress(struct client *c)
 	pthread_mutex_unlock(&c->out_lock);
 }
 
-static void client_flush(struct client *c);
-
 static void on_outbox(struct net_watch *w, uint32_t events)
 {
 	struct server *srv = (struct server *)((char *)w - offsetof(struct server, outbox_watch));
@@ -261,7 +225,7 @@ void client_outbox_init(struct server *srv)
 	}
 }
 
-static void client_flush(struct client *c)
+void client_flush(struct client *c)
 {
 	while (c->out_pos < c->out.len) {
 		ssize_t n = net_conn_write(c->conn, c->out.data + c->out_pos, c->out.len - c->out_pos);
@@ -274,6 +238,7 @@ static void client_flush(struct client *c)
 			return;
 		}
 		c->out_pos += (size_t)n;
+		c->last_write_ms = clock_now_ms();
 	}
 	client_stream_progress(c);
 	buf_clear(&c->out);
@@ -325,7 +290,7 @@ static bool client_read(struct client *c)
 /* Responses not yet written; past this, no new command starts until the
  * client has read some: a client that pipelines without reading cannot make
  * the server hold more than about this much output. */
-static size_t client_unwritten(const struct client *c)
+size_t client_unwritten(const struct client *c)
 {
 	return c->out.len - c->out_pos;
 }
@@ -383,9 +348,19 @@ static void client_auth_failed(struct client *c)
 	}
 }
 
+/* The mailboxes the command changed (committed): the sessions idling on
+ * them learn of it now. The change bus will do this for every process;
+ * this is the same process's shortcut. */
+static void client_wake_changed(struct client *c)
+{
+	for (size_t i = 0; i < c->session.nchanged; i++)
+		client_wake_mailbox(c->srv, c->session.changed[i]);
+}
+
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
+	client_wake_changed(c);
 	if (c->closed) {
 		client_list_remove(&c->srv->clients, c);
 		c->srv->nclients--;
@@ -409,6 +384,13 @@ static void job_done(struct worker_job *job)
 	client_pump(c);
 }
 
+void client_submit(struct client *c)
+{
+	c->busy = true;
+	c->wakes_at_submit = c->srv->wakes;
+	worker_pool_submit(c->srv->pool, &c->job);
+}
+
 /* Frames and starts commands while the session is free to run one. */
 static void client_process(struct client *c)
 {
@@ -421,6 +403,8 @@ static void client_process(struct client *c)
 							      c->in.len - pos, &used);
 		pos += used;
 		client_take_output(c);
+		if (c->idle_listed && !imap_session_idling(&c->session))
+			client_idle_unlist(c);  /* DONE: before the next command starts */
 		if (r == IMAP_INPUT_CLOSE) {
 			c->close_after_flush = true;
 		} else if (r == IMAP_INPUT_COMMAND) {
@@ -429,10 +413,8 @@ static void client_process(struct client *c)
 			if (imap_session_command_in_loop(&c->session)) {
 				imap_session_execute(&c->session, NULL);
 				client_command_finished(c);
-			} else {
-				c->busy = true;
-				worker_pool_submit(c->srv->pool, &c->job);
-			}
+			} else
+				client_submit(c);
 		}
 	}
 	buf_consume(&c->in, pos);
@@ -483,8 +465,10 @@ static void client_pump(struct client *c)
 	if (!c->closed && c->session.tls_active && net_conn_tls_handshaking(c->conn) &&
 	    c->in.len == 0 && !c->busy)
 		client_read(c);
-	if (!c->closed)
+	if (!c->closed) {
 		client_ack_partial_command(c);
+		client_idle_update(c);
+	}
 	if (c->eof && !c->busy && !c->held && !c->closed && c->out_pos == c->out.len)
 		client_close(c, net_conn_error(c->conn)[0] ? net_conn_error(c->conn) : "closed by peer");
 }
@@ -522,7 +506,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
 	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
-	c->last_activity_ms = clock_now_ms();
+	c->last_activity_ms = c->last_write_ms = clock_now_ms();
 	client_list_add(&srv->clients, c);
 	srv->nclients++;
 	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
@@ -580,6 +564,7 @@ void client_tick(struct server *srv, uint64_t now_ms)
 	struct client *c, *next;
 	bool full = now_ms - srv->last_scan_ms >= 1000;
 
+	client_idle_poll(srv, now_ms);
 	if (!full && srv->nheld == 0)
 		return;
 	if (full)
@@ -603,6 +588,10 @@ void client_tick(struct server *srv, uint64_t now_ms)
 		}
 		if (!full)
 			continue;
+		if (c->idle_listed) {
+			client_idle_timers(c, now_ms);   /* IDLE has its own timeout */
+			continue;
+		}
 		limit = 1000 * (uint64_t)(c->session.state == IMAP_STATE_NOT_AUTH ?
 					   srv->cfg->timeout_preauth : srv->cfg->timeout_idle);
 		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {

@@ -22,6 +22,17 @@ void client_tick(struct server *srv, uint64_t now_ms);
 /* After each event batch: frees closed clients. */
 void client_reap(struct server *srv);
 
+/* The wake hooks of IDLE (RFC 2177), for the change bus; in the loop's
+ * thread. client_wake_mailbox: mailbox_id changed (a commit, here or in
+ * another process), so every session of srv idling on it reports what
+ * changed, with one sync on a worker; wakes that arrive while a session's
+ * sync is queued or running cost it one more sync afterwards, not one
+ * each. client_wake_all: every idling session with a selected mailbox
+ * syncs once (after the bus reconnects, when changes may have been
+ * missed). Both only mark and queue work: they never block. */
+void client_wake_mailbox(struct server *srv, int64_t mailbox_id);
+void client_wake_all(struct server *srv);
+
 /* Sets up the mid-command output hand-over (an eventfd in the loop). */
 void client_outbox_init(struct server *srv);
 /* At exit, before the worker pool stops: a command streaming to a client

@@ -132,17 +132,15 @@ static void on_pool(struct net_watch *w, uint32_t events)
 	worker_pool_complete(srv.pool);
 }
 
-/* Sessions watching a changed mailbox look again. Nothing idles yet:
- * until IDLE exists, the wakes are only drained. */
+/* Sessions idling on a changed mailbox look again (RFC 2177). */
 static void wake_mailbox(void *ctx, int64_t mailbox_id)
 {
-	(void)ctx;
-	(void)mailbox_id;
+	client_wake_mailbox(ctx, mailbox_id);
 }
 
 static void wake_all(void *ctx)
 {
-	(void)ctx;
+	client_wake_all(ctx);
 }
 
 static void on_bus(struct net_watch *w, uint32_t events)
@@ -185,6 +183,7 @@ static struct imap_backend *open_backends(size_t n)
 		die("out of memory");
 	mailbox_states = mbox_cache_new();
 	changes = bus_start(cfg.db_dsn);
+	srv.bus = changes;
 	for (size_t i = 0; i < n; i++) {
 		if (db_open(cfg.db_dsn, &be[i].db, err, sizeof(err)) < 0)
 			die("cannot connect to PostgreSQL: %s", err);

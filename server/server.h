@@ -11,11 +11,14 @@
 #include "server/core/config.h"
 #include "server/net/loop.h"
 
+struct bus;
 struct client;
 struct imap_user_slots;
 struct net_tls;
 struct peer_table;
 struct worker_pool;
+
+#define SERVER_IDLE_BUCKETS 256
 
 struct listener {
 	struct net_watch watch;
@@ -46,6 +49,14 @@ struct server {
 	pthread_mutex_t outbox_lock;
 	struct client *outbox_list;
 	struct net_watch outbox_watch;
+
+	/* Sessions running IDLE (server/client_idle.c), hashed by the
+	 * mailbox they idle on (0: none); every wake counted, so that a
+	 * session learns whether one came while its IDLE was starting. */
+	struct client *idlers[SERVER_IDLE_BUCKETS];
+	uint64_t wakes;
+	uint64_t last_idle_poll_ms;
+	struct bus *bus;            /* the change bus; NULL: none */
 
 	bool shutting_down;
 	uint64_t shutdown_deadline_ms;

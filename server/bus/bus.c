@@ -154,6 +154,24 @@ void bus_learned(struct bus *b, int64_t id, uint64_t highestmodseq)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* With the lock held. */
+static bool trusted_locked(const struct bus *b)
+{
+	return b->connected && clock_now_ms() - b->reconciled_ms < 3 * BUS_RECONCILE_MS;
+}
+
+bool bus_trusted(struct bus *b)
+{
+	bool trusted;
+
+	if (b == NULL)
+		return false;
+	pthread_mutex_lock(&b->lock);
+	trusted = trusted_locked(b);
+	pthread_mutex_unlock(&b->lock);
+	return trusted;
+}
+
 bool bus_current(struct bus *b, int64_t id, uint64_t modseq, uint64_t gen)
 {
 	struct entry *e;
@@ -163,8 +181,7 @@ bool bus_current(struct bus *b, int64_t id, uint64_t modseq, uint64_t gen)
 		return false;
 	pthread_mutex_lock(&b->lock);
 	e = find(b, id);
-	current = b->connected && clock_now_ms() - b->reconciled_ms < 3 * BUS_RECONCILE_MS &&
-		  e != NULL && e->gen == gen && e->highestmodseq <= modseq;
+	current = trusted_locked(b) && e != NULL && e->gen == gen && e->highestmodseq <= modseq;
 	pthread_mutex_unlock(&b->lock);
 	return current;
 }

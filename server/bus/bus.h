@@ -44,6 +44,10 @@ void bus_learned(struct bus *b, int64_t mailbox_id, uint64_t highestmodseq);
  * no higher modseq is known. */
 bool bus_current(struct bus *b, int64_t mailbox_id, uint64_t modseq, uint64_t gen);
 
+/* Whether the table can be trusted now (the listener is connected and
+ * reconciled lately): while it is, nothing needs to poll. */
+bool bus_trusted(struct bus *b);
+
 /* This process committed a change to mailbox_id (messages, flags,
  * expunges, its ACL, its deletion): the table moves at once and the other
  * processes are told. */

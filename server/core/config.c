@@ -67,6 +67,14 @@ static const struct config_key config_keys[] = {
 	KEY_LONG(max_connections_per_user, "250", 1, 1000000),
 	KEY_LONG(timeout_preauth, "60", 1, 3600),
 	KEY_LONG(timeout_idle, "1800", 1, 86400),
+	/* RFC 2177 §3 tells clients to re-issue IDLE at least every 29
+	 * minutes; lower values than that are for tests (docs/config.md). */
+	KEY_LONG(timeout_idle_command, "1800", 1, 86400),
+	/* Two minutes, as Dovecot: well inside the few minutes after which
+	 * home routers and carrier NATs forget a quiet TCP connection. */
+	KEY_LONG(idle_keepalive_interval, "120", 0, 86400),
+	/* The fallback while no change bus wakes idling sessions. */
+	KEY_LONG(idle_poll_interval_ms, "2000", 0, 3600000),
 	KEY_LONG(search_timeout_ms, "20000", 1, 600000),
 	KEY_LONG(search_index_quiet_ms, "200", 0, 3600000),
 	KEY_LONG(search_index_max_lag_s, "30", 1, 86400),

@@ -47,6 +47,9 @@ struct config {
 	long max_connections_per_user;
 	long timeout_preauth;       /* seconds idle before login */
 	long timeout_idle;          /* seconds idle after login */
+	long timeout_idle_command;  /* seconds one IDLE command may run (RFC 2177) */
+	long idle_keepalive_interval; /* seconds between "* OK Still here" while idling; 0 = never */
+	long idle_poll_interval_ms; /* idling sessions re-read their mailbox this often; 0 = never */
 	long search_timeout_ms;     /* longest a SEARCH may run in the database */
 	long search_index_quiet_ms; /* no APPEND/COPY/MOVE for this long before the indexer runs */
 	long search_index_max_lag_s;/* ... unless the oldest waiting message has waited this long */

@@ -256,6 +256,8 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 	if (r == DB_NOT_FOUND)
 		/* RFC 3501 §6.3.11: the client may CREATE and try again. */
 		return imap_no(s, "TRYCREATE", "No such mailbox");
+	if (target->exists)
+		imap_session_changed(s, target->mailbox_id);
 	for (size_t i = 0; i < req->n; i++)
 		if (res[i].keywords_dropped) {
 			imap_keywords_dropped(s);

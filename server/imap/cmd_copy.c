@@ -140,6 +140,10 @@ struct imap_result cmd_copy(struct imap_session *s, const struct imap_command *c
 	 * "[TRYCREATE]"": the client may CREATE it and try again. */
 	if (r == DB_NOT_FOUND)
 		return imap_no(s, "TRYCREATE", "No such mailbox");
+	if (target->exists)
+		imap_session_changed(s, target->mailbox_id);
+	if (move)
+		imap_session_changed(s, s->view->mailbox_id);
 	if (c.copied > 0)
 		code = copyuid(s, &c);
 	if (!move)

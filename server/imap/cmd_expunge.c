@@ -34,9 +34,11 @@ static struct imap_result expunge(struct imap_session *s, struct imap_backend *b
 
 	/* Other sessions' expunges were reported first by dispatch, so the
 	 * numbering agrees with the client. */
-	if ((set == NULL || set->count > 0) &&
-	    db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED)
+	if (set != NULL && set->count == 0)
+		return imap_done(s);
+	if (db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "expunging", err);
+	imap_session_changed(s, s->view->mailbox_id);
 	return imap_done(s);
 }
 

@@ -183,7 +183,6 @@ static void seen_row(void *ctx, uint32_t uid, unsigned flags, const char *keywor
 	imap_view_own_flags(f->s->view, uid, flags);
 	if (!changed)
 		return;
-	imap_session_changed(f->s, f->s->view->mailbox_id);
 	f->seen_set = xrealloc(f->seen_set, (f->nseen + 1) * sizeof(*f->seen_set));
 	f->seen_set[f->nseen++] = uid;
 	imap_view_own_change(f->s->view, modseq);
@@ -342,6 +341,8 @@ struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *
 	for (size_t i = 0; i < req->items.count; i++)
 		f.show_flags |= req->items.items[i].kind == IMAP_FETCH_FLAGS;
 	r = set_seen(s, be, req, &f, err, sizeof(err));
+	if (r == DB_OK && f.nseen > 0)
+		imap_session_changed(s, s->view->mailbox_id);
 	buf_init(&f.scratch);
 	from_state = false;
 	if (r == DB_OK && answerable_from_state(s->view, &req->items)) {

@@ -15,6 +15,7 @@ struct store_ctx {
 	struct imap_session *s;
 	bool silent;
 	bool uid;
+	bool changed;               /* some message's flags changed */
 };
 
 static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywords, bool changed,
@@ -24,8 +25,10 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 	struct imap_session *s = st->s;
 	uint32_t msn = imap_view_msn(s->view, uid);
 
-	if (changed)
+	if (changed) {
 		imap_view_own_change(s->view, modseq);
+		st->changed = true;
+	}
 	imap_view_own_flags(s->view, uid, flags);
 	/* Without .SILENT every message of the set is reported with its
 	 * flags, changed or not; the client may not have known them. */
@@ -123,6 +126,8 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 		/* RFC 5530 §3 LIMIT: "the number of flags used in a mailbox". */
 		return imap_no(s, "LIMIT", "Too many keywords in this mailbox (at most %ld); nothing stored",
 			       s->cfg->max_keywords_per_mailbox);
+	if (ctx.changed)
+		imap_session_changed(s, s->view->mailbox_id);
 	if (st->silent && st->mode != IMAP_STORE_REMOVE)
 		announce_stored_keywords(s, &st->flags);
 	return imap_done(s);

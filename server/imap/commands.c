@@ -16,6 +16,11 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "LOGOUT", .fn = cmd_logout, .states = IMAP_STATES_ANY,
 	  .flags = IMAP_CMD_NO_STORE },
 
+	/* cmd_idle.c: RFC 2177. Like NOOP it reports what changed before it
+	 * idles, and again each time the idling session is woken. */
+	{ .name = "IDLE", .fn = cmd_idle, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_NO_STORE | IMAP_CMD_MESSAGES, .check = imap_check_no_args },
+
 	/* cmd_auth.c, cmd_authenticate.c */
 	{ .name = "STARTTLS", .fn = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
 	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },

@@ -98,6 +98,7 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
 
 /* Handlers, one family per file, with their check and authorize steps. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
+imap_command_fn cmd_idle;                               /* cmd_idle.c */
 
 /* cmd_session.c */
 imap_command_fn cmd_id, cmd_enable;

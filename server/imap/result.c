@@ -20,6 +20,11 @@ struct imap_result imap_done(struct imap_session *s)
 	return imap_ok(s, NULL, "%s completed", s->cmd->name);
 }
 
+struct imap_result imap_continues(void)
+{
+	return (struct imap_result){ .status = IMAP_RESULT_CONTINUE, .text = "" };
+}
+
 struct imap_result imap_store_failed(struct imap_session *s, const char *what, const char *err)
 {
 	return (struct imap_result){

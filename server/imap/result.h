@@ -15,6 +15,9 @@ enum imap_status {
 	IMAP_RESULT_OK,
 	IMAP_RESULT_NO,
 	IMAP_RESULT_BAD,
+	/* The command goes on after its handler (IDLE): no tagged response
+	 * yet; it is written when the command ends (cmd_idle.c). */
+	IMAP_RESULT_CONTINUE,
 };
 
 struct imap_result {
@@ -33,6 +36,8 @@ struct imap_result imap_result_make(struct imap_session *s, enum imap_status sta
 #define imap_bad(s, code, ...) imap_result_make((s), IMAP_RESULT_BAD, (code), __VA_ARGS__)
 /* OK "<COMMAND> completed", the usual success. */
 struct imap_result imap_done(struct imap_session *s);
+/* The command continues: IMAP_RESULT_CONTINUE. */
+struct imap_result imap_continues(void);
 /* NO [UNAVAILABLE]: PostgreSQL failed doing `what`; err says why, in the log. */
 struct imap_result imap_store_failed(struct imap_session *s, const char *what, const char *err);
 /* NO [UNAVAILABLE]: the directory failed doing `what`. */

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Before login nobody needs big literals or deep lists: a LOGIN with literal
  * user name and password is the most an unauthenticated client sends. */
@@ -50,7 +51,9 @@ void imap_session_deinit(struct imap_session *s)
 	imap_parser_free(&s->parser);
 	arena_free(&s->arena);
 	buf_free(&s->out);
-	buf_free(&s->sasl_line);
+	buf_free(&s->raw_line);
+	free(s->idle_tag);
+	s->idle_tag = NULL;
 	dir_groups_free(&s->groups);
 	free(s->user);
 	free(s->user_dn);
@@ -84,6 +87,8 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
 	 * cmd_list.c, cmd_status.c. */
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
+	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
+	buf_append_str(out, " IDLE");
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
@@ -157,6 +162,11 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 {
 	static const char *const status[] = { "OK", "NO", "BAD" };
 
+	if (r->status == IMAP_RESULT_CONTINUE)
+		return;
+	/* Any tagged response to an IDLE (DONE, or a sync that failed) ends it. */
+	free(s->idle_tag);
+	s->idle_tag = NULL;
 	reply_error_tag(s, s->cmd->tag, status[r->status], r->code, "%s", r->text);
 	if (r->detail != NULL)
 		log_warning("%s: %s %s: %s", s->peer, s->cmd->name, status[r->status], r->detail);
@@ -248,8 +258,6 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 			/* RFC 3501 §6.2.2: an empty challenge, then one line. */
 			buf_append_str(&s->out, "+ \r\n");
 			s->sasl_waiting = true;
-			s->sasl_overflow = false;
-			buf_clear(&s->sasl_line);
 			return IMAP_INPUT_NEED_MORE;
 		}
 		return IMAP_INPUT_COMMAND;
@@ -259,42 +267,108 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
 
-/* Collects the client's SASL response line. Over-long lines are discarded as
- * they arrive (bounded memory) and answered BAD [TOOBIG] at their end. */
-static enum imap_input_result session_sasl_line(struct imap_session *s, const uint8_t *data,
-						size_t len, size_t *used_r)
+/* Collects a raw line (a SASL response, IDLE's DONE) into s->raw_line,
+ * without its CRLF; true once it is complete. Over-long lines are discarded
+ * as they arrive (bounded memory) and flagged in s->raw_overflow, which the
+ * caller answers BAD [TOOBIG] at their end. */
+static bool session_raw_line(struct imap_session *s, const uint8_t *data, size_t len,
+			     size_t *used_r)
 {
 	const uint8_t *lf = memchr(data, '\n', len);
 	size_t take = lf != NULL ? (size_t)(lf - data) : len;
-	struct imap_result r;
 
 	*used_r = lf != NULL ? take + 1 : take;
-	if (!s->sasl_overflow) {
-		if (s->sasl_line.len + take > (size_t)s->cfg->max_line_length) {
-			s->sasl_overflow = true;
-			buf_clear(&s->sasl_line);
+	if (!s->raw_overflow) {
+		if (s->raw_line.len + take > (size_t)s->cfg->max_line_length) {
+			s->raw_overflow = true;
+			buf_clear(&s->raw_line);
 		} else
-			buf_append(&s->sasl_line, data, take);
+			buf_append(&s->raw_line, data, take);
 	}
 	if (lf == NULL)
-		return IMAP_INPUT_NEED_MORE;
-	s->sasl_waiting = false;
-	if (s->sasl_line.len > 0 && s->sasl_line.data[s->sasl_line.len - 1] == '\r')
-		s->sasl_line.len--;
-	if (s->sasl_overflow) {
-		r = imap_bad(s, "TOOBIG", "Authentication response too long");
-	} else if (s->sasl_line.len == 1 && s->sasl_line.data[0] == '*') {
-		r = imap_bad(s, NULL, "Authentication cancelled");
-	} else {
-		s->sasl_response = arena_strndup(&s->arena, s->sasl_line.data, s->sasl_line.len);
-		s->sasl_response_len = s->sasl_line.len;
-		buf_clear(&s->sasl_line);
-		return IMAP_INPUT_COMMAND;
-	}
-	buf_clear(&s->sasl_line);
-	imap_session_reply(s, &r);
+		return false;
+	if (s->raw_line.len > 0 && s->raw_line.data[s->raw_line.len - 1] == '\r')
+		s->raw_line.len--;
+	return true;
+}
+
+/* After a raw line was used: the next one starts empty. */
+static void session_raw_line_done(struct imap_session *s)
+{
+	buf_clear(&s->raw_line);
+	s->raw_overflow = false;
+}
+
+/* Answers a command that ends in the loop (a refused SASL response,
+ * IDLE's DONE) and releases its memory. */
+static enum imap_input_result session_end_command(struct imap_session *s,
+						  const struct imap_result *r)
+{
+	session_raw_line_done(s);
+	imap_session_reply(s, r);
 	imap_session_command_done(s);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
+}
+
+/* The client's SASL response line, read before AUTHENTICATE runs. */
+static enum imap_input_result session_sasl_line(struct imap_session *s, const uint8_t *data,
+						size_t len, size_t *used_r)
+{
+	struct imap_result r;
+
+	if (!session_raw_line(s, data, len, used_r))
+		return IMAP_INPUT_NEED_MORE;
+	s->sasl_waiting = false;
+	if (s->raw_overflow) {
+		r = imap_bad(s, "TOOBIG", "Authentication response too long");
+	} else if (s->raw_line.len == 1 && s->raw_line.data[0] == '*') {
+		r = imap_bad(s, NULL, "Authentication cancelled");
+	} else {
+		s->sasl_response = arena_strndup(&s->arena, s->raw_line.data, s->raw_line.len);
+		s->sasl_response_len = s->raw_line.len;
+		session_raw_line_done(s);
+		return IMAP_INPUT_COMMAND;
+	}
+	return session_end_command(s, &r);
+}
+
+/* An IDLE command built afresh in the arena: the tagged reply and the
+ * pipeline need one, and the original went with the arena's last reset. */
+static void session_idle_command(struct imap_session *s)
+{
+	struct imap_command *cmd = arena_alloc(&s->arena, sizeof(*cmd));
+	struct imap_arg *eol = arena_alloc(&s->arena, sizeof(*eol));
+
+	memset(cmd, 0, sizeof(*cmd));
+	memset(eol, 0, sizeof(*eol));
+	eol->type = IMAP_ARG_EOL;
+	cmd->tag = arena_strndup(&s->arena, s->idle_tag, strlen(s->idle_tag));
+	memcpy(cmd->name, "IDLE", 5);
+	cmd->args = eol;
+	s->cmd = cmd;
+	s->def = imap_command_find("IDLE");
+}
+
+/* RFC 2177 §3: while IDLE runs, the only thing the client may send is
+ * "DONE" (any case), which ends it with OK. Anything else is a protocol
+ * error: the line is discarded, never run as a command, and the IDLE ends
+ * with BAD, as Dovecot does ("BAD Expected DONE."); a line over the limit
+ * is BAD [TOOBIG], read and dropped without being buffered. */
+static enum imap_input_result session_idle_line(struct imap_session *s, const uint8_t *data,
+						size_t len, size_t *used_r)
+{
+	struct imap_result r;
+
+	if (!session_raw_line(s, data, len, used_r))
+		return IMAP_INPUT_NEED_MORE;
+	session_idle_command(s);
+	if (s->raw_overflow)
+		r = imap_bad(s, "TOOBIG", "Line too long; IDLE terminated, expected DONE");
+	else if (s->raw_line.len == 4 && strncasecmp((const char *)s->raw_line.data, "DONE", 4) == 0)
+		r = imap_ok(s, NULL, "IDLE terminated");
+	else
+		r = imap_bad(s, NULL, "Expected DONE; IDLE terminated");
+	return session_end_command(s, &r);
 }
 
 enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
@@ -307,8 +381,9 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 		size_t used = 0;
 		enum imap_parse_status st;
 
-		if (s->sasl_waiting) {
-			r = session_sasl_line(s, data + pos, len - pos, &used);
+		if (s->sasl_waiting || s->idle_tag != NULL) {
+			r = s->sasl_waiting ? session_sasl_line(s, data + pos, len - pos, &used) :
+			    session_idle_line(s, data + pos, len - pos, &used);
 			pos += used;
 			continue;
 		}
@@ -359,6 +434,17 @@ void imap_session_command_done(struct imap_session *s)
 	s->sasl_response = NULL;
 	s->sasl_response_len = 0;
 	arena_reset(&s->arena);
+}
+
+bool imap_session_idling(const struct imap_session *s)
+{
+	return s->idle_tag != NULL;
+}
+
+void imap_session_idle_resume(struct imap_session *s)
+{
+	session_idle_command(s);
+	s->after = IMAP_AFTER_NOTHING;
 }
 
 int imap_session_flush(struct imap_session *s)

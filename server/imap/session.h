@@ -95,10 +95,20 @@ struct imap_session {
 	/* A SASL exchange waiting for the client's response line (RFC 3501
 	 * §6.2.2): read raw, up to the line limit, before the command runs. */
 	bool sasl_waiting;
-	bool sasl_overflow;
-	struct buf sasl_line;
 	const char *sasl_response;  /* the line (or initial response), in the arena */
 	size_t sasl_response_len;
+	/* The raw line being read for SASL or IDLE's DONE; past the line
+	 * limit its bytes are dropped as they come and only overflow says so. */
+	struct buf raw_line;
+	bool raw_overflow;
+
+	/* IDLE (RFC 2177, cmd_idle.c): the tag of the IDLE command running,
+	 * a heap copy; NULL when the session is not idling. While it runs the
+	 * session holds no worker: the loop reads the client's lines (DONE)
+	 * and runs a short sync through the pipeline when woken
+	 * (imap_session_idle_resume). */
+	char *idle_tag;
+
 
 	unsigned consecutive_bad;
 	bool auth_failed;        /* set by a command: an authentication just failed */
@@ -150,8 +160,16 @@ void imap_session_set_state(struct imap_session *s, enum imap_state state);
 /* Whether LOGIN may be used on this connection now (TLS, loopback or config). */
 bool imap_session_login_allowed(const struct imap_session *s);
 
-/* The command changed mailbox_id and committed: the other sessions, of
- * this process and of the others, are told when the command ends. */
+/* IDLE (RFC 2177). Whether an IDLE command is running. */
+bool imap_session_idling(const struct imap_session *s);
+/* In the loop, before the worker job that reports an idling session's
+ * changes: makes s->cmd and s->def the IDLE command again, so that the
+ * pipeline (imap_session_execute) syncs the selected mailbox as for NOOP.
+ * A sync that fails ends the IDLE with its tagged NO. */
+void imap_session_idle_resume(struct imap_session *s);
+/* The command changed mailbox_id and committed: the sessions of this
+ * process idling on it are woken, and every process is told on the
+ * change bus, when the command ends. */
 void imap_session_changed(struct imap_session *s, int64_t mailbox_id);
 
 /* The boundary: writes the command's result as its tagged response and

@@ -1,0 +1,94 @@
+/* The connection glue's private parts, shared by client.c (a connection
+ * and its commands) and client_idle.c (sessions running IDLE). Everything
+ * here belongs to the event loop's thread, except what the comments say a
+ * worker may touch. */
+#ifndef KAIRAN_SERVER_CLIENT_PRIVATE_H
+#define KAIRAN_SERVER_CLIENT_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/client.h"
+#include "server/worker.h"
+#include "server/core/buf.h"
+#include "server/imap/session.h"
+#include "server/net/conn.h"
+#include "server/net/loop.h"
+
+/* Responses not yet written past which no new command (or IDLE sync)
+ * starts until the client has read some. */
+#define CLIENT_OUTPUT_MAX (256 * 1024)
+
+struct client {
+	struct net_watch watch;         /* first: the loop hands us this pointer */
+	struct server *srv;
+	struct net_conn *conn;
+	struct imap_session session;
+	struct worker_job job;
+	struct client *prev, *next;     /* srv->clients, or srv->dead once closed */
+
+	struct buf in;                  /* bytes read, not yet parsed */
+	struct buf out;                 /* bytes to write */
+	size_t out_pos;                 /* written so far */
+
+	bool busy;                      /* a worker runs the session's command */
+	bool held;                      /* a reply is held back until held_until_ms */
+	bool eof;                       /* the peer will send nothing more */
+	bool close_after_flush;
+	bool starttls_after_flush;
+	bool closed;
+	const char *close_reason;       /* for the log, once close_after_flush is set */
+	bool counted_peer;              /* counted in srv->peers */
+	uint64_t command_started_ms;
+
+	/* Mid-command output (see client_stream_flush): guarded by out_lock,
+	 * shared between the worker running the command and the loop. */
+	pthread_mutex_t out_lock;
+	pthread_cond_t drained;
+	struct buf outbox;              /* handed over, not yet in out */
+	size_t unwritten;               /* the loop's out - out_pos, for the worker */
+	bool gone;                      /* the connection closed: stop streaming */
+	bool on_outbox_list;
+	struct client *next_outbox;
+	uint64_t held_until_ms;
+	uint64_t last_activity_ms;
+	uint64_t last_write_ms;         /* the IDLE keepalive counts from here */
+	uint64_t wakes_at_submit;       /* srv->wakes when the last job was submitted */
+
+	/* IDLE (client_idle.c). Listed in srv->idlers, by the mailbox it
+	 * idles on (0: none), from the end of the IDLE command's first run
+	 * to its end. */
+	bool idle_listed;
+	bool idle_dirty;                /* woken while it could not sync: sync once more */
+	int64_t idle_mailbox;
+	struct client *idle_prev, *idle_next;
+	uint64_t idle_since_ms;         /* the IDLE timeout counts from here */
+};
+
+
+/* client.c */
+/* Output not yet written to the socket. */
+size_t client_unwritten(const struct client *c);
+/* Moves the session's output to the connection's. */
+void client_take_output(struct client *c);
+/* Writes what it can; may close the client. */
+void client_flush(struct client *c);
+/* Hands the session's command (s->cmd) to a worker. */
+void client_submit(struct client *c);
+
+/* client_idle.c */
+/* After each turn of the client (client_pump): lists or unlists it as an
+ * idler as its session starts or ends IDLE, and starts a sync a wake left
+ * pending. */
+void client_idle_update(struct client *c);
+/* When the client closes. */
+void client_idle_unlist(struct client *c);
+/* Once a second, for a listed client that is not running a sync: the
+ * IDLE timeout and the keepalive. */
+void client_idle_timers(struct client *c, uint64_t now_ms);
+/* Every tick: the periodic sync of idling sessions when no change bus
+ * wakes them (idle_poll_interval_ms). */
+void client_idle_poll(struct server *srv, uint64_t now_ms);
+
+#endif
