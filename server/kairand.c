@@ -236,19 +236,30 @@ int main(int argc, char **argv)
 	struct imap_backend *backends;
 	struct indexer_settings index_settings;
 	struct indexer *indexer;
+	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
+	size_t noverrides = 0;
 	char err[512];
 	int opt, tfd;
 
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: kairand [-c kairan.conf]\n");
+	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
+		if (opt == 'c')
+			config_path = optarg;
+		else if (opt == 'o')
+			overrides[noverrides++] = optarg;
+		else {
+			fprintf(stderr, "usage: kairand [-c kairan.conf] [-o key=value]...\n");
 			return 2;
 		}
-		config_path = optarg;
 	}
 	log_init("kairand", false);
 	if (config_load(config_path, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
+	/* -o overrides the file, key by key: a second process over the same
+	 * database and directory needs only other listen addresses. */
+	for (size_t i = 0; i < noverrides; i++)
+		if (config_override(&cfg, overrides[i], err, sizeof(err)) < 0)
+			die("%s", err);
+	free(overrides);
 	log_init("kairand", cfg.log_syslog);
 
 	/* Signals arrive through a signalfd in the loop; every thread blocks

@@ -226,6 +226,32 @@ fail:
 	return -1;
 }
 
+int config_override(struct config *cfg, const char *assignment, char *err, size_t errlen)
+{
+	const char *eq = strchr(assignment, '=');
+	char key[64], reason[256];
+	const struct config_key *k;
+	size_t len;
+
+	if (eq == NULL || eq == assignment || (size_t)(eq - assignment) >= sizeof(key)) {
+		snprintf(err, errlen, "-o %s: expected key=value", assignment);
+		return -1;
+	}
+	len = (size_t)(eq - assignment);
+	memcpy(key, assignment, len);
+	key[len] = '\0';
+	k = config_find(key);
+	if (k == NULL) {
+		snprintf(err, errlen, "-o %s: unknown key '%s'", assignment, key);
+		return -1;
+	}
+	if (config_set(cfg, k, eq + 1, reason, sizeof(reason)) < 0) {
+		snprintf(err, errlen, "-o %s: %s", assignment, reason);
+		return -1;
+	}
+	return 0;
+}
+
 int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *port_r)
 {
 	const char *colon, *host = spec;

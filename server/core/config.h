@@ -68,6 +68,11 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
 
+/* Sets one key from "key=value" (kairand -o, as Dovecot's -o): the value
+ * as it would be written in the file, untrimmed; checked like the file's.
+ * 0, or -1 with a one-line reason in err. */
+int config_override(struct config *cfg, const char *assignment, char *err, size_t errlen);
+
 /* Splits "host:port" or "[v6]:port". 0 or -1. host_r must hold 256 bytes. */
 int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *port_r);
 

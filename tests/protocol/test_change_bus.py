@@ -12,6 +12,7 @@ of two kairand processes over one database see it:
   next command (RFC 4314 §4).
 """
 
+import os
 import statistics
 import subprocess
 import time
@@ -197,3 +198,32 @@ def test_rfc2177_idle_across_processes_p99_within_100ms(env):
     finally:
         a.close()
         b.close()
+
+
+def test_second_kairand_with_o_overrides(env):
+    """kairand -o KEY=VALUE over the shared instance's file: a second
+    process with other listen addresses serves the same mailboxes; an
+    unknown key stops it with the key's name."""
+    import kairan_env as ke
+    port = ke.free_port()
+    argv = [os.path.join(env.build, "kairand"), "-c", env.kairand.conf_path,
+            "-o", f"imap_listen=127.0.0.1:{port}", "-o", "imaps_listen="]
+    bad = subprocess.run(argv[:3] + ["-o", "no_such_key=1"], capture_output=True, text=True,
+                         timeout=30)
+    assert bad.returncode != 0 and "unknown key 'no_such_key'" in bad.stderr, bad.stderr
+    user = env.new_user("bus")
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                c = login(port, user)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the second kairand never listened"
+                time.sleep(0.1)
+        ok(c, "SELECT INBOX")
+        c.close()
+    finally:
+        p.terminate()
+        p.wait(timeout=30)

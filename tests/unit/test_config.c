@@ -71,6 +71,28 @@ static void test_errors(void)
 	CHECK(config_load("/nonexistent/kairan.conf", &cfg, err, sizeof(err)) == -1);
 }
 
+/* kairand -o key=value: over the file, checked the same way. */
+static void test_override(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CHECK(load("workers = 7\nimap_listen = 127.0.0.1:1143\n", &cfg, err, sizeof(err)) == 0);
+	CHECK(config_override(&cfg, "imap_listen=127.0.0.1:2143", err, sizeof(err)) == 0);
+	CHECK(config_override(&cfg, "workers=3", err, sizeof(err)) == 0);
+	CHECK_STR(cfg.imap_listen, "127.0.0.1:2143");
+	CHECK(cfg.workers == 3);
+	CHECK(config_override(&cfg, "db_dsn=host=/tmp dbname=k", err, sizeof(err)) == 0);
+	CHECK_STR(cfg.db_dsn, "host=/tmp dbname=k");   /* '=' in a value is the value's */
+	CHECK(config_override(&cfg, "nope=1", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "unknown key 'nope'") != NULL);
+	CHECK(config_override(&cfg, "workers=lots", err, sizeof(err)) == -1);
+	CHECK(config_override(&cfg, "=1", err, sizeof(err)) == -1);
+	CHECK(config_override(&cfg, "workers", err, sizeof(err)) == -1);
+	CHECK(cfg.workers == 3);
+	config_free(&cfg);
+}
+
 static void test_hostport(void)
 {
 	char host[256];
@@ -93,5 +115,6 @@ int main(void)
 	UNIT_RUN(test_search_index_keys);
 	UNIT_RUN(test_errors);
 	UNIT_RUN(test_hostport);
+	UNIT_RUN(test_override);
 	return unit_report("test_config");
 }
