@@ -60,7 +60,7 @@ const struct db_stmt db_append_stmts[] = {
 	  "   CASE WHEN (SELECT ok FROM fits) THEN $10::text[]"
 	  "     ELSE " DB_KW_WITHOUT_NEW("$10::text[]", "nkw") " END,"
 	  "   mb.highestmodseq, to_timestamp($11)"
-	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb), NOT (SELECT ok FROM fits)" },
+	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb), NOT (SELECT ok FROM fits), mailbox_id" },
 	{ NULL, NULL },
 };
 
@@ -140,7 +140,7 @@ static enum db_result append_receive(db *d, struct db_append_result *out, char *
 	bool got = false;
 
 	while ((res = PQgetResult(d->conn)) != NULL) {
-		int64_t uid, uidvalidity;
+		int64_t uid, uidvalidity, mailbox_id;
 
 		if (got || r != DB_OK) {
 			PQclear(res);
@@ -152,12 +152,14 @@ static enum db_result append_receive(db *d, struct db_append_result *out, char *
 			r = DB_FAILED;
 		} else if (PQntuples(res) == 0) {
 			r = DB_NOT_FOUND;
-		} else if (db_get_int64(res, 0, 0, &uid) < 0 || db_get_int64(res, 0, 1, &uidvalidity) < 0) {
+		} else if (db_get_int64(res, 0, 0, &uid) < 0 || db_get_int64(res, 0, 1, &uidvalidity) < 0 ||
+			   db_get_int64(res, 0, 3, &mailbox_id) < 0) {
 			db_errf(err, errlen, "appending: unexpected result");
 			r = DB_FAILED;
 		} else {
 			out->uid = (uint32_t)uid;
 			out->uidvalidity = (uint32_t)uidvalidity;
+			out->mailbox_id = mailbox_id;
 			out->keywords_dropped = PQgetvalue(res, 0, 2)[0] == 't';
 		}
 		PQclear(res);

@@ -179,6 +179,7 @@ struct db_append_msg {
 struct db_append_result {
 	uint32_t uidvalidity;
 	uint32_t uid;
+	int64_t mailbox_id;     /* for the change bus (LMTP names no mailbox id) */
 	bool keywords_dropped;  /* stored without its keywords new to the mailbox */
 };
 /* Appends n messages to owner_id's mailbox in one transaction
