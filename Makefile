@@ -24,7 +24,7 @@ LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
 # Modules shared by both programs (everything but the two mains and kairanctl's code).
 LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c server/bus/*.c \
                        acl/*.c directory/*.c schema/*.c server/mime/*.c) $(BUILD)/gen/migrations.c
-KAIRAND_SRCS   := $(wildcard server/*.c)
+KAIRAND_SRCS   := $(wildcard server/*.c server/lmtp/*.c)
 # kairanctl shares the translation of the directory settings with kairand.
 KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)

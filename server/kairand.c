@@ -11,6 +11,7 @@
 #include "server/imap/user_slots.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "server/lmtp/lmtp.h"
 #include "server/core/activity.h"
 #include "server/core/buf.h"
 #include "server/core/config.h"
@@ -65,7 +66,10 @@ static void on_accept(struct net_watch *w, uint32_t events)
 				log_warning("accept: %s", strerror(errno));
 			return;
 		}
-		client_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls);
+		if (l->lmtp)
+			lmtp_accept(l->srv, fd, (struct sockaddr *)&ss, sslen);
+		else
+			client_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls);
 	}
 }
 
@@ -87,6 +91,7 @@ static void begin_shutdown(const char *why)
 	srv.shutdown_deadline_ms = clock_now_ms() + SHUTDOWN_GRACE_MS;
 	stop_listening();
 	client_shutdown_all(&srv);
+	lmtp_shutdown_all(&srv);
 }
 
 static void reload_tls(void)
@@ -121,7 +126,9 @@ static void on_tick(struct net_watch *w, uint32_t events)
 	(void)events;
 	(void)read(w->fd, &expirations, sizeof(expirations));
 	client_tick(&srv, now);
-	if (srv.shutting_down && (srv.nclients == 0 || now >= srv.shutdown_deadline_ms))
+	lmtp_tick(&srv, now);
+	if (srv.shutting_down && ((srv.nclients == 0 && srv.nlmtp == 0) ||
+				  now >= srv.shutdown_deadline_ms))
 		net_loop_stop(srv.loop);
 }
 
@@ -153,6 +160,7 @@ static void on_bus(struct net_watch *w, uint32_t events)
 static void after_batch(void *ctx)
 {
 	client_reap(ctx);
+	lmtp_reap(ctx);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -197,7 +205,7 @@ static struct imap_backend *open_backends(size_t n)
 	return be;
 }
 
-static void add_listener(const char *spec, bool implicit_tls)
+static void add_listener(const char *spec, bool implicit_tls, bool lmtp)
 {
 	struct listener *l = &srv.listeners[srv.nlisteners];
 	char err[512];
@@ -214,10 +222,11 @@ static void add_listener(const char *spec, bool implicit_tls)
 	l->watch.fn = on_accept;
 	l->srv = &srv;
 	l->implicit_tls = implicit_tls;
+	l->lmtp = lmtp;
 	if (net_loop_add(srv.loop, &l->watch, EPOLLIN) < 0)
 		die("epoll: %s", strerror(errno));
 	srv.nlisteners++;
-	log_info("listening on %s (%s)", spec, implicit_tls ? "imaps" : "imap");
+	log_info("listening on %s (%s)", spec, lmtp ? "lmtp" : implicit_tls ? "imaps" : "imap");
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
@@ -288,8 +297,11 @@ int main(int argc, char **argv)
 		die("epoll: %s", strerror(errno));
 	net_loop_set_after_batch(srv.loop, after_batch, &srv);
 	client_outbox_init(&srv);
-	add_listener(cfg.imap_listen, false);
-	add_listener(cfg.imaps_listen, true);
+	add_listener(cfg.imap_listen, false, false);
+	add_listener(cfg.imaps_listen, true, false);
+	if (lmtp_check_config(&cfg, err, sizeof(err)) < 0)
+		die("%s", err);
+	add_listener(cfg.lmtp_listen, false, true);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
 
@@ -319,6 +331,7 @@ int main(int argc, char **argv)
 	indexer_stop(&indexer);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
+	lmtp_free_all(&srv);
 	bus_stop(&changes);                /* after the sessions that watched */
 	mbox_cache_free(&mailbox_states);  /* after the sessions that held states */
 	peer_table_free(&srv.peers);

@@ -13,6 +13,7 @@
 
 struct bus;
 struct client;
+struct lmtp_conn;
 struct imap_user_slots;
 struct net_tls;
 struct peer_table;
@@ -24,6 +25,7 @@ struct listener {
 	struct net_watch watch;
 	struct server *srv;
 	bool implicit_tls;
+	bool lmtp;                     /* LMTP (server/lmtp/), not IMAP */
 };
 
 struct server {
@@ -31,12 +33,15 @@ struct server {
 	struct net_loop *loop;
 	struct worker_pool *pool;
 	struct net_tls *tls;           /* NULL when no certificate is configured */
-	struct listener listeners[2];
+	struct listener listeners[3];
 	size_t nlisteners;
 
 	struct client *clients;        /* every open connection */
 	size_t nclients;
 	struct client *dead;           /* closed, freed after the event batch */
+	struct lmtp_conn *lmtp_conns;  /* LMTP connections (server/lmtp/) */
+	size_t nlmtp;
+	struct lmtp_conn *lmtp_dead;   /* closed, freed after the event batch */
 	struct peer_table *peers;      /* per-address connections and failures */
 	struct imap_user_slots *user_slots; /* per-user connections */
 	uint64_t last_expire_ms;

@@ -58,8 +58,9 @@ class Env:
         self.pg = ke.Postgres(os.path.join(self.root, "pg"),
                               settings={"shared_preload_libraries": "pg_stat_statements"}).start()
         self.imap_port, self.imaps_port = ke.free_port(), ke.free_port()
+        self.lmtp_port = ke.free_port()
         self.config = ke.default_config(self.imap_port, self.imaps_port, self.cert, self.key,
-                                        self.pg.dsn, self.slapd.uri)
+                                        self.pg.dsn, self.slapd.uri, lmtp_port=self.lmtp_port)
         # Many tests fail a login on purpose: short delays keep the suite
         # fast. Tests of the delay itself start their own kairand.
         self.config.update(auth_fail_delay_ms="100", auth_fail_delay_max_ms="400")
@@ -72,6 +73,7 @@ class Env:
         config = dict(self.config)
         config["imap_listen"] = f"127.0.0.1:{ke.free_port()}"
         config["imaps_listen"] = f"127.0.0.1:{ke.free_port()}"
+        config["lmtp_listen"] = f"127.0.0.1:{ke.free_port()}"
         config.update(overrides or {})
         config.update(kw)
         return config

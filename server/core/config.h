@@ -12,6 +12,9 @@
 struct config {
 	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
 	char *imaps_listen;         /* host:port for implicit TLS; "" disables */
+	char *lmtp_listen;          /* host:port for LMTP delivery (RFC 2033); "" disables */
+	char *lmtp_detail_delimiter;/* "user+detail@domain": one character, "" = none */
+	long lmtp_max_recipients;   /* RCPTs accepted in one transaction */
 	char *tls_cert;
 	char *tls_key;
 	char *db_dsn;

@@ -656,11 +656,12 @@ def make_cert(dir):
 # kairand
 
 
-def default_config(imap_port, imaps_port, cert, key, db_dsn, ldap_uri):
+def default_config(imap_port, imaps_port, cert, key, db_dsn, ldap_uri, lmtp_port=None):
     """The kairan.conf keys, in the documented order, for a private instance."""
     return {
         "imap_listen": f"127.0.0.1:{imap_port}",
         "imaps_listen": f"127.0.0.1:{imaps_port}",
+        "lmtp_listen": f"127.0.0.1:{lmtp_port}" if lmtp_port else "",
         "tls_cert": cert,
         "tls_key": key,
         "db_dsn": db_dsn,

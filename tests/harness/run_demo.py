@@ -154,7 +154,8 @@ def main():
         cert, key = ke.make_cert(p["tls"])
         slapd = ke.Slapd(p["ldap"], LDAP_PORT).start()
         pg = ke.Postgres(p["pg"], PG_PORT).start()
-        config = ke.default_config(IMAP_PORT, IMAPS_PORT, cert, key, pg.dsn, slapd.uri)
+        config = ke.default_config(IMAP_PORT, IMAPS_PORT, cert, key, pg.dsn, slapd.uri,
+                                   lmtp_port=2424)
         kairand = ke.Kairand(build, var, config, stderr="tee")
         kairand.start()
         # The team mailbox of docs/acl.md's example, so that a client shows

@@ -1,0 +1,254 @@
+/* An LMTP connection on the event loop: reads, lets session.c run the
+ * commands, hands RCPT look-ups and deliveries to the worker pool, writes
+ * the replies. Like server/client.c for IMAP, but much smaller: LMTP has no
+ * TLS here, no IDLE, no streaming output and no authentication. */
+#include "server/lmtp/lmtp_private.h"
+#include "server/core/clock.h"
+#include "server/core/log.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+/* Input read ahead while a job runs (pipelined commands, message bytes). */
+#define LMTP_INPUT_MAX (64 * 1024)
+/* Replies not yet read past which no new command runs. */
+#define LMTP_OUTPUT_MAX (64 * 1024)
+
+static void lmtp_pump(struct lmtp_conn *c);
+
+static void list_remove(struct lmtp_conn **head, struct lmtp_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_add(struct lmtp_conn **head, struct lmtp_conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void lmtp_close(struct lmtp_conn *c, const char *reason)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	log_info("%s: lmtp disconnected: %s", net_conn_peer(c->conn), reason);
+	net_loop_del(c->srv->loop, &c->watch);
+	/* A busy connection is moved to the dead list when its job returns. */
+	if (!c->busy) {
+		list_remove(&c->srv->lmtp_conns, c);
+		c->srv->nlmtp--;
+		list_add(&c->srv->lmtp_dead, c);
+	}
+}
+
+static void lmtp_free(struct lmtp_conn *c)
+{
+	lmtp_reset(c);
+	free(c->rcpts);
+	free(c->sender);
+	buf_free(&c->message);
+	buf_free(&c->reply);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	net_conn_free(&c->conn);
+	free(c);
+}
+
+void lmtp_reap(struct server *srv)
+{
+	while (srv->lmtp_dead != NULL) {
+		struct lmtp_conn *c = srv->lmtp_dead;
+		list_remove(&srv->lmtp_dead, c);
+		lmtp_free(c);
+	}
+}
+
+void lmtp_free_all(struct server *srv)
+{
+	while (srv->lmtp_conns != NULL) {
+		struct lmtp_conn *c = srv->lmtp_conns;
+		list_remove(&srv->lmtp_conns, c);
+		lmtp_free(c);
+	}
+	srv->nlmtp = 0;
+	lmtp_reap(srv);
+}
+
+static void lmtp_flush(struct lmtp_conn *c)
+{
+	while (c->out_pos < c->out.len) {
+		ssize_t n = net_conn_write(c->conn, c->out.data + c->out_pos, c->out.len - c->out_pos);
+		if (n == 0)
+			return;  /* EPOLLOUT brings us back */
+		if (n < 0) {
+			lmtp_close(c, net_conn_error(c->conn));
+			return;
+		}
+		c->out_pos += (size_t)n;
+	}
+	buf_clear(&c->out);
+	c->out_pos = 0;
+	if (c->close_after_flush)
+		lmtp_close(c, "closed by server");
+}
+
+/* Reads until the socket has nothing more or the input buffer is full
+ * (then returns true: edge-triggered epoll will not tell us again). */
+static bool lmtp_read(struct lmtp_conn *c)
+{
+	while (!c->eof) {
+		ssize_t n;
+
+		if (c->in.len >= LMTP_INPUT_MAX)
+			return true;
+		buf_reserve(&c->in, LMTP_INPUT_MAX - c->in.len);
+		n = net_conn_read(c->conn, c->in.data + c->in.len, LMTP_INPUT_MAX - c->in.len);
+		if (n == 0)
+			return false;
+		if (n < 0) {
+			c->eof = true;
+			return false;
+		}
+		c->in.len += (size_t)n;
+		c->last_activity_ms = clock_now_ms();
+	}
+	return false;
+}
+
+static void lmtp_run_input(struct lmtp_conn *c)
+{
+	while (!c->busy && !c->closed && !c->close_after_flush && c->in.len > 0 &&
+	       c->out.len - c->out_pos < LMTP_OUTPUT_MAX) {
+		size_t used = lmtp_process(c, (const char *)c->in.data, c->in.len);
+		buf_consume(&c->in, used);
+		if (used == 0)
+			break;  /* an incomplete line: wait for more */
+	}
+}
+
+static void lmtp_pump(struct lmtp_conn *c)
+{
+	for (;;) {
+		bool full = false;
+		size_t before;
+
+		if (c->closed)
+			return;
+		if (!c->close_after_flush)
+			full = lmtp_read(c);
+		before = c->in.len;
+		lmtp_run_input(c);
+		if (c->closed)
+			return;
+		lmtp_flush(c);
+		if (c->closed)
+			return;
+		if (!full || c->in.len == before)
+			break;
+	}
+	if (c->eof && !c->busy && c->out_pos == c->out.len)
+		lmtp_close(c, "closed by peer");
+}
+
+static void lmtp_event(struct net_watch *w, uint32_t events)
+{
+	(void)events;
+	lmtp_pump((struct lmtp_conn *)w);
+}
+
+static void job_done(struct worker_job *job)
+{
+	struct lmtp_conn *c = (struct lmtp_conn *)((char *)job - offsetof(struct lmtp_conn, job));
+
+	c->busy = false;
+	if (c->closed) {
+		list_remove(&c->srv->lmtp_conns, c);
+		c->srv->nlmtp--;
+		list_add(&c->srv->lmtp_dead, c);
+		return;
+	}
+	c->last_activity_ms = clock_now_ms();
+	lmtp_job_finished(c);
+	if (c->srv->shutting_down && !c->close_after_flush) {
+		lmtp_reply(c, "421 4.3.2 Server shutting down");
+		c->close_after_flush = true;
+	}
+	lmtp_pump(c);
+}
+
+void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind)
+{
+	c->busy = true;
+	c->job_kind = kind;
+	buf_clear(&c->reply);
+	worker_pool_submit(c->srv->pool, &c->job);
+}
+
+void lmtp_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct lmtp_conn *c = xcalloc(1, sizeof(*c));
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->srv = srv;
+	c->conn = net_conn_new(fd, sa, salen);
+	c->watch.fd = fd;
+	c->watch.fn = lmtp_event;
+	c->job.run = lmtp_job_run;
+	c->job.done = job_done;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	buf_init(&c->message);
+	buf_init(&c->reply);
+	c->last_activity_ms = clock_now_ms();
+	list_add(&srv->lmtp_conns, c);
+	srv->nlmtp++;
+	log_info("%s: connected (lmtp)", net_conn_peer(c->conn));
+	if (net_loop_add(srv->loop, &c->watch, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		c->closed = true;
+		list_remove(&srv->lmtp_conns, c);
+		srv->nlmtp--;
+		list_add(&srv->lmtp_dead, c);
+		return;
+	}
+	lmtp_greeting(c);
+	lmtp_pump(c);
+}
+
+void lmtp_shutdown_all(struct server *srv)
+{
+	for (struct lmtp_conn *c = srv->lmtp_conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->closed || c->busy || c->close_after_flush)
+			continue;  /* a busy one says 421 when its job returns */
+		lmtp_reply(c, "421 4.3.2 Server shutting down");
+		c->close_after_flush = true;
+		lmtp_flush(c);
+	}
+}
+
+void lmtp_tick(struct server *srv, uint64_t now_ms)
+{
+	for (struct lmtp_conn *c = srv->lmtp_conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->closed || c->busy || c->close_after_flush ||
+		    now_ms - c->last_activity_ms < LMTP_TIMEOUT_MS)
+			continue;
+		lmtp_reply(c, "421 4.4.2 Timeout, closing the connection");
+		c->close_after_flush = true;
+		lmtp_flush(c);
+	}
+}
