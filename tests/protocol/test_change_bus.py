@@ -207,7 +207,7 @@ def test_second_kairand_with_o_overrides(env):
     import kairan_env as ke
     port = ke.free_port()
     argv = [os.path.join(env.build, "kairand"), "-c", env.kairand.conf_path,
-            "-o", f"imap_listen=127.0.0.1:{port}", "-o", "imaps_listen="]
+            "-o", f"imap_listen=127.0.0.1:{port}", "-o", "imaps_listen=", "-o", "lmtp_listen="]
     bad = subprocess.run(argv[:3] + ["-o", "no_such_key=1"], capture_output=True, text=True,
                          timeout=30)
     assert bad.returncode != 0 and "unknown key 'no_such_key'" in bad.stderr, bad.stderr
