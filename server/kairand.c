@@ -302,6 +302,7 @@ int main(int argc, char **argv)
 	if (lmtp_check_config(&cfg, err, sizeof(err)) < 0)
 		die("%s", err);
 	add_listener(cfg.lmtp_listen, false, true);
+	add_listener(cfg.lmtp_socket, false, true);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
 

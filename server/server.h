@@ -33,7 +33,7 @@ struct server {
 	struct net_loop *loop;
 	struct worker_pool *pool;
 	struct net_tls *tls;           /* NULL when no certificate is configured */
-	struct listener listeners[3];
+	struct listener listeners[4];
 	size_t nlisteners;
 
 	struct client *clients;        /* every open connection */

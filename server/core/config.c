@@ -26,6 +26,7 @@ static const struct config_key config_keys[] = {
 	KEY_STR(imap_listen, "127.0.0.1:143"),
 	KEY_STR(imaps_listen, "127.0.0.1:993"),
 	KEY_STR(lmtp_listen, ""),
+	KEY_STR(lmtp_socket, ""),
 	KEY_STR(lmtp_detail_delimiter, "+"),
 	/* RFC 5321 §4.5.3.1.8 asks for at least 100; Postfix sends at most
 	 * 50 per transaction by default (lmtp_destination_recipient_limit). */

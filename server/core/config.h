@@ -13,6 +13,7 @@ struct config {
 	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
 	char *imaps_listen;         /* host:port for implicit TLS; "" disables */
 	char *lmtp_listen;          /* host:port for LMTP delivery (RFC 2033); "" disables */
+	char *lmtp_socket;          /* path of a Unix socket for LMTP; "" disables */
 	char *lmtp_detail_delimiter;/* "user+detail@domain": one character, "" = none */
 	long lmtp_max_recipients;   /* RCPTs accepted in one transaction */
 	char *tls_cert;

@@ -440,6 +440,32 @@ def test_mail_before_lhlo(env):
     assert r.reply()[-1].startswith(b"503 5.5.1")
 
 
+def test_unix_socket(env, tmp_path):
+    """lmtp_socket: the same LMTP on a Unix socket (Postfix's
+    lmtp:unix:...); a stale socket file is replaced at start, a live one
+    is not taken over, a regular file is never removed."""
+    path = str(tmp_path / "lmtp.sock")
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(path)
+    stale.close()  # the file stays, nobody listens: stale
+    k = env.start_kairand(lmtp_socket=path)
+    user = env.new_user("unix")
+    with smtplib.LMTP(path) as s:
+        assert s.sendmail("u@example.net", [f"{user}@example.org"], body("unix")) == {}
+    assert messages(env, user) == [rp("u@example.net") + body("unix")]
+    status, err = env.kairand_must_fail(lmtp_socket=path)
+    assert status not in (None, 0) and "another process listens there" in err, err
+    k.stop()
+    plain = str(tmp_path / "plain")
+    open(plain, "w").close()
+    status, err = env.kairand_must_fail(lmtp_socket=plain)
+    assert status not in (None, 0) and "not a socket" in err, err
+    status, err = env.kairand_must_fail(lmtp_socket="relative.sock")
+    assert status not in (None, 0) and "absolute path" in err, err
+    status, err = env.kairand_must_fail(lmtp_detail_delimiter="+-")
+    assert status not in (None, 0) and "one character" in err, err
+
+
 # --- IDLE -------------------------------------------------------------------
 
 def test_idle_sees_delivery(env):
