@@ -62,15 +62,18 @@ struct imap_view {
 
 struct imap_own_row {
 	uint32_t uid;
+	bool expunged;
 	unsigned flags;           /* as this reader sees them */
 	const char *keywords;     /* in the command arena */
 };
 
-/* A message this session's STORE changed, committed at modseq. */
+/* A message this session's STORE changed, or its EXPUNGE removed (flags
+ * and keywords then unused), committed at modseq. */
 void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
 		       const char *keywords, uint64_t modseq);
+void imap_view_own_expunge(struct imap_session *s, uint32_t uid, uint64_t modseq);
 /* After the command's changes went on the change bus (dispatch.c): when
- * nothing but this session's own STORE changed the mailbox since it last
+ * nothing but this session's own STORE or EXPUNGE changed the mailbox since it last
  * read the changes (its modseq is the next one, and the bus's generation
  * moved only by its own announcement), the shared state takes the rows
  * and the session moves to the new modseq, so that its next command needs

@@ -1,12 +1,11 @@
-/* A session's own STORE, settled into its view and the shared state
+/* A session's own STORE or EXPUNGE, settled into its view and the shared state
  * without reading the changes back (view.h, imap_view_settle). */
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
 
 #include <string.h>
 
-void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
-		       const char *keywords, uint64_t modseq)
+static void own_row(struct imap_session *s, const struct imap_own_row *row, uint64_t modseq)
 {
 	struct imap_view *v = s->view;
 
@@ -16,10 +15,25 @@ void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
 		v->own_rows_modseq = modseq;
 	v->own_rows = arena_grow(&s->arena, v->own_rows, v->nown_rows, &v->own_rows_cap,
 				 sizeof(*v->own_rows));
-	v->own_rows[v->nown_rows++] = (struct imap_own_row){
+	v->own_rows[v->nown_rows++] = *row;
+}
+
+void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
+		       const char *keywords, uint64_t modseq)
+{
+	struct imap_own_row row = {
 		.uid = uid, .flags = flags,
 		.keywords = arena_strndup(&s->arena, keywords, strlen(keywords)),
 	};
+
+	own_row(s, &row, modseq);
+}
+
+void imap_view_own_expunge(struct imap_session *s, uint32_t uid, uint64_t modseq)
+{
+	struct imap_own_row row = { .uid = uid, .expunged = true };
+
+	own_row(s, &row, modseq);
 }
 
 /* The shared state takes the rows when it is complete exactly up to where
@@ -34,7 +48,10 @@ static bool state_takes(struct imap_view *v, uint64_t modseq)
 		const struct imap_own_row *r = &v->own_rows[i];
 		/* In a per-user mailbox the stored \Seen bit means nothing. */
 		unsigned stored = v->seen_per_user ? r->flags & 30u : r->flags;
-		mbox_state_apply_message(v->state, r->uid, (uint8_t)stored, r->keywords, modseq);
+		if (r->expunged)
+			mbox_state_apply_expunge(v->state, r->uid);
+		else
+			mbox_state_apply_message(v->state, r->uid, (uint8_t)stored, r->keywords, modseq);
 	}
 	if (ok)
 		mbox_state_applied(v->state, modseq, mbox_state_uidnext(v->state));

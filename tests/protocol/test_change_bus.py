@@ -91,6 +91,13 @@ def test_unchanged_mailbox_costs_no_statement(env):
         u = ok(c, "UID FETCH 1 (FLAGS)")
         assert b"\\Flagged" in u[0], u
         assert sync_and_fetch_calls(env) == after
+        # Its own EXPUNGE too: the message is gone from the state.
+        ok(c, "UID STORE 3 +FLAGS.SILENT (\\Deleted)")
+        u = ok(c, "UID EXPUNGE 3")
+        assert u == [b"* 3 EXPUNGE"], u
+        u = ok(c, "UID FETCH 1:* (FLAGS)")
+        assert [x.split(b" ")[4] for x in u] == [b"1", b"2", b"4", b"5"], u
+        assert sync_and_fetch_calls(env) == after
         # Another session's change costs the next command one read.
         other = login(env.imap_port, user)
         ok(other, "SELECT INBOX")
