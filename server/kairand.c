@@ -6,6 +6,7 @@
 #include "server/dir_settings.h"
 #include "server/indexer.h"
 #include "server/peer_table.h"
+#include "server/privileges.h"
 #include "server/bus/bus.h"
 #include "server/imap/mbox_cache.h"
 #include "server/imap/user_slots.h"
@@ -168,8 +169,10 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Opens every worker's connections before anything listens, so that a
- * database or configuration problem stops the start with one clear line. */
+/* Opens every worker's connections before the loop accepts anything, so
+ * that a database or configuration problem stops the start with one clear
+ * line. Runs after the privileges are dropped: the connections are made as
+ * the unprivileged user, as every later reconnect will be. */
 static struct imap_backend *open_backends(size_t n)
 {
 	struct imap_backend *be = xcalloc(n, sizeof(*be));
@@ -239,7 +242,7 @@ int main(int argc, char **argv)
 	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
 	size_t noverrides = 0;
 	char err[512];
-	int opt, tfd;
+	int opt, tfd, dropped;
 
 	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
 		if (opt == 'c')
@@ -277,9 +280,6 @@ int main(int argc, char **argv)
 		if (srv.tls == NULL)
 			die("%s", err);
 	}
-	activity_init(&writes);
-	backends = open_backends((size_t)cfg.workers);
-
 	srv.cfg = &cfg;
 	srv.peers = peer_table_new();
 	srv.user_slots = imap_user_slots_new();
@@ -292,6 +292,15 @@ int main(int argc, char **argv)
 	add_listener(cfg.imaps_listen, true);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
+
+	/* Ports bound and key read: root is no longer needed. Before any
+	 * thread starts (the bus in open_backends), so all share the IDs. */
+	if (privileges_drop(&cfg, &dropped, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (dropped)
+		log_info("running as user %s", cfg.user);
+	activity_init(&writes);
+	backends = open_backends((size_t)cfg.workers);
 
 	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
 	free(backends);
