@@ -5,6 +5,7 @@
 #include "server/client.h"
 #include "server/dir_settings.h"
 #include "server/indexer.h"
+#include "server/metrics_http.h"
 #include "server/peer_table.h"
 #include "server/privileges.h"
 #include "server/bus/bus.h"
@@ -292,6 +293,9 @@ int main(int argc, char **argv)
 	add_listener(cfg.imaps_listen, true);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
+	if (cfg.metrics_listen[0] != '\0' &&
+	    metrics_http_start(&srv, cfg.metrics_listen, cfg.metrics_allow_remote, err, sizeof(err)) < 0)
+		die("%s", err);
 
 	/* Ports bound and key read: root is no longer needed. Before any
 	 * thread starts (the bus in open_backends), so all share the IDs. */
@@ -328,6 +332,7 @@ int main(int argc, char **argv)
 	indexer_stop(&indexer);
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
+	metrics_http_stop();
 	bus_stop(&changes);                /* after the sessions that watched */
 	mbox_cache_free(&mailbox_states);  /* after the sessions that held states */
 	peer_table_free(&srv.peers);
