@@ -221,7 +221,20 @@ static void add_listener(const char *spec, bool implicit_tls)
 	if (net_loop_add(srv.loop, &l->watch, EPOLLIN) < 0)
 		die("epoll: %s", strerror(errno));
 	srv.nlisteners++;
-	log_info("listening on %s (%s)", spec, implicit_tls ? "imaps" : "imap");
+}
+
+/* Said once the start can no longer fail on the store, so that a start
+ * that fails says only why (one line). */
+static void announce_listeners(bool dropped)
+{
+	if (cfg.imap_listen[0] != '\0')
+		log_info("listening on %s (imap)", cfg.imap_listen);
+	if (cfg.imaps_listen[0] != '\0')
+		log_info("listening on %s (imaps)", cfg.imaps_listen);
+	if (cfg.metrics_listen[0] != '\0')
+		log_info("listening on %s (metrics)", cfg.metrics_listen);
+	if (dropped)
+		log_info("running as user %s", cfg.user);
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
@@ -301,10 +314,9 @@ int main(int argc, char **argv)
 	 * thread starts (the bus in open_backends), so all share the IDs. */
 	if (privileges_drop(&cfg, &dropped, err, sizeof(err)) < 0)
 		die("%s", err);
-	if (dropped)
-		log_info("running as user %s", cfg.user);
 	activity_init(&writes);
 	backends = open_backends((size_t)cfg.workers);
+	announce_listeners(dropped);
 
 	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
 	free(backends);

@@ -382,7 +382,6 @@ int metrics_http_start(struct server *srv, const char *spec, bool allow_remote, 
 		return -1;
 	}
 	http.started = true;
-	log_info("listening on %s (metrics)", spec);
 	return 0;
 }
 
