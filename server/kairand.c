@@ -1,6 +1,7 @@
-/* kairand: the IMAP daemon. main() loads the configuration, opens one
- * PostgreSQL and one LDAP connection per worker, binds the listeners, starts
- * the search indexer and runs the event loop until SIGTERM or SIGINT; see
+/* kairand: the IMAP daemon. main() loads the configuration, binds the
+ * listeners and reads the TLS key, drops root (server/privileges.c), opens
+ * one PostgreSQL and one LDAP connection per worker, starts the search
+ * indexer and runs the event loop until SIGTERM or SIGINT; see
  * docs/architecture.md. */
 #include "server/client.h"
 #include "server/dir_settings.h"
