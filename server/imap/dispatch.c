@@ -24,6 +24,7 @@
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
+#include "server/core/metrics.h"
 #include "schema/db.h"
 #include "schema/db_message.h"
 
@@ -130,9 +131,11 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 
 	if (def->flags & IMAP_CMD_DESELECT)
 		imap_session_unselect(s);
-	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected) &&
-	    !imap_store_ready(s, be, &r))
-		return r;
+	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected)) {
+		metrics_add(METRICS_STORE_COMMANDS, 1);
+		if (!imap_store_ready(s, be, &r))
+			return r;
+	}
 	if (def->check != NULL && (r = def->check(s, s->cmd), !imap_result_ok(&r)))
 		return r;
 	if (selected && !check_selected(s, be, &r))
