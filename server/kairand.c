@@ -1,11 +1,14 @@
-/* kairand: the IMAP daemon. main() loads the configuration, opens one
- * PostgreSQL and one LDAP connection per worker, binds the listeners, starts
- * the search indexer and runs the event loop until SIGTERM or SIGINT; see
+/* kairand: the IMAP daemon. main() loads the configuration, binds the
+ * listeners and reads the TLS key, drops root (server/privileges.c), opens
+ * one PostgreSQL and one LDAP connection per worker, starts the search
+ * indexer and runs the event loop until SIGTERM or SIGINT; see
  * docs/architecture.md. */
 #include "server/client.h"
 #include "server/dir_settings.h"
 #include "server/indexer.h"
+#include "server/metrics_http.h"
 #include "server/peer_table.h"
+#include "server/privileges.h"
 #include "server/bus/bus.h"
 #include "server/imap/mbox_cache.h"
 #include "server/imap/user_slots.h"
@@ -176,8 +179,10 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Opens every worker's connections before anything listens, so that a
- * database or configuration problem stops the start with one clear line. */
+/* Opens every worker's connections before the loop accepts anything, so
+ * that a database or configuration problem stops the start with one clear
+ * line. Runs after the privileges are dropped: the connections are made as
+ * the unprivileged user, as every later reconnect will be. */
 static struct imap_backend *open_backends(size_t n)
 {
 	struct imap_backend *be = xcalloc(n, sizeof(*be));
@@ -226,7 +231,24 @@ static void add_listener(const char *spec, bool implicit_tls, bool lmtp)
 	if (net_loop_add(srv.loop, &l->watch, EPOLLIN) < 0)
 		die("epoll: %s", strerror(errno));
 	srv.nlisteners++;
-	log_info("listening on %s (%s)", spec, lmtp ? "lmtp" : implicit_tls ? "imaps" : "imap");
+}
+
+/* Said once the start can no longer fail on the store, so that a start
+ * that fails says only why (one line). */
+static void announce_listeners(bool dropped)
+{
+	if (cfg.imap_listen[0] != '\0')
+		log_info("listening on %s (imap)", cfg.imap_listen);
+	if (cfg.imaps_listen[0] != '\0')
+		log_info("listening on %s (imaps)", cfg.imaps_listen);
+	if (cfg.lmtp_listen[0] != '\0')
+		log_info("listening on %s (lmtp)", cfg.lmtp_listen);
+	if (cfg.lmtp_socket[0] != '\0')
+		log_info("listening on %s (lmtp)", cfg.lmtp_socket);
+	if (cfg.metrics_listen[0] != '\0')
+		log_info("listening on %s (metrics)", cfg.metrics_listen);
+	if (dropped)
+		log_info("running as user %s", cfg.user);
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
@@ -248,7 +270,7 @@ int main(int argc, char **argv)
 	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
 	size_t noverrides = 0;
 	char err[512];
-	int opt, tfd;
+	int opt, tfd, dropped;
 
 	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
 		if (opt == 'c')
@@ -286,9 +308,6 @@ int main(int argc, char **argv)
 		if (srv.tls == NULL)
 			die("%s", err);
 	}
-	activity_init(&writes);
-	backends = open_backends((size_t)cfg.workers);
-
 	srv.cfg = &cfg;
 	srv.peers = peer_table_new();
 	srv.user_slots = imap_user_slots_new();
@@ -305,6 +324,17 @@ int main(int argc, char **argv)
 	add_listener(cfg.lmtp_socket, false, true);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
+	if (cfg.metrics_listen[0] != '\0' &&
+	    metrics_http_start(&srv, cfg.metrics_listen, cfg.metrics_allow_remote, err, sizeof(err)) < 0)
+		die("%s", err);
+
+	/* Ports bound and key read: root is no longer needed. Before any
+	 * thread starts (the bus in open_backends), so all share the IDs. */
+	if (privileges_drop(&cfg, &dropped, err, sizeof(err)) < 0)
+		die("%s", err);
+	activity_init(&writes);
+	backends = open_backends((size_t)cfg.workers);
+	announce_listeners(dropped);
 
 	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
 	free(backends);
@@ -333,6 +363,7 @@ int main(int argc, char **argv)
 	worker_pool_free(&srv.pool);
 	client_free_all(&srv);
 	lmtp_free_all(&srv);
+	metrics_http_stop();
 	bus_stop(&changes);                /* after the sessions that watched */
 	mbox_cache_free(&mailbox_states);  /* after the sessions that held states */
 	peer_table_free(&srv.peers);

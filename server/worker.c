@@ -27,6 +27,9 @@ struct worker_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct job_queue pending, finished;
+	/* Jobs waiting for a worker and jobs running, changed under the lock
+	 * and read without it by the metrics endpoint. */
+	size_t npending, nrunning;
 	bool stopping;
 	int eventfd;
 	struct worker *workers;
@@ -69,6 +72,10 @@ static void *worker_main(void *arg)
 		while (p->pending.head == NULL && !p->stopping)
 			pthread_cond_wait(&p->wake, &p->lock);
 		job = queue_pop(&p->pending);
+		if (job != NULL) {
+			__atomic_store_n(&p->npending, p->npending - 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&p->nrunning, p->nrunning + 1, __ATOMIC_RELAXED);
+		}
 		pthread_mutex_unlock(&p->lock);
 		if (job == NULL)
 			return NULL; /* stopping and nothing left to run */
@@ -76,6 +83,7 @@ static void *worker_main(void *arg)
 		job->run(job, &w->be);
 
 		pthread_mutex_lock(&p->lock);
+		__atomic_store_n(&p->nrunning, p->nrunning - 1, __ATOMIC_RELAXED);
 		was_empty = p->finished.head == NULL;
 		queue_push(&p->finished, job);
 		pthread_mutex_unlock(&p->lock);
@@ -114,10 +122,19 @@ int worker_pool_fd(const struct worker_pool *p)
 	return p->eventfd;
 }
 
+void worker_pool_depth(const struct worker_pool *p, size_t *pending_r, size_t *running_r,
+		       size_t *workers_r)
+{
+	*pending_r = __atomic_load_n(&p->npending, __ATOMIC_RELAXED);
+	*running_r = __atomic_load_n(&p->nrunning, __ATOMIC_RELAXED);
+	*workers_r = p->nworkers;
+}
+
 void worker_pool_submit(struct worker_pool *p, struct worker_job *job)
 {
 	pthread_mutex_lock(&p->lock);
 	queue_push(&p->pending, job);
+	__atomic_store_n(&p->npending, p->npending + 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 }

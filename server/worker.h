@@ -28,6 +28,10 @@ struct worker_pool;
 struct worker_pool *worker_pool_start(struct imap_backend *backends, size_t n);
 /* The eventfd that becomes readable when jobs have finished. */
 int worker_pool_fd(const struct worker_pool *p);
+/* For the metrics: jobs waiting for a worker, jobs running, and workers.
+ * Read without the lock, so each figure is current but not all together. */
+void worker_pool_depth(const struct worker_pool *p, size_t *pending_r, size_t *running_r,
+		       size_t *workers_r);
 void worker_pool_submit(struct worker_pool *p, struct worker_job *job);
 /* In the loop: runs done() for every finished job. */
 void worker_pool_complete(struct worker_pool *p);

@@ -2,6 +2,7 @@
 #include "server/core/buf.h"
 #include "server/core/clock.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "schema/db_notify.h"
 
 #include <errno.h>
@@ -304,6 +305,7 @@ static void on_notification(void *ctx, int sender_pid, const char *payload)
 {
 	struct bus *b = ctx;
 
+	metrics_add(METRICS_BUS_NOTIFICATIONS, 1);
 	if (sender_pid == __atomic_load_n(&b->publisher_pid, __ATOMIC_RELAXED))
 		return;  /* our own: applied when it happened */
 	pthread_mutex_lock(&b->lock);
@@ -382,6 +384,7 @@ static int reconcile(struct bus *b, db *conn)
 		}
 		b->reconciled_ms = clock_now_ms();
 		pthread_mutex_unlock(&b->lock);
+		metrics_add(METRICS_BUS_RECONCILES, 1);
 	}
 	free(r.ids);
 	free(r.found);

@@ -94,6 +94,11 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL(auto_subscribe_shared, "yes"),
 	KEY_STR(auth_admin_group, ""),
 	KEY_BOOL(log_syslog, "no"),
+	KEY_STR(user, ""),
+	KEY_STR(group, ""),
+	KEY_BOOL(allow_root, "no"),
+	KEY_STR(metrics_listen, ""),
+	KEY_BOOL(metrics_allow_remote, "no"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

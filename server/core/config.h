@@ -63,6 +63,11 @@ struct config {
 	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
 	bool log_syslog;
+	char *user;                 /* kairand becomes this user after binding; "" = stay */
+	char *group;                /* ... and this group; "" = the user's primary group */
+	bool allow_root;            /* run on as root after start-up */
+	char *metrics_listen;       /* host:port of the Prometheus endpoint; "" = off */
+	bool metrics_allow_remote;  /* metrics_listen may be a non-loopback address */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a

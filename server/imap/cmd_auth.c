@@ -4,6 +4,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/user_slots.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "directory/dir.h"
 #include "schema/db.h"
 
@@ -46,6 +47,7 @@ static struct imap_result auth_failed(struct imap_session *s, const char *code, 
 	log_escape(who, wlen, name, sizeof(name));
 	log_info("%s: authentication failed for '%s': %s", s->peer, name, why);
 	s->auth_failed = true;
+	metrics_add(METRICS_LOGINS_FAILED, 1);
 	return imap_no(s, code, "Authentication failed");
 }
 
@@ -181,6 +183,7 @@ static struct imap_result auth_logged_in(struct imap_session *s, const struct au
 	imap_capabilities(s, &caps);
 	code = arena_strndup(&s->arena, caps.data, caps.len);
 	buf_free(&caps);
+	metrics_add(METRICS_LOGINS_OK, 1);
 	return imap_ok(s, code, "Logged in");
 }
 

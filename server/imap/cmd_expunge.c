@@ -6,10 +6,10 @@
 
 static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
 {
-	(void)modseq;
 	/* Ascending UIDs, each removed before the next is numbered: every
 	 * EXPUNGE response carries the number as it is at that moment. */
 	imap_view_expunged(ctx, uid);
+	imap_view_own_expunge(ctx, uid, modseq);
 }
 
 struct imap_result imap_check_uid_expunge(struct imap_session *s, const struct imap_command *cmd)

@@ -27,6 +27,7 @@ static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywo
 
 	if (changed) {
 		imap_view_own_change(s->view, modseq);
+		imap_view_own_row(s, uid, flags, keywords, modseq);
 		st->changed = true;
 	}
 	imap_view_own_flags(s->view, uid, flags);

@@ -1,4 +1,5 @@
 #include "server/imap/commands.h"
+#include "server/core/metrics.h"
 
 #include <string.h>
 
@@ -152,4 +153,21 @@ const struct imap_command_def *imap_command_find(const char *name)
 		if (strcmp(imap_commands[i].name, name) == 0)
 			return &imap_commands[i];
 	return NULL;
+}
+
+/* Metrics slots (server/core/metrics.h): 0 for what is not in the table,
+ * then the table in order. */
+size_t imap_command_slot(const struct imap_command_def *def)
+{
+	return def == NULL ? 0 : (size_t)(def - imap_commands) + 1;
+}
+
+const char *imap_command_slot_name(size_t slot)
+{
+	if (slot == 0)
+		return "unknown";
+	if (slot > sizeof(imap_commands) / sizeof(imap_commands[0]) ||
+	    slot >= METRICS_COMMAND_SLOTS)
+		return NULL;
+	return imap_commands[slot - 1].name;
 }

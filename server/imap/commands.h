@@ -69,6 +69,10 @@ struct imap_command_def {
 
 /* name is the upper-cased command name; NULL if unknown. */
 const struct imap_command_def *imap_command_find(const char *name);
+/* The command's slot in the metrics (0: NULL, not a command we know), and
+ * the name of a slot: "unknown", a command's, or NULL past the table. */
+size_t imap_command_slot(const struct imap_command_def *def);
+const char *imap_command_slot_name(size_t slot);
 
 /* Whether AUTHENTICATE needs the client's response line first: a known
  * mechanism without an initial response, on a connection allowed to log in. */

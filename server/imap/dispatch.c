@@ -24,6 +24,7 @@
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
+#include "server/core/metrics.h"
 #include "schema/db.h"
 #include "schema/db_message.h"
 
@@ -130,9 +131,11 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 
 	if (def->flags & IMAP_CMD_DESELECT)
 		imap_session_unselect(s);
-	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected) &&
-	    !imap_store_ready(s, be, &r))
-		return r;
+	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected)) {
+		metrics_add(METRICS_STORE_COMMANDS, 1);
+		if (!imap_store_ready(s, be, &r))
+			return r;
+	}
 	if (def->check != NULL && (r = def->check(s, s->cmd), !imap_result_ok(&r)))
 		return r;
 	if (selected && !check_selected(s, be, &r))
@@ -142,18 +145,17 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 	return r;
 }
 
-/* The mailboxes a successful command changed go on the change bus before
- * its OK goes out, so that every session's next command, here or in
- * another process, sees them: the selected mailbox of a command that
- * writes there, the named mailbox of one that writes to it (APPEND, COPY,
- * MOVE, DELETE, SETACL, DELETEACL), and what a handler reported itself
- * (FETCH's implicit \Seen, CLOSE's expunge). */
+/* The mailboxes a command changed go on the change bus before its OK goes
+ * out, so that every session's next command, here or in another process,
+ * sees them: the named mailbox of a successful command that writes to it
+ * (APPEND, COPY, MOVE, DELETE, SETACL, DELETEACL), and what a handler
+ * reported itself when its change committed (STORE only when a flag
+ * changed, EXPUNGE, MOVE's source, FETCH's implicit \Seen, CLOSE's
+ * expunge: announced even when the command then fails). */
 static void announce_changes(struct imap_session *s, struct imap_backend *be, bool ok)
 {
 	const struct imap_command_def *def = s->def;
 
-	if (ok && (def->flags & IMAP_CMD_WRITES) && s->view != NULL)
-		imap_session_changed(s, s->view->mailbox_id);
 	if (ok && (def->flags & IMAP_CMD_CHANGES_MAILBOX) && s->mailbox != NULL &&
 	    s->mailbox->exists)
 		imap_session_changed(s, s->mailbox->mailbox_id);
@@ -168,7 +170,9 @@ void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 	r = check(s, be);
 	if (imap_result_ok(&r))
 		r = s->def->fn(s, s->cmd, be);
-	if (be != NULL)
+	if (be != NULL) {
 		announce_changes(s, be, imap_result_ok(&r));
+		imap_view_settle(s);
+	}
 	imap_session_reply(s, &r);
 }

@@ -5,6 +5,7 @@
 #include "server/imap/view.h"
 #include "server/imap/result.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "directory/dir.h"
 
 #include <ctype.h>
@@ -164,6 +165,8 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 
 	if (r->status == IMAP_RESULT_CONTINUE)
 		return;
+	metrics_command(imap_command_slot(imap_command_find(s->cmd->name)),
+			(enum metrics_result)r->status, metrics_now_us() - s->cmd_start_us);
 	/* Any tagged response to an IDLE (DONE, or a sync that failed) ends it. */
 	free(s->idle_tag);
 	s->idle_tag = NULL;
@@ -194,6 +197,7 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 		imap_untagged(s, "BYE [TOOBIG] %s", text);
 		return IMAP_INPUT_CLOSE;
 	}
+	metrics_command(0, e == IMAP_PERR_LITERAL_TOO_BIG ? METRICS_NO : METRICS_BAD, 0);
 	switch (e) {
 	case IMAP_PERR_LITERAL_TOO_BIG:
 		/* RFC 7889: refused before the continuation, so no data follows. */
@@ -246,6 +250,7 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 	struct imap_result r;
 
 	s->cmd = cmd;
+	s->cmd_start_us = metrics_now_us();
 	if (def == NULL)
 		r = imap_bad(s, NULL, "Unknown command");
 	else if ((def->states & s->state) == 0)

@@ -70,6 +70,7 @@ struct imap_session {
 	struct arena arena;      /* the current command's memory */
 	const struct imap_command *cmd;
 	const struct imap_command_def *def;
+	uint64_t cmd_start_us;   /* when the command was complete (metrics_now_us) */
 	/* Set by dispatch for the command being run, in the arena: the
 	 * mailbox its table entry names, resolved and authorised (NULL when
 	 * it names none), and what its check step parsed. */

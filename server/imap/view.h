@@ -49,11 +49,37 @@ struct imap_view {
 	unsigned groups_gen;
 	bool seen_per_user;
 	struct uid_ranges seen;
+	/* The rows this session's own STORE changed, in the command arena,
+	 * until dispatch settles them (imap_view_settle). */
+	struct imap_own_row *own_rows;
+	size_t nown_rows, own_rows_cap;
+	uint64_t own_rows_modseq;
 	/* FETCH of flags may be answered from the shared state; false once
 	 * the \Seen mode changed under the session (SETACL, kairanctl), whose
 	 * meaning for the stored flags only a fresh SELECT learns. */
 	bool flags_cached;
 };
+
+struct imap_own_row {
+	uint32_t uid;
+	bool expunged;
+	unsigned flags;           /* as this reader sees them */
+	const char *keywords;     /* in the command arena */
+};
+
+/* A message this session's STORE changed, or its EXPUNGE removed (flags
+ * and keywords then unused), committed at modseq. */
+void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
+		       const char *keywords, uint64_t modseq);
+void imap_view_own_expunge(struct imap_session *s, uint32_t uid, uint64_t modseq);
+/* After the command's changes went on the change bus (dispatch.c): when
+ * nothing but this session's own STORE or EXPUNGE changed the mailbox since it last
+ * read the changes (its modseq is the next one, and the bus's generation
+ * moved only by its own announcement), the shared state takes the rows
+ * and the session moves to the new modseq, so that its next command needs
+ * no change read. Otherwise the next command reads the changes as usual.
+ * Always forgets the rows. */
+void imap_view_settle(struct imap_session *s);
 
 struct imap_mailbox_acl;
 /* SELECT and EXAMINE (view_sync.c): opens the mailbox acl names, which

@@ -2,6 +2,7 @@
 #include "server/net/tls.h"
 #include "server/net/tls_internal.h"
 #include "server/core/buf.h"
+#include "server/core/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@ struct net_conn {
 	int fd;
 	SSL *ssl;
 	bool handshake_done;
+	bool handshake_failed;   /* counted once in the metrics */
 	bool loopback;
 	char peer[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN];
@@ -29,6 +31,7 @@ struct net_conn *net_conn_new(int fd, const struct sockaddr *sa, socklen_t salen
 	struct net_conn *c = xcalloc(1, sizeof(*c));
 
 	(void)salen;
+	metrics_add(METRICS_CONNECTIONS, 1);
 	c->fd = fd;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -136,12 +139,18 @@ static int tls_handshake(struct net_conn *c)
 	ret = SSL_do_handshake(c->ssl);
 	if (ret == 1) {
 		c->handshake_done = true;
+		metrics_add(METRICS_TLS_HANDSHAKES, 1);
 		return 1;
 	}
-	return tls_result(c, ret);
+	ret = tls_result(c, ret);
+	if (ret < 0 && !c->handshake_failed) {
+		c->handshake_failed = true;
+		metrics_add(METRICS_TLS_FAILURES, 1);
+	}
+	return ret;
 }
 
-ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
+static ssize_t conn_read(struct net_conn *c, void *buf, size_t len)
 {
 	if (c->ssl != NULL) {
 		size_t n = 0;
@@ -171,7 +180,7 @@ ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
 	}
 }
 
-ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+static ssize_t conn_write(struct net_conn *c, const void *buf, size_t len)
 {
 	if (c->ssl != NULL) {
 		size_t n = 0;
@@ -195,6 +204,26 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
 		snprintf(c->error, sizeof(c->error), "%s", strerror(errno));
 		return -1;
 	}
+}
+
+/* Bytes are counted here, in clear text, for every protocol on a
+ * connection (docs/metrics.md). */
+ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
+{
+	ssize_t n = conn_read(c, buf, len);
+
+	if (n > 0)
+		metrics_add(METRICS_BYTES_IN, (uint64_t)n);
+	return n;
+}
+
+ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+{
+	ssize_t n = conn_write(c, buf, len);
+
+	if (n > 0)
+		metrics_add(METRICS_BYTES_OUT, (uint64_t)n);
+	return n;
 }
 
 bool net_conn_partial_record(const struct net_conn *c)

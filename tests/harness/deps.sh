@@ -17,16 +17,32 @@ set -eu
 #   postgresql-contrib          metapackage for the contrib extensions; kept
 #                               so that the dependency is explicit
 #   python3 python3-pytest      protocol tests (run with /usr/bin/python3)
+#   python3-prometheus-client   a real Prometheus text parser for the metrics tests
 #   openssl                     self-signed test certificate
 #   clang libclang-rt-14-dev    fuzz targets (libFuzzer) and sanitizer runtimes
 #   isync                       mbsync, an interop client
 #   procps                      pgrep/pkill used when debugging leftovers
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev slapd ldap-utils
-postgresql-15 postgresql-contrib python3 python3-pytest openssl clang
+postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
 libclang-rt-14-dev isync procps"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
+
+# kairand started as root becomes this system user after binding its ports
+# (config keys user and group); the test harness and `make run` use it.
+ensure_kairan_user() {
+	if id kairan >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: no 'kairan' user (only needed when kairand is started as root)" >&2
+		return 0
+	fi
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group kairan
+	echo "deps: created the system user kairan"
+}
 
 missing=""
 for p in $PKGS; do
@@ -44,6 +60,7 @@ if [ -z "$missing" ]; then
 		echo "deps: all packages installed but $TRGM is missing (pg_trgm)" >&2
 		exit 1
 	fi
+	ensure_kairan_user
 	echo "deps: all packages present"
 	exit 0
 fi
@@ -68,4 +85,5 @@ if [ ! -f "$TRGM" ]; then
 	echo "deps: installed, but $TRGM is missing (pg_trgm)" >&2
 	exit 1
 fi
+ensure_kairan_user
 echo "deps: done"

@@ -48,6 +48,7 @@ ADMIN_PASSWORD = "admin"
 DEMO_PASSWORD = "secret"
 DB_NAME = "kairan"
 DB_USER = "kairan"
+KAIRAND_USER = "kairan"   # the OS user kairand runs as when started as root
 
 
 class HarnessError(RuntimeError):
@@ -649,7 +650,30 @@ def make_cert(dir):
         os.chmod(key + ".tmp", 0o600)
         os.replace(key + ".tmp", key)
         os.replace(cert + ".tmp", cert)
+    share_key_with_kairand(key)
     return cert, key
+
+
+def kairand_user():
+    """The user kairand becomes when we start it as root (`make deps`
+    creates it), or None when we are not root (kairand then stays us)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(KAIRAND_USER)
+    except KeyError:
+        raise HarnessError(f"running as root but there is no '{KAIRAND_USER}' user, which "
+                           f"kairand becomes after start-up: run `make deps`")
+
+
+def share_key_with_kairand(key):
+    """Makes `key` root:kairan 0640, as docs/config.md asks of a key that
+    SIGHUP reloads after kairand dropped root. A no-op when not root."""
+    pw = kairand_user()
+    if pw is None:
+        return
+    os.chown(key, 0, pw.pw_gid)
+    os.chmod(key, 0o640)
 
 
 # --------------------------------------------------------------------------
@@ -675,6 +699,7 @@ def default_config(imap_port, imaps_port, cert, key, db_dsn, ldap_uri, lmtp_port
         "workers": "4",
         "max_line_length": "65536",
         "log_syslog": "no",
+        **({"user": KAIRAND_USER} if kairand_user() is not None else {}),
     }
 
 

@@ -26,6 +26,7 @@ import kairan_env as ke  # noqa: E402
 IMAP_PORT = 1143
 IMAPS_PORT = 1993
 LDAP_PORT = 1389
+METRICS_PORT = 9143   # Prometheus text: curl http://127.0.0.1:9143/metrics
 # The PostgreSQL "port" only names the socket file in var/pg/run: no TCP, so
 # the usual number cannot clash with a system server, and stays the same
 # between runs for anyone who saved the psql command below.
@@ -89,6 +90,7 @@ Kairan demo is running (data in {var}).
   Shared Shared/sales, granted to group:sales (lrswipte): see docs/acl.md
   LDAP   {slapd.uri}  admin: {ke.ADMIN_DN} / {ke.ADMIN_PASSWORD}
   SQL    psql "{pg.dsn}"
+  Stats  curl http://127.0.0.1:{METRICS_PORT}/metrics   (docs/metrics.md)
   Try    openssl s_client -quiet -connect 127.0.0.1:{IMAPS_PORT}   then: a LOGIN alice secret
 Ctrl-C stops everything.
 """.strip("\n")
@@ -131,7 +133,7 @@ def main():
     except ke.HarnessError as e:
         print(f"run_demo: {e}", file=sys.stderr)
         return 1
-    busy = [p for p in (IMAP_PORT, IMAPS_PORT, LDAP_PORT) if not ke.port_is_free(p)]
+    busy = [p for p in (IMAP_PORT, IMAPS_PORT, LDAP_PORT, METRICS_PORT) if not ke.port_is_free(p)]
     if busy:
         print(f"run_demo: 127.0.0.1 port(s) {', '.join(map(str, busy))} already in use "
               f"(another kairand or slapd?)", file=sys.stderr)
@@ -156,6 +158,7 @@ def main():
         pg = ke.Postgres(p["pg"], PG_PORT).start()
         config = ke.default_config(IMAP_PORT, IMAPS_PORT, cert, key, pg.dsn, slapd.uri,
                                    lmtp_port=2424)
+        config["metrics_listen"] = f"127.0.0.1:{METRICS_PORT}"
         kairand = ke.Kairand(build, var, config, stderr="tee")
         kairand.start()
         # The team mailbox of docs/acl.md's example, so that a client shows

@@ -85,10 +85,28 @@ def test_unchanged_mailbox_costs_no_statement(env):
             ok(c, "NOOP", tag=f"n{i}")
         after = sync_and_fetch_calls(env)
         assert after == before, (before, after)
-        # A change, here or elsewhere, costs the next command one read.
+        # The session's own STORE is settled into its view and the shared
+        # state: the next FETCH reads nothing and shows the new flag.
         ok(c, "UID STORE 1 +FLAGS (\\Flagged)")
-        ok(c, "UID FETCH 1:* (FLAGS)")
-        assert sync_and_fetch_calls(env)[0] == after[0] + 1
+        u = ok(c, "UID FETCH 1 (FLAGS)")
+        assert b"\\Flagged" in u[0], u
+        assert sync_and_fetch_calls(env) == after
+        # Its own EXPUNGE too: the message is gone from the state.
+        ok(c, "UID STORE 3 +FLAGS.SILENT (\\Deleted)")
+        u = ok(c, "UID EXPUNGE 3")
+        assert u == [b"* 3 EXPUNGE"], u
+        u = ok(c, "UID FETCH 1:* (FLAGS)")
+        assert [x.split(b" ")[4] for x in u] == [b"1", b"2", b"4", b"5"], u
+        assert sync_and_fetch_calls(env) == after
+        # Another session's change costs the next command one read.
+        other = login(env.imap_port, user)
+        ok(other, "SELECT INBOX")
+        ok(other, "UID STORE 2 +FLAGS (\\Answered)")
+        other.close()
+        base = sync_and_fetch_calls(env)[0]
+        u = ok(c, "UID FETCH 2 (FLAGS)")
+        assert any(b"\\Answered" in x for x in u), u
+        assert sync_and_fetch_calls(env)[0] == base + 1
     finally:
         c.close()
 

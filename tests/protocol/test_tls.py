@@ -2,6 +2,7 @@
 protocol versions, injection, certificate reload."""
 
 import os
+import pathlib
 import shutil
 import signal
 import ssl
@@ -127,6 +128,9 @@ def test_pipelined_commands_inside_tls_are_all_answered(env):
 
 
 def test_sighup_reloads_the_certificate(env, tmp_path):
+    # Under the environment's root, which kairand (no longer root by the
+    # time of a SIGHUP) can traverse; pytest's tmp_path is private to us.
+    tmp_path = pathlib.Path(env.root) / "sighup-reload"
     tls = tmp_path / "tls"
     cert, key = ke.make_cert(str(tls))
     k = env.start_kairand(tls_cert=cert, tls_key=key)
