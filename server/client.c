@@ -3,6 +3,7 @@
 #include "server/peer_table.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
+#include "server/core/llist.h"
 #include "server/core/log.h"
 #include "server/imap/session.h"
 #include "server/net/conn.h"
@@ -31,26 +32,6 @@
 
 static void client_pump(struct client *c);
 
-static void client_list_remove(struct client **head, struct client *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		*head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void client_list_add(struct client **head, struct client *c)
-{
-	c->prev = NULL;
-	c->next = *head;
-	if (*head != NULL)
-		(*head)->prev = c;
-	*head = c;
-}
-
 static void client_close(struct client *c, const char *reason)
 {
 	if (c->closed)
@@ -72,9 +53,9 @@ static void client_close(struct client *c, const char *reason)
 	c->counted_peer = false;
 	/* A busy client is moved to the dead list when its command returns. */
 	if (!c->busy) {
-		client_list_remove(&c->srv->clients, c);
+		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
-		client_list_add(&c->srv->dead, c);
+		LLIST_PREPEND(c->srv->dead, c);
 	}
 }
 
@@ -110,7 +91,7 @@ void client_reap(struct server *srv)
 {
 	while (srv->dead != NULL) {
 		struct client *c = srv->dead;
-		client_list_remove(&srv->dead, c);
+		LLIST_REMOVE(srv->dead, c);
 		client_free(c);
 	}
 }
@@ -268,23 +249,16 @@ void client_flush(struct client *c)
  * has made room. */
 static bool client_read(struct client *c)
 {
-	while (!c->eof) {
-		ssize_t n;
+	enum net_fill r;
+	bool got;
 
-		if (c->in.len >= CLIENT_INPUT_MAX)
-			return true;
-		buf_reserve(&c->in, CLIENT_INPUT_MAX - c->in.len);
-		n = net_conn_read(c->conn, c->in.data + c->in.len, CLIENT_INPUT_MAX - c->in.len);
-		if (n == 0)
-			return false;
-		if (n < 0) {
-			c->eof = true;
-			return false;
-		}
-		c->in.len += (size_t)n;
+	if (c->eof)
+		return false;
+	r = net_conn_fill(c->conn, &c->in, CLIENT_INPUT_MAX, &got);
+	if (got)
 		c->last_activity_ms = clock_now_ms();
-	}
-	return false;
+	c->eof = r == NET_FILL_EOF;
+	return r == NET_FILL_FULL;
 }
 
 /* Responses not yet written; past this, no new command starts until the
@@ -362,9 +336,9 @@ static void client_command_finished(struct client *c)
 	c->busy = false;
 	client_wake_changed(c);
 	if (c->closed) {
-		client_list_remove(&c->srv->clients, c);
+		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
-		client_list_add(&c->srv->dead, c);
+		LLIST_PREPEND(c->srv->dead, c);
 		return;
 	}
 	c->last_activity_ms = clock_now_ms();
@@ -507,7 +481,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
 	c->last_activity_ms = c->last_write_ms = clock_now_ms();
-	client_list_add(&srv->clients, c);
+	LLIST_PREPEND(srv->clients, c);
 	srv->nclients++;
 	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
 
@@ -518,9 +492,9 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	c->session.tls_active = implicit_tls;
 	if (net_loop_add(srv->loop, &c->watch, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 		c->closed = true;
-		client_list_remove(&srv->clients, c);
+		LLIST_REMOVE(srv->clients, c);
 		srv->nclients--;
-		client_list_add(&srv->dead, c);
+		LLIST_PREPEND(srv->dead, c);
 		return;
 	}
 	c->counted_peer = peer_connection_open(srv->peers, net_conn_peer_addr(c->conn),
@@ -617,7 +591,7 @@ void client_free_all(struct server *srv)
 {
 	while (srv->clients != NULL) {
 		struct client *c = srv->clients;
-		client_list_remove(&srv->clients, c);
+		LLIST_REMOVE(srv->clients, c);
 		client_free(c);
 	}
 	srv->nclients = 0;

@@ -16,6 +16,7 @@
 #include "server/client_private.h"
 #include "server/bus/bus.h"
 #include "server/core/clock.h"
+#include "server/core/llist.h"
 #include "server/imap/view.h"
 
 static struct client **idle_bucket(struct server *srv, int64_t mailbox_id)
@@ -31,11 +32,7 @@ static void idle_list(struct client *c)
 	 * session idles (a sync that closes it also ends the IDLE). */
 	c->idle_mailbox = c->session.view != NULL ? c->session.view->mailbox_id : 0;
 	head = idle_bucket(c->srv, c->idle_mailbox);
-	c->idle_prev = NULL;
-	c->idle_next = *head;
-	if (*head != NULL)
-		(*head)->idle_prev = c;
-	*head = c;
+	LLIST_PREPEND_FULL(*head, c, idle_prev, idle_next);
 	c->idle_listed = true;
 	c->idle_since_ms = clock_now_ms();
 	/* A change committed while the IDLE's first run was on its worker
@@ -47,13 +44,7 @@ void client_idle_unlist(struct client *c)
 {
 	if (!c->idle_listed)
 		return;
-	if (c->idle_prev != NULL)
-		c->idle_prev->idle_next = c->idle_next;
-	else
-		*idle_bucket(c->srv, c->idle_mailbox) = c->idle_next;
-	if (c->idle_next != NULL)
-		c->idle_next->idle_prev = c->idle_prev;
-	c->idle_prev = c->idle_next = NULL;
+	LLIST_REMOVE_FULL(*idle_bucket(c->srv, c->idle_mailbox), c, idle_prev, idle_next);
 	c->idle_listed = false;
 	c->idle_dirty = false;
 }

@@ -4,6 +4,7 @@
  * TLS here, no IDLE, no streaming output and no authentication. */
 #include "server/lmtp/lmtp_private.h"
 #include "server/core/clock.h"
+#include "server/core/llist.h"
 #include "server/core/log.h"
 
 #include <netinet/in.h>
@@ -19,26 +20,6 @@
 
 static void lmtp_pump(struct lmtp_conn *c);
 
-static void list_remove(struct lmtp_conn **head, struct lmtp_conn *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		*head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void list_add(struct lmtp_conn **head, struct lmtp_conn *c)
-{
-	c->prev = NULL;
-	c->next = *head;
-	if (*head != NULL)
-		(*head)->prev = c;
-	*head = c;
-}
-
 static void lmtp_close(struct lmtp_conn *c, const char *reason)
 {
 	if (c->closed)
@@ -48,9 +29,9 @@ static void lmtp_close(struct lmtp_conn *c, const char *reason)
 	net_loop_del(c->srv->loop, &c->watch);
 	/* A busy connection is moved to the dead list when its job returns. */
 	if (!c->busy) {
-		list_remove(&c->srv->lmtp_conns, c);
+		LLIST_REMOVE(c->srv->lmtp_conns, c);
 		c->srv->nlmtp--;
-		list_add(&c->srv->lmtp_dead, c);
+		LLIST_PREPEND(c->srv->lmtp_dead, c);
 	}
 }
 
@@ -71,7 +52,7 @@ void lmtp_reap(struct server *srv)
 {
 	while (srv->lmtp_dead != NULL) {
 		struct lmtp_conn *c = srv->lmtp_dead;
-		list_remove(&srv->lmtp_dead, c);
+		LLIST_REMOVE(srv->lmtp_dead, c);
 		lmtp_free(c);
 	}
 }
@@ -80,7 +61,7 @@ void lmtp_free_all(struct server *srv)
 {
 	while (srv->lmtp_conns != NULL) {
 		struct lmtp_conn *c = srv->lmtp_conns;
-		list_remove(&srv->lmtp_conns, c);
+		LLIST_REMOVE(srv->lmtp_conns, c);
 		lmtp_free(c);
 	}
 	srv->nlmtp = 0;
@@ -109,23 +90,16 @@ static void lmtp_flush(struct lmtp_conn *c)
  * (then returns true: edge-triggered epoll will not tell us again). */
 static bool lmtp_read(struct lmtp_conn *c)
 {
-	while (!c->eof) {
-		ssize_t n;
+	enum net_fill r;
+	bool got;
 
-		if (c->in.len >= LMTP_INPUT_MAX)
-			return true;
-		buf_reserve(&c->in, LMTP_INPUT_MAX - c->in.len);
-		n = net_conn_read(c->conn, c->in.data + c->in.len, LMTP_INPUT_MAX - c->in.len);
-		if (n == 0)
-			return false;
-		if (n < 0) {
-			c->eof = true;
-			return false;
-		}
-		c->in.len += (size_t)n;
+	if (c->eof)
+		return false;
+	r = net_conn_fill(c->conn, &c->in, LMTP_INPUT_MAX, &got);
+	if (got)
 		c->last_activity_ms = clock_now_ms();
-	}
-	return false;
+	c->eof = r == NET_FILL_EOF;
+	return r == NET_FILL_FULL;
 }
 
 static void lmtp_run_input(struct lmtp_conn *c)
@@ -175,9 +149,9 @@ static void job_done(struct worker_job *job)
 
 	c->busy = false;
 	if (c->closed) {
-		list_remove(&c->srv->lmtp_conns, c);
+		LLIST_REMOVE(c->srv->lmtp_conns, c);
 		c->srv->nlmtp--;
-		list_add(&c->srv->lmtp_dead, c);
+		LLIST_PREPEND(c->srv->lmtp_dead, c);
 		return;
 	}
 	c->last_activity_ms = clock_now_ms();
@@ -214,14 +188,14 @@ void lmtp_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_
 	buf_init(&c->message);
 	buf_init(&c->reply);
 	c->last_activity_ms = clock_now_ms();
-	list_add(&srv->lmtp_conns, c);
+	LLIST_PREPEND(srv->lmtp_conns, c);
 	srv->nlmtp++;
 	log_info("%s: connected (lmtp)", net_conn_peer(c->conn));
 	if (net_loop_add(srv->loop, &c->watch, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 		c->closed = true;
-		list_remove(&srv->lmtp_conns, c);
+		LLIST_REMOVE(srv->lmtp_conns, c);
 		srv->nlmtp--;
-		list_add(&srv->lmtp_dead, c);
+		LLIST_PREPEND(srv->lmtp_dead, c);
 		return;
 	}
 	lmtp_greeting(c);

@@ -257,3 +257,22 @@ void net_conn_ack_now(struct net_conn *c)
 	(void)c;
 #endif
 }
+
+enum net_fill net_conn_fill(struct net_conn *c, struct buf *in, size_t max, bool *got_r)
+{
+	*got_r = false;
+	for (;;) {
+		ssize_t n;
+
+		if (in->len >= max)
+			return NET_FILL_FULL;
+		buf_reserve(in, max - in->len);
+		n = net_conn_read(c, in->data + in->len, max - in->len);
+		if (n == 0)
+			return NET_FILL_DRAINED;
+		if (n < 0)
+			return NET_FILL_EOF;
+		in->len += (size_t)n;
+		*got_r = true;
+	}
+}

@@ -34,6 +34,17 @@ bool net_conn_tls_handshaking(const struct net_conn *c);
 
 /* > 0: bytes read; 0: nothing now (would block); -1: closed or failed. */
 ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len);
+struct buf;
+enum net_fill {
+	NET_FILL_DRAINED,   /* the socket has nothing more for now */
+	NET_FILL_FULL,      /* in reached max: with edge-triggered epoll no event
+			     * comes for what still waits, read again after
+			     * making room */
+	NET_FILL_EOF,       /* the peer is gone (closed or failed) */
+};
+/* Reads into in (appending) until the socket has nothing more, in holds
+ * max bytes, or the peer is gone. *got_r: whether any byte arrived. */
+enum net_fill net_conn_fill(struct net_conn *c, struct buf *in, size_t max, bool *got_r);
 /* > 0: bytes written; 0: would block; -1: failed. */
 ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
 /* A short reason for the last -1, for the log. */
