@@ -6,15 +6,18 @@
  *   2. runs the command's check step: every argument parsed and validated
  *      before any SQL (OpenSMTPD's check, then proceed),
  *   3. on the selected mailbox, reads what changed and the ACL in one
- *      round trip, reports the changes and re-evaluates the caller's
- *      rights (a right revoked by SETACL or in LDAP takes effect at the
- *      next command), refuses a change to a read-only mailbox, checks the operation
- *      the table names (EXPUNGE's "e", MOVE's "t" and "e", STORE's rights
- *      by flag),
+ *      round trip (none when the change bus says nothing changed),
+ *      reports the changes and re-evaluates the caller's rights (a right
+ *      revoked by SETACL or in LDAP takes effect at the next command),
+ *      refuses a change to a read-only mailbox, and checks the operation
+ *      the table names (EXPUNGE's "e", MOVE's "t" and "e", STORE's
+ *      rights by flag),
  *   4. resolves the mailbox the table's mailbox_arg names, in whichever
  *      namespace, with its ACL, and checks the table's operation on it,
- *   5. runs the handler, and
- *   6. writes the result, whatever it is, as the one tagged response, and
+ *   5. runs the handler,
+ *   6. puts what the command changed on the change bus and settles the
+ *      session's own STORE or EXPUNGE into its view (view_own.c), and
+ *   7. writes the result, whatever it is, as the one tagged response, and
  *      logs it (imap_session_reply).
  *
  * A handler therefore starts with its arguments valid, its mailbox
