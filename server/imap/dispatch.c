@@ -27,9 +27,12 @@
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
+#include "server/core/log.h"
 #include "server/core/metrics.h"
 #include "schema/db.h"
 #include "schema/db_message.h"
+
+#include <string.h>
 
 bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r)
 {
@@ -176,6 +179,16 @@ void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 	if (be != NULL) {
 		announce_changes(s, be, imap_result_ok(&r));
 		imap_view_settle(s);
+	}
+	/* An idling session whose store went away (a restart, a failover)
+	 * keeps idling: the change bus's reconnect, or the idle poll while
+	 * it is down, wakes it again. Ending the IDLE would only make the
+	 * client issue it again into the same outage. */
+	if (imap_session_idling(s) && r.status == IMAP_RESULT_NO && r.code != NULL &&
+	    strcmp(r.code, "UNAVAILABLE") == 0) {
+		log_warning("%s: IDLE goes on without the store: %s", s->peer,
+			    r.detail != NULL ? r.detail : r.text);
+		r = imap_continues();
 	}
 	imap_session_reply(s, &r);
 }

@@ -245,3 +245,43 @@ def test_second_kairand_with_o_overrides(env):
     finally:
         p.terminate()
         p.wait(timeout=30)
+
+
+def test_rfc2177_postgresql_restart_during_idle_loses_nothing(env):
+    """A kairand on a PostgreSQL of its own; bob idles; PostgreSQL restarts
+    (fast shutdown, then start): the IDLE goes on without a word, the bus
+    reconnects, and a message appended during the outage's aftermath, as
+    well as one appended later, reach the idler (issue 11: "a PostgreSQL
+    restart during IDLE: sessions converge, nothing is missed")."""
+    import kairan_env as ke
+    from test_idle import start_idle, wait_for, done, quiet
+    pg = ke.Postgres(env._workdir("pg-restart")).start()
+    try:
+        k = env.start_kairand(db_dsn=pg.dsn, migrate=True, lmtp_listen="")
+        wait_bus_ready(k.log_path)
+        user = env.new_user("bus")
+        idler, writer = login(k.imap_port, user), login(k.imap_port, user)
+        fill(writer, "INBOX", 1)
+        ok(idler, "SELECT INBOX")
+        start_idle(idler)
+        pg.stop()
+        # While PostgreSQL is down the idler is told nothing (no NO, no BYE).
+        assert not [x for x in quiet(idler, 1.0) if x.startswith((b"i ", b"* BYE"))]
+        pg.start()
+        t0 = time.monotonic()
+        while True:
+            tagged, _ = writer.cmd("w", "NOOP")
+            if tagged.startswith(b"w OK"):
+                break
+            assert time.monotonic() - t0 < 20, tagged
+            time.sleep(0.2)
+        fill(writer, "INBOX", 1)
+        wait_for(idler, rb"^\* 2 EXISTS", timeout=5.0)
+        fill(writer, "INBOX", 1)
+        wait_for(idler, rb"^\* 3 EXISTS", timeout=5.0)
+        done(idler)
+        idler.close()
+        writer.close()
+        k.stop()
+    finally:
+        pg.stop()
