@@ -52,12 +52,13 @@ static void rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be)
 	enum dir_result found = DIR_FAIL;
 
 	if (cut != NULL) {
-		size_t local = (size_t)(cut - r->address);
-		base = xmalloc(local + strlen(at) + 1);
+		size_t local = (size_t)(cut - r->address), domain = strlen(at);
+		base = xmalloc(local + domain + 1);
 		memcpy(base, r->address, local);
-		strcpy(base + local, at);
+		memcpy(base + local, at, domain + 1);   /* with its NUL */
 		found = find_account(be, base, dn, sizeof(dn), login, sizeof(login));
-		if (found == DIR_OK && cut + 1 < at && strncasecmp(cut + 1, "INBOX", (size_t)(at - cut - 1)) != 0)
+		if (found == DIR_OK && cut + 1 < at &&
+		    !((size_t)(at - cut - 1) == 5 && strncasecmp(cut + 1, "INBOX", 5) == 0))
 			r->folder = strndup(cut + 1, (size_t)(at - cut - 1));
 	}
 	free(base);
