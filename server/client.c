@@ -322,19 +322,9 @@ static void client_auth_failed(struct client *c)
 	}
 }
 
-/* The mailboxes the command changed (committed): the sessions idling on
- * them learn of it now. The change bus will do this for every process;
- * this is the same process's shortcut. */
-static void client_wake_changed(struct client *c)
-{
-	for (size_t i = 0; i < c->session.nchanged; i++)
-		client_wake_mailbox(c->srv, c->session.changed[i]);
-}
-
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
-	client_wake_changed(c);
 	if (c->closed) {
 		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;

@@ -337,11 +337,11 @@ struct reconcile {
 static void on_modseq(void *ctx, int64_t id, uint64_t hms)
 {
 	struct reconcile *r = ctx;
+	const int64_t *hit = bsearch(&id, r->ids, r->n, sizeof(*r->ids), cmp_id);
 	struct entry *e;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (r->ids[i] == id)
-			r->found[i] = true;
+	if (hit != NULL)
+		r->found[hit - r->ids] = true;
 	pthread_mutex_lock(&r->b->lock);
 	e = find(r->b, id);
 	if (e != NULL && e->highestmodseq < hms) {
@@ -371,6 +371,9 @@ static int reconcile(struct bus *b, db *conn)
 			r.ids[r.n++] = e->id;
 		}
 	pthread_mutex_unlock(&b->lock);
+	/* Sorted, so that each row the query returns is found by bsearch:
+	 * thousands of watched mailboxes must not cost a quadratic pass. */
+	qsort(r.ids, r.n, sizeof(*r.ids), cmp_id);
 	r.found = xcalloc(r.n + 1, sizeof(*r.found));
 	rc = r.n == 0 ? 0 : db_mailbox_modseqs(conn, r.ids, r.n, on_modseq, &r, err, sizeof(err));
 	if (rc < 0)

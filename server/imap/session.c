@@ -165,7 +165,9 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 
 	if (r->status == IMAP_RESULT_CONTINUE)
 		return;
-	metrics_command(imap_command_slot(imap_command_find(s->cmd->name)),
+	/* s->def is NULL only for a command refused before dispatch (unknown,
+	 * or not allowed in this state): only then is the table searched. */
+	metrics_command(imap_command_slot(s->def != NULL ? s->def : imap_command_find(s->cmd->name)),
 			(enum metrics_result)r->status, metrics_now_us() - s->cmd_start_us);
 	/* Any tagged response to an IDLE (DONE, or a sync that failed) ends it. */
 	free(s->idle_tag);

@@ -4,7 +4,6 @@
  * need the directory or the database (RCPT, the end of DATA) run on a
  * worker (deliver.c); everything else is answered here. */
 #include "server/lmtp/lmtp_private.h"
-#include "server/client.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
 
@@ -301,9 +300,8 @@ void lmtp_job_finished(struct lmtp_conn *c)
 		c->pending = (struct lmtp_rcpt){ 0 };
 		return;
 	}
-	for (size_t i = 0; i < c->nrcpts; i++)
-		if (c->rcpts[i].mailbox_id != 0)
-			client_wake_mailbox(c->srv, c->rcpts[i].mailbox_id);
+	/* The sessions idling on the mailboxes delivered into were woken
+	 * by the change bus (deliver.c, bus_changed). */
 	lmtp_reset(c);
 }
 
