@@ -102,9 +102,8 @@ static enum db_result lookup(struct imap_session *s, struct imap_backend *be, co
 	return r;
 }
 
-/* Loads by name (name != NULL) or by id, and evaluates. */
-static bool load(struct imap_session *s, struct imap_backend *be, const char *name,
-		 int64_t mailbox_id, struct imap_mailbox_acl *acl, struct imap_result *res_r)
+bool imap_mailbox_resolve(struct imap_session *s, struct imap_backend *be, const char *name,
+			  struct imap_mailbox_acl *acl, struct imap_result *res_r)
 {
 	struct acl_caller caller;
 	int noselect = 0;
@@ -115,13 +114,7 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 	acl->name = name;
 	if (!imap_rights_refresh_groups(s, be, res_r))
 		return false;
-	if (name != NULL)
-		r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
-	else {
-		acl->mailbox_id = mailbox_id;
-		r = db_mailbox_acl_by_id(be->db, mailbox_id, &s->arena, &acl->owner_id, &noselect,
-					 &acl->rows, &acl->nrows, err, sizeof(err));
-	}
+	r = lookup(s, be, name, acl, &noselect, err, sizeof(err));
 	if (r == DB_FAILED) {
 		*res_r = imap_store_failed(s, "reading an ACL", err);
 		return false;
@@ -138,17 +131,6 @@ static bool load(struct imap_session *s, struct imap_backend *be, const char *na
 	return true;
 }
 
-bool imap_mailbox_resolve(struct imap_session *s, struct imap_backend *be, const char *name,
-			  struct imap_mailbox_acl *acl, struct imap_result *res_r)
-{
-	return load(s, be, name, 0, acl, res_r);
-}
-
-bool imap_mailbox_resolve_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
-			     struct imap_mailbox_acl *acl, struct imap_result *res_r)
-{
-	return load(s, be, NULL, mailbox_id, acl, res_r);
-}
 
 const char *imap_rights_needed_text(struct imap_session *s, acl_rights missing, bool any)
 {

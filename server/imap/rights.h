@@ -20,7 +20,7 @@
 struct db_acl_row;
 
 struct imap_mailbox_acl {
-	const char *name;          /* the client's name, UTF-8; NULL when resolved by id */
+	const char *name;          /* the client's name, UTF-8 */
 	struct imap_ns_name where; /* the name as the client gave it, split */
 	/* The owner, also when the mailbox does not exist; 0 when the name
 	 * names no owner ("Shared/nobody", "Other Users" alone, or the
@@ -53,11 +53,6 @@ bool imap_rights_refresh_groups(struct imap_session *s, struct imap_backend *be,
  * failure; a missing mailbox is not a failure (acl->exists says). */
 bool imap_mailbox_resolve(struct imap_session *s, struct imap_backend *be, const char *name,
 			  struct imap_mailbox_acl *acl, struct imap_result *res_r);
-
-/* The same for the selected mailbox, by its id (a RENAME elsewhere does
- * not lose it). */
-bool imap_mailbox_resolve_id(struct imap_session *s, struct imap_backend *be, int64_t mailbox_id,
-			     struct imap_mailbox_acl *acl, struct imap_result *res_r);
 
 /* Checks op against rights. false with the refusal in *res_r: NO
  * [NONEXISTENT] "No such mailbox" when the caller may not know the mailbox

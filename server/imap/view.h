@@ -23,7 +23,7 @@ struct imap_view {
 	int64_t mailbox_id;
 	char *name;                 /* UTF-8, as stored */
 	bool readonly;              /* EXAMINE, or no right to change anything */
-	uint32_t rights;            /* the caller's RFC 4314 rights at SELECT */
+	uint32_t rights;            /* the caller's RFC 4314 rights, as last evaluated */
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint64_t modseq;            /* new messages and flag changes known up to here */
