@@ -373,7 +373,8 @@ static int reconcile(struct bus *b, db *conn)
 	pthread_mutex_unlock(&b->lock);
 	/* Sorted, so that each row the query returns is found by bsearch:
 	 * thousands of watched mailboxes must not cost a quadratic pass. */
-	qsort(r.ids, r.n, sizeof(*r.ids), cmp_id);
+	if (r.n > 0)
+		qsort(r.ids, r.n, sizeof(*r.ids), cmp_id);
 	r.found = xcalloc(r.n + 1, sizeof(*r.found));
 	rc = r.n == 0 ? 0 : db_mailbox_modseqs(conn, r.ids, r.n, on_modseq, &r, err, sizeof(err));
 	if (rc < 0)
