@@ -13,10 +13,11 @@
  * messages table and runs only when asked: a CASE evaluates its subquery
  * only for the branch taken. UNSEEN counts what reader $4 has not seen
  * (schema/db_seen_sql.h; the seen set is an InitPlan of the count, read
- * once). $1 owner, $2 name, $3 want size. */
+ * once). HIGHESTMODSEQ is the reader's (migrations/0011). $1 owner, $2
+ * name, $3 want size. */
 const struct db_stmt db_mailbox_status_stmts[] = {
 	{ "mailbox_status",
-	  "SELECT m.noselect, m.uidnext, m.uidvalidity, m.highestmodseq,"
+	  "SELECT m.noselect, m.uidnext, m.uidvalidity, " DB_READER_HIGHESTMODSEQ("$4", "m") ","
 	  "  c.messages, c.recent, c.unseen, c.deleted,"
 	  "  CASE WHEN $3::boolean THEN (SELECT coalesce(sum(g.size), 0)"
 	  "   FROM mailbox_messages x JOIN messages g ON g.id = x.message_id"

@@ -58,13 +58,19 @@ struct db_sync_mailbox {
 	 * UIDs as PostgreSQL's int8multirange text ("{[1,5),[7,8)}"), in the
 	 * arena; otherwise NULL. */
 	const char *seen_set;
+	/* RFC 7162 for this reader (migrations/0011): the highest modseq of a
+	 * shared change, the highest of the reader's private changes, and the
+	 * floor below which its private log was pruned. The reader's
+	 * HIGHESTMODSEQ is the greater of the first two. */
+	uint64_t shared_modseq, private_modseq, pruned_modseq;
 };
 
 /* Rows in this order: the mailbox, new and changed messages in UID order
- * (with the flags reader_id sees and the stored flags), expunges, then
- * keywords registered since. In a per-user mailbox another reader's \Seen
- * change also raises a row's modseq: the row is then reported with this
- * reader's unchanged flags (RFC 7162 allows that). */
+ * (with the flags reader_id sees and the stored flags), expunges, keywords
+ * registered since, then the reader's private changes (\Seen in a
+ * per-user mailbox) in modseq order: the modseq and the UIDs it changed,
+ * as int8multirange text. Another reader's private change is never
+ * reported. */
 struct db_changes_cb {
 	void *ctx;
 	void (*mailbox)(void *ctx, const struct db_sync_mailbox *m);
@@ -72,6 +78,7 @@ struct db_changes_cb {
 			const char *keywords, uint64_t modseq);
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 	void (*keyword)(void *ctx, const char *keyword);
+	void (*private_change)(void *ctx, uint64_t modseq, const char *uids);
 };
 
 struct db_sync_request {
@@ -81,6 +88,8 @@ struct db_sync_request {
 	uint64_t keyword_modseq;  /* keywords registered above this */
 	bool claim_recent;        /* a read-write session claims new messages as \Recent */
 	bool seen_set;            /* the reader's seen set of a per-user mailbox (SELECT) */
+	bool private_changes;     /* report the reader's private changes ... */
+	uint64_t private_modseq;  /* ... above this (with the new seen set if any) */
 };
 
 struct arena;
@@ -97,6 +106,15 @@ struct db_sync_acl {
 enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
 			       const struct db_sync_request *req, const struct db_changes_cb *cb,
 			       struct arena *arena, struct db_sync_acl *acl_r, char *err, size_t errlen);
+
+/* QRESYNC: the UIDs within ranges (NULL: all) expunged after modseq, to
+ * uid_cb in ascending order; *pruned_r instead when the history after
+ * modseq may have been pruned (then no UID is reported, and the caller
+ * works out what vanished from what exists). */
+enum db_result db_vanished_since(db *d, int64_t mailbox_id, uint64_t modseq,
+				 const struct db_uid_ranges *ranges, bool *pruned_r,
+				 void (*uid_cb)(void *ctx, uint32_t uid), void *ctx,
+				 char *err, size_t errlen);
 
 /* FETCH: the columns a request needs, row by row in UID order. Only the
  * columns asked for are read (raw is never detoasted for a FLAGS fetch). */
@@ -128,21 +146,38 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 				 char *err, size_t errlen);
 
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
- * keywords ("{a,b}"). Every message of the set is reported to row_cb with
- * its new flags (reader_id's) and whether this statement changed them;
- * changed rows get a new modseq, unchanged ones keep theirs. Keywords new
- * to the mailbox are registered at that modseq (migrations/0009); when
- * they would take its registry past max_keywords, nothing is changed, no
- * row is reported, and the result is DB_LIMIT. In a per-user
- * mailbox \Seen is added to or removed from reader_id's seen row (created
- * when missing) and only the other flags are stored in the message row;
- * other readers' rows are never touched. The implicit \Seen of FETCH
- * BODY[] goes through here too (mode 1, DB_FLAG_SEEN). One round trip. */
+ * keywords ("{a,b}"). Every message of the set is reported to row_cb (in
+ * UID order) with its flags as reader_id now sees them. A change takes one
+ * new modseq for the whole statement; a STORE that changes nothing takes
+ * none. Keywords new to the mailbox are registered at that modseq
+ * (migrations/0009); when they would take its registry past max_keywords,
+ * nothing is changed, no row is reported, and the result is DB_LIMIT.
+ *
+ * In a per-user mailbox \Seen is the reader's (migrations/0011): a change
+ * of \Seen alone is private (the message row and shared_modseq stay; the
+ * reader's seen row and change log take it), a change of anything else is
+ * shared. Other readers' rows are never touched. The implicit \Seen of
+ * FETCH BODY[] goes through here too (mode 1, DB_FLAG_SEEN).
+ *
+ * unchangedsince (RFC 7162 §3.1.3; DB_NO_UNCHANGEDSINCE for none): a
+ * message whose MODSEQ for the reader is above it is not changed and is
+ * reported modified. One round trip. */
+#define DB_NO_UNCHANGEDSINCE UINT64_MAX
+struct db_stored_row {
+	uint32_t uid;
+	unsigned flags;
+	const char *keywords;     /* space-separated */
+	bool changed;             /* by this statement, for the reader */
+	bool shared;              /* ... for every reader (stored flags, keywords) */
+	bool modified;            /* failed UNCHANGEDSINCE: left alone */
+	/* changed: the statement's modseq; otherwise the message row's
+	 * (shared) modseq, which the reader's own log may exceed. */
+	uint64_t modseq;
+};
 enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 			      const struct db_uid_ranges *ranges, int mode, unsigned flags,
-			      const char *keywords_array, long max_keywords,
-			      void (*row_cb)(void *ctx, uint32_t uid, unsigned flags,
-					     const char *keywords, bool changed, uint64_t modseq),
+			      const char *keywords_array, long max_keywords, uint64_t unchangedsince,
+			      void (*row_cb)(void *ctx, const struct db_stored_row *row),
 			      void *ctx, char *err, size_t errlen);
 
 /* EXPUNGE / UID EXPUNGE: removes the messages with \Deleted (within ranges

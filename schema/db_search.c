@@ -259,9 +259,21 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "(mm.internaldate > now() - make_interval(secs => $%d::bigint))",
 			    sql_param_int(q, n->number));
 		return;
-	case DB_SEARCH_MODSEQ:
-		buf_appendf(t, "(mm.modseq >= $%d::bigint)", sql_param_int(q, n->number));
+	case DB_SEARCH_MODSEQ: {
+		/* The reader's MODSEQ (migrations/0011): the shared one, the
+		 * reader's own later changes (their UIDs, one InitPlan), or the
+		 * floor of its pruned log. */
+		int p = sql_param_int(q, n->number);
+		if (q->reader_param == 0)
+			q->reader_param = sql_param_int(q, q->reader_id);
+		buf_appendf(t, "(mm.modseq >= $%d::bigint"
+			    " OR coalesce(mm.uid <@ (SELECT range_agg(c.uids) FROM seen_changes c"
+			    "   WHERE c.account_id = $%d AND c.mailbox_id = $1 AND c.modseq >= $%d::bigint), false)"
+			    " OR coalesce((SELECT s.pruned_modseq >= $%d::bigint FROM seen s"
+			    "   WHERE s.account_id = $%d AND s.mailbox_id = $1), false))",
+			    p, q->reader_param, p, p, q->reader_param);
 		return;
+	}
 	}
 }
 

@@ -52,4 +52,10 @@
 #define DB_SEEN_ADD_ON_CONFLICT \
 	" ON CONFLICT (account_id, mailbox_id) DO UPDATE SET uids = seen.uids + EXCLUDED.uids"
 
+/* Reader `reader`'s HIGHESTMODSEQ in mailbox row `m` (migrations/0011):
+ * the last shared change, or the reader's own last private one. */
+#define DB_READER_HIGHESTMODSEQ(reader, m) \
+	"greatest(" m ".shared_modseq, (SELECT s.modseq FROM seen s WHERE s.account_id = " reader \
+	" AND s.mailbox_id = " m ".id AND " m ".seen_per_user))"
+
 #endif

@@ -5,6 +5,7 @@
 #include "schema/db_acl.h"
 #include "schema/db_message.h"
 #include "schema/db_private.h"
+#include "schema/db_ranges.h"
 #include "schema/db_seen_sql.h"
 
 /* Claiming \Recent (migrations/0010): the claimer of mailbox `id` moves
@@ -25,38 +26,62 @@
  * pipeline"). Parameters: $1 the mailbox, $2 messages changed since (0: all
  * of them, which is how SELECT loads a cold cache), $3 expunges since (NULL:
  * none), $4 the reader, $5 claim \Recent, $6 with the ACL, $7 keywords
- * registered since, $8 with the reader's seen set. Rows by kind:
- *   0  the mailbox: highestmodseq, uidnext, owner, the old \Recent bound
- *      when $5 claimed something, uidvalidity; seen_per_user, and with $8
- *      the reader's seen UIDs (a multirange) when \Seen is per user;
+ * registered since, $8 with the reader's seen set, $9 the reader's private
+ * changes since (NULL: none). Rows by kind:
+ *   0  the mailbox: highestmodseq (the counter, migrations/0011), uidnext,
+ *      owner, the old \Recent bound when $5 claimed something,
+ *      uidvalidity; seen_per_user, and the reader's seen UIDs (a
+ *      multirange) when \Seen is per user and $8 asked for them or a
+ *      private change after $9 changed them; shared_modseq, and the
+ *      reader's private modseq and pruned floor;
  *   1  a new or changed message: uid, modseq, the flags reader $4 sees, the
  *      stored flags (which the shared cache keeps), keywords;
  *   2  an expunge: uid, modseq;
  *   3  an ACL entry (RFC 4314 §4: a right revoked while the mailbox is
  *      open takes effect at the next command);
  *   4  a keyword registered since $7 (one probe of
- *      mailbox_keywords_modseq_idx, which mostly finds nothing).
+ *      mailbox_keywords_modseq_idx, which mostly finds nothing);
+ *   5  a private change of the reader's after $9: modseq, the UIDs.
  * Messages come from the (mailbox_id, modseq) index; with $2 = 0 from the
  * primary key, in UID order. */
+#define SEEN_OF_READER "FROM seen WHERE account_id = $4 AND mailbox_id = $1"
 const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_sync",
-	  "WITH l AS (SELECT id, highestmodseq, uidnext, owner_id, uidvalidity, seen_per_user"
-	  "   FROM mailboxes WHERE id = $1 AND NOT noselect)," CLAIM_RECENT("$5::boolean")
+	  "WITH l AS (SELECT id, highestmodseq, uidnext, owner_id, uidvalidity, seen_per_user,"
+	  "   shared_modseq FROM mailboxes WHERE id = $1 AND NOT noselect)," CLAIM_RECENT("$5::boolean")
+	  " , rd AS (SELECT uids, modseq, pruned_modseq " SEEN_OF_READER " AND (SELECT seen_per_user FROM l)),"
+	  " pv AS (SELECT modseq, uids FROM seen_changes"
+	  "   WHERE account_id = $4 AND mailbox_id = $1 AND modseq > $9::bigint)"
 	  " SELECT 0, highestmodseq, uidnext, owner_id, (SELECT old FROM c), uidvalidity::bigint,"
 	  "   seen_per_user::text,"
-	  "   CASE WHEN $8::boolean AND seen_per_user THEN coalesce((SELECT uids::text FROM seen"
-	  "     WHERE account_id = $4 AND mailbox_id = $1), '{}') END FROM l"
+	  "   CASE WHEN seen_per_user AND ($8::boolean OR EXISTS (SELECT 1 FROM pv))"
+	  "     THEN coalesce((SELECT uids::text FROM rd), '{}') END,"
+	  "   shared_modseq, coalesce((SELECT modseq FROM rd), 0), coalesce((SELECT pruned_modseq FROM rd), 0)"
+	  " FROM l"
 	  " UNION ALL (SELECT 1, uid, modseq,"
 	  "   " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$4", "$1")) "::bigint,"
-	  "   flags::bigint, NULL, array_to_string(keywords, ' '), NULL"
+	  "   flags::bigint, NULL, array_to_string(keywords, ' '), NULL, NULL, NULL, NULL"
 	  "   FROM mailbox_messages mm WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid)"
-	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL, NULL, NULL, NULL"
+	  " UNION ALL SELECT 2, uid, modseq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 	  "   FROM expunges WHERE mailbox_id = $1 AND modseq > $3"
-	  " UNION ALL SELECT 3, NULL, NULL, NULL, NULL, NULL, identifier, rights"
+	  " UNION ALL SELECT 3, NULL, NULL, NULL, NULL, NULL, identifier, rights, NULL, NULL, NULL"
 	  "   FROM acl WHERE mailbox_id = $1 AND $6::boolean"
-	  " UNION ALL SELECT 4, modseq, modseq, NULL, NULL, NULL, keyword, NULL"
+	  " UNION ALL SELECT 4, modseq, modseq, NULL, NULL, NULL, keyword, NULL, NULL, NULL, NULL"
 	  "   FROM mailbox_keywords WHERE mailbox_id = $1 AND modseq > $7"
+	  " UNION ALL SELECT 5, modseq, modseq, NULL, NULL, NULL, uids::text, NULL, NULL, NULL, NULL"
+	  "   FROM pv"
 	  " ORDER BY 1, 2" },
+	/* QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs within the ranges $3/$4
+	 * (empty: all) expunged after modseq $2, ascending; or the single row
+	 * 0 when the history after $2 may have been pruned (migrations/0011,
+	 * expunged_floor). */
+	{ "vanished_since",
+	  "SELECT 0 FROM mailboxes WHERE id = $1 AND expunged_floor > $2"
+	  " UNION ALL (SELECT uid FROM expunges e WHERE mailbox_id = $1 AND modseq > $2"
+	  "   AND (cardinality($3::bigint[]) = 0 OR EXISTS (SELECT 1"
+	  "     FROM unnest($3::bigint[], $4::bigint[]) r(lo, hi) WHERE e.uid BETWEEN r.lo AND r.hi))"
+	  "   AND NOT EXISTS (SELECT 1 FROM mailboxes WHERE id = $1 AND expunged_floor > $2)"
+	  "   ORDER BY uid)" },
 	{ NULL, NULL },
 };
 
@@ -74,12 +99,13 @@ static char *arena_value(struct arena *arena, const PGresult *res, int row, int 
 static int sync_mailbox_row(const PGresult *res, struct arena *arena,
 			    struct db_sync_mailbox *m)
 {
-	int64_t hms, uidnext, owner, old = 0, uidvalidity;
+	int64_t hms, uidnext, owner, old = 0, uidvalidity, shared, private, pruned;
 
 	if (db_get_int64(res, 0, 1, &hms) < 0 || db_get_int64(res, 0, 2, &uidnext) < 0 ||
 	    db_get_int64(res, 0, 3, &owner) < 0 ||
 	    (!PQgetisnull(res, 0, 4) && db_get_int64(res, 0, 4, &old) < 0) ||
-	    db_get_int64(res, 0, 5, &uidvalidity) < 0)
+	    db_get_int64(res, 0, 5, &uidvalidity) < 0 || db_get_int64(res, 0, 8, &shared) < 0 ||
+	    db_get_int64(res, 0, 9, &private) < 0 || db_get_int64(res, 0, 10, &pruned) < 0)
 		return -1;
 	*m = (struct db_sync_mailbox){
 		.highestmodseq = (uint64_t)hms,
@@ -89,11 +115,14 @@ static int sync_mailbox_row(const PGresult *res, struct arena *arena,
 		.uidvalidity = clamp_u32(uidvalidity),
 		.seen_per_user = strcmp(PQgetvalue(res, 0, 6), "true") == 0,
 		.seen_set = PQgetisnull(res, 0, 7) ? NULL : arena_value(arena, res, 0, 7),
+		.shared_modseq = (uint64_t)shared,
+		.private_modseq = (uint64_t)private,
+		.pruned_modseq = (uint64_t)pruned,
 	};
 	return 0;
 }
 
-/* One row of kind 1 to 4 to the callbacks, or an ACL entry to acl. */
+/* One row of kind 1 to 5 to the callbacks, or an ACL entry to acl. */
 static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
 		    struct db_sync_acl *acl, struct arena *arena)
 {
@@ -111,6 +140,12 @@ static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
 		cb->keyword(cb->ctx, PQgetvalue(res, i, 6));
 		return 0;
 	}
+	if (kind == 5) {
+		if (db_get_int64(res, i, 1, &a) < 0)
+			return -1;
+		cb->private_change(cb->ctx, (uint64_t)a, PQgetvalue(res, i, 6));
+		return 0;
+	}
 	if (db_get_int64(res, i, 1, &a) < 0 || db_get_int64(res, i, 2, &b) < 0 ||
 	    (kind == 1 && (db_get_int64(res, i, 3, &c) < 0 || db_get_int64(res, i, 4, &d) < 0)))
 		return -1;
@@ -126,11 +161,11 @@ enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
 			       const struct db_sync_request *req, const struct db_changes_cb *cb,
 			       struct arena *arena, struct db_sync_acl *acl_r, char *err, size_t errlen)
 {
-	char id[24], ms[24], ems[24], kms[24], reader[24];
-	const char *params[8] = { id, ms, req->expunges ? ems : NULL, reader,
+	char id[24], ms[24], ems[24], kms[24], reader[24], pms[24];
+	const char *params[9] = { id, ms, req->expunges ? ems : NULL, reader,
 				  req->claim_recent ? "true" : "false",
 				  acl_r != NULL ? "true" : "false", kms,
-				  req->seen_set ? "true" : "false" };
+				  req->seen_set ? "true" : "false", req->private_changes ? pms : NULL };
 	struct db_sync_acl ignored;
 	struct db_sync_acl *acl = acl_r != NULL ? acl_r : &ignored;
 	struct db_sync_mailbox m;
@@ -142,7 +177,8 @@ enum db_result db_mailbox_sync(db *d, int64_t reader_id, int64_t mailbox_id,
 	snprintf(ems, sizeof(ems), "%llu", (unsigned long long)req->expunge_modseq);
 	snprintf(kms, sizeof(kms), "%llu", (unsigned long long)req->keyword_modseq);
 	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
-	res = PQexecPrepared(d->conn, "mailbox_sync", 8, params, NULL, NULL, 0);
+	snprintf(pms, sizeof(pms), "%llu", (unsigned long long)req->private_modseq);
+	res = PQexecPrepared(d->conn, "mailbox_sync", 9, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "reading mailbox changes", d->conn, res);
 		PQclear(res);
@@ -170,4 +206,48 @@ bad:
 	db_errf(err, errlen, "reading mailbox changes: unexpected result");
 	PQclear(res);
 	return DB_FAILED;
+}
+
+enum db_result db_vanished_since(db *d, int64_t mailbox_id, uint64_t modseq,
+				 const struct db_uid_ranges *ranges, bool *pruned_r,
+				 void (*uid_cb)(void *ctx, uint32_t uid), void *ctx,
+				 char *err, size_t errlen)
+{
+	static const struct db_uid_ranges all = { NULL, NULL, 0 };
+	char id[24], ms[24];
+	struct buf lo, hi;
+	const char *params[4] = { id, ms, NULL, NULL };
+	PGresult *res;
+	enum db_result r = DB_OK;
+
+	buf_init(&lo);
+	buf_init(&hi);
+	db_ranges_params(ranges != NULL ? ranges : &all, &lo, &hi);
+	params[2] = (const char *)lo.data;
+	params[3] = (const char *)hi.data;
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)modseq);
+	res = PQexecPrepared(d->conn, "vanished_since", 4, params, NULL, NULL, 0);
+	buf_free(&lo);
+	buf_free(&hi);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading expunged UIDs", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	*pruned_r = false;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t uid;
+		if (db_get_int64(res, i, 0, &uid) < 0) {
+			db_errf(err, errlen, "reading expunged UIDs: unexpected result");
+			r = DB_FAILED;
+			break;
+		}
+		if (uid == 0)
+			*pruned_r = true;
+		else
+			uid_cb(ctx, clamp_u32(uid));
+	}
+	PQclear(res);
+	return r;
 }

@@ -57,3 +57,27 @@ size_t imap_args_count(const struct imap_arg *args)
 		n++;
 	return n;
 }
+
+bool imap_arg_number(const struct imap_arg *arg, uint64_t max, bool nz, uint64_t *v_r)
+{
+	uint64_t v = 0;
+
+	if (arg->type != IMAP_ARG_ATOM || arg->u.str.len == 0)
+		return false;
+	for (size_t i = 0; i < arg->u.str.len; i++) {
+		char c = arg->u.str.data[i];
+		uint64_t d = (uint64_t)(c - '0');
+		if (c < '0' || c > '9' || v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (nz && v == 0)
+		return false;
+	*v_r = v;
+	return true;
+}
+
+bool imap_arg_modseq(const struct imap_arg *arg, uint64_t *value_r)
+{
+	return imap_arg_number(arg, INT64_MAX, false, value_r);
+}

@@ -5,6 +5,7 @@
 #define KAIRAN_IMAP_ARGS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "server/imap/parser.h"
@@ -19,5 +20,11 @@ bool imap_arg_atom(const struct imap_arg *a, const char **s_r);
 bool imap_arg_atom_is(const struct imap_arg *a, const char *word);
 /* The number of arguments before the terminating EOL. */
 size_t imap_args_count(const struct imap_arg *args);
+/* A decimal atom up to max (no sign, no spaces); leading zeros are fine,
+ * as number = 1*DIGIT. nz forbids the value 0. */
+bool imap_arg_number(const struct imap_arg *a, uint64_t max, bool nz, uint64_t *v_r);
+/* mod-sequence-valzer (RFC 7162 §7): an atom, "0" or a positive 63-bit
+ * integer. */
+bool imap_arg_modseq(const struct imap_arg *a, uint64_t *value_r);
 
 #endif

@@ -82,8 +82,7 @@ static void report_moved(struct imap_session *s, const struct copy_ctx *c, const
 {
 	if (code != NULL)
 		imap_untagged(s, "OK [%s] Moved", code);
-	for (size_t i = 0; i < c->nexpunged; i++)
-		imap_view_expunged(s, c->expunged[i]);
+	imap_view_report_expunges(s, c->expunged, c->nexpunged);
 }
 
 struct imap_result imap_check_copy(struct imap_session *s, const struct imap_command *cmd)

@@ -4,12 +4,19 @@
 #include "server/imap/view.h"
 #include "schema/db_message.h"
 
+struct expunge_ctx {
+	struct imap_session *s;
+	uint32_t *uids;             /* removed, ascending, in the arena */
+	size_t n, cap;
+};
+
 static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
 {
-	/* Ascending UIDs, each removed before the next is numbered: every
-	 * EXPUNGE response carries the number as it is at that moment. */
-	imap_view_expunged(ctx, uid);
-	imap_view_own_expunge(ctx, uid, modseq);
+	struct expunge_ctx *e = ctx;
+
+	e->uids = arena_grow(&e->s->arena, e->uids, e->n, &e->cap, sizeof(*e->uids));
+	e->uids[e->n++] = uid;
+	imap_view_own_expunge(e->s, uid, modseq);
 }
 
 struct imap_result imap_check_uid_expunge(struct imap_session *s, const struct imap_command *cmd)
@@ -30,14 +37,16 @@ struct imap_result imap_check_uid_expunge(struct imap_session *s, const struct i
 static struct imap_result expunge(struct imap_session *s, struct imap_backend *be,
 				  const struct db_uid_ranges *set)
 {
+	struct expunge_ctx e = { .s = s };
 	char err[256];
 
 	/* Other sessions' expunges were reported first by dispatch, so the
 	 * numbering agrees with the client. */
 	if (set != NULL && set->count == 0)
 		return imap_done(s);
-	if (db_expunge(be->db, s->view->mailbox_id, set, expunged, s, err, sizeof(err)) == DB_FAILED)
+	if (db_expunge(be->db, s->view->mailbox_id, set, expunged, &e, err, sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "expunging", err);
+	imap_view_report_expunges(s, e.uids, e.n);
 	imap_session_changed(s, s->view->mailbox_id);
 	return imap_done(s);
 }

@@ -4,6 +4,7 @@
  * a FETCH of a whole mailbox holds neither the mailbox nor the response in
  * memory. */
 #include "server/imap/commands.h"
+#include "server/imap/args.h"
 #include "server/imap/datetime.h"
 #include "server/imap/fetch_args.h"
 #include "acl/command_rights.h"
@@ -25,6 +26,11 @@ struct fetch_ctx {
 	size_t nseen;
 	struct buf scratch;
 	bool undecodable;
+	/* RFC 7162 §3.1.4.1 CHANGEDSINCE: only messages whose MODSEQ for the
+	 * reader is above it, each with its MODSEQ even if not asked for. */
+	bool changedsince_set;
+	uint64_t changedsince;
+	bool add_modseq;
 };
 
 static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
@@ -101,7 +107,8 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		buf_appendf(out, "RFC822.SIZE %llu", (unsigned long long)row->size);
 		return;
 	case IMAP_FETCH_MODSEQ:
-		buf_appendf(out, "MODSEQ (%llu)", (unsigned long long)row->modseq);
+		buf_appendf(out, "MODSEQ (%llu)",
+			    (unsigned long long)imap_view_modseq(v, row->uid, row->modseq));
 		return;
 	case IMAP_FETCH_ENVELOPE:
 		buf_append_str(out, "ENVELOPE ");
@@ -147,6 +154,9 @@ static int fetch_row(void *ctx, const struct db_message_row *row)
 
 	if (msn == 0)
 		return 0;
+	if (f->changedsince_set && imap_view_modseq(s->view, row->uid, row->modseq) <= f->changedsince &&
+	    !seen_now(f, row->uid))
+		return 0;
 	/* The row is read as it is now, possibly changed since this
 	 * session's last poll, so it may carry a keyword the session was not
 	 * told of: announced first, when FLAGS is shown. */
@@ -170,22 +180,28 @@ static int fetch_row(void *ctx, const struct db_message_row *row)
 		buf_append_str(&s->out, first ? "FLAGS " : " FLAGS ");
 		imap_view_format_flags(&s->out, s->view, row->uid, row->flags | 1u, row->keywords);
 	}
+	if (f->add_modseq)
+		buf_appendf(&s->out, " MODSEQ (%llu)",
+			    (unsigned long long)imap_view_modseq(s->view, row->uid, row->modseq));
 	buf_append(&s->out, ")\r\n", 3);
 	return imap_session_flush(s);
 }
 
-static void seen_row(void *ctx, uint32_t uid, unsigned flags, const char *keywords, bool changed,
-		     uint64_t modseq)
+static void seen_row(void *ctx, const struct db_stored_row *row)
 {
 	struct fetch_ctx *f = ctx;
+	struct imap_view *v = f->s->view;
 
-	(void)keywords;
-	imap_view_own_flags(f->s->view, uid, flags);
-	if (!changed)
+	imap_view_own_flags(v, row->uid, row->flags);
+	if (!row->changed)
 		return;
 	f->seen_set = xrealloc(f->seen_set, (f->nseen + 1) * sizeof(*f->seen_set));
-	f->seen_set[f->nseen++] = uid;
-	imap_view_own_change(f->s->view, modseq);
+	f->seen_set[f->nseen++] = row->uid;
+	imap_view_own_change(v, row->modseq);
+	if (!row->shared) {
+		struct uid_ranges one = { &(struct imap_uid_range){ row->uid, row->uid }, 1, 1 };
+		imap_view_private_change(v, row->modseq, &one);
+	}
 }
 
 static unsigned fetch_columns(const struct imap_fetch_request *req)
@@ -211,7 +227,40 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 struct fetch_request {
 	struct db_uid_ranges ranges;
 	struct imap_fetch_request items;
+	bool changedsince_set;
+	uint64_t changedsince;
+	bool vanished;             /* RFC 7162 §3.2.6: UID FETCH ... (VANISHED) */
 };
+
+/* fetch-modifiers (RFC 7162 §3.1.4.1, §3.2.6): "(" CHANGEDSINCE n
+ * [VANISHED] ")", in any order; VANISHED only in UID FETCH, with
+ * CHANGEDSINCE, once QRESYNC is enabled. An unknown modifier could change
+ * what FETCH means, so it is refused. */
+static const char *fetch_modifiers(struct imap_session *s, const struct imap_arg *list, bool uid,
+				   struct fetch_request *req)
+{
+	const struct imap_arg *m = list->u.list.items;
+
+	if (list->type != IMAP_ARG_LIST || list->u.list.count == 0)
+		return "Expected a list of FETCH modifiers";
+	for (size_t i = 0; i < list->u.list.count; i++) {
+		if (imap_arg_atom_is(&m[i], "CHANGEDSINCE")) {
+			if (req->changedsince_set)
+				return "CHANGEDSINCE given twice";
+			if (i + 1 >= list->u.list.count || !imap_arg_modseq(&m[++i], &req->changedsince))
+				return "Invalid CHANGEDSINCE value";
+			req->changedsince_set = true;
+		} else if (imap_arg_atom_is(&m[i], "VANISHED")) {
+			if (!uid || !s->qresync || req->vanished)
+				return "VANISHED needs UID FETCH with QRESYNC enabled";
+			req->vanished = true;
+		} else
+			return "Unknown FETCH modifier";
+	}
+	if (req->vanished && !req->changedsince_set)
+		return "VANISHED needs CHANGEDSINCE";
+	return NULL;
+}
 
 /* The sequence set and every data item are parsed before any SQL runs: a
  * malformed list is BAD whatever the store's state. */
@@ -220,11 +269,21 @@ struct imap_result imap_check_fetch(struct imap_session *s, const struct imap_co
 	struct fetch_request *req = arena_alloc(&s->arena, sizeof(*req));
 	const char *problem;
 
-	if (cmd->nargs != 2)
+	memset(req, 0, sizeof(*req));
+	if (cmd->nargs != 2 && cmd->nargs != 3)
 		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
 	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
 	    imap_fetch_parse(&s->arena, &cmd->args[1], &req->items, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
+	if (cmd->nargs == 3 &&
+	    (problem = fetch_modifiers(s, &cmd->args[2], cmd->name[0] == 'U', req)) != NULL)
+		return imap_bad(s, NULL, "%s", problem);
+	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
+	for (size_t i = 0; i < req->items.count; i++)
+		if (req->items.items[i].kind == IMAP_FETCH_MODSEQ)
+			s->condstore = true;
+	if (req->changedsince_set)
+		s->condstore = true;
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
 }
@@ -243,7 +302,8 @@ static enum db_result set_seen(struct imap_session *s, struct imap_backend *be,
 		if (req->items.items[i].kind == IMAP_FETCH_FLAGS)
 			f->add_flags = false;
 	return db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, 1,
-			      DB_FLAG_SEEN, "{}", s->cfg->max_keywords_per_mailbox, seen_row, f, err,
+			      DB_FLAG_SEEN, "{}", s->cfg->max_keywords_per_mailbox, DB_NO_UNCHANGEDSINCE,
+			      seen_row, f, err,
 			      errlen);
 }
 
@@ -328,18 +388,55 @@ static enum db_result fetch_from_state(struct fetch_ctx *f, const struct db_uid_
 	return DB_OK;
 }
 
+/* RFC 7162 §3.2.5: after SELECT (QRESYNC ...), "UID FLAGS MODSEQ" of
+ * every message changed after modseq, as UID FETCH 1:* (UID FLAGS) with
+ * CHANGEDSINCE would answer them. */
+struct imap_result imap_fetch_changed_since(struct imap_session *s, struct imap_backend *be,
+					    uint64_t modseq)
+{
+	static const uint32_t lo = 1, hi = UINT32_MAX;
+	struct imap_fetch_item items[2] = { { .kind = IMAP_FETCH_FLAGS }, { .kind = IMAP_FETCH_MODSEQ } };
+	struct imap_fetch_request fr = { .items = items, .count = 2 };
+	struct fetch_ctx f = { .s = s, .req = &fr, .uid = true, .show_flags = true,
+			       .changedsince_set = true, .changedsince = modseq };
+	struct db_uid_ranges all = { &lo, &hi, 1 };
+	enum db_result r = DB_FAILED;
+	char err[256] = "";
+
+	buf_init(&f.scratch);
+	if (answerable_from_state(s->view, &fr))
+		r = fetch_from_state(&f, &all);
+	if (r == DB_FAILED)
+		r = db_fetch_messages(be->db, s->account_id, s->view->mailbox_id, &all, 0, fetch_row,
+				      &f, err, sizeof(err));
+	buf_free(&f.scratch);
+	if (r == DB_FAILED)
+		return imap_store_failed(s, "reading changed messages", err);
+	return imap_done(s);
+}
+
 /* Dispatch has parsed the arguments and checked "r". */
 struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *cmd,
 			     struct imap_backend *be)
 {
 	struct fetch_request *req = s->parsed;
-	struct fetch_ctx f = { .s = s, .req = &req->items, .uid = cmd->name[0] == 'U' };
+	struct fetch_ctx f = { .s = s, .req = &req->items, .uid = cmd->name[0] == 'U',
+			       .changedsince_set = req->changedsince_set,
+			       .changedsince = req->changedsince, .add_modseq = req->changedsince_set };
 	enum db_result r;
 	bool from_state;
 	char err[256];
 
-	for (size_t i = 0; i < req->items.count; i++)
+	for (size_t i = 0; i < req->items.count; i++) {
 		f.show_flags |= req->items.items[i].kind == IMAP_FETCH_FLAGS;
+		if (req->items.items[i].kind == IMAP_FETCH_MODSEQ)
+			f.add_modseq = false;
+	}
+	if (req->vanished) {
+		struct imap_result res;
+		if (!imap_report_vanished_since(s, be, &req->ranges, req->changedsince, &res))
+			return res;
+	}
 	r = set_seen(s, be, req, &f, err, sizeof(err));
 	if (r == DB_OK && f.nseen > 0)
 		imap_session_changed(s, s->view->mailbox_id);

@@ -178,6 +178,7 @@ struct result {
 	size_t n, cap;
 	bool uid;
 	struct imap_session *s;
+	uint64_t modseq;   /* the highest MODSEQ (for the reader) of the matches */
 };
 
 static void collect(void *ctx, uint32_t uid, uint64_t modseq)
@@ -185,9 +186,11 @@ static void collect(void *ctx, uint32_t uid, uint64_t modseq)
 	struct result *r = ctx;
 	uint32_t value = r->uid ? uid : imap_view_msn(r->s->view, uid);
 
-	(void)modseq;
 	if (value == 0)
 		return;
+	modseq = imap_view_modseq(r->s->view, uid, modseq);
+	if (modseq > r->modseq)
+		r->modseq = modseq;
 	r->items = arena_grow(&r->s->arena, r->items, r->n, &r->cap, sizeof(*r->items));
 	r->items[r->n++] = value;
 }
@@ -207,14 +210,11 @@ static void write_esearch(struct imap_session *s, const struct imap_search_progr
 		buf_appendf(&s->out, " COUNT %zu", r->n);
 	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_ALL)) {
 		buf_append_str(&s->out, " ALL ");
-		for (size_t i = 0; i < r->n;) {
-			size_t j = i;
-			while (j + 1 < r->n && r->items[j + 1] == r->items[j] + 1)
-				j++;
-			buf_appendf(&s->out, j > i ? "%s%u:%u" : "%s%u", i ? "," : "", r->items[i], r->items[j]);
-			i = j + 1;
-		}
+		imap_numbers_format(r->items, r->n, &s->out);
 	}
+	/* RFC 7162 §3.1.5: with a MODSEQ key, the highest MODSEQ found. */
+	if (r->n > 0 && p->modseq)
+		buf_appendf(&s->out, " MODSEQ %llu", (unsigned long long)r->modseq);
 	buf_append(&s->out, "\r\n", 2);
 }
 
@@ -279,6 +279,9 @@ struct imap_result imap_check_search(struct imap_session *s, const struct imap_c
 			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
 		return imap_bad(s, NULL, "%s", c.error);
 	}
+	/* RFC 7162 §3.1: SEARCH MODSEQ enables CONDSTORE. */
+	if (req->prog.modseq)
+		s->condstore = true;
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
 }
@@ -295,6 +298,8 @@ static void write_search(struct imap_session *s, const struct imap_search_progra
 	buf_append_str(&s->out, "* SEARCH");
 	for (size_t i = 0; i < r->n; i++)
 		buf_appendf(&s->out, " %u", r->items[i]);
+	if (r->n > 0 && p->modseq)
+		buf_appendf(&s->out, " (MODSEQ %llu)", (unsigned long long)r->modseq);
 	buf_append(&s->out, "\r\n", 2);
 }
 

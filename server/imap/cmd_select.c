@@ -1,11 +1,105 @@
 /* Opening and closing mailboxes: SELECT, EXAMINE (RFC 3501 §6.3.1-2),
  * CHECK, CLOSE (§6.4.1-2), UNSELECT (RFC 3691). */
 #include "server/imap/commands.h"
+#include "server/imap/args.h"
+#include "server/imap/msgset.h"
 #include "server/imap/rights.h"
+#include "server/imap/seqset.h"
 #include "server/imap/view.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* SELECT and EXAMINE parameters (RFC 4466 §2.1): CONDSTORE (RFC 7162
+ * §3.1.8) and QRESYNC (§3.2.5). */
+struct select_params {
+	bool qresync;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct db_uid_ranges known;     /* known-uids; count 0: every UID */
+};
+
+/* At most this many ranges in known-uids and seq-match-data. */
+#define QRESYNC_MAX_RANGES 100000
+
+/* A sequence-set argument as UID ranges (not "$", '*' as the highest UID). */
+static bool uid_set_arg(struct imap_session *s, const struct imap_arg *a, struct db_uid_ranges *out)
+{
+	struct imap_seqset set;
+	uint32_t *lo, *hi;
+
+	if (a->type != IMAP_ARG_ATOM ||
+	    imap_seqset_parse(&s->arena, a->u.str.data, a->u.str.len, QRESYNC_MAX_RANGES, &set) < 0 ||
+	    set.saved)
+		return false;
+	imap_seqset_resolve(&s->arena, &set, UINT32_MAX, false, &set);
+	lo = arena_alloc(&s->arena, (set.count ? set.count : 1) * sizeof(*lo));
+	hi = arena_alloc(&s->arena, (set.count ? set.count : 1) * sizeof(*hi));
+	for (size_t i = 0; i < set.count; i++) {
+		lo[i] = set.ranges[i].lo;
+		hi[i] = set.ranges[i].hi;
+	}
+	*out = (struct db_uid_ranges){ lo, hi, set.count };
+	return true;
+}
+
+/* "QRESYNC" SP "(" uidvalidity SP mod-sequence-value [SP known-uids]
+ * [SP seq-match-data] ")"; seq-match-data = "(" known-sequence-set SP
+ * known-uid-set ")". The seq-match-data only narrows what a server must
+ * report; every change is reported here, so it is checked and not used. */
+static const char *qresync_param(struct imap_session *s, const struct imap_arg *a,
+				 struct select_params *p)
+{
+	const struct imap_arg *it = a->u.list.items;
+	size_t n = a->u.list.count, i = 2;
+	uint64_t v;
+	struct db_uid_ranges ignored;
+
+	if (a->type != IMAP_ARG_LIST || n < 2 || n > 4)
+		return "QRESYNC expects (uidvalidity modseq [known-uids] [seq-match-data])";
+	if (!imap_arg_modseq(&it[0], &v) || v == 0 || v > UINT32_MAX)
+		return "Invalid QRESYNC UIDVALIDITY";
+	p->uidvalidity = (uint32_t)v;
+	if (!imap_arg_modseq(&it[1], &p->modseq) || p->modseq == 0)
+		return "Invalid QRESYNC mod-sequence";
+	if (i < n && it[i].type == IMAP_ARG_ATOM && !uid_set_arg(s, &it[i++], &p->known))
+		return "Invalid QRESYNC known-uids";
+	if (i < n) {
+		const struct imap_arg *m = it[i].u.list.items;
+		if (it[i].type != IMAP_ARG_LIST || it[i].u.list.count != 2 ||
+		    !uid_set_arg(s, &m[0], &ignored) || !uid_set_arg(s, &m[1], &ignored))
+			return "Invalid QRESYNC seq-match-data";
+		i++;
+	}
+	return i == n ? NULL : "Invalid QRESYNC parameter";
+}
+
+static const char *select_params(struct imap_session *s, const struct imap_arg *list,
+				 struct select_params *p)
+{
+	const struct imap_arg *it = list->u.list.items;
+
+	if (list->type != IMAP_ARG_LIST || list->u.list.count == 0)
+		return "Expected a list of SELECT parameters";
+	for (size_t i = 0; i < list->u.list.count; i++) {
+		const char *problem;
+		if (imap_arg_atom_is(&it[i], "CONDSTORE"))
+			s->condstore = true;      /* RFC 7162 §3.1: an enabling command */
+		else if (imap_arg_atom_is(&it[i], "QRESYNC")) {
+			/* §3.2.5: QRESYNC before ENABLE QRESYNC is a protocol error. */
+			if (!s->qresync)
+				return "QRESYNC must be enabled first (ENABLE QRESYNC)";
+			if (p->qresync || i + 1 >= list->u.list.count)
+				return "Invalid QRESYNC parameter";
+			if ((problem = qresync_param(s, &it[++i], p)) != NULL)
+				return problem;
+			p->qresync = true;
+		} else
+			return "Unknown SELECT parameter";
+	}
+	return NULL;
+}
 
 struct imap_result imap_check_no_args(struct imap_session *s, const struct imap_command *cmd)
 {
@@ -17,8 +111,15 @@ struct imap_result imap_check_no_args(struct imap_session *s, const struct imap_
 /* The mailbox name itself is checked by dispatch (mailbox_arg). */
 struct imap_result imap_check_select(struct imap_session *s, const struct imap_command *cmd)
 {
-	if (cmd->nargs != 1)
-		return imap_bad(s, NULL, "%s expects one mailbox name", cmd->name);
+	struct select_params *p = arena_alloc(&s->arena, sizeof(*p));
+	const char *problem;
+
+	memset(p, 0, sizeof(*p));
+	if (cmd->nargs != 1 && cmd->nargs != 2)
+		return imap_bad(s, NULL, "%s expects one mailbox name and its parameters", cmd->name);
+	if (cmd->nargs == 2 && (problem = select_params(s, &cmd->args[1], p)) != NULL)
+		return imap_bad(s, NULL, "%s", problem);
+	s->parsed = p;
 	return imap_ok(s, NULL, "checked");
 }
 
@@ -28,6 +129,7 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 					 bool readonly)
 {
 	const struct imap_mailbox_acl *acl = s->mailbox;
+	const struct select_params *params = s->parsed;
 	struct imap_result res;
 	struct imap_view *v;
 	uint32_t first_unseen, unseen_msn;
@@ -49,6 +151,19 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 		imap_untagged(s, "OK [UNSEEN %u] First unseen message", unseen_msn);
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", v->uidnext);
+	/* RFC 7162 §3.1.2.1: the reader's HIGHESTMODSEQ (migrations/0011). */
+	imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+		      (unsigned long long)imap_view_highestmodseq(v));
+	/* §3.2.5: what changed since the client's modseq, when it knows this
+	 * UIDVALIDITY; VANISHED (EARLIER) first, then the FETCHes. */
+	if (params != NULL && params->qresync && params->uidvalidity == v->uidvalidity) {
+		if (!imap_report_vanished_since(s, be, params->known.count ? &params->known : NULL,
+						params->modseq, &res))
+			return res;
+		res = imap_fetch_changed_since(s, be, params->modseq);
+		if (!imap_result_ok(&res))
+			return res;
+	}
 	return imap_ok(s, readonly ? "READ-ONLY" : "READ-WRITE", "%s completed", s->cmd->name);
 }
 

@@ -88,14 +88,33 @@ struct imap_result imap_check_enable(struct imap_session *s, const struct imap_c
 	return imap_ok(s, NULL, "checked");
 }
 
-/* RFC 5161 §3.1: capabilities this server can enable. None yet: the
- * extensions that need ENABLE (CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2)
- * arrive with the mailbox commands, and unknown names are ignored. */
+/* RFC 5161 §3.1: capabilities this server can enable: CONDSTORE and
+ * QRESYNC (RFC 7162 §3.1, §3.2.3; QRESYNC implies CONDSTORE). Unknown
+ * names are ignored; ENABLED lists only what this command newly enabled
+ * (RFC 5161 §3.2: "capabilities that were not already enabled"). Enabling
+ * CONDSTORE while a per-user mailbox is selected makes the next change
+ * read load the reader's private modseqs (view.h). */
 struct imap_result cmd_enable(struct imap_session *s, const struct imap_command *cmd,
 			      struct imap_backend *be)
 {
-	(void)cmd;
+	bool condstore = false, qresync = false;
+
 	(void)be;
-	imap_untagged(s, "ENABLED");
+	for (size_t i = 0; i < cmd->nargs; i++) {
+		if (imap_arg_atom_is(&cmd->args[i], "CONDSTORE"))
+			condstore = true;
+		else if (imap_arg_atom_is(&cmd->args[i], "QRESYNC"))
+			qresync = true;
+	}
+	/* Named as asked: "ENABLE QRESYNC" answers "ENABLED QRESYNC" (RFC
+	 * 7162 §3.2.3's example) though it enables CONDSTORE too. */
+	buf_append_str(&s->out, "* ENABLED");
+	if (condstore && !s->condstore)
+		buf_append_str(&s->out, " CONDSTORE");
+	if (qresync && !s->qresync)
+		buf_append_str(&s->out, " QRESYNC");
+	buf_append(&s->out, "\r\n", 2);
+	s->condstore |= condstore || qresync;
+	s->qresync |= qresync;
 	return imap_done(s);
 }

@@ -7,6 +7,7 @@
 #include "acl/command_rights.h"
 #include "server/imap/view.h"
 #include "server/core/log.h"
+#include "server/imap/seqset.h"
 #include "schema/db_message.h"
 
 #include <string.h>
@@ -16,33 +17,60 @@ struct store_ctx {
 	bool silent;
 	bool uid;
 	bool changed;               /* some message's flags changed */
+	uint32_t *modified;         /* failed UNCHANGEDSINCE: UIDs or numbers, ascending */
+	size_t nmodified, modified_cap;
 };
 
-static void store_row(void *ctx, uint32_t uid, unsigned flags, const char *keywords, bool changed,
-		      uint64_t modseq)
+/* RFC 7162 §3.1.3: a message that failed UNCHANGEDSINCE is named in the
+ * tagged MODIFIED response code, by UID for UID STORE, else by number. */
+static void store_modified(struct store_ctx *st, uint32_t uid, uint32_t msn)
+{
+	struct imap_session *s = st->s;
+
+	if (msn == 0)
+		return;
+	st->modified = arena_grow(&s->arena, st->modified, st->nmodified, &st->modified_cap,
+				  sizeof(*st->modified));
+	st->modified[st->nmodified++] = st->uid ? uid : msn;
+}
+
+static void store_row(void *ctx, const struct db_stored_row *row)
 {
 	struct store_ctx *st = ctx;
 	struct imap_session *s = st->s;
-	uint32_t msn = imap_view_msn(s->view, uid);
+	uint32_t msn = imap_view_msn(s->view, row->uid);
+	bool show_flags = !st->silent, show_modseq = s->condstore && (!st->silent || row->changed);
 
-	if (changed) {
-		imap_view_own_change(s->view, modseq);
-		imap_view_own_row(s, uid, flags, keywords, modseq);
+	if (row->modified) {
+		store_modified(st, row->uid, msn);
+		return;
+	}
+	if (row->changed) {
+		imap_view_own_change(s->view, row->modseq);
+		imap_view_own_row(s, row);
 		st->changed = true;
 	}
-	imap_view_own_flags(s->view, uid, flags);
+	imap_view_own_flags(s->view, row->uid, row->flags);
 	/* Without .SILENT every message of the set is reported with its
-	 * flags, changed or not; the client may not have known them. */
-	if (st->silent || msn == 0)
+	 * flags, changed or not; the client may not have known them. With
+	 * CONDSTORE, .SILENT still reports each changed message's new
+	 * MODSEQ (RFC 7162 §3.1.3). */
+	if (msn == 0 || (!show_flags && !show_modseq))
 		return;
 	/* The row may carry a keyword another session created since this
 	 * one last polled, or this STORE's own new one. */
-	imap_view_announce(s, keywords);
+	if (show_flags)
+		imap_view_announce(s, row->keywords);
 	buf_appendf(&s->out, "* %u FETCH (", msn);
 	if (st->uid)
-		buf_appendf(&s->out, "UID %u ", uid);
-	buf_append_str(&s->out, "FLAGS ");
-	imap_view_format_flags(&s->out, s->view, uid, flags, keywords);
+		buf_appendf(&s->out, "UID %u ", row->uid);
+	if (show_flags) {
+		buf_append_str(&s->out, "FLAGS ");
+		imap_view_format_flags(&s->out, s->view, row->uid, row->flags, row->keywords);
+	}
+	if (show_modseq)
+		buf_appendf(&s->out, "%sMODSEQ (%llu)", show_flags ? " " : "",
+			    (unsigned long long)imap_view_modseq(s->view, row->uid, row->modseq));
 	buf_append(&s->out, ")\r\n", 3);
 }
 
@@ -74,6 +102,9 @@ struct imap_result imap_check_store(struct imap_session *s, const struct imap_co
 	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
 	    imap_store_parse(&s->arena, &cmd->args[1], &req->st, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
+	/* RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE enabling command. */
+	if (req->st.unchangedsince_set)
+		s->condstore = true;
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
 }
@@ -120,7 +151,9 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 	r = req->ranges.count == 0 ? DB_OK :
 	    db_store_flags(be->db, s->account_id, s->view->mailbox_id, &req->ranges, mode,
 			   st->flags.system, imap_keywords_array(&s->arena, &st->flags),
-			   s->cfg->max_keywords_per_mailbox, store_row, &ctx, err, sizeof(err));
+			   s->cfg->max_keywords_per_mailbox,
+			   st->unchangedsince_set ? st->unchangedsince : DB_NO_UNCHANGEDSINCE,
+			   store_row, &ctx, err, sizeof(err));
 	if (r == DB_FAILED)
 		return imap_store_failed(s, "storing flags", err);
 	if (r == DB_LIMIT)
@@ -131,5 +164,14 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 		imap_session_changed(s, s->view->mailbox_id);
 	if (st->silent && st->mode != IMAP_STORE_REMOVE)
 		announce_stored_keywords(s, &st->flags);
+	if (ctx.nmodified > 0) {
+		struct buf set;
+		const char *code;
+		buf_init(&set);
+		imap_numbers_format(ctx.modified, ctx.nmodified, &set);
+		code = arena_printf(&s->arena, "MODIFIED %.*s", (int)set.len, (const char *)set.data);
+		buf_free(&set);
+		return imap_ok(s, code, "Conditional STORE failed for some messages");
+	}
 	return imap_done(s);
 }

@@ -133,6 +133,10 @@ imap_check_fn imap_check_status;
 /* cmd_fetch.c */
 imap_command_fn cmd_fetch;
 imap_check_fn imap_check_fetch;
+/* SELECT (QRESYNC ...): the messages changed after modseq, as FETCH (UID
+ * FLAGS MODSEQ) responses. */
+struct imap_result imap_fetch_changed_since(struct imap_session *s, struct imap_backend *be,
+					    uint64_t modseq);
 
 /* cmd_store.c */
 imap_command_fn cmd_store;

@@ -49,7 +49,7 @@ bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct im
  * FETCH of flags (docs/architecture.md, "Design decisions", 3). */
 static bool unchanged(const struct imap_session *s, const struct imap_view *v, bool allow_expunge)
 {
-	return v->groups_gen == s->groups_gen &&
+	return v->groups_gen == s->groups_gen && !imap_view_wants_private_log(s) &&
 	       (!allow_expunge || v->expunge_modseq == v->modseq) &&
 	       bus_current(v->bus, v->mailbox_id, v->modseq, v->bus_gen);
 }

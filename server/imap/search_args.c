@@ -91,27 +91,6 @@ static bool word_is(const char *s, size_t len, const char *word)
 	return len == strlen(word) && strncasecmp(s, word, len) == 0;
 }
 
-/* A decimal atom up to max (no sign, no spaces); leading zeros are fine,
- * as number = 1*DIGIT. nz forbids the value 0. */
-static bool parse_number(const struct imap_arg *arg, uint64_t max, bool nz, uint64_t *v_r)
-{
-	uint64_t v = 0;
-
-	if (arg->type != IMAP_ARG_ATOM || arg->u.str.len == 0)
-		return false;
-	for (size_t i = 0; i < arg->u.str.len; i++) {
-		char c = arg->u.str.data[i];
-		uint64_t d = (uint64_t)(c - '0');
-		if (c < '0' || c > '9' || v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (nz && v == 0)
-		return false;
-	*v_r = v;
-	return true;
-}
-
 /* RFC 7162 §7: entry-flag-name = DQUOTE "/flags/" attr-flag DQUOTE, where
  * attr-flag is a system flag, a keyword or a flag-extension ("\" atom).
  * It arrives unquoted here (the parser removes quotes and escapes); an
@@ -140,7 +119,7 @@ static int parse_modseq(struct search_ctx *x, const struct imap_arg **argp,
 
 	x->modseq = true;
 	k->u.modseq.type = IMAP_SEARCH_MODSEQ_ANY;
-	if (arg->type != IMAP_ARG_ATOM || !parse_number(arg, INT64_MAX, false, &v)) {
+	if (arg->type != IMAP_ARG_ATOM || !imap_arg_number(arg, INT64_MAX, false, &v)) {
 		const char *s;
 		size_t len;
 
@@ -163,7 +142,7 @@ static int parse_modseq(struct search_ctx *x, const struct imap_arg **argp,
 		else
 			return fail(x, "Invalid MODSEQ entry type");
 		arg++;
-		if (!parse_number(arg, INT64_MAX, false, &v))
+		if (!imap_arg_number(arg, INT64_MAX, false, &v))
 			return fail(x, "Invalid MODSEQ value");
 	}
 	k->u.modseq.value = v;
@@ -227,12 +206,12 @@ static int parse_key_args(struct search_ctx *x, const struct key_def *def,
 			return fail(x, "Invalid date (d-Mon-yyyy expected)");
 		break;
 	case KA_NUMBER64:
-		if (!parse_number(arg, INT64_MAX, false, &v))
+		if (!imap_arg_number(arg, INT64_MAX, false, &v))
 			return fail(x, "Invalid size");
 		k->u.number = (int64_t)v;
 		break;
 	case KA_NZNUMBER:
-		if (!parse_number(arg, UINT32_MAX, true, &v))
+		if (!imap_arg_number(arg, UINT32_MAX, true, &v))
 			return fail(x, "Invalid interval");
 		k->u.number = (int64_t)v;
 		break;

@@ -191,3 +191,17 @@ void imap_seqset_format(const struct imap_seqset *resolved, struct buf *out)
 					r->lo, r->hi);
 	}
 }
+
+void imap_numbers_format(const uint32_t *items, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && items[j + 1] == items[j] + 1)
+			j++;
+		if (j > i)
+			buf_appendf(out, "%s%" PRIu32 ":%" PRIu32, i > 0 ? "," : "", items[i], items[j]);
+		else
+			buf_appendf(out, "%s%" PRIu32, i > 0 ? "," : "", items[i]);
+		i = j + 1;
+	}
+}

@@ -79,5 +79,7 @@ uint64_t imap_seqset_count(const struct imap_seqset *resolved);
  * ALL, SEARCHRES). An empty set appends nothing: the grammar has no empty
  * sequence-set, so callers must leave the item out (or say NIL) instead. */
 void imap_seqset_format(const struct imap_seqset *resolved, struct buf *out);
+/* The same for n ascending numbers (ESEARCH ALL, MODIFIED, VANISHED). */
+void imap_numbers_format(const uint32_t *items, size_t n, struct buf *out);
 
 #endif

@@ -90,6 +90,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
 	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
 	buf_append_str(out, " IDLE");
+	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
+	 * cmd_select.c, view_resync.c. */
+	buf_append_str(out, " CONDSTORE QRESYNC");
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"

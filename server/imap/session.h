@@ -91,6 +91,11 @@ struct imap_session {
 	bool admin;              /* member of auth_admin_group */
 	struct imap_user_slots *user_slots; /* where user's connection is counted */
 	struct imap_view *view;  /* the selected mailbox, NULL when none */
+	/* RFC 7162: CONDSTORE enabled (ENABLE, SELECT's parameter or a
+	 * CONDSTORE-enabling command, §3.1) and QRESYNC enabled (ENABLE
+	 * only, §3.2.3); QRESYNC implies CONDSTORE. */
+	bool condstore;
+	bool qresync;
 	bool holds_user_slot;
 
 	/* A SASL exchange waiting for the client's response line (RFC 3501

@@ -161,24 +161,6 @@ const char *imap_keywords_array(struct arena *a, const struct imap_flags *f)
 	return out;
 }
 
-/* mod-sequence-valzer (RFC 7162 §7): "0" or a positive 63-bit integer. */
-static bool parse_modseq(const struct imap_arg *arg, uint64_t *value_r)
-{
-	uint64_t v = 0;
-
-	if (arg->type != IMAP_ARG_ATOM || arg->u.str.len == 0)
-		return false;
-	for (size_t i = 0; i < arg->u.str.len; i++) {
-		char c = arg->u.str.data[i];
-		uint64_t d = (uint64_t)(c - '0');
-		if (c < '0' || c > '9' || v > ((uint64_t)INT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*value_r = v;
-	return true;
-}
-
 /* store-modifiers (RFC 7162 §3.1.3): "(" name SP value *(SP name SP value)
  * ")"; UNCHANGEDSINCE is the only modifier we know, and an unknown one must
  * be refused since its meaning could change the STORE. */
@@ -194,7 +176,7 @@ static int store_modifiers(const struct imap_arg *list, struct imap_store *st,
 			return fail(error_r, "Unknown STORE modifier");
 		if (st->unchangedsince_set)
 			return fail(error_r, "UNCHANGEDSINCE given twice");
-		if (i + 1 >= list->u.list.count || !parse_modseq(&m[i + 1], &st->unchangedsince))
+		if (i + 1 >= list->u.list.count || !imap_arg_modseq(&m[i + 1], &st->unchangedsince))
 			return fail(error_r, "Invalid UNCHANGEDSINCE value");
 		st->unchangedsince_set = true;
 	}

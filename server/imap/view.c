@@ -1,5 +1,6 @@
 #include "server/imap/view.h"
 #include "server/imap/search_args.h"
+#include "server/imap/seqset.h"
 #include "server/core/log.h"
 #include "server/bus/bus.h"
 #include "schema/db_message.h"
@@ -14,6 +15,7 @@ void imap_view_close(struct imap_view *v)
 	mbox_cache_release(v->cache, &v->state);
 	bus_unwatch(v->bus, v->mailbox_id);
 	uid_ranges_free(&v->seen);
+	modseq_map_free(&v->private_modseqs);
 	free(v->name);
 	msn_map_free(&v->msns);
 	free(v->recent);
@@ -100,12 +102,25 @@ uint32_t imap_view_remove(struct imap_view *v, uint32_t uid)
 	return msn_map_remove(&v->msns, uid);
 }
 
-void imap_view_expunged(struct imap_session *s, uint32_t uid)
+void imap_view_report_expunges(struct imap_session *s, const uint32_t *uids, size_t n)
 {
-	uint32_t msn = imap_view_remove(s->view, uid);
+	uint32_t *gone = s->qresync ? arena_alloc(&s->arena, (n ? n : 1) * sizeof(*gone)) : NULL;
+	size_t ngone = 0;
 
-	if (msn != 0)
-		imap_untagged(s, "%u EXPUNGE", msn);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t msn = imap_view_remove(s->view, uids[i]);
+		if (msn == 0)
+			continue;
+		if (gone != NULL)
+			gone[ngone++] = uids[i];
+		else
+			imap_untagged(s, "%u EXPUNGE", msn);
+	}
+	if (ngone > 0) {
+		buf_append_str(&s->out, "* VANISHED ");
+		imap_numbers_format(gone, ngone, &s->out);
+		buf_append(&s->out, "\r\n", 2);
+	}
 }
 
 void imap_view_own_flags(struct imap_view *v, uint32_t uid, unsigned flags)
@@ -116,6 +131,31 @@ void imap_view_own_flags(struct imap_view *v, uint32_t uid, unsigned flags)
 		uid_ranges_add(&v->seen, uid);
 	else
 		uid_ranges_remove(&v->seen, uid);
+}
+
+uint64_t imap_view_modseq(const struct imap_view *v, uint32_t uid, uint64_t shared)
+{
+	uint64_t own = modseq_map_get(&v->private_modseqs, uid);
+
+	if (own < v->pruned_modseq)
+		own = v->pruned_modseq;
+	return own > shared ? own : shared;
+}
+
+uint64_t imap_view_highestmodseq(const struct imap_view *v)
+{
+	return v->private_modseq > v->shared_modseq ? v->private_modseq : v->shared_modseq;
+}
+
+void imap_view_private_change(struct imap_view *v, uint64_t modseq, const struct uid_ranges *uids)
+{
+	for (size_t i = 0; i < uids->n; i++)
+		modseq_map_raise(&v->private_modseqs, uids->r[i].lo, uids->r[i].hi, modseq);
+}
+
+bool imap_view_wants_private_log(const struct imap_session *s)
+{
+	return s->view != NULL && s->condstore && s->view->seen_per_user && !s->view->private_loaded;
 }
 
 /* In a per-user mailbox the stored \Seen bit means nothing (db_seen_sql.h):

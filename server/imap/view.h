@@ -13,6 +13,7 @@
 
 #include "server/imap/keyword_set.h"
 #include "server/imap/mbox_cache.h"
+#include "server/imap/modseq_map.h"
 #include "server/imap/msn_map.h"
 #include "server/imap/result.h"
 #include "server/imap/session.h"
@@ -49,6 +50,16 @@ struct imap_view {
 	unsigned groups_gen;
 	bool seen_per_user;
 	struct uid_ranges seen;
+	/* RFC 7162 for this reader (migrations/0011): the highest modseq of
+	 * a shared change and of the reader's own private changes it was told
+	 * of, the floor of the reader's pruned change log, and, once the
+	 * client uses CONDSTORE, each UID's private modseq (private_loaded:
+	 * the whole log above the floor is in it). */
+	uint64_t shared_modseq;
+	uint64_t private_modseq;
+	uint64_t pruned_modseq;
+	struct modseq_map private_modseqs;
+	bool private_loaded;
 	/* The rows this session's own STORE changed, in the command arena,
 	 * until dispatch settles them (imap_view_settle). */
 	struct imap_own_row *own_rows;
@@ -63,14 +74,15 @@ struct imap_view {
 struct imap_own_row {
 	uint32_t uid;
 	bool expunged;
+	bool shared;              /* the stored flags or keywords changed */
 	unsigned flags;           /* as this reader sees them */
 	const char *keywords;     /* in the command arena */
 };
 
-/* A message this session's STORE changed, or its EXPUNGE removed (flags
- * and keywords then unused), committed at modseq. */
-void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
-		       const char *keywords, uint64_t modseq);
+struct db_stored_row;
+/* A message this session's STORE changed (row->changed), or its EXPUNGE
+ * removed, committed at modseq. */
+void imap_view_own_row(struct imap_session *s, const struct db_stored_row *row);
 void imap_view_own_expunge(struct imap_session *s, uint32_t uid, uint64_t modseq);
 /* After the command's changes went on the change bus (dispatch.c): when
  * nothing but this session's own STORE or EXPUNGE changed the mailbox since it last
@@ -109,14 +121,28 @@ bool imap_view_is_own_change(const struct imap_view *v, uint64_t modseq);
 /* The flags this reader now sees on a message its own command changed
  * (STORE, FETCH's implicit \Seen): keeps the reader's seen set right. */
 void imap_view_own_flags(struct imap_view *v, uint32_t uid, unsigned flags);
+/* The message's MODSEQ for this reader: its shared modseq (from the
+ * state or a row), or the reader's newer private change of it, and never
+ * below the floor of the reader's pruned log. */
+uint64_t imap_view_modseq(const struct imap_view *v, uint32_t uid, uint64_t shared);
+/* The reader's HIGHESTMODSEQ (RFC 7162 §3.1.2): the greater of the shared
+ * and its private one. */
+uint64_t imap_view_highestmodseq(const struct imap_view *v);
+/* A private change of the reader's at modseq to the UIDs (PostgreSQL
+ * multirange text), into the map. */
+void imap_view_private_change(struct imap_view *v, uint64_t modseq, const struct uid_ranges *uids);
+/* Whether the next change read must load the reader's private log: the
+ * client uses CONDSTORE in a per-user mailbox whose log is not loaded. */
+bool imap_view_wants_private_log(const struct imap_session *s);
 /* The flags the reader sees on a message of the shared state. */
 unsigned imap_view_reader_flags(const struct imap_view *v, const struct mbox_msg *m);
 /* Removes a UID (this session's EXPUNGE); returns its MSN, 0 if absent. */
 uint32_t imap_view_remove(struct imap_view *v, uint32_t uid);
-/* The same, telling the client: "* n EXPUNGE" with the number the
- * message has at that moment (RFC 3501 §7.4.1), nothing if it was not in
- * the view. Called in ascending UID order, each number is right. */
-void imap_view_expunged(struct imap_session *s, uint32_t uid);
+/* Removes the UIDs (ascending) and tells the client: "* n EXPUNGE" for
+ * each with the number the message has at that moment (RFC 3501 §7.4.1),
+ * or once QRESYNC is enabled one "* VANISHED uids" (RFC 7162 §3.2.10);
+ * nothing for a UID that was not in the view. */
+void imap_view_report_expunges(struct imap_session *s, const uint32_t *uids, size_t n);
 
 /* Adds the space-separated keywords to the announced list; true if any
  * was new (the caller then sends FLAGS again, RFC 3501 §7.2.6). */
@@ -160,5 +186,15 @@ struct db_sync_acl;
  * session, which then ends with BYE. */
 bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
 		    struct db_sync_acl *acl_r, struct imap_result *res_r);
+
+struct db_uid_ranges;
+/* QRESYNC (view_resync.c): "* VANISHED (EARLIER) uids" for the UIDs of
+ * ranges (NULL: every UID) expunged after modseq (RFC 7162 §3.2.5,
+ * §3.2.6); nothing when none did. When the history after modseq was
+ * pruned, every UID of ranges below UIDNEXT that is not in the view. false
+ * with *res_r when the store failed. */
+bool imap_report_vanished_since(struct imap_session *s, struct imap_backend *be,
+				const struct db_uid_ranges *ranges, uint64_t modseq,
+				struct imap_result *res_r);
 
 #endif

@@ -2,6 +2,7 @@
  * without reading the changes back (view.h, imap_view_settle). */
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
+#include "schema/db_message.h"
 
 #include <string.h>
 
@@ -18,26 +19,30 @@ static void own_row(struct imap_session *s, const struct imap_own_row *row, uint
 	v->own_rows[v->nown_rows++] = *row;
 }
 
-void imap_view_own_row(struct imap_session *s, uint32_t uid, unsigned flags,
-		       const char *keywords, uint64_t modseq)
+void imap_view_own_row(struct imap_session *s, const struct db_stored_row *stored)
 {
 	struct imap_own_row row = {
-		.uid = uid, .flags = flags,
-		.keywords = arena_strndup(&s->arena, keywords, strlen(keywords)),
+		.uid = stored->uid, .flags = stored->flags, .shared = stored->shared,
+		.keywords = arena_strndup(&s->arena, stored->keywords, strlen(stored->keywords)),
 	};
+	struct uid_ranges one = { &(struct imap_uid_range){ stored->uid, stored->uid }, 1, 1 };
 
-	own_row(s, &row, modseq);
+	if (!stored->shared)
+		imap_view_private_change(s->view, stored->modseq, &one);
+	own_row(s, &row, stored->modseq);
 }
 
 void imap_view_own_expunge(struct imap_session *s, uint32_t uid, uint64_t modseq)
 {
-	struct imap_own_row row = { .uid = uid, .expunged = true };
+	struct imap_own_row row = { .uid = uid, .expunged = true, .shared = true };
 
 	own_row(s, &row, modseq);
 }
 
 /* The shared state takes the rows when it is complete exactly up to where
- * the session was (so that the rows are the only change since). */
+ * the session was (so that the rows are the only change since). A private
+ * change (the reader's \Seen, migrations/0011) leaves the message as the
+ * state has it; the state is complete up to its modseq all the same. */
 static bool state_takes(struct imap_view *v, uint64_t modseq)
 {
 	bool ok;
@@ -46,6 +51,8 @@ static bool state_takes(struct imap_view *v, uint64_t modseq)
 	ok = mbox_state_loaded(v->state) && mbox_state_modseq(v->state) == v->modseq;
 	for (size_t i = 0; ok && i < v->nown_rows; i++) {
 		const struct imap_own_row *r = &v->own_rows[i];
+		if (!r->shared)
+			continue;
 		/* In a per-user mailbox the stored \Seen bit means nothing. */
 		unsigned stored = v->seen_per_user ? r->flags & 30u : r->flags;
 		if (r->expunged)
@@ -72,6 +79,14 @@ void imap_view_settle(struct imap_session *s)
 		if (v->expunge_modseq == v->modseq)
 			v->expunge_modseq = modseq;
 		v->modseq = modseq;
+		/* Nothing else took a modseq in between (one counter serves
+		 * shared and private changes): the reader's HIGHESTMODSEQ is
+		 * this one. */
+		for (size_t i = 0; i < v->nown_rows; i++)
+			if (v->own_rows[i].shared)
+				v->shared_modseq = modseq;
+			else
+				v->private_modseq = modseq;
 		v->nown = 0;     /* its own change is below the watermark now */
 		v->bus_gen++;
 		bus_learned(v->bus, v->mailbox_id, modseq);

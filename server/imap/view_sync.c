@@ -20,6 +20,7 @@ struct sync_flags {
 	uint32_t uid;
 	unsigned flags;
 	char *keywords;
+	uint64_t modseq;
 };
 
 /* What one statement brought, applied in the order RFC 3501 wants:
@@ -33,6 +34,7 @@ struct sync_state {
 	bool locked;                /* holds the state's write lock */
 	bool apply;                 /* the result applies to the shared state */
 	uint64_t read_from;         /* the statement read messages changed above this */
+	uint64_t private_from;      /* the reader's private changes told up to here */
 	struct db_sync_mailbox m;
 	uint32_t *expunged;
 	size_t nexpunged;
@@ -40,7 +42,10 @@ struct sync_state {
 	size_t nchanged;
 	uint32_t *new_uids;
 	size_t nnew;
+	uint32_t *private_uids;     /* the reader's \Seen changed by its other sessions */
+	size_t nprivate;
 	bool new_keywords;
+	bool seen_bad;              /* the reader's seen set could not be read */
 };
 
 /* The first row: from here to the end of the result the state is locked,
@@ -50,6 +55,11 @@ static void sync_mailbox(void *ctx, const struct db_sync_mailbox *m)
 	struct sync_state *st = ctx;
 
 	st->m = *m;
+	st->v->shared_modseq = m->shared_modseq;
+	st->v->private_modseq = m->private_modseq;
+	st->v->pruned_modseq = m->pruned_modseq;
+	if (m->seen_set != NULL && uid_ranges_parse_multirange(&st->v->seen, m->seen_set) < 0)
+		st->seen_bad = true;
 	mbox_state_wrlock(st->v->state);
 	st->locked = true;
 	st->apply = mbox_state_applicable(st->v->state, st->read_from, m->highestmodseq);
@@ -86,7 +96,37 @@ static void sync_message(void *ctx, uint32_t uid, unsigned flags, unsigned store
 	st->changed[st->nchanged].uid = uid;
 	st->changed[st->nchanged].flags = flags;
 	st->changed[st->nchanged].keywords = xstrdup(keywords);
+	st->changed[st->nchanged].modseq = modseq;
 	st->nchanged++;
+}
+
+/* A private change of the reader's own (its \Seen, changed by another of
+ * its sessions): into the reader's modseqs, and reported for the messages
+ * of the view it touched unless this session made it. */
+static void sync_private(void *ctx, uint64_t modseq, const char *uids)
+{
+	struct sync_state *st = ctx;
+	struct imap_view *v = st->v;
+	struct uid_ranges r = { 0 };
+	const struct mbox_msg *msgs;
+	size_t n;
+
+	if (uid_ranges_parse_multirange(&r, uids) < 0)
+		return;
+	imap_view_private_change(v, modseq, &r);
+	if (st->opening || modseq <= st->private_from || imap_view_is_own_change(v, modseq)) {
+		uid_ranges_free(&r);
+		return;
+	}
+	msgs = mbox_state_messages(v->state, &n);   /* under the write lock */
+	for (size_t k = 0; k < r.n; k++)
+		for (size_t i = mbox_state_index(v->state, r.r[k].lo); i < n && msgs[i].uid <= r.r[k].hi; i++) {
+			if (imap_view_msn(v, msgs[i].uid) == 0)
+				continue;
+			st->private_uids = xrealloc(st->private_uids, (st->nprivate + 1) * sizeof(uint32_t));
+			st->private_uids[st->nprivate++] = msgs[i].uid;
+		}
+	uid_ranges_free(&r);
 }
 
 /* A keyword registered since the last poll, possibly on no message this
@@ -114,23 +154,62 @@ static void sync_expunged(void *ctx, uint32_t uid, uint64_t modseq)
 	st->expunged[st->nexpunged++] = uid;
 }
 
+/* "* n FETCH (FLAGS ...)" for a change another session made; with
+ * CONDSTORE the message's MODSEQ for this reader too (RFC 7162 §3.1.4),
+ * and with QRESYNC its UID (§3.2.4). */
+static void report_flags(struct imap_session *s, uint32_t uid, unsigned flags,
+			 const char *keywords, uint64_t modseq)
+{
+	struct imap_view *v = s->view;
+	uint32_t msn = imap_view_msn(v, uid);
+
+	if (msn == 0)
+		return;
+	buf_appendf(&s->out, "* %u FETCH (", msn);
+	if (s->qresync)
+		buf_appendf(&s->out, "UID %u ", uid);
+	buf_append_str(&s->out, "FLAGS ");
+	imap_view_format_flags(&s->out, v, uid, flags, keywords);
+	if (s->condstore)
+		buf_appendf(&s->out, " MODSEQ (%llu)", (unsigned long long)imap_view_modseq(v, uid, modseq));
+	buf_append(&s->out, ")\r\n", 3);
+}
+
+/* Whether a kind 1 row already reports the UID (the list is in UID order). */
+static bool reported(const struct sync_state *st, uint32_t uid)
+{
+	size_t lo = 0, hi = st->nchanged;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->changed[mid].uid == uid)
+			return true;
+		if (st->changed[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static void sync_emit(struct sync_state *st)
 {
 	struct imap_session *s = st->s;
 	struct imap_view *v = st->v;
 
-	for (size_t i = 0; i < st->nexpunged; i++)
-		imap_view_expunged(s, st->expunged[i]);
+	imap_view_report_expunges(s, st->expunged, st->nexpunged);
 	if (st->new_keywords)
 		imap_view_write_flags(s, v);
 	for (size_t i = 0; i < st->nchanged; i++) {
 		const struct sync_flags *f = &st->changed[i];
-		uint32_t msn = imap_view_msn(v, f->uid);
-		if (msn == 0)
-			continue;
-		buf_appendf(&s->out, "* %u FETCH (FLAGS ", msn);
-		imap_view_format_flags(&s->out, v, f->uid, f->flags, f->keywords);
-		buf_append(&s->out, ")\r\n", 3);
+		report_flags(s, f->uid, f->flags, f->keywords, f->modseq);
+	}
+	/* Still under the state's lock: its messages are as the statement
+	 * left them, or newer. */
+	for (size_t i = 0; i < st->nprivate; i++) {
+		const struct mbox_msg *m = mbox_state_find(v->state, st->private_uids[i]);
+		if (m != NULL && !reported(st, m->uid))
+			report_flags(s, m->uid, imap_view_reader_flags(v, m), m->keywords, m->modseq);
 	}
 	for (size_t i = 0; i < st->nnew; i++)
 		imap_view_append_uid(v, st->new_uids[i]);
@@ -157,6 +236,7 @@ static void sync_state_free(struct sync_state *st)
 	}
 	free(st->expunged);
 	free(st->new_uids);
+	free(st->private_uids);
 	for (size_t i = 0; i < st->nchanged; i++)
 		free(st->changed[i].keywords);
 	free(st->changed);
@@ -167,11 +247,13 @@ static enum db_result sync_run(struct imap_session *s, struct imap_backend *be,
 			       struct sync_state *st, const struct db_sync_request *req,
 			       struct db_sync_acl *acl_r, struct imap_result *res_r)
 {
-	struct db_changes_cb cb = { st, sync_mailbox, sync_message, sync_expunged, sync_keyword };
+	struct db_changes_cb cb = { st, sync_mailbox, sync_message, sync_expunged, sync_keyword,
+				    sync_private };
 	enum db_result r;
 	char err[256];
 
 	st->read_from = req->modseq;
+	st->private_from = st->v->private_modseq;
 	r = db_mailbox_sync(be->db, s->account_id, st->v->mailbox_id, req, &cb, &s->arena, acl_r,
 			    err, sizeof(err));
 	if (r == DB_FAILED) {
@@ -222,7 +304,8 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 {
 	struct imap_view *v = xcalloc(1, sizeof(*v));
 	struct sync_state st = { .s = s, .v = v, .opening = true };
-	struct db_sync_request req = { .claim_recent = !readonly, .seen_set = true };
+	struct db_sync_request req = { .claim_recent = !readonly, .seen_set = true,
+				       .private_changes = s->condstore };
 	enum db_result r;
 
 	v->mailbox_id = acl->mailbox_id;
@@ -242,9 +325,8 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 	if (r == DB_OK) {
 		v->uidvalidity = st.m.uidvalidity;
 		v->seen_per_user = st.m.seen_per_user;
-		v->flags_cached = !v->seen_per_user || st.m.seen_set != NULL;
-		if (st.m.seen_set != NULL && uid_ranges_parse_multirange(&v->seen, st.m.seen_set) < 0)
-			v->flags_cached = false;
+		v->flags_cached = !v->seen_per_user || (st.m.seen_set != NULL && !st.seen_bad);
+		v->private_loaded = s->condstore;
 		if (st.apply)
 			mbox_state_applied(v->state, st.m.highestmodseq, st.m.uidnext);
 		st.apply = false;
@@ -267,13 +349,16 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 {
 	struct imap_view *v = s->view;
 	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
-	struct db_sync_request req = { .expunges = true, .claim_recent = !v->readonly };
+	struct db_sync_request req = { .expunges = true, .claim_recent = !v->readonly,
+				       .private_changes = true };
+	bool load_private = imap_view_wants_private_log(s);
 	uint64_t state = state_modseq(v->state), gen = bus_generation(v->bus, v->mailbox_id);
 	enum db_result r;
 
 	req.modseq = state != 0 && state < v->modseq ? state : v->modseq;
 	req.expunge_modseq = state != 0 && state < v->expunge_modseq ? state : v->expunge_modseq;
 	req.keyword_modseq = v->modseq;
+	req.private_modseq = load_private ? 0 : v->private_modseq;
 	r = sync_run(s, be, &st, &req, acl_r, res_r);
 	if (r == DB_NOT_FOUND) {
 		/* RFC 3501 §7.1.5: the mailbox went away under us. */
@@ -282,8 +367,9 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 		*res_r = imap_no(s, "NONEXISTENT", "The selected mailbox was deleted");
 	}
 	if (r == DB_OK) {
-		if (st.m.seen_per_user != v->seen_per_user)
+		if (st.m.seen_per_user != v->seen_per_user || st.seen_bad)
 			v->flags_cached = false;
+		v->private_loaded |= load_private;
 		sync_emit(&st);
 		sync_claim(v, &st.m);
 		if (st.nnew > 0) {

@@ -89,6 +89,13 @@ def modseqs(env, mbox):
     return {int(u): int(m) for u, m in (line.split("|") for line in out.splitlines())}
 
 
+def private_log(env, account, mbox):
+    """The reader's private change log (migrations/0011): [(modseq, uids)]."""
+    out = sql(env, f"SELECT modseq, uids::text FROM seen_changes WHERE account_id = {account}"
+                   f" AND mailbox_id = {mbox} ORDER BY modseq")
+    return [(int(m), u) for m, u in (line.split("|") for line in out.splitlines())]
+
+
 def fetch_flags(c, tag="ff"):
     """{uid: set of flags} from UID FETCH 1:* (FLAGS)."""
     tagged, u = c.cmd(tag, "UID FETCH 1:* (FLAGS)")
@@ -152,8 +159,15 @@ def test_store_seen_changes_only_the_readers_row(env, team):
     assert seen_uids(env, me, mbox) == "{[1,2)}"
     assert seen_uids(env, other, mbox) == "{[1,4)}"
     assert flag_bits(env, mbox) == {1: 0, 2: 0, 3: 1}    # 3: the stale bit, untouched
+    # migrations/0011: a private change leaves the message rows and the
+    # shared modseq alone; the counter moves, and the reader's log and
+    # seen row take it.
     after = modseqs(env, mbox)
-    assert after[1] > before[1] and after[2] == before[2] and after[3] == before[3]
+    assert after == before
+    hms, shared = sql(env, f"SELECT highestmodseq, shared_modseq FROM mailboxes WHERE id = {mbox}").split("|")
+    assert int(shared) < int(hms)
+    assert private_log(env, me, mbox) == [(int(hms), "{[1,2)}")]
+    assert sql(env, f"SELECT modseq FROM seen WHERE account_id = {me} AND mailbox_id = {mbox}") == hms
 
     # Nothing changes for this reader: no new modseq.
     tagged, u = c.cmd("b", "STORE 1 +FLAGS (\\Seen)")
