@@ -95,5 +95,9 @@ int db_migrate(const char *dsn, FILE *out, char *err, size_t errlen);
  * is older than grace_seconds, in batches; safe while kairand delivers
  * (schema/db_gc.c says why). Prints how many rows went to out. 0 / -1. */
 int db_gc(const char *dsn, long grace_seconds, FILE *out, char *err, size_t errlen);
+/* kairanctl gc too: removes the expunge history and the readers' private
+ * change logs older than days, raising the floors CONDSTORE and QRESYNC
+ * fall back from (migrations/0011). Prints the counts to out. 0 / -1. */
+int db_prune_history(const char *dsn, long days, FILE *out, char *err, size_t errlen);
 
 #endif

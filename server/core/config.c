@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	 * leaves room for label-heavy clients while a mailbox's FLAGS line of
 	 * ordinary keywords stays within a few KB (docs/config.md). */
 	KEY_LONG(max_keywords_per_mailbox, "256", 0, 100000),
+	KEY_LONG(expunge_history_days, "90", 1, 36500),
 	KEY_LONG(auth_fail_delay_ms, "1000", 0, 60000),
 	KEY_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
 	KEY_LONG(max_auth_failures, "3", 1, 1000),

@@ -348,3 +348,44 @@ def test_rfc7162_3_1_5_search_modseq(env, team):
     # alice's search sees her reading, not bob's.
     got = ok(a, f"SEARCH MODSEQ {b_hms + 1}")[0]
     assert got.startswith(b"* SEARCH 1 (MODSEQ "), got
+
+
+def test_gc_prunes_history_and_raises_the_floors(env, team):
+    """kairanctl gc removes history older than expunge_history_days; the
+    floors rise with it, so a client from before them gets the fallback
+    (every missing UID) and no MODSEQ ever goes down."""
+    import subprocess
+    a, b, bobs = team["a"], team["b"], team["bobs_name"]
+    ok(a, "SELECT Team")
+    b_hms = highestmodseq(ok(b, f"SELECT {bobs}"))
+    ok(b, "STORE 2 +FLAGS (\\Seen)")
+    ok(a, "UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+    ok(a, "EXPUNGE")
+    before = fetches(ok(b, "UID FETCH 1:* (MODSEQ)"))
+    env.pg.psql("UPDATE expunges SET expunged_at = now() - interval '3 days';"
+                " UPDATE seen_changes SET changed_at = now() - interval '3 days'")
+    k = env.kairand
+    r = subprocess.run([k.kairanctl, "-c", k.conf_path, "gc", "--history-days", "2"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "pruned" in r.stdout, r.stdout
+    assert env.pg.psql("SELECT count(*) FROM expunges e JOIN mailboxes m ON m.id = e.mailbox_id"
+                       " WHERE m.expunged_floor = 0 AND e.expunged_at < now() - interval '2 days'"
+                       ).strip() == "0"
+    # An open session still knows its log and answers exactly; a new
+    # SELECT learns the floor: bob's log is gone, every message is at
+    # least at the floor, so a CHANGEDSINCE from before it reports
+    # everything, and no MODSEQ went down.
+    ok(b, f"SELECT {bobs}")
+    after = fetches(ok(b, "UID FETCH 1:* (MODSEQ)"))
+    assert all(after[i]["MODSEQ"] >= before[i]["MODSEQ"] for i in after)
+    assert set(fetches(ok(b, f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {b_hms})"))) == set(after)
+    ok(b, "ENABLE QRESYNC")
+    uidvalidity = int(re.search(rb"UIDVALIDITY (\d+)", b" ".join(ok(b, f"EXAMINE {bobs}"))).group(1))
+    untagged = ok(b, f"EXAMINE {bobs} (QRESYNC ({uidvalidity} {b_hms}))")
+    assert vanished(untagged, True) == {4}
+
+    for bad in (["--history-days", "0"], ["--history-days"], ["--nothing", "1"]):
+        r = subprocess.run([k.kairanctl, "-c", k.conf_path, "gc", *bad],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0, bad
