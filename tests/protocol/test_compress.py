@@ -161,7 +161,7 @@ def test_rfc4978_3_in_selected_state(env):
 
 def exercise_messages(c, user):
     """SELECT, APPEND (synchronising and non-synchronising literals), FETCH
-    of small and streamed bodies through the compressed session; returns
+    of small and streamed bodies (read late) through the compressed session; returns
     the plain size of what the server sent for the big FETCH."""
     small = MSG % (1, 1) + b"Hello through DEFLATE.\r\n"
     append_literal(c, "INBOX", small)
@@ -181,6 +181,7 @@ def exercise_messages(c, user):
     _, u = c.cmd("f", "FETCH 1 (BODY.PEEK[])")
     assert u[0].endswith(b"{%d}\r\n" % len(small) + small + b")"), u
     c.send(b"g FETCH 2:4 (BODY.PEEK[])\r\n")
+    time.sleep(0.5)    # a slow reader: the server waits with its output
     got = 0
     while True:
         resp = c.read_response(timeout=30)
@@ -372,3 +373,55 @@ def test_rfc4978_byte_counters_count_compressed_bytes(env):
             assert received1 - received0 == z.wire_out - out0
     finally:
         k.stop()
+
+
+def test_rfc4978_long_incompressible_fetch_to_a_slow_reader(env):
+    """Past the server's output bounds (1 MiB unread stops the FETCH until
+    the client reads): base64 barely compresses, so the compressed bytes
+    fill the socket too, and the deflater's leftovers wait for EPOLLOUT."""
+    import base64
+    user = env.new_user("zslow")
+    rng = random.Random(1951)
+    bodies = [base64.encodebytes(rng.randbytes(600_000)).replace(b"\n", b"\r\n")
+              for _ in range(4)]
+    with login(env.imap_port, user) as c:
+        z = compress(c)
+        for i, body in enumerate(bodies):
+            raw = MSG % (10 + i, 10 + i) + body
+            c.send(f"b{i} APPEND INBOX {{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
+            assert c.read_tagged(f"b{i}")[0].startswith(f"b{i} OK".encode())
+        ok(c, "SELECT INBOX", "s")
+        before = z.wire_in
+        c.send(b"f FETCH 1:4 (BODY.PEEK[TEXT])\r\n")
+        time.sleep(1.5)
+        for i, body in enumerate(bodies):
+            resp = c.read_response(timeout=30)
+            assert resp.startswith(f"* {i + 1} FETCH".encode()), resp[:80]
+            assert resp.endswith(b"{%d}\r\n" % len(body) + body + b")")
+        assert c.read_response(timeout=30).startswith(b"f OK")
+        assert z.wire_in - before > 2_000_000    # it did not shrink much
+
+
+def test_rfc4978_idle_compressed_sessions_cost_bounded_memory(env):
+    """What a compressed session costs kairand once it is quiet: the
+    streams' state (about 110 KiB allocated, docs/protocol.md, "Memory"),
+    of which a quiet session touches only part; the compressed buffers are
+    given back once empty."""
+    user = env.new_user("zmem")
+    pid = env.kairand.pid
+    sessions = [login(env.imap_port, user) for _ in range(120)]
+    try:
+        for c in sessions:
+            ok(c, "SELECT INBOX", "s")
+        before = vm_rss_kib(pid)
+        for c in sessions:
+            compress(c)
+            ok(c, "SELECT INBOX", "s")
+            assert b"COMPRESS=DEFLATE" not in capabilities(c)
+        after = vm_rss_kib(pid)
+        per_session = (after - before) / len(sessions)
+        print(f"kairand VmRSS {before} -> {after} KiB: {per_session:.0f} KiB per session")
+        assert per_session < 160, per_session
+    finally:
+        for c in sessions:
+            c.close()
