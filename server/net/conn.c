@@ -248,8 +248,10 @@ static ssize_t compressed_read(struct net_conn *c, void *buf, size_t len)
 			return n;
 		if (n < 0) {
 			c->corrupt = err != NULL;
-			snprintf(c->error, sizeof(c->error), "%s",
-				 err != NULL ? "invalid compressed data" : "compressed stream ended by peer");
+			if (err != NULL)
+				snprintf(c->error, sizeof(c->error), "invalid compressed data (%s)", err);
+			else
+				snprintf(c->error, sizeof(c->error), "compressed stream ended by peer");
 			return -1;
 		}
 		space = net_compress_in_room(c->z, &room);
