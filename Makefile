@@ -19,7 +19,7 @@ KCFLAGS  := -std=c11 -D_GNU_SOURCE -DKAIRAN_VERSION=\"$(VERSION)\" -Wall -Wextra
             -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -I. -I$(BUILD)/gen \
             $(OPTFLAGS) $(SANFLAGS) $(CFLAGS)
 KLDFLAGS := $(SANFLAGS) $(LDFLAGS)
-LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lpthread
+LDLIBS   := -lpq -lldap -llber -lssl -lcrypto -lz -lpthread
 
 # Modules shared by both programs (everything but the two mains and kairanctl's code).
 LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c server/bus/*.c \

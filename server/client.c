@@ -206,8 +206,23 @@ void client_outbox_init(struct server *srv)
 	}
 }
 
+/* RFC 4978 §3: compression starts right after the CRLF of the tagged OK,
+ * which has just gone out. What the client sent after COMPRESS is already
+ * in the input buffer: it goes to the inflater, and the pump reads again
+ * (no epoll event will say it is there). */
+static void client_start_compression(struct client *c)
+{
+	c->compress_after_flush = false;
+	net_conn_start_compression(c->conn, c->in.data, c->in.len);
+	buf_clear(&c->in);
+	imap_session_compression_started(&c->session);
+	c->reread = true;
+}
+
 void client_flush(struct client *c)
 {
+	int pushed;
+
 	while (c->out_pos < c->out.len) {
 		ssize_t n = net_conn_write(c->conn, c->out.data + c->out_pos, c->out.len - c->out_pos);
 		if (n == 0) {
@@ -221,9 +236,18 @@ void client_flush(struct client *c)
 		c->out_pos += (size_t)n;
 		c->last_write_ms = clock_now_ms();
 	}
+	/* With compression, the last piece may still wait in the deflater's
+	 * output (net_conn_flush). */
+	pushed = net_conn_flush(c->conn);
+	if (pushed < 0) {
+		client_close(c, net_conn_error(c->conn));
+		return;
+	}
 	client_stream_progress(c);
 	buf_clear(&c->out);
 	c->out_pos = 0;
+	if (pushed == 0)
+		return; /* EPOLLOUT will bring us back */
 	if (c->close_after_flush) {
 		client_close(c, c->close_reason != NULL ? c->close_reason :
 				c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
@@ -241,6 +265,8 @@ void client_flush(struct client *c)
 		}
 		c->session.tls_active = true;
 	}
+	if (c->compress_after_flush)
+		client_start_compression(c);
 }
 
 /* Reads until the socket has nothing more or the input buffer is full.
@@ -266,7 +292,7 @@ static bool client_read(struct client *c)
  * the server hold more than about this much output. */
 size_t client_unwritten(const struct client *c)
 {
-	return c->out.len - c->out_pos;
+	return c->out.len - c->out_pos + net_conn_unsent(c->conn);
 }
 
 static void job_run(struct worker_job *job, struct imap_backend *be)
@@ -293,6 +319,8 @@ static void client_release(struct client *c)
 		c->close_after_flush = true;
 	else if (after == IMAP_AFTER_STARTTLS)
 		c->starttls_after_flush = true;
+	else if (after == IMAP_AFTER_COMPRESS)
+		c->compress_after_flush = true;
 	if (c->srv->shutting_down && !c->close_after_flush) {
 		imap_session_shutdown(&c->session);
 		client_take_output(c);
@@ -361,7 +389,8 @@ static void client_process(struct client *c)
 	size_t pos = 0;
 
 	while (!c->busy && !c->held && !c->close_after_flush && !c->starttls_after_flush &&
-	       !c->closed && pos < c->in.len && client_unwritten(c) < CLIENT_OUTPUT_MAX) {
+	       !c->compress_after_flush && !c->closed && pos < c->in.len &&
+	       client_unwritten(c) < CLIENT_OUTPUT_MAX) {
 		size_t used;
 		enum imap_input_result r = imap_session_input(&c->session, c->in.data + pos,
 							      c->in.len - pos, &used);
@@ -385,6 +414,13 @@ static void client_process(struct client *c)
 	if (c->eof && !c->busy && !c->held && !c->close_after_flush) {
 		c->close_after_flush = true;
 		c->close_reason = "closed by peer";
+		if (net_conn_input_corrupt(c->conn)) {
+			/* The stream cannot be resynchronised, but the other
+			 * direction still works: say why before closing. */
+			imap_untagged(&c->session, "BYE Invalid compressed data");
+			client_take_output(c);
+			c->close_reason = net_conn_error(c->conn);
+		}
 	}
 }
 
@@ -412,7 +448,7 @@ static void client_pump(struct client *c)
 
 		if (c->closed)
 			return;
-		if (!c->close_after_flush && !c->starttls_after_flush)
+		if (!c->close_after_flush && !c->starttls_after_flush && !c->compress_after_flush)
 			full = client_read(c);
 		before = c->in.len;
 		client_process(c);
@@ -421,6 +457,10 @@ static void client_pump(struct client *c)
 		client_flush(c);
 		if (c->closed)
 			return;
+		if (c->reread) {
+			c->reread = false;   /* COMPRESS began: read through the inflater */
+			continue;
+		}
 		/* Go round again only if input is waiting and room was made. */
 		if (!full || c->in.len == before)
 			break;
@@ -433,7 +473,7 @@ static void client_pump(struct client *c)
 		client_ack_partial_command(c);
 		client_idle_update(c);
 	}
-	if (c->eof && !c->busy && !c->held && !c->closed && c->out_pos == c->out.len)
+	if (c->eof && !c->busy && !c->held && !c->closed && client_unwritten(c) == 0)
 		client_close(c, net_conn_error(c->conn)[0] ? net_conn_error(c->conn) : "closed by peer");
 }
 

@@ -37,6 +37,8 @@ struct client {
 	bool eof;                       /* the peer will send nothing more */
 	bool close_after_flush;
 	bool starttls_after_flush;
+	bool compress_after_flush;      /* COMPRESS answered OK: deflate after it */
+	bool reread;                    /* input waits where epoll cannot see it */
 	bool closed;
 	const char *close_reason;       /* for the log, once close_after_flush is set */
 	bool counted_peer;              /* counted in srv->peers */

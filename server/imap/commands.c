@@ -36,6 +36,11 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "ENABLE", .fn = cmd_enable, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_enable },
 
+	/* cmd_compress.c: RFC 4978 (command-auth: authenticated and selected
+	 * states); in the loop, which owns the connection it switches over. */
+	{ .name = "COMPRESS", .fn = cmd_compress, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_compress },
+
 	/* cmd_acl.c: "a" for all but MYRIGHTS, which needs any of "lrikxa"
 	 * (RFC 4314 §4) */
 	{ .name = "NAMESPACE", .fn = cmd_namespace, .states = AUTH_OR_SELECTED,

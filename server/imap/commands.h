@@ -23,7 +23,7 @@ typedef struct imap_result imap_check_fn(struct imap_session *s, const struct im
 typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct imap_result *res_r);
 
 /* Runs in the event loop's thread: it needs neither database nor directory
- * and must act on the connection itself (STARTTLS). */
+ * and must act on the connection itself (STARTTLS, COMPRESS). */
 #define IMAP_CMD_IN_LOOP 0x1
 /* A SASL exchange: the session reads the client's response line before the
  * command runs when imap_sasl_wants_response says one is due. */
@@ -107,6 +107,10 @@ imap_command_fn cmd_idle;                               /* cmd_idle.c */
 /* cmd_session.c */
 imap_command_fn cmd_id, cmd_enable;
 imap_check_fn imap_check_id, imap_check_enable;
+
+/* cmd_compress.c */
+imap_command_fn cmd_compress;
+imap_check_fn imap_check_compress;
 
 /* cmd_auth.c, cmd_authenticate.c */
 imap_command_fn cmd_login, cmd_starttls;

@@ -143,7 +143,7 @@ const char *imap_parser_error_tag(const struct imap_parser *p)
 
 bool imap_parser_error_is_fatal(enum imap_parse_error e)
 {
-	return e == IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+	return e == IMAP_PERR_FATAL_LITERAL_TOO_BIG || e == IMAP_PERR_FATAL_LINE_TOO_LONG;
 }
 
 const char *imap_parser_error_text(enum imap_parse_error e)
@@ -157,7 +157,8 @@ const char *imap_parser_error_text(enum imap_parse_error e)
 	case IMAP_PERR_BAD_QUOTED: return "Invalid quoted string";
 	case IMAP_PERR_BAD_LITERAL: return "Invalid literal";
 	case IMAP_PERR_UNBALANCED: return "Unbalanced parentheses";
-	case IMAP_PERR_LINE_TOO_LONG: return "Command line too long";
+	case IMAP_PERR_LINE_TOO_LONG:
+	case IMAP_PERR_FATAL_LINE_TOO_LONG: return "Command line too long";
 	case IMAP_PERR_TOO_DEEP: return "Too deeply nested";
 	case IMAP_PERR_TOO_MANY_ARGS: return "Too many arguments";
 	case IMAP_PERR_TOO_MANY_LITERALS: return "Too many literals";
@@ -252,6 +253,12 @@ static void parser_seed_tail(struct imap_parser *p, enum parser_state st, uint8_
 	}
 	if (c != '\n')
 		skip_track(p, c);
+}
+
+/* The error for a line crossing max_line. */
+static enum imap_parse_error parser_too_long(const struct imap_parser *p)
+{
+	return p->limits.long_line_fatal ? IMAP_PERR_FATAL_LINE_TOO_LONG : IMAP_PERR_LINE_TOO_LONG;
 }
 
 /* Records an error. The failed command's tag stays readable until the next
@@ -376,6 +383,11 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 		}
 		if (p->state == P_SKIP) {
 			if (c != '\n') {
+				if (p->limits.long_line_fatal && ++p->line_bytes > p->limits.max_line) {
+					*consumed_r = i;
+					p->error = IMAP_PERR_FATAL_LINE_TOO_LONG;
+					return IMAP_PARSE_ERROR;
+				}
 				skip_track(p, c);
 				i++;
 				continue;
@@ -397,7 +409,7 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 
 		/* Everything below is line data, which counts against the limit. */
 		if (++p->line_bytes > p->limits.max_line)
-			FAIL(IMAP_PERR_LINE_TOO_LONG);
+			FAIL(parser_too_long(p));
 
 		switch (p->state) {
 		case P_TAG:
@@ -509,7 +521,7 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				p->line_bytes += i - start - 1;
 				if (p->line_bytes > p->limits.max_line) {
 					i--;
-					FAIL(IMAP_PERR_LINE_TOO_LONG);
+					FAIL(parser_too_long(p));
 				}
 				buf_append(&p->token, data + start, i - start);
 				continue;
@@ -543,7 +555,7 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				p->line_bytes += i - start - 1;
 				if (p->line_bytes > p->limits.max_line) {
 					i--;
-					FAIL(IMAP_PERR_LINE_TOO_LONG);
+					FAIL(parser_too_long(p));
 				}
 				buf_append(&p->token, data + start, i - start);
 				continue;

@@ -54,6 +54,12 @@ struct imap_parser_limits {
 	size_t max_literals;    /* literals in one command */
 	size_t max_depth;       /* parenthesis nesting */
 	size_t max_args;        /* arguments at all levels */
+	/* A line over max_line ends the session (FATAL_LINE_TOO_LONG) instead
+	 * of being skipped, and so does a line skipped after an error once
+	 * its skipped part passes max_line: for input whose every byte costs
+	 * more than it looks (a COMPRESS=DEFLATE session inflates up to about
+	 * 1000 bytes from each one received), skipping is not bounded work. */
+	bool long_line_fatal;
 };
 
 enum imap_parse_status {
@@ -78,6 +84,7 @@ enum imap_parse_error {
 	IMAP_PERR_TOO_MANY_LITERALS,
 	IMAP_PERR_LITERAL_TOO_BIG,     /* synchronising: the client never sends the data */
 	IMAP_PERR_FATAL_LITERAL_TOO_BIG, /* non-synchronising: the stream cannot be resynchronised */
+	IMAP_PERR_FATAL_LINE_TOO_LONG, /* over max_line with long_line_fatal */
 };
 
 struct imap_parser;

@@ -29,6 +29,7 @@ static void session_limits(const struct imap_session *s, struct imap_parser_limi
 	l->max_literals = (size_t)s->cfg->max_literals;
 	l->max_depth = (size_t)(authed ? s->cfg->max_nesting : s->cfg->max_nesting_unauth);
 	l->max_args = (size_t)s->cfg->max_args;
+	l->long_line_fatal = s->compress_active;
 }
 
 void imap_session_init(struct imap_session *s, const struct config *cfg)
@@ -74,6 +75,15 @@ void imap_session_set_state(struct imap_session *s, enum imap_state state)
 	imap_parser_set_limits(s->parser, &limits);
 }
 
+void imap_session_compression_started(struct imap_session *s)
+{
+	struct imap_parser_limits limits;
+
+	s->compress_active = true;
+	session_limits(s, &limits);
+	imap_parser_set_limits(s->parser, &limits);
+}
+
 bool imap_session_login_allowed(const struct imap_session *s)
 {
 	return s->tls_active || (s->peer_loopback && s->cfg->trust_loopback) ||
@@ -98,6 +108,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
 		    " ACL RIGHTS=texk NAMESPACE BINARY",
 		    s->cfg->max_literal_size);
+	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
+		buf_append_str(out, " COMPRESS=DEFLATE");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");

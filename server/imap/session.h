@@ -39,6 +39,7 @@ enum imap_state {
 enum imap_after {
 	IMAP_AFTER_NOTHING,
 	IMAP_AFTER_STARTTLS,   /* discard buffered input, start the TLS handshake */
+	IMAP_AFTER_COMPRESS,   /* deflate everything after the OK (RFC 4978) */
 	IMAP_AFTER_CLOSE,
 };
 
@@ -63,6 +64,8 @@ struct imap_session {
 	const struct config *cfg;
 	bool tls_active;         /* the connection is encrypted */
 	bool tls_available;      /* STARTTLS can be offered */
+	bool compress_active;    /* COMPRESS=DEFLATE (RFC 4978) is on: see
+				  * imap_session_compression_started */
 	bool peer_loopback;
 	char peer[80];
 
@@ -163,6 +166,10 @@ void imap_session_shutdown(struct imap_session *s);
 void imap_session_timeout(struct imap_session *s);
 /* Changes the protocol state and the parser limits that depend on it. */
 void imap_session_set_state(struct imap_session *s, enum imap_state state);
+/* The connection compresses from now on (RFC 4978): COMPRESS is refused
+ * with COMPRESSIONACTIVE and no longer advertised, and a command line over
+ * max_line_length ends the session (parser.h, long_line_fatal). */
+void imap_session_compression_started(struct imap_session *s);
 /* Whether LOGIN may be used on this connection now (TLS, loopback or config). */
 bool imap_session_login_allowed(const struct imap_session *s);
 

@@ -1,4 +1,5 @@
 #include "server/net/conn.h"
+#include "server/net/compress.h"
 #include "server/net/tls.h"
 #include "server/net/tls_internal.h"
 #include "server/core/buf.h"
@@ -21,6 +22,8 @@ struct net_conn {
 	bool handshake_done;
 	bool handshake_failed;   /* counted once in the metrics */
 	bool loopback;
+	struct net_compress *z;  /* COMPRESS=DEFLATE, NULL until it starts */
+	bool corrupt;            /* the client's compressed stream was invalid */
 	char peer[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN];
 	char error[160];
@@ -68,6 +71,7 @@ void net_conn_free(struct net_conn **cp)
 		}
 		SSL_free(c->ssl);
 	}
+	net_compress_free(&c->z);
 	close(c->fd);
 	free(c);
 	*cp = NULL;
@@ -150,7 +154,7 @@ static int tls_handshake(struct net_conn *c)
 	return ret;
 }
 
-static ssize_t conn_read(struct net_conn *c, void *buf, size_t len)
+static ssize_t transport_read(struct net_conn *c, void *buf, size_t len)
 {
 	if (c->ssl != NULL) {
 		size_t n = 0;
@@ -180,7 +184,7 @@ static ssize_t conn_read(struct net_conn *c, void *buf, size_t len)
 	}
 }
 
-static ssize_t conn_write(struct net_conn *c, const void *buf, size_t len)
+static ssize_t transport_write(struct net_conn *c, const void *buf, size_t len)
 {
 	if (c->ssl != NULL) {
 		size_t n = 0;
@@ -206,25 +210,126 @@ static ssize_t conn_write(struct net_conn *c, const void *buf, size_t len)
 	}
 }
 
-/* Bytes are counted here, in clear text, for every protocol on a
- * connection (docs/metrics.md). */
-ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
+/* Bytes are counted here, for every protocol on a connection, as they pass
+ * between TLS (or TCP) and what is above it: after decryption, and before
+ * decompression once COMPRESS is on, so the counters follow what the
+ * network carried (docs/metrics.md). */
+static ssize_t counted_read(struct net_conn *c, void *buf, size_t len)
 {
-	ssize_t n = conn_read(c, buf, len);
+	ssize_t n = transport_read(c, buf, len);
 
 	if (n > 0)
 		metrics_add(METRICS_BYTES_IN, (uint64_t)n);
 	return n;
 }
 
-ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+static ssize_t counted_write(struct net_conn *c, const void *buf, size_t len)
 {
-	ssize_t n = conn_write(c, buf, len);
+	ssize_t n = transport_write(c, buf, len);
 
 	if (n > 0)
 		metrics_add(METRICS_BYTES_OUT, (uint64_t)n);
 	return n;
 }
+
+/* Inflates into buf, reading compressed bytes from the transport only when
+ * what was read has all been inflated: so "nothing now" (0) means the
+ * transport has nothing either, and the next epoll event covers the rest.
+ * The output never exceeds len, however much the input inflates to. */
+static ssize_t compressed_read(struct net_conn *c, void *buf, size_t len)
+{
+	for (;;) {
+		const char *err;
+		ssize_t n = net_compress_inflate(c->z, buf, len, &err);
+		size_t room;
+		uint8_t *space;
+
+		if (n > 0)
+			return n;
+		if (n < 0) {
+			c->corrupt = err != NULL;
+			if (err != NULL)
+				snprintf(c->error, sizeof(c->error), "invalid compressed data (%s)", err);
+			else
+				snprintf(c->error, sizeof(c->error), "compressed stream ended by peer");
+			return -1;
+		}
+		space = net_compress_in_room(c->z, &room);
+		n = counted_read(c, space, room);
+		if (n <= 0)
+			return n;
+		net_compress_in_added(c->z, (size_t)n);
+	}
+}
+
+/* Hands the compressed output waiting to the transport: 1 all of it, 0 the
+ * transport would block, -1 failed. The same bytes are offered again after
+ * "would block", as OpenSSL wants for a retried write. */
+static int compressed_push(struct net_conn *c)
+{
+	for (;;) {
+		size_t len;
+		const uint8_t *data = net_compress_out(c->z, &len);
+		ssize_t n;
+
+		if (len == 0)
+			return 1;
+		n = counted_write(c, data, len);
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		net_compress_out_sent(c->z, (size_t)n);
+	}
+}
+
+/* Deflates a piece of buf only once the previous piece has gone out, so
+ * that at most one piece waits here; the piece counts as written as soon
+ * as it is deflated, and net_conn_flush sends what is left of it. */
+static ssize_t compressed_write(struct net_conn *c, const void *buf, size_t len)
+{
+	int r = compressed_push(c);
+	size_t took;
+
+	if (r <= 0)
+		return r;
+	took = net_compress_deflate(c->z, buf, len);
+	if (compressed_push(c) < 0)
+		return -1;
+	return (ssize_t)took;
+}
+
+ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
+{
+	return c->z != NULL ? compressed_read(c, buf, len) : counted_read(c, buf, len);
+}
+
+ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return c->z != NULL ? compressed_write(c, buf, len) : counted_write(c, buf, len);
+}
+
+int net_conn_flush(struct net_conn *c)
+{
+	return c->z != NULL ? compressed_push(c) : 1;
+}
+
+size_t net_conn_unsent(const struct net_conn *c)
+{
+	size_t len = 0;
+
+	if (c->z != NULL)
+		(void)net_compress_out(c->z, &len);
+	return len;
+}
+
+void net_conn_start_compression(struct net_conn *c, const void *pending, size_t len)
+{
+	c->z = net_compress_new(pending, len);
+}
+
+bool net_conn_is_compressed(const struct net_conn *c) { return c->z != NULL; }
+bool net_conn_input_corrupt(const struct net_conn *c) { return c->corrupt; }
 
 bool net_conn_partial_record(const struct net_conn *c)
 {

@@ -47,6 +47,24 @@ enum net_fill {
 enum net_fill net_conn_fill(struct net_conn *c, struct buf *in, size_t max, bool *got_r);
 /* > 0: bytes written; 0: would block; -1: failed. */
 ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
+/* COMPRESS=DEFLATE (RFC 4978, server/net/compress.h): from now on what is
+ * read is inflated and what is written deflated, between the caller and
+ * TLS (or TCP). pending: bytes already read from the transport after the
+ * command that asked for it (the client may not send any before the OK,
+ * but if it did and compressed them, they are its next commands); they are
+ * inflated first. Nothing announces them to epoll: read after calling. */
+void net_conn_start_compression(struct net_conn *c, const void *pending, size_t len);
+bool net_conn_is_compressed(const struct net_conn *c);
+/* With compression, net_conn_write counts a piece as written once it is
+ * deflated, and its compressed bytes may still wait here for the socket:
+ * after the last write of a batch, net_conn_flush sends them. 1: nothing
+ * waits; 0: would block (try again on EPOLLOUT); -1: failed. Always 1
+ * without compression. net_conn_unsent: how many bytes wait. */
+int net_conn_flush(struct net_conn *c);
+size_t net_conn_unsent(const struct net_conn *c);
+/* After a read failed: the client's compressed stream was not valid
+ * DEFLATE. The connection can still carry a last response (BYE). */
+bool net_conn_input_corrupt(const struct net_conn *c);
 /* A short reason for the last -1, for the log. */
 const char *net_conn_error(const struct net_conn *c);
 

@@ -10,6 +10,7 @@ set -eu
 # Why each package is here:
 #   gcc make libc6-dev          build kairand and kairanctl
 #   libpq-dev libssl-dev libldap-dev   headers and libraries they link against
+#   zlib1g-dev                  COMPRESS=DEFLATE (RFC 4978, server/net/compress.c)
 #   slapd ldap-utils            the private OpenLDAP server of `make run`/tests,
 #                               slapadd/slappasswd/ldapsearch/ldapmodify
 #   postgresql-15               the private PostgreSQL cluster (pg_trgm is
@@ -22,7 +23,7 @@ set -eu
 #   clang libclang-rt-14-dev    fuzz targets (libFuzzer) and sanitizer runtimes
 #   isync                       mbsync, an interop client
 #   procps                      pgrep/pkill used when debugging leftovers
-PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev slapd ldap-utils
+PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
 libclang-rt-14-dev isync procps"
 

@@ -8,6 +8,8 @@
 static const struct imap_parser_limits limits = {
 	.max_line = 256, .max_literal = 1000, .max_literals = 3, .max_depth = 4, .max_args = 50,
 };
+/* What run() uses: limits, or a variant a test sets for its duration. */
+static const struct imap_parser_limits *run_limits = &limits;
 
 struct outcome {
 	enum imap_parse_status status;   /* last status seen */
@@ -44,7 +46,7 @@ static void dump_args(char *out, size_t outsize, const struct imap_arg *a)
 /* Feeds input in pieces of at most step bytes (0 = all at once). */
 static struct outcome run(const char *input, size_t len, size_t step)
 {
-	struct imap_parser *p = imap_parser_new(&limits);
+	struct imap_parser *p = imap_parser_new(run_limits);
 	struct arena arena;
 	struct outcome o;
 	size_t pos = 0;
@@ -229,6 +231,36 @@ static void test_line_limit(void)
 	CHECK(o.error == IMAP_PERR_LINE_TOO_LONG && o.commands == 1);
 }
 
+/* long_line_fatal (a COMPRESS=DEFLATE session): a line over the limit ends
+ * the session instead of being skipped, and so does the skipped rest of a
+ * failed line once it passes the limit; shorter lines are unaffected. */
+static void test_long_line_fatal(void)
+{
+	struct imap_parser_limits fatal = limits;
+	char line[1200];
+	struct outcome o;
+
+	fatal.long_line_fatal = true;
+	run_limits = &fatal;
+	memcpy(line, "a NOOP ", 7);
+	memset(line + 7, 'x', 1000);
+	memcpy(line + 1007, "\r\nb NOOP\r\n", 10);
+	o = run_all(line, 1017);
+	CHECK(o.errors == 1 && o.error == IMAP_PERR_FATAL_LINE_TOO_LONG && o.commands == 0);
+	CHECK(imap_parser_error_is_fatal(o.error));
+	/* A syntax error early in the line, then more than the limit. */
+	memcpy(line, "a NOOP (", 8);
+	memset(line + 8, ')', 1000);
+	memcpy(line + 1008, "\r\nb NOOP\r\n", 10);
+	o = run_all(line, 1018);
+	CHECK(o.errors == 2 && o.error == IMAP_PERR_FATAL_LINE_TOO_LONG && o.commands == 0);
+	/* A short bad line is skipped as before. */
+	o = RUN("a NOOP ())\r\nb NOOP\r\n");
+	CHECK(o.errors == 1 && o.error == IMAP_PERR_UNBALANCED && o.commands == 1);
+	CHECK_STR(o.dump, "b NOOP");
+	run_limits = &limits;
+}
+
 static void test_many_args(void)
 {
 	char line[400] = "a X";
@@ -252,6 +284,7 @@ int main(void)
 	UNIT_RUN(test_errors_resync);
 	UNIT_RUN(test_skipped_line_with_literal);
 	UNIT_RUN(test_line_limit);
+	UNIT_RUN(test_long_line_fatal);
 	UNIT_RUN(test_many_args);
 	return unit_report("test_parser");
 }
