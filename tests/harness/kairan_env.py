@@ -737,6 +737,7 @@ class Kairand:
         self.log_path = os.path.join(self.workdir, "kairand.log")
         self.pidfile = os.path.join(self.workdir, "kairand.pid")
         self.proc = None
+        self.extra_env = {}          # added to kairand's environment (NOTIFY_SOCKET)
         self.killed = False          # True if stop() had to use SIGKILL
         self.returncode = None
         self._tee = None
@@ -807,7 +808,8 @@ class Kairand:
             self.proc = subprocess.Popen(
                 [self.kairand, "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=err if err is not None else None,
-                stderr=err, cwd=self.workdir, env=_clean_env(), start_new_session=True,
+                stderr=err, cwd=self.workdir, env=_clean_env(**self.extra_env),
+                start_new_session=True,
                 preexec_fn=_child_preexec(signal.SIGTERM))
         except BaseException:
             log.close()
