@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 			overrides[noverrides++] = optarg;
 		else {
 			fprintf(stderr, "usage: kairand [-c kairan.conf] [-o key=value]...\n");
+			free(overrides);
 			return 2;
 		}
 	}

@@ -7,6 +7,7 @@
 #include "server/net/tls.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,10 +37,21 @@ int config_source_load(const struct config_source *src, struct config *cfg, char
 	return 0;
 }
 
-static void log_fixed_key(const char *name, void *ctx)
+/* The fixed keys a reload found changed, named in one line once the
+ * reload has succeeded (a failed one says only why it failed). */
+struct fixed_keys {
+	char names[512];
+	size_t len;
+};
+
+static void note_fixed_key(const char *name, void *ctx)
 {
-	(void)ctx;
-	log_warning("SIGHUP: %s changed, but only a restart changes it: keeping the old value", name);
+	struct fixed_keys *f = ctx;
+	int n = snprintf(f->names + f->len, sizeof(f->names) - f->len, "%s%s",
+			 f->len > 0 ? ", " : "", name);
+
+	if (n > 0)
+		f->len += (size_t)n < sizeof(f->names) - f->len ? (size_t)n : sizeof(f->names) - f->len - 1;
 }
 
 /* TLS on or off decides what the listeners and CAPABILITY offer, which is
@@ -59,7 +71,7 @@ static void keep_tls_presence(const struct server *srv, struct config *next, con
 
 /* 0 with next ready to publish, or -1 with the reason in err. */
 static int reload_prepare(struct server *srv, const struct config_source *src, struct config *next,
-			  char *err, size_t errlen)
+			  struct fixed_keys *fixed, char *err, size_t errlen)
 {
 	const struct config *cur = srv->cfg;
 
@@ -69,7 +81,7 @@ static int reload_prepare(struct server *srv, const struct config_source *src, s
 		config_free(next);
 		return -1;
 	}
-	config_keep_fixed(next, cur, log_fixed_key, NULL);
+	config_keep_fixed(next, cur, note_fixed_key, fixed);
 	keep_tls_presence(srv, next, cur);
 	/* Last, because it cannot be undone: the new certificate is in
 	 * service as soon as this returns. */
@@ -83,10 +95,11 @@ static int reload_prepare(struct server *srv, const struct config_source *src, s
 void server_reload(struct server *srv, const struct config_source *src)
 {
 	struct config_generation *g = xcalloc(1, sizeof(*g));
+	struct fixed_keys fixed = { .len = 0 };
 	char err[512];
 
 	service_notify_reloading();
-	if (reload_prepare(srv, src, &g->cfg, err, sizeof(err)) < 0) {
+	if (reload_prepare(srv, src, &g->cfg, &fixed, err, sizeof(err)) < 0) {
 		/* One line that says what stays in force, then why. */
 		log_error("SIGHUP: keeping the old certificate and configuration: %s", err);
 		free(g);
@@ -94,6 +107,9 @@ void server_reload(struct server *srv, const struct config_source *src)
 		g->older = generations;
 		generations = g;
 		srv->cfg = &g->cfg;
+		if (fixed.len > 0)
+			log_warning("SIGHUP: only a restart changes %s: keeping the old value(s)",
+				    fixed.names);
 		log_info("SIGHUP: reloaded %s%s%s", src->path,
 			 srv->tls != NULL ? " and certificate " : "",
 			 srv->tls != NULL ? g->cfg.tls_cert : "");
