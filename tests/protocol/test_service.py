@@ -237,3 +237,24 @@ def test_sighup_follows_tls_cert_and_tls_key_to_new_files(env):
     assert served_cert() == after
     assert capability_appendlimit(k.imap_port) != 4000000
     k.stop()
+
+
+def test_tls_cannot_be_turned_on_by_a_reload(env):
+    """What a server without a certificate offers (no STARTTLS, no imaps
+    listener) is set up at start: a reload that adds tls_cert says it needs
+    a restart and applies the rest."""
+    k = ke.Kairand(env.build, env._workdir("notls"), env.make_config(
+        tls_cert="", tls_key="", imaps_listen="", max_literal_size="1000000"))
+    env.extras.append(k)
+    k.start(migrate=False)
+    cert, key = ke.make_cert(os.path.join(env.root, "notls-cert"))
+    k.config.update(tls_cert=cert, tls_key=key, max_literal_size="2000000")
+    k.write_config()
+    os.kill(k.pid, signal.SIGHUP)
+    wait_for_log(k, "SIGHUP: reloaded")
+    assert "turning TLS on takes a restart" in k.log_text()
+    with connect(k.imap_port) as c:
+        tagged, untagged = c.cmd("c", "CAPABILITY")
+        assert b"STARTTLS" not in b" ".join(untagged)
+    assert capability_appendlimit(k.imap_port) == 2000000
+    k.stop()
