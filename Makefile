@@ -5,6 +5,8 @@
 #   make test     unit tests + protocol tests against a private PostgreSQL and slapd
 #   make asan     the same test suite built with AddressSanitizer + UBSan
 #   make deps     install (apt-get) what building, running and testing need
+#   make install  kairand, kairanctl, manual pages, example config and systemd unit
+#                 under PREFIX (/usr/local), staged under DESTDIR if given
 #
 # Every source directory is compiled by wildcard: a new .c file needs no edit here.
 
@@ -36,7 +38,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst $(BUILD)/%,%,$(1)))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test asan unit protocol clean clean-var fuzz fuzz-build
+.PHONY: all deps run test asan unit protocol clean clean-var fuzz fuzz-build install uninstall
 # Keep object files of the unit tests (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/kairand $(BUILD)/kairanctl
@@ -105,8 +107,49 @@ asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan OPTFLAGS="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
+# The demo's ports: `make run IMAP_PORT=2143 IMAPS_PORT=2993 ...` beside another server.
+IMAP_PORT    ?= 1143
+IMAPS_PORT   ?= 1993
+LDAP_PORT    ?= 1389
+LMTP_PORT    ?= 2424
+METRICS_PORT ?= 9143
 run: deps all
-	$(PYTHON) tests/harness/run_demo.py --build $(abspath $(BUILD)) --var $(abspath var)
+	$(PYTHON) tests/harness/run_demo.py --build $(abspath $(BUILD)) --var $(abspath var) \
+	    --imap-port $(IMAP_PORT) --imaps-port $(IMAPS_PORT) --ldap-port $(LDAP_PORT) \
+	    --lmtp-port $(LMTP_PORT) --metrics-port $(METRICS_PORT)
+
+# Installation (docs/deployment.md). Both programs go to sbin: kairanctl is an
+# administrator's tool (section 8) that reads the config file holding the
+# LDAP service password. The config itself is the administrator's: only the
+# commented example is installed, never /etc/kairan/kairan.conf. The
+# migrations are compiled into both binaries, so none are installed. The
+# systemd unit goes where systemd looks for units of PREFIX (/usr/local/lib/
+# systemd/system, /usr/lib/systemd/system), with ExecStart= pointing at SBINDIR.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/kairan
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0755 $(BUILD)/kairand $(BUILD)/kairanctl $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 docs/man/kairand.8 docs/man/kairanctl.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 docs/man/kairan.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 docs/kairan.conf.example docs/deployment.md docs/config.md $(DESTDIR)$(DOCDIR)/
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' docs/kairand.service > $(DESTDIR)$(UNITDIR)/kairand.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kairand.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/kairand.service.tmp $(DESTDIR)$(UNITDIR)/kairand.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kairand $(DESTDIR)$(SBINDIR)/kairanctl \
+	    $(DESTDIR)$(MANDIR)/man8/kairand.8 $(DESTDIR)$(MANDIR)/man8/kairanctl.8 \
+	    $(DESTDIR)$(MANDIR)/man5/kairan.conf.5 $(DESTDIR)$(UNITDIR)/kairand.service \
+	    $(DESTDIR)$(DOCDIR)/kairan.conf.example $(DESTDIR)$(DOCDIR)/deployment.md \
+	    $(DESTDIR)$(DOCDIR)/config.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang into build-fuzz/
 # from the few library sources they need (no libpq, libldap or OpenSSL), run

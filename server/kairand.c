@@ -1,7 +1,9 @@
 /* kairand: the IMAP daemon. main() loads the configuration, binds the
  * listeners and reads the TLS key, drops root (server/privileges.c), opens
  * one PostgreSQL and one LDAP connection per worker, starts the search
- * indexer and runs the event loop until SIGTERM or SIGINT; see
+ * indexer, tells the service manager it is ready (server/service_notify.c)
+ * and runs the event loop until SIGTERM or SIGINT; SIGHUP reloads the
+ * configuration and the certificate (server/reload.c). See
  * docs/architecture.md. */
 #include "server/client.h"
 #include "server/dir_settings.h"
@@ -9,6 +11,8 @@
 #include "server/metrics_http.h"
 #include "server/peer_table.h"
 #include "server/privileges.h"
+#include "server/reload.h"
+#include "server/service_notify.h"
 #include "server/bus/bus.h"
 #include "server/imap/mbox_cache.h"
 #include "server/imap/user_slots.h"
@@ -41,10 +45,12 @@
 #include <unistd.h>
 
 #define TICK_MS 10
+#define STATUS_EVERY_MS 5000   /* STATUS= to the service manager, when it changed */
 #define SHUTDOWN_GRACE_MS 5000
 #define DEFAULT_CONFIG "/etc/kairan/kairan.conf"
 
-static struct config cfg;
+static struct config cfg;      /* as started; srv.cfg after a SIGHUP */
+static struct config_source cfg_source;
 static struct server srv;
 static struct net_watch signal_watch, tick_watch, pool_watch, bus_watch_fd;
 static sigset_t handled_signals;
@@ -90,6 +96,7 @@ static void begin_shutdown(const char *why)
 	if (srv.shutting_down)
 		return;
 	log_info("%s: shutting down, %zu connection(s) open", why, srv.nclients);
+	service_notify("STOPPING=1\nSTATUS=%s: stopping, %zu connection(s) open", why, srv.nclients);
 	srv.shutting_down = true;
 	srv.shutdown_deadline_ms = clock_now_ms() + SHUTDOWN_GRACE_MS;
 	stop_listening();
@@ -97,16 +104,19 @@ static void begin_shutdown(const char *why)
 	lmtp_shutdown_all(&srv);
 }
 
-static void reload_tls(void)
+/* STATUS= for `systemctl status`, when the counts changed. */
+static void report_status(uint64_t now)
 {
-	char err[512];
+	static uint64_t last_ms;
+	static size_t last_clients = SIZE_MAX, last_lmtp = SIZE_MAX;
 
-	if (srv.tls == NULL)
+	if (now - last_ms < STATUS_EVERY_MS || srv.shutting_down ||
+	    (srv.nclients == last_clients && srv.nlmtp == last_lmtp))
 		return;
-	if (net_tls_reload(srv.tls, cfg.tls_cert, cfg.tls_key, err, sizeof(err)) < 0)
-		log_error("SIGHUP: keeping the old certificate: %s", err);
-	else
-		log_info("SIGHUP: reloaded certificate %s", cfg.tls_cert);
+	last_ms = now;
+	last_clients = srv.nclients;
+	last_lmtp = srv.nlmtp;
+	service_notify("STATUS=serving %zu IMAP and %zu LMTP connection(s)", srv.nclients, srv.nlmtp);
 }
 
 static void on_signal(struct net_watch *w, uint32_t events)
@@ -115,10 +125,10 @@ static void on_signal(struct net_watch *w, uint32_t events)
 
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			reload_tls();
-		else
+		if (si.ssi_signo != SIGHUP)
 			begin_shutdown(si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		else if (!srv.shutting_down)   /* a reload while stopping would serve nobody */
+			server_reload(&srv, &cfg_source);
 	}
 }
 
@@ -130,6 +140,7 @@ static void on_tick(struct net_watch *w, uint32_t events)
 	(void)read(w->fd, &expirations, sizeof(expirations));
 	client_tick(&srv, now);
 	lmtp_tick(&srv, now);
+	report_status(now);
 	if (srv.shutting_down && ((srv.nclients == 0 && srv.nlmtp == 0) ||
 				  now >= srv.shutdown_deadline_ms))
 		net_loop_stop(srv.loop);
@@ -279,19 +290,20 @@ int main(int argc, char **argv)
 			overrides[noverrides++] = optarg;
 		else {
 			fprintf(stderr, "usage: kairand [-c kairan.conf] [-o key=value]...\n");
+			free(overrides);
 			return 2;
 		}
 	}
 	log_init("kairand", false);
-	if (config_load(config_path, &cfg, err, sizeof(err)) < 0)
+	/* Kept for SIGHUP, which reads the same file and overrides again. */
+	cfg_source = (struct config_source){ config_path, overrides, noverrides };
+	if (config_source_load(&cfg_source, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
-	/* -o overrides the file, key by key: a second process over the same
-	 * database and directory needs only other listen addresses. */
-	for (size_t i = 0; i < noverrides; i++)
-		if (config_override(&cfg, overrides[i], err, sizeof(err)) < 0)
-			die("%s", err);
-	free(overrides);
 	log_init("kairand", cfg.log_syslog);
+	/* Before the drop of root: connected now, the socket serves whatever
+	 * its file's permissions. */
+	if (service_notify_open(err, sizeof(err)) < 0)
+		log_warning("%s", err);
 
 	/* Signals arrive through a signalfd in the loop; every thread blocks
 	 * them, which is why this happens before any thread starts. A peer that
@@ -353,6 +365,7 @@ int main(int argc, char **argv)
 		timerfd_settime(tfd, 0, &tick, NULL);
 	add_watch(&tick_watch, tfd, on_tick);
 	log_info("ready: %ld workers", cfg.workers);
+	service_notify("READY=1\nSTATUS=serving, %ld workers", cfg.workers);
 
 	net_loop_run(srv.loop);
 
@@ -371,7 +384,10 @@ int main(int argc, char **argv)
 	net_tls_free(&srv.tls);
 	dir_cache_free(&groups_cache);
 	net_loop_free(&srv.loop);
+	server_reload_free_all();
 	config_free(&cfg);
+	free(overrides);
 	log_info("stopped");
+	service_notify_close();
 	return 0;
 }

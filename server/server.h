@@ -29,7 +29,12 @@ struct listener {
 };
 
 struct server {
-	const struct config *cfg;
+	/* The configuration in force. SIGHUP (server/kairand.c) publishes a
+	 * new one by storing this pointer, on the loop's thread; the old one
+	 * stays allocated until exit, because sessions keep the one they
+	 * started with (imap_session.cfg) and workers may be reading it.
+	 * Atomic, since workers load it too (LMTP delivery). */
+	const struct config *_Atomic cfg;
 	struct net_loop *loop;
 	struct worker_pool *pool;
 	struct net_tls *tls;           /* NULL when no certificate is configured */

@@ -1,4 +1,5 @@
 #include "server/core/config.h"
+#include "server/core/buf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,24 +16,34 @@ struct config_key {
 	size_t offset;
 	const char *default_value;
 	long min, max;              /* bounds for CFG_LONG */
+	bool live;                  /* SIGHUP changes it in a running kairand */
 };
 
-#define KEY_STR(name, def) { #name, CFG_STRING, offsetof(struct config, name), def, 0, 0 }
-#define KEY_LONG(name, def, lo, hi) { #name, CFG_LONG, offsetof(struct config, name), def, lo, hi }
-#define KEY_BOOL(name, def) { #name, CFG_BOOL, offsetof(struct config, name), def, 0, 0 }
+/* KEY_* keys are fixed for the life of the process: a new value in the file
+ * takes a restart, because what they configure (a bound socket, the workers'
+ * connections, the indexer, the privileges) is set up once at start. LIVE_*
+ * keys are read where they are used, so SIGHUP's new value takes effect
+ * (docs/config.md, "Reloading"). A new key is fixed unless shown otherwise. */
+#define KEY_STR(name, def) { #name, CFG_STRING, offsetof(struct config, name), def, 0, 0, false }
+#define KEY_LONG(name, def, lo, hi) { #name, CFG_LONG, offsetof(struct config, name), def, lo, hi, false }
+#define KEY_BOOL(name, def) { #name, CFG_BOOL, offsetof(struct config, name), def, 0, 0, false }
+#define LIVE_STR(name, def) { #name, CFG_STRING, offsetof(struct config, name), def, 0, 0, true }
+#define LIVE_LONG(name, def, lo, hi) { #name, CFG_LONG, offsetof(struct config, name), def, lo, hi, true }
+#define LIVE_BOOL(name, def) { #name, CFG_BOOL, offsetof(struct config, name), def, 0, 0, true }
 
-/* The table is the list of keys; docs/config.md documents each one. */
+/* The table is the list of keys; docs/config.md and docs/man/kairan.conf.5
+ * document each one (tests/protocol/test_install.py checks). */
 static const struct config_key config_keys[] = {
 	KEY_STR(imap_listen, "127.0.0.1:143"),
 	KEY_STR(imaps_listen, "127.0.0.1:993"),
 	KEY_STR(lmtp_listen, ""),
 	KEY_STR(lmtp_socket, ""),
-	KEY_STR(lmtp_detail_delimiter, "+"),
+	LIVE_STR(lmtp_detail_delimiter, "+"),
 	/* RFC 5321 §4.5.3.1.8 asks for at least 100; Postfix sends at most
 	 * 50 per transaction by default (lmtp_destination_recipient_limit). */
-	KEY_LONG(lmtp_max_recipients, "1000", 1, 100000),
-	KEY_STR(tls_cert, ""),
-	KEY_STR(tls_key, ""),
+	LIVE_LONG(lmtp_max_recipients, "1000", 1, 100000),
+	LIVE_STR(tls_cert, ""),
+	LIVE_STR(tls_key, ""),
 	KEY_STR(db_dsn, "dbname=kairan"),
 	KEY_STR(ldap_uri, "ldap://127.0.0.1:389"),
 	KEY_STR(ldap_bind_dn, ""),
@@ -55,34 +66,34 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL(ldap_tls_require_cert, "yes"),
 	KEY_LONG(ldap_cache_ttl, "60", 0, 3600),
 	KEY_LONG(workers, "4", 1, 256),
-	KEY_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
-	KEY_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),
-	KEY_LONG(max_literals, "1000", 1, 100000),
-	KEY_LONG(max_nesting, "32", 1, 1000),
-	KEY_LONG(max_nesting_unauth, "4", 1, 1000),
-	KEY_LONG(max_args, "100000", 16, 10000000),
-	KEY_LONG(max_bad_commands, "20", 1, 1000),
+	LIVE_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
+	LIVE_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),
+	LIVE_LONG(max_literals, "1000", 1, 100000),
+	LIVE_LONG(max_nesting, "32", 1, 1000),
+	LIVE_LONG(max_nesting_unauth, "4", 1, 1000),
+	LIVE_LONG(max_args, "100000", 16, 10000000),
+	LIVE_LONG(max_bad_commands, "20", 1, 1000),
 	/* Cyrus has a fixed 128 and its users rarely hit it; twice that
 	 * leaves room for label-heavy clients while a mailbox's FLAGS line of
 	 * ordinary keywords stays within a few KB (docs/config.md). */
-	KEY_LONG(max_keywords_per_mailbox, "256", 0, 100000),
+	LIVE_LONG(max_keywords_per_mailbox, "256", 0, 100000),
 	KEY_LONG(expunge_history_days, "90", 1, 36500),
-	KEY_LONG(auth_fail_delay_ms, "1000", 0, 60000),
-	KEY_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
-	KEY_LONG(max_auth_failures, "3", 1, 1000),
-	KEY_LONG(max_connections_per_ip, "500", 1, 1000000),
-	KEY_LONG(max_connections_per_user, "250", 1, 1000000),
-	KEY_LONG(timeout_preauth, "60", 1, 3600),
-	KEY_LONG(timeout_idle, "1800", 1, 86400),
+	LIVE_LONG(auth_fail_delay_ms, "1000", 0, 60000),
+	LIVE_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
+	LIVE_LONG(max_auth_failures, "3", 1, 1000),
+	LIVE_LONG(max_connections_per_ip, "500", 1, 1000000),
+	LIVE_LONG(max_connections_per_user, "250", 1, 1000000),
+	LIVE_LONG(timeout_preauth, "60", 1, 3600),
+	LIVE_LONG(timeout_idle, "1800", 1, 86400),
 	/* RFC 2177 §3 tells clients to re-issue IDLE at least every 29
 	 * minutes; lower values than that are for tests (docs/config.md). */
-	KEY_LONG(timeout_idle_command, "1800", 1, 86400),
+	LIVE_LONG(timeout_idle_command, "1800", 1, 86400),
 	/* Two minutes, as Dovecot: well inside the few minutes after which
 	 * home routers and carrier NATs forget a quiet TCP connection. */
-	KEY_LONG(idle_keepalive_interval, "120", 0, 86400),
+	LIVE_LONG(idle_keepalive_interval, "120", 0, 86400),
 	/* The fallback while no change bus wakes idling sessions. */
-	KEY_LONG(idle_poll_interval_ms, "2000", 0, 3600000),
-	KEY_LONG(search_timeout_ms, "20000", 1, 600000),
+	LIVE_LONG(idle_poll_interval_ms, "2000", 0, 3600000),
+	LIVE_LONG(search_timeout_ms, "20000", 1, 600000),
 	KEY_LONG(search_index_quiet_ms, "200", 0, 3600000),
 	KEY_LONG(search_index_max_lag_s, "30", 1, 86400),
 	/* A batch must finish well inside the indexer's 30 s statement
@@ -90,10 +101,10 @@ static const struct config_key config_keys[] = {
 	 * indexes about 600 messages a second on the 2-core benchmark
 	 * machine, so 5,000 take some 8 s, leaving room for a loaded server. */
 	KEY_LONG(search_index_batch, "500", 1, 5000),
-	KEY_BOOL(allow_plaintext_auth, "no"),
-	KEY_BOOL(trust_loopback, "yes"),
-	KEY_BOOL(auto_subscribe_shared, "yes"),
-	KEY_STR(auth_admin_group, ""),
+	LIVE_BOOL(allow_plaintext_auth, "no"),
+	LIVE_BOOL(trust_loopback, "yes"),
+	LIVE_BOOL(auto_subscribe_shared, "yes"),
+	LIVE_STR(auth_admin_group, ""),
 	KEY_BOOL(log_syslog, "no"),
 	KEY_STR(user, ""),
 	KEY_STR(group, ""),
@@ -294,4 +305,68 @@ int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *p
 		return -1;
 	*port_r = (int)port;
 	return 0;
+}
+
+/* Copies key k's value from src into dst (dst's own string is freed). */
+static void config_copy_key(struct config *dst, const struct config *src, const struct config_key *k)
+{
+	void *to = (char *)dst + k->offset;
+	const void *from = (const char *)src + k->offset;
+
+	switch (k->type) {
+	case CFG_STRING:
+		free(*(char **)to);
+		*(char **)to = xstrdup(*(char *const *)from);
+		break;
+	case CFG_LONG:
+		*(long *)to = *(const long *)from;
+		break;
+	case CFG_BOOL:
+		*(bool *)to = *(const bool *)from;
+		break;
+	}
+}
+
+static bool config_key_differs(const struct config *a, const struct config *b, const struct config_key *k)
+{
+	const void *x = (const char *)a + k->offset, *y = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case CFG_STRING:
+		return strcmp(*(char *const *)x, *(char *const *)y) != 0;
+	case CFG_LONG:
+		return *(const long *)x != *(const long *)y;
+	case CFG_BOOL:
+		return *(const bool *)x != *(const bool *)y;
+	}
+	return false;
+}
+
+void config_keep_fixed(struct config *next, const struct config *cur,
+		       void (*changed)(const char *name, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (k->live || !config_key_differs(next, cur, k))
+			continue;
+		changed(k->name, ctx);
+		config_copy_key(next, cur, k);
+	}
+}
+
+int config_keep_key(struct config *next, const struct config *cur, const char *name)
+{
+	const struct config_key *k = config_find(name);
+
+	if (k == NULL)
+		return -1;
+	config_copy_key(next, cur, k);
+	return 0;
+}
+
+bool config_key_is_live(const char *name)
+{
+	const struct config_key *k = config_find(name);
+
+	return k != NULL && k->live;
 }

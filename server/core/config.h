@@ -83,6 +83,17 @@ void config_free(struct config *cfg);
  * 0, or -1 with a one-line reason in err. */
 int config_override(struct config *cfg, const char *assignment, char *err, size_t errlen);
 
+/* SIGHUP (server/kairand.c): for every key that only a restart can change
+ * and whose value differs between next (just loaded) and cur (in force),
+ * calls changed(name, ctx) and copies cur's value into next, so that next
+ * describes what actually runs. */
+void config_keep_fixed(struct config *next, const struct config *cur,
+		       void (*changed)(const char *name, void *ctx), void *ctx);
+/* Copies one key's value from cur into next. -1 if there is no such key. */
+int config_keep_key(struct config *next, const struct config *cur, const char *name);
+/* True if SIGHUP changes the key in a running kairand. */
+bool config_key_is_live(const char *name);
+
 /* Splits "host:port" or "[v6]:port". 0 or -1. host_r must hold 256 bytes. */
 int config_split_hostport(const char *spec, char *host_r, size_t hostlen, int *port_r);
 

@@ -22,10 +22,13 @@ set -eu
 #   openssl                     self-signed test certificate
 #   clang libclang-rt-14-dev    fuzz targets (libFuzzer) and sanitizer runtimes
 #   isync                       mbsync, an interop client
+#   offlineimap3                offlineimap, an interop client with its own
+#                               certificate name check (tests/interop)
+#   groff-base man-db           render the manual pages (tests/protocol/test_install.py)
 #   procps                      pgrep/pkill used when debugging leftovers
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync procps"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control

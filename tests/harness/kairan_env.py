@@ -634,18 +634,36 @@ class Slapd:
 # TLS
 
 
+# The names a client may connect by. 127.0.0.1 is there twice: as an IP
+# address, which RFC 6125 clients (OpenSSL, Python, Thunderbird) compare, and
+# as a DNS name, which is all that clients comparing only DNS names and the
+# common name see (offlineimap's own check, imaplibutil._verifycert).
+CERT_SAN = "DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1"
+
+
+def _cert_san(cert):
+    """The subjectAltName of a PEM file as openssl prints it, or None."""
+    r = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", cert],
+                       capture_output=True, text=True, env=_clean_env())
+    if r.returncode != 0:
+        return None
+    return ",".join(part.strip().replace("IP Address:", "IP:")
+                    for part in r.stdout.splitlines()[1:] for part in part.split(","))
+
+
 def make_cert(dir):
-    """A self-signed EC P-256 certificate for CN=localhost (SAN localhost and
-    127.0.0.1), valid ten years, as dir/cert.pem and dir/key.pem; kept if they
-    already exist. Returns (cert_path, key_path)."""
+    """A self-signed EC P-256 certificate for CN=localhost (SAN CERT_SAN),
+    valid ten years, as dir/cert.pem and dir/key.pem; kept if they already
+    exist and name what CERT_SAN names (an older demo's certificate is made
+    anew). Returns (cert_path, key_path)."""
     dir = os.path.abspath(dir)
     os.makedirs(dir, exist_ok=True)
     cert, key = os.path.join(dir, "cert.pem"), os.path.join(dir, "key.pem")
-    if not (os.path.exists(cert) and os.path.exists(key)):
+    if not (os.path.exists(cert) and os.path.exists(key)) or _cert_san(cert) != CERT_SAN:
         _run(["openssl", "req", "-x509", "-newkey", "ec",
               "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
               "-subj", "/CN=localhost",
-              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+              "-addext", f"subjectAltName={CERT_SAN}",
               "-keyout", key + ".tmp", "-out", cert + ".tmp"], "openssl req")
         os.chmod(key + ".tmp", 0o600)
         os.replace(key + ".tmp", key)
@@ -737,6 +755,7 @@ class Kairand:
         self.log_path = os.path.join(self.workdir, "kairand.log")
         self.pidfile = os.path.join(self.workdir, "kairand.pid")
         self.proc = None
+        self.extra_env = {}          # added to kairand's environment (NOTIFY_SOCKET)
         self.killed = False          # True if stop() had to use SIGKILL
         self.returncode = None
         self._tee = None
@@ -807,7 +826,8 @@ class Kairand:
             self.proc = subprocess.Popen(
                 [self.kairand, "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=err if err is not None else None,
-                stderr=err, cwd=self.workdir, env=_clean_env(), start_new_session=True,
+                stderr=err, cwd=self.workdir, env=_clean_env(**self.extra_env),
+                start_new_session=True,
                 preexec_fn=_child_preexec(signal.SIGTERM))
         except BaseException:
             log.close()

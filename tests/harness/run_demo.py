@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """`make run`: a self-contained Kairan instance under ./var.
 
-    run_demo.py --build BUILD_DIR --var VAR_DIR      start, run until Ctrl-C
+    run_demo.py --build BUILD_DIR --var VAR_DIR [--imap-port N] ...   start, run until Ctrl-C
     run_demo.py --var VAR_DIR --stop-only            stop what a crashed run left
 
 var/pg (PostgreSQL, Unix socket only), var/ldap (slapd on 127.0.0.1:1389,
-seeded with tests/fixtures/demo.ldif), var/tls (self-signed certificate),
-var/kairan.conf, and kairand in the foreground on 127.0.0.1:1143 (STARTTLS)
-and 127.0.0.1:1993 (implicit TLS), its log on the terminal and in
-var/kairand.log. Data survives between runs.
+seeded with tests/fixtures/demo.ldif), var/tls (self-signed certificate for
+localhost and 127.0.0.1), var/kairan.conf, and kairand in the foreground on
+127.0.0.1:1143 (STARTTLS) and 127.0.0.1:1993 (implicit TLS), LMTP on 2424 and
+metrics on 9143, its log on the terminal and in var/kairand.log. Every port
+can be changed (--imap-port, --imaps-port, --ldap-port, --lmtp-port,
+--metrics-port; `make run IMAP_PORT=...`) to run beside another server. Data
+survives between runs.
 
 Ctrl-C or SIGTERM stops kairand, then PostgreSQL, then slapd, and exits 0. If
 kairand exits by itself, the rest is stopped and its status is ours.
@@ -23,14 +26,20 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kairan_env as ke  # noqa: E402
 
+# The default ports (make run IMAP_PORT=... and the options change them).
 IMAP_PORT = 1143
 IMAPS_PORT = 1993
 LDAP_PORT = 1389
+LMTP_PORT = 2424
 METRICS_PORT = 9143   # Prometheus text: curl http://127.0.0.1:9143/metrics
 # The PostgreSQL "port" only names the socket file in var/pg/run: no TCP, so
 # the usual number cannot clash with a system server, and stays the same
 # between runs for anyone who saved the psql command below.
 PG_PORT = 5432
+# The account is found by its login or by any of its addresses; LDAP gives
+# back the canonical login (ldap_login_attribute), so alice@example.org
+# and alice are the same session, mailboxes and rights.
+DEMO_USER_FILTER = "(&(objectClass=inetOrgPerson)(|(uid=%u)(mail=%u)))"
 
 
 def paths(var):
@@ -80,18 +89,21 @@ def stop_leftovers(var, quiet=False):
     return stopped
 
 
-def banner(var, pg, slapd, cert):
+def banner(var, pg, slapd, cert, ports):
     return f"""
 Kairan demo is running (data in {var}).
-  IMAP   127.0.0.1:{IMAP_PORT}  plain text, STARTTLS available
-  IMAPS  127.0.0.1:{IMAPS_PORT}  implicit TLS; self-signed certificate {cert}
+  IMAP   127.0.0.1:{ports.imap_port} or localhost:{ports.imap_port}  plain text, STARTTLS available
+  IMAPS  127.0.0.1:{ports.imaps_port} or localhost:{ports.imaps_port}  implicit TLS
+         self-signed certificate for localhost and 127.0.0.1: {cert}
+  LMTP   127.0.0.1:{ports.lmtp_port}
   Users  alice, bob, carol     password: secret
+         (or log in as alice@example.org, bob@example.org, carol@example.org)
   Groups sales (alice, bob), support (carol)
   Shared Shared/sales, granted to group:sales (lrswipte): see docs/acl.md
   LDAP   {slapd.uri}  admin: {ke.ADMIN_DN} / {ke.ADMIN_PASSWORD}
   SQL    psql "{pg.dsn}"
-  Stats  curl http://127.0.0.1:{METRICS_PORT}/metrics   (docs/metrics.md)
-  Try    openssl s_client -quiet -connect 127.0.0.1:{IMAPS_PORT}   then: a LOGIN alice secret
+  Stats  curl http://127.0.0.1:{ports.metrics_port}/metrics   (docs/metrics.md)
+  Try    openssl s_client -quiet -connect 127.0.0.1:{ports.imaps_port}   then: a LOGIN alice secret
 Ctrl-C stops everything.
 """.strip("\n")
 
@@ -106,6 +118,10 @@ def main():
     ap.add_argument("--build", help="directory holding kairand and kairanctl")
     ap.add_argument("--stop-only", action="store_true",
                     help="only stop processes left running by an earlier run")
+    for name, default in (("imap", IMAP_PORT), ("imaps", IMAPS_PORT), ("ldap", LDAP_PORT),
+                          ("lmtp", LMTP_PORT), ("metrics", METRICS_PORT)):
+        ap.add_argument(f"--{name}-port", type=int, default=default, metavar="N",
+                        help=f"127.0.0.1 port for {name.upper()} (default {default})")
     args = ap.parse_args()
     var = os.path.abspath(args.var)
 
@@ -133,10 +149,19 @@ def main():
     except ke.HarnessError as e:
         print(f"run_demo: {e}", file=sys.stderr)
         return 1
-    busy = [p for p in (IMAP_PORT, IMAPS_PORT, LDAP_PORT, METRICS_PORT) if not ke.port_is_free(p)]
+    ports = {"IMAP_PORT": args.imap_port, "IMAPS_PORT": args.imaps_port,
+             "LDAP_PORT": args.ldap_port, "LMTP_PORT": args.lmtp_port,
+             "METRICS_PORT": args.metrics_port}
+    bad = [f"{k}={p}" for k, p in ports.items() if not 1 <= p <= 65535]
+    if bad or len(set(ports.values())) != len(ports):
+        print(f"run_demo: each port must be a different number from 1 to 65535: "
+              f"{' '.join(f'{k}={p}' for k, p in ports.items())}", file=sys.stderr)
+        return 1
+    busy = [f"{p} ({k})" for k, p in ports.items() if not ke.port_is_free(p)]
     if busy:
-        print(f"run_demo: 127.0.0.1 port(s) {', '.join(map(str, busy))} already in use "
-              f"(another kairand or slapd?)", file=sys.stderr)
+        print(f"run_demo: 127.0.0.1 port(s) {', '.join(busy)} already in use (another "
+              f"server?); choose others, e.g. make run IMAP_PORT=2143 IMAPS_PORT=2993 "
+              f"LDAP_PORT=2389 LMTP_PORT=2425 METRICS_PORT=9144", file=sys.stderr)
         return 1
 
     # From here on, SIGINT/SIGTERM/SIGHUP unwind to the finally below. The
@@ -154,17 +179,19 @@ def main():
     status = 0
     try:
         cert, key = ke.make_cert(p["tls"])
-        slapd = ke.Slapd(p["ldap"], LDAP_PORT).start()
+        slapd = ke.Slapd(p["ldap"], args.ldap_port).start()
         pg = ke.Postgres(p["pg"], PG_PORT).start()
-        config = ke.default_config(IMAP_PORT, IMAPS_PORT, cert, key, pg.dsn, slapd.uri,
-                                   lmtp_port=2424)
-        config["metrics_listen"] = f"127.0.0.1:{METRICS_PORT}"
+        config = ke.default_config(args.imap_port, args.imaps_port, cert, key, pg.dsn, slapd.uri,
+                                   lmtp_port=args.lmtp_port)
+        config["metrics_listen"] = f"127.0.0.1:{args.metrics_port}"
+        # Log in by login name or by mail address (docs/config.md, LDAP).
+        config["ldap_user_filter"] = DEMO_USER_FILTER
         kairand = ke.Kairand(build, var, config, stderr="tee")
         kairand.start()
         # The team mailbox of docs/acl.md's example, so that a client shows
         # Shared/sales to alice and bob at once (idempotent on re-runs).
         kairand.ctl("shared", "create", "sales", "--grant", "group:sales=lrswipte")
-        print(banner(var, pg, slapd, cert), flush=True)
+        print(banner(var, pg, slapd, cert, args), flush=True)
         while kairand.running:
             time.sleep(0.2)
         status = kairand.wait()

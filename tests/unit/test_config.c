@@ -93,6 +93,73 @@ static void test_override(void)
 	config_free(&cfg);
 }
 
+static char changed_keys[256];
+
+static void note_changed(const char *name, void *ctx)
+{
+	(void)ctx;
+	strncat(changed_keys, name, sizeof(changed_keys) - strlen(changed_keys) - 2);
+	strcat(changed_keys, " ");
+}
+
+/* SIGHUP (docs/config.md, "Reloading"): fixed keys keep the value in
+ * force and are named; live keys take the new one. */
+static void test_keep_fixed(void)
+{
+	struct config cur, next;
+	char err[256];
+
+	CHECK(load("workers = 4\ntimeout_idle = 100\ndb_dsn = dbname=a\n", &cur, err, sizeof(err)) == 0);
+	CHECK(load("workers = 2\ntimeout_idle = 200\ndb_dsn = dbname=b\n", &next, err, sizeof(err)) == 0);
+	changed_keys[0] = '\0';
+	config_keep_fixed(&next, &cur, note_changed, NULL);
+	CHECK_STR(changed_keys, "db_dsn workers ");
+	CHECK(next.workers == 4 && next.timeout_idle == 200);
+	CHECK_STR(next.db_dsn, "dbname=a");
+	CHECK(config_key_is_live("timeout_idle") && config_key_is_live("tls_key"));
+	CHECK(!config_key_is_live("workers") && !config_key_is_live("imap_listen"));
+	CHECK(!config_key_is_live("no_such_key"));
+	CHECK(config_keep_key(&next, &cur, "timeout_idle") == 0 && next.timeout_idle == 100);
+	CHECK(config_keep_key(&next, &cur, "no_such_key") == -1);
+	config_free(&cur);
+	config_free(&next);
+}
+
+/* docs/kairan.conf.example (installed by make install) loads as it is, and
+ * with every commented-out "#key = default" line switched on: each key it
+ * names exists and each default it shows is in range. Run from the
+ * repository's root, as make unit does. */
+static void test_example_config(void)
+{
+	FILE *in = fopen("docs/kairan.conf.example", "r");
+	struct config cfg;
+	char line[1024], err[256], *all = NULL;
+	size_t alllen = 0;
+	FILE *out = open_memstream(&all, &alllen);
+	int keys = 0;
+
+	CHECK(in != NULL && out != NULL);
+	if (in == NULL || out == NULL)
+		return;
+	while (fgets(line, sizeof(line), in) != NULL) {
+		char *eq = strstr(line, " = ");
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && eq != NULL &&
+		    strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_") == (size_t)(eq - line - 1)) {
+			fputs(line + 1, out);
+			keys++;
+		} else
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	CHECK(config_load("docs/kairan.conf.example", &cfg, err, sizeof(err)) == 0);
+	config_free(&cfg);
+	CHECK(keys > 40);
+	CHECK(load(all, &cfg, err, sizeof(err)) == 0);
+	config_free(&cfg);
+	free(all);
+}
+
 static void test_hostport(void)
 {
 	char host[256];
@@ -116,5 +183,7 @@ int main(void)
 	UNIT_RUN(test_errors);
 	UNIT_RUN(test_hostport);
 	UNIT_RUN(test_override);
+	UNIT_RUN(test_keep_fixed);
+	UNIT_RUN(test_example_config);
 	return unit_report("test_config");
 }
