@@ -4,11 +4,17 @@
 
 #include "schema/db_notify.h"
 #include "schema/db_private.h"
+#include "server/core/buf.h"
 
 const struct db_stmt db_notify_stmts[] = {
 	{ "bus_notify", "SELECT pg_notify('" DB_BUS_CHANNEL "', $1)" },
+	/* The reconcile (docs/architecture.md, "Design decisions", 3): each
+	 * watched mailbox's last shared change, and each watching reader's
+	 * last private one (migrations/0011), account 0 for the former. */
 	{ "bus_modseqs",
-	  "SELECT id, highestmodseq FROM mailboxes WHERE id = ANY ($1::bigint[])" },
+	  "SELECT id, 0::bigint, shared_modseq FROM mailboxes WHERE id = ANY ($1::bigint[])"
+	  " UNION ALL SELECT s.mailbox_id, s.account_id, s.modseq FROM seen s"
+	  "   JOIN unnest($2::bigint[], $3::bigint[]) w(m, a) ON s.mailbox_id = w.m AND s.account_id = w.a" },
 	{ NULL, NULL },
 };
 
@@ -81,40 +87,56 @@ int db_notifications(db *d, void (*fn)(void *ctx, int sender_pid, const char *pa
 	return 0;
 }
 
-int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n,
-		       void (*fn)(void *ctx, int64_t id, uint64_t highestmodseq), void *ctx,
-		       char *err, size_t errlen)
+/* A bigint[] literal of the n values, malloc'ed. */
+static char *int64_array(const int64_t *v, size_t n)
 {
 	size_t cap = 3 + n * 21;
-	char *array = malloc(cap), *p = array;
-	const char *params[1] = { array };
+	char *array = xmalloc(cap), *p = array;
+
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++)
+		p += snprintf(p, cap - (size_t)(p - array), "%s%lld", i ? "," : "", (long long)v[i]);
+	*p++ = '}';
+	*p = '\0';
+	return array;
+}
+
+int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n, const struct db_bus_reader *readers,
+		       size_t nreaders,
+		       void (*fn)(void *ctx, int64_t id, int64_t account, uint64_t modseq), void *ctx,
+		       char *err, size_t errlen)
+{
+	int64_t *m = xmalloc((nreaders + 1) * sizeof(*m)), *a = xmalloc((nreaders + 1) * sizeof(*a));
+	char *params[3];
 	PGresult *res;
 	int r = 0;
 
-	if (array == NULL) {
-		db_errf(err, errlen, "out of memory");
-		return -1;
+	for (size_t i = 0; i < nreaders; i++) {
+		m[i] = readers[i].mailbox_id;
+		a[i] = readers[i].account_id;
 	}
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++)
-		p += snprintf(p, cap - (size_t)(p - array), "%s%lld", i ? "," : "", (long long)ids[i]);
-	*p++ = '}';
-	*p = '\0';
-	res = PQexecPrepared(d->conn, "bus_modseqs", 1, params, NULL, NULL, 0);
-	free(array);
+	params[0] = int64_array(ids, n);
+	params[1] = int64_array(m, nreaders);
+	params[2] = int64_array(a, nreaders);
+	res = PQexecPrepared(d->conn, "bus_modseqs", 3, (const char *const *)params, NULL, NULL, 0);
+	for (size_t i = 0; i < 3; i++)
+		free(params[i]);
+	free(m);
+	free(a);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_err_result(err, errlen, "reading mailbox modseqs", d->conn, res);
 		PQclear(res);
 		return -1;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t id, hms;
-		if (db_get_int64(res, i, 0, &id) < 0 || db_get_int64(res, i, 1, &hms) < 0) {
+		int64_t id, account, modseq;
+		if (db_get_int64(res, i, 0, &id) < 0 || db_get_int64(res, i, 1, &account) < 0 ||
+		    db_get_int64(res, i, 2, &modseq) < 0) {
 			db_errf(err, errlen, "reading mailbox modseqs: unexpected result");
 			r = -1;
 			break;
 		}
-		fn(ctx, id, (uint64_t)hms);
+		fn(ctx, id, account, (uint64_t)modseq);
 	}
 	PQclear(res);
 	return r;

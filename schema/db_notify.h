@@ -40,10 +40,13 @@ int db_backend_pid(db *d);
 int db_notifications(db *d, void (*fn)(void *ctx, int sender_pid, const char *payload),
 		     void *ctx);
 
-/* The highest modseq of each existing mailbox of ids (n of them): fn per
- * mailbox found. */
-int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n,
-		       void (*fn)(void *ctx, int64_t id, uint64_t highestmodseq), void *ctx,
+/* The last shared modseq of each existing mailbox of ids (n of them), fn
+ * with account 0 per mailbox found; and the last private modseq of each
+ * reader of readers that has a seen row there, fn with its account. */
+struct db_bus_reader { int64_t mailbox_id, account_id; };
+int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n, const struct db_bus_reader *readers,
+		       size_t nreaders,
+		       void (*fn)(void *ctx, int64_t id, int64_t account, uint64_t modseq), void *ctx,
 		       char *err, size_t errlen);
 
 #endif

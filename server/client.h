@@ -31,6 +31,9 @@ void client_reap(struct server *srv);
  * syncs once (after the bus reconnects, when changes may have been
  * missed). Both only mark and queue work: they never block. */
 void client_wake_mailbox(struct server *srv, int64_t mailbox_id);
+/* Only the idling sessions of reader `account` with mailbox_id selected:
+ * its private change (its \Seen in a per-user mailbox). */
+void client_wake_reader(struct server *srv, int64_t mailbox_id, int64_t account);
 void client_wake_all(struct server *srv);
 
 /* Sets up the mid-command output hand-over (an eventfd in the loop). */

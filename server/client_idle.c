@@ -92,6 +92,18 @@ void client_wake_mailbox(struct server *srv, int64_t mailbox_id)
 	}
 }
 
+void client_wake_reader(struct server *srv, int64_t mailbox_id, int64_t account)
+{
+	struct client *c, *next;
+
+	srv->wakes++;
+	for (c = *idle_bucket(srv, mailbox_id); c != NULL; c = next) {
+		next = c->idle_next;
+		if (c->idle_mailbox == mailbox_id && c->session.account_id == account)
+			idle_wake(c);
+	}
+}
+
 void client_wake_all(struct server *srv)
 {
 	struct client *c, *next;

@@ -159,6 +159,12 @@ static void wake_mailbox(void *ctx, int64_t mailbox_id)
 	client_wake_mailbox(ctx, mailbox_id);
 }
 
+/* Only the reader's own sessions: its private change (migrations/0011). */
+static void wake_reader(void *ctx, int64_t mailbox_id, int64_t account)
+{
+	client_wake_reader(ctx, mailbox_id, account);
+}
+
 static void wake_all(void *ctx)
 {
 	client_wake_all(ctx);
@@ -168,7 +174,7 @@ static void on_bus(struct net_watch *w, uint32_t events)
 {
 	(void)w;
 	(void)events;
-	bus_take_wakes(changes, wake_mailbox, wake_all, &srv);
+	bus_take_wakes(changes, wake_mailbox, wake_reader, wake_all, &srv);
 }
 
 static void after_batch(void *ctx)

@@ -20,16 +20,37 @@
 /* Longest wait between two attempts to reconnect a lost connection. */
 #define BUS_RETRY_MAX_MS 5000
 
+/* A reader with the mailbox selected, for its private changes (its \Seen
+ * in a per-user mailbox, migrations/0011): they wake its own sessions
+ * only. */
+struct reader {
+	int64_t account;
+	uint64_t modseq;          /* its highest private modseq known */
+	uint64_t gen;             /* moves with each of its private changes */
+	unsigned watchers;
+};
+
 struct entry {
 	int64_t id;
-	uint64_t highestmodseq;   /* the highest known */
-	uint64_t gen;             /* moves with every change announced */
+	/* The highest known: the last shared change's (the reconcile reads
+	 * shared_modseq) or a higher counter value a session read. */
+	uint64_t highestmodseq;
+	uint64_t gen;             /* moves with every shared change announced */
 	unsigned watchers;
+	struct reader *readers;
+	size_t nreaders;
 	struct entry *next;
 };
 
 struct id_list {
 	int64_t *ids;
+	size_t n, cap;
+};
+
+/* (mailbox, account) pairs: private changes to publish or to wake for. */
+struct pair { int64_t mailbox, account; };
+struct pair_list {
+	struct pair *p;
 	size_t n, cap;
 };
 
@@ -42,10 +63,13 @@ struct bus {
 	uint64_t reconciled_ms;
 	/* Changes of this process, not yet sent. */
 	struct id_list pending;
+	struct pair_list pending_private;
 	pthread_cond_t pending_cond;
 	int publisher_pid;        /* its backend: its notifications are ours */
-	/* Mailboxes whose sessions should look again, for the event loop. */
+	/* Mailboxes whose sessions should look again, for the event loop;
+	 * and (mailbox, reader) pairs whose reader's sessions should. */
 	struct id_list wakes;
+	struct pair_list reader_wakes;
 	bool wake_all;
 	int wake_fd;
 	int stop_fd;              /* readable: the threads end */
@@ -60,6 +84,15 @@ static void id_list_add(struct id_list *l, int64_t id)
 		l->ids = xrealloc(l->ids, l->cap * sizeof(*l->ids));
 	}
 	l->ids[l->n++] = id;
+}
+
+static void pair_list_add(struct pair_list *l, int64_t mailbox, int64_t account)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->p = xrealloc(l->p, l->cap * sizeof(*l->p));
+	}
+	l->p[l->n++] = (struct pair){ mailbox, account };
 }
 
 static size_t bucket_of(int64_t id)
@@ -85,6 +118,16 @@ static void signal_fd(int fd)
 		log_error("bus: eventfd write: %s", strerror(errno));
 }
 
+/* With the lock held. A mailbox has few readers with it selected in one
+ * process at a time (a team), so a short array serves. */
+static struct reader *find_reader(const struct entry *e, int64_t account)
+{
+	for (size_t i = 0; e != NULL && i < e->nreaders; i++)
+		if (e->readers[i].account == account)
+			return &e->readers[i];
+	return NULL;
+}
+
 /* With the lock held: the mailbox changed; its sessions look again. */
 static void changed_locked(struct bus *b, struct entry *e)
 {
@@ -93,9 +136,18 @@ static void changed_locked(struct bus *b, struct entry *e)
 	signal_fd(b->wake_fd);
 }
 
-void bus_watch(struct bus *b, int64_t id)
+/* With the lock held: a reader's private change; its sessions look again. */
+static void reader_changed_locked(struct bus *b, struct entry *e, struct reader *r)
+{
+	r->gen++;
+	pair_list_add(&b->reader_wakes, e->id, r->account);
+	signal_fd(b->wake_fd);
+}
+
+void bus_watch(struct bus *b, int64_t id, int64_t account)
 {
 	struct entry *e;
+	struct reader *r;
 
 	if (b == NULL)
 		return;
@@ -108,10 +160,16 @@ void bus_watch(struct bus *b, int64_t id)
 		b->buckets[bucket_of(id)] = e;
 	}
 	e->watchers++;
+	if ((r = find_reader(e, account)) == NULL) {
+		e->readers = xrealloc(e->readers, (e->nreaders + 1) * sizeof(*e->readers));
+		r = &e->readers[e->nreaders++];
+		*r = (struct reader){ .account = account };
+	}
+	r->watchers++;
 	pthread_mutex_unlock(&b->lock);
 }
 
-void bus_unwatch(struct bus *b, int64_t id)
+void bus_unwatch(struct bus *b, int64_t id, int64_t account)
 {
 	struct entry **p;
 
@@ -120,31 +178,41 @@ void bus_unwatch(struct bus *b, int64_t id)
 	pthread_mutex_lock(&b->lock);
 	for (p = &b->buckets[bucket_of(id)]; *p != NULL && (*p)->id != id; p = &(*p)->next)
 		;
-	if (*p != NULL && --(*p)->watchers == 0) {
+	if (*p != NULL) {
 		struct entry *e = *p;
-		*p = e->next;
-		free(e);
+		struct reader *r = find_reader(e, account);
+		if (r != NULL && --r->watchers == 0)
+			*r = e->readers[--e->nreaders];
+		if (--e->watchers == 0) {
+			*p = e->next;
+			free(e->readers);
+			free(e);
+		}
 	}
 	pthread_mutex_unlock(&b->lock);
 }
 
-uint64_t bus_generation(struct bus *b, int64_t id)
+uint64_t bus_generation(struct bus *b, int64_t id, int64_t account)
 {
 	struct entry *e;
+	struct reader *r;
 	uint64_t gen;
 
 	if (b == NULL)
 		return 0;
 	pthread_mutex_lock(&b->lock);
 	e = find(b, id);
-	gen = e != NULL ? e->gen : 0;
+	r = find_reader(e, account);
+	gen = (e != NULL ? e->gen : 0) + (r != NULL ? r->gen : 0);
 	pthread_mutex_unlock(&b->lock);
 	return gen;
 }
 
-void bus_learned(struct bus *b, int64_t id, uint64_t highestmodseq)
+void bus_learned(struct bus *b, int64_t id, int64_t account, uint64_t highestmodseq,
+		 uint64_t private_modseq)
 {
 	struct entry *e;
+	struct reader *r;
 
 	if (b == NULL)
 		return;
@@ -152,6 +220,8 @@ void bus_learned(struct bus *b, int64_t id, uint64_t highestmodseq)
 	e = find(b, id);
 	if (e != NULL && e->highestmodseq < highestmodseq)
 		e->highestmodseq = highestmodseq;
+	if ((r = find_reader(e, account)) != NULL && r->modseq < private_modseq)
+		r->modseq = private_modseq;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -173,16 +243,20 @@ bool bus_trusted(struct bus *b)
 	return trusted;
 }
 
-bool bus_current(struct bus *b, int64_t id, uint64_t modseq, uint64_t gen)
+bool bus_current(struct bus *b, int64_t id, int64_t account, uint64_t modseq,
+		 uint64_t private_modseq, uint64_t gen)
 {
 	struct entry *e;
+	struct reader *r;
 	bool current;
 
 	if (b == NULL)
 		return false;
 	pthread_mutex_lock(&b->lock);
 	e = find(b, id);
-	current = trusted_locked(b) && e != NULL && e->gen == gen && e->highestmodseq <= modseq;
+	r = find_reader(e, account);
+	current = trusted_locked(b) && e != NULL && r != NULL && e->gen + r->gen == gen &&
+		  e->highestmodseq <= modseq && r->modseq <= private_modseq;
 	pthread_mutex_unlock(&b->lock);
 	return current;
 }
@@ -202,31 +276,55 @@ void bus_changed(struct bus *b, int64_t id)
 	pthread_mutex_unlock(&b->lock);
 }
 
+void bus_changed_private(struct bus *b, int64_t id, int64_t account)
+{
+	struct entry *e;
+	struct reader *r;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	e = find(b, id);
+	if ((r = find_reader(e, account)) != NULL)
+		reader_changed_locked(b, e, r);
+	pair_list_add(&b->pending_private, id, account);
+	pthread_cond_signal(&b->pending_cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
 int bus_wake_fd(const struct bus *b)
 {
 	return b->wake_fd;
 }
 
-void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id), void (*all)(void *ctx),
+void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id),
+		    void (*reader_fn)(void *ctx, int64_t id, int64_t account), void (*all)(void *ctx),
 		    void *ctx)
 {
 	struct id_list wakes;
+	struct pair_list reader_wakes;
 	bool wake_all;
 	uint64_t count;
 
 	(void)read(b->wake_fd, &count, sizeof(count));
 	pthread_mutex_lock(&b->lock);
 	wakes = b->wakes;
+	reader_wakes = b->reader_wakes;
 	wake_all = b->wake_all;
 	memset(&b->wakes, 0, sizeof(b->wakes));
+	memset(&b->reader_wakes, 0, sizeof(b->reader_wakes));
 	b->wake_all = false;
 	pthread_mutex_unlock(&b->lock);
 	if (wake_all)
 		all(ctx);
-	else
+	else {
 		for (size_t i = 0; i < wakes.n; i++)
 			fn(ctx, wakes.ids[i]);
+		for (size_t i = 0; i < reader_wakes.n; i++)
+			reader_fn(ctx, reader_wakes.p[i].mailbox, reader_wakes.p[i].account);
+	}
 	free(wakes.ids);
+	free(reader_wakes.p);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -236,26 +334,63 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sends the ids as "c<id>" words, as few notifications as fit. */
-static void publish(db *conn, struct id_list *ids)
+static int cmp_pair(const void *a, const void *b)
 {
-	char payload[DB_BUS_PAYLOAD_MAX + 32], err[256];
-	size_t len = 0;
+	const struct pair *x = a, *y = b;
 
-	qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_id);
-	for (size_t i = 0; i <= ids->n; i++) {
-		bool last = i == ids->n;
-		if (!last && i > 0 && ids->ids[i] == ids->ids[i - 1])
-			continue;   /* coalesced: one word per mailbox */
-		if (len > 0 && (last || len > DB_BUS_PAYLOAD_MAX - 24)) {
-			if (db_notify(conn, payload, err, sizeof(err)) < 0)
-				log_warning("bus: cannot publish: %s", err);
-			len = 0;
+	if (x->mailbox != y->mailbox)
+		return x->mailbox < y->mailbox ? -1 : 1;
+	return x->account < y->account ? -1 : x->account > y->account;
+}
+
+/* Notifications being filled with words, sent when full. */
+struct payload {
+	db *conn;
+	char text[DB_BUS_PAYLOAD_MAX + 48];
+	size_t len;
+};
+
+static void payload_send(struct payload *p)
+{
+	char err[256];
+
+	if (p->len > 0 && db_notify(p->conn, p->text, err, sizeof(err)) < 0)
+		log_warning("bus: cannot publish: %s", err);
+	p->len = 0;
+}
+
+static void payload_word(struct payload *p, const char *word)
+{
+	if (p->len > DB_BUS_PAYLOAD_MAX - 44)
+		payload_send(p);
+	p->len += (size_t)snprintf(p->text + p->len, sizeof(p->text) - p->len, "%s%s",
+				   p->len ? " " : "", word);
+}
+
+/* Sends "c<id>" for each changed mailbox and "p<id>.<account>" for each
+ * reader's private change, one word each however often it changed, in as
+ * few notifications as fit. */
+static void publish(db *conn, struct id_list *ids, struct pair_list *pairs)
+{
+	struct payload p = { .conn = conn };
+	char word[48];
+
+	if (ids->n > 0)
+		qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_id);
+	if (pairs->n > 0)
+		qsort(pairs->p, pairs->n, sizeof(*pairs->p), cmp_pair);
+	for (size_t i = 0; i < ids->n; i++)
+		if (i == 0 || ids->ids[i] != ids->ids[i - 1]) {
+			snprintf(word, sizeof(word), "c%lld", (long long)ids->ids[i]);
+			payload_word(&p, word);
 		}
-		if (!last)
-			len += (size_t)snprintf(payload + len, sizeof(payload) - len, "%sc%lld",
-						len ? " " : "", (long long)ids->ids[i]);
-	}
+	for (size_t i = 0; i < pairs->n; i++)
+		if (i == 0 || cmp_pair(&pairs->p[i], &pairs->p[i - 1]) != 0) {
+			snprintf(word, sizeof(word), "p%lld.%lld", (long long)pairs->p[i].mailbox,
+				 (long long)pairs->p[i].account);
+			payload_word(&p, word);
+		}
+	payload_send(&p);
 }
 
 static void *publisher_main(void *arg)
@@ -266,9 +401,10 @@ static void *publisher_main(void *arg)
 
 	for (;;) {
 		struct id_list batch;
+		struct pair_list private_batch;
 
 		pthread_mutex_lock(&b->lock);
-		while (b->pending.n == 0 && !b->stopping)
+		while (b->pending.n == 0 && b->pending_private.n == 0 && !b->stopping)
 			pthread_cond_wait(&b->pending_cond, &b->lock);
 		/* Coalesce: what else changes in the next few milliseconds goes
 		 * in the same notification. Every NOTIFY is a transaction that
@@ -280,27 +416,32 @@ static void *publisher_main(void *arg)
 			pthread_mutex_lock(&b->lock);
 		}
 		batch = b->pending;
+		private_batch = b->pending_private;
 		memset(&b->pending, 0, sizeof(b->pending));
+		memset(&b->pending_private, 0, sizeof(b->pending_private));
 		pthread_mutex_unlock(&b->lock);
-		if (batch.n == 0) {
+		if (batch.n == 0 && private_batch.n == 0) {
 			free(batch.ids);
+			free(private_batch.p);
 			break;  /* stopping, nothing left */
 		}
 		if (conn == NULL && db_open(b->dsn, &conn, err, sizeof(err)) < 0)
 			log_warning("bus: publisher cannot connect: %s", err);
 		else if (db_ensure(conn) == 0) {
 			__atomic_store_n(&b->publisher_pid, db_backend_pid(conn), __ATOMIC_RELAXED);
-			publish(conn, &batch);
+			publish(conn, &batch, &private_batch);
 		}
 		/* Unsent changes are not lost: the other processes' reconcile
 		 * finds their modseqs within BUS_RECONCILE_MS. */
 		free(batch.ids);
+		free(private_batch.p);
 	}
 	db_close(&conn);
 	return NULL;
 }
 
-/* A word of a notification's payload: the mailbox changed. */
+/* The words of a notification's payload: "c<id>" or "a<id>", the mailbox
+ * changed; "p<id>.<account>", a reader's private change. */
 static void on_notification(void *ctx, int sender_pid, const char *payload)
 {
 	struct bus *b = ctx;
@@ -310,19 +451,29 @@ static void on_notification(void *ctx, int sender_pid, const char *payload)
 		return;  /* our own: applied when it happened */
 	pthread_mutex_lock(&b->lock);
 	for (const char *p = payload; *p != '\0';) {
-		char *end;
-		long long id;
-		if (*p != 'c' && *p != 'a') {
+		char *end, *end2;
+		long long id, account;
+		struct entry *e;
+		if (*p != 'c' && *p != 'a' && *p != 'p') {
 			p++;
 			continue;
 		}
 		id = strtoll(p + 1, &end, 10);
-		if (end != p + 1) {
-			struct entry *e = find(b, id);
+		if (end == p + 1) {
+			p++;
+			continue;
+		}
+		e = find(b, id);
+		if (*p != 'p') {
 			if (e != NULL)
 				changed_locked(b, e);
+		} else if (*end == '.' && (account = strtoll(end + 1, &end2, 10), end2 != end + 1)) {
+			struct reader *r = find_reader(e, account);
+			if (r != NULL)
+				reader_changed_locked(b, e, r);
+			end = end2;
 		}
-		p = end != p + 1 ? end : p + 1;
+		p = end;
 	}
 	pthread_mutex_unlock(&b->lock);
 }
@@ -332,21 +483,27 @@ struct reconcile {
 	int64_t *ids;
 	bool *found;
 	size_t n;
+	struct db_bus_reader *readers;
+	size_t nreaders, readers_cap;
 };
 
-static void on_modseq(void *ctx, int64_t id, uint64_t hms)
+static void on_modseq(void *ctx, int64_t id, int64_t account, uint64_t modseq)
 {
 	struct reconcile *r = ctx;
-	const int64_t *hit = bsearch(&id, r->ids, r->n, sizeof(*r->ids), cmp_id);
+	const int64_t *hit = account != 0 ? NULL : bsearch(&id, r->ids, r->n, sizeof(*r->ids), cmp_id);
 	struct entry *e;
+	struct reader *rd;
 
 	if (hit != NULL)
 		r->found[hit - r->ids] = true;
 	pthread_mutex_lock(&r->b->lock);
 	e = find(r->b, id);
-	if (e != NULL && e->highestmodseq < hms) {
-		e->highestmodseq = hms;
+	if (account == 0 && e != NULL && e->highestmodseq < modseq) {
+		e->highestmodseq = modseq;
 		changed_locked(r->b, e);
+	} else if (account != 0 && (rd = find_reader(e, account)) != NULL && rd->modseq < modseq) {
+		rd->modseq = modseq;
+		reader_changed_locked(r->b, e, rd);
 	}
 	pthread_mutex_unlock(&r->b->lock);
 }
@@ -369,6 +526,13 @@ static int reconcile(struct bus *b, db *conn)
 				r.ids = xrealloc(r.ids, cap * sizeof(*r.ids));
 			}
 			r.ids[r.n++] = e->id;
+			for (size_t i = 0; i < e->nreaders; i++) {
+				if (r.nreaders == r.readers_cap) {
+					r.readers_cap = r.readers_cap ? r.readers_cap * 2 : 64;
+					r.readers = xrealloc(r.readers, r.readers_cap * sizeof(*r.readers));
+				}
+				r.readers[r.nreaders++] = (struct db_bus_reader){ e->id, e->readers[i].account };
+			}
 		}
 	pthread_mutex_unlock(&b->lock);
 	/* Sorted, so that each row the query returns is found by bsearch:
@@ -376,7 +540,8 @@ static int reconcile(struct bus *b, db *conn)
 	if (r.n > 0)
 		qsort(r.ids, r.n, sizeof(*r.ids), cmp_id);
 	r.found = xcalloc(r.n + 1, sizeof(*r.found));
-	rc = r.n == 0 ? 0 : db_mailbox_modseqs(conn, r.ids, r.n, on_modseq, &r, err, sizeof(err));
+	rc = r.n == 0 ? 0 : db_mailbox_modseqs(conn, r.ids, r.n, r.readers, r.nreaders, on_modseq, &r,
+					       err, sizeof(err));
 	if (rc < 0)
 		log_warning("bus: reconcile failed: %s", err);
 	else {
@@ -392,6 +557,7 @@ static int reconcile(struct bus *b, db *conn)
 	}
 	free(r.ids);
 	free(r.found);
+	free(r.readers);
 	return rc;
 }
 
@@ -501,10 +667,13 @@ void bus_stop(struct bus **bp)
 		while (b->buckets[k] != NULL) {
 			struct entry *e = b->buckets[k];
 			b->buckets[k] = e->next;
+			free(e->readers);
 			free(e);
 		}
 	free(b->pending.ids);
+	free(b->pending_private.p);
 	free(b->wakes.ids);
+	free(b->reader_wakes.p);
 	close(b->wake_fd);
 	close(b->stop_fd);
 	pthread_cond_destroy(&b->pending_cond);

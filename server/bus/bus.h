@@ -30,19 +30,25 @@ struct bus;
 struct bus *bus_start(const char *dsn);
 void bus_stop(struct bus **b);
 
-/* A session has mailbox_id selected (watch) or no longer (unwatch). */
-void bus_watch(struct bus *b, int64_t mailbox_id);
-void bus_unwatch(struct bus *b, int64_t mailbox_id);
+/* A session of reader `account` has mailbox_id selected (watch) or no
+ * longer (unwatch). */
+void bus_watch(struct bus *b, int64_t mailbox_id, int64_t account);
+void bus_unwatch(struct bus *b, int64_t mailbox_id, int64_t account);
 
-/* The mailbox's change generation: read it before reading the changes, and
- * keep it with what was read. */
-uint64_t bus_generation(struct bus *b, int64_t mailbox_id);
-/* What a statement read: the mailbox's highest modseq in its snapshot. */
-void bus_learned(struct bus *b, int64_t mailbox_id, uint64_t highestmodseq);
-/* Whether a session that read the changes up to modseq, at generation gen,
- * is still current: the table is trusted, the generation has not moved and
- * no higher modseq is known. */
-bool bus_current(struct bus *b, int64_t mailbox_id, uint64_t modseq, uint64_t gen);
+/* The mailbox's change generation for the reader (moved by shared changes
+ * and by the reader's own private ones, migrations/0011): read it before
+ * reading the changes, and keep it with what was read. */
+uint64_t bus_generation(struct bus *b, int64_t mailbox_id, int64_t account);
+/* What a statement read: the mailbox's last shared modseq in its snapshot
+ * (not the counter, which other readers' private changes move too), and
+ * the reader's private modseq. */
+void bus_learned(struct bus *b, int64_t mailbox_id, int64_t account, uint64_t highestmodseq,
+		 uint64_t private_modseq);
+/* Whether a session that read the changes up to modseq (and its reader's
+ * up to private_modseq), at generation gen, is still current: the table is
+ * trusted, the generation has not moved and no higher modseq is known. */
+bool bus_current(struct bus *b, int64_t mailbox_id, int64_t account, uint64_t modseq,
+		 uint64_t private_modseq, uint64_t gen);
 
 /* Whether the table can be trusted now (the listener is connected and
  * reconciled lately): while it is, nothing needs to poll. */
@@ -52,12 +58,18 @@ bool bus_trusted(struct bus *b);
  * expunges, its ACL, its deletion): the table moves at once and the other
  * processes are told. */
 void bus_changed(struct bus *b, int64_t mailbox_id);
+/* This process committed a private change of reader `account` to
+ * mailbox_id (its \Seen in a per-user mailbox): only that reader's
+ * sessions, here and in the other processes, look again. */
+void bus_changed_private(struct bus *b, int64_t mailbox_id, int64_t account);
 
 /* For the event loop: readable when watched mailboxes changed. take calls
- * fn for each (and all() instead when every session should look again:
- * after the listener reconnected) and empties the list. */
+ * fn for each, reader_fn for each reader's private change (and all()
+ * instead when every session should look again: after the listener
+ * reconnected) and empties the lists. */
 int bus_wake_fd(const struct bus *b);
 void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t mailbox_id),
+		    void (*reader_fn)(void *ctx, int64_t mailbox_id, int64_t account),
 		    void (*all)(void *ctx), void *ctx);
 
 #endif

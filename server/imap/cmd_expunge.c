@@ -8,6 +8,7 @@ struct expunge_ctx {
 	struct imap_session *s;
 	uint32_t *uids;             /* removed, ascending, in the arena */
 	size_t n, cap;
+	uint64_t modseq;            /* the expunge's */
 };
 
 static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
@@ -16,6 +17,7 @@ static void expunged(void *ctx, uint32_t uid, uint64_t modseq)
 
 	e->uids = arena_grow(&e->s->arena, e->uids, e->n, &e->cap, sizeof(*e->uids));
 	e->uids[e->n++] = uid;
+	e->modseq = modseq;
 	imap_view_own_expunge(e->s, uid, modseq);
 }
 
@@ -47,6 +49,14 @@ static struct imap_result expunge(struct imap_session *s, struct imap_backend *b
 	if (db_expunge(be->db, s->view->mailbox_id, set, expunged, &e, err, sizeof(err)) == DB_FAILED)
 		return imap_store_failed(s, "expunging", err);
 	imap_view_report_expunges(s, e.uids, e.n);
+	/* With CONDSTORE the new HIGHESTMODSEQ comes in the tagged OK (as in
+	 * RFC 7162's QRESYNC examples), so the client knows where it stands
+	 * after the VANISHED without asking. */
+	if (s->condstore && e.n > 0)
+		return imap_ok(s, arena_printf(&s->arena, "HIGHESTMODSEQ %llu",
+					       (unsigned long long)(e.modseq > s->view->private_modseq ?
+								    e.modseq : s->view->private_modseq)),
+			       "%s completed", s->cmd->name);
 	imap_session_changed(s, s->view->mailbox_id);
 	return imap_done(s);
 }

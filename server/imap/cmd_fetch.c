@@ -31,6 +31,7 @@ struct fetch_ctx {
 	bool changedsince_set;
 	uint64_t changedsince;
 	bool add_modseq;
+	bool seen_shared;          /* setting \Seen changed the message rows (a common \Seen) */
 };
 
 static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
@@ -198,6 +199,7 @@ static void seen_row(void *ctx, const struct db_stored_row *row)
 	f->seen_set = xrealloc(f->seen_set, (f->nseen + 1) * sizeof(*f->seen_set));
 	f->seen_set[f->nseen++] = row->uid;
 	imap_view_own_change(v, row->modseq);
+	f->seen_shared |= row->shared;
 	if (!row->shared) {
 		struct uid_ranges one = { &(struct imap_uid_range){ row->uid, row->uid }, 1, 1 };
 		imap_view_private_change(v, row->modseq, &one);
@@ -438,8 +440,10 @@ struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *
 			return res;
 	}
 	r = set_seen(s, be, req, &f, err, sizeof(err));
-	if (r == DB_OK && f.nseen > 0)
+	if (r == DB_OK && f.nseen > 0 && f.seen_shared)
 		imap_session_changed(s, s->view->mailbox_id);
+	else if (r == DB_OK && f.nseen > 0)
+		imap_session_changed_private(s, s->view->mailbox_id);
 	buf_init(&f.scratch);
 	from_state = false;
 	if (r == DB_OK && answerable_from_state(s->view, &req->items)) {

@@ -17,6 +17,7 @@ struct store_ctx {
 	bool silent;
 	bool uid;
 	bool changed;               /* some message's flags changed */
+	bool shared;                /* ... for every reader, not only this one */
 	uint32_t *modified;         /* failed UNCHANGEDSINCE: UIDs or numbers, ascending */
 	size_t nmodified, modified_cap;
 };
@@ -49,6 +50,7 @@ static void store_row(void *ctx, const struct db_stored_row *row)
 		imap_view_own_change(s->view, row->modseq);
 		imap_view_own_row(s, row);
 		st->changed = true;
+		st->shared |= row->shared;
 	}
 	imap_view_own_flags(s->view, row->uid, row->flags);
 	/* Without .SILENT every message of the set is reported with its
@@ -160,8 +162,10 @@ struct imap_result cmd_store(struct imap_session *s, const struct imap_command *
 		/* RFC 5530 §3 LIMIT: "the number of flags used in a mailbox". */
 		return imap_no(s, "LIMIT", "Too many keywords in this mailbox (at most %ld); nothing stored",
 			       s->cfg->max_keywords_per_mailbox);
-	if (ctx.changed)
+	if (ctx.shared)
 		imap_session_changed(s, s->view->mailbox_id);
+	else if (ctx.changed)
+		imap_session_changed_private(s, s->view->mailbox_id);
 	if (st->silent && st->mode != IMAP_STORE_REMOVE)
 		announce_stored_keywords(s, &st->flags);
 	if (ctx.nmodified > 0) {

@@ -51,7 +51,7 @@ static bool unchanged(const struct imap_session *s, const struct imap_view *v, b
 {
 	return v->groups_gen == s->groups_gen && !imap_view_wants_private_log(s) &&
 	       (!allow_expunge || v->expunge_modseq == v->modseq) &&
-	       bus_current(v->bus, v->mailbox_id, v->modseq, v->bus_gen);
+	       bus_current(v->bus, v->mailbox_id, v->reader, v->modseq, v->private_modseq, v->bus_gen);
 }
 
 /* Step 3: RFC 4314 §4 with rights that change under an open session
@@ -166,7 +166,25 @@ static void announce_changes(struct imap_session *s, struct imap_backend *be, bo
 	    s->mailbox->exists)
 		imap_session_changed(s, s->mailbox->mailbox_id);
 	for (size_t i = 0; i < s->nchanged; i++)
-		bus_changed(be->bus, s->changed[i]);
+		if (s->changed_private[i])
+			bus_changed_private(be->bus, s->changed[i], s->account_id);
+		else
+			bus_changed(be->bus, s->changed[i]);
+}
+
+/* RFC 7162 (erratum 1810 on RFC 5162): while FETCH, STORE or SEARCH hold
+ * back expunges (RFC 3501 §7.4.1), the MODSEQs they report may be above
+ * an expunge the client has not been told of; a client that reconnected
+ * from the highest of them would miss it. So the session says how far it
+ * really is complete: a HIGHESTMODSEQ below the held expunges. */
+static void held_expunges_modseq(struct imap_session *s)
+{
+	const struct imap_view *v = s->view;
+
+	if (v != NULL && s->condstore && (s->def->flags & IMAP_CMD_HOLD_EXPUNGE) &&
+	    v->expunges_held)
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Expunges pending",
+			      (unsigned long long)v->expunge_modseq);
 }
 
 void imap_session_execute(struct imap_session *s, struct imap_backend *be)
@@ -180,6 +198,7 @@ void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 		announce_changes(s, be, imap_result_ok(&r));
 		imap_view_settle(s);
 	}
+	held_expunges_modseq(s);
 	/* An idling session whose store went away (a restart, a failover)
 	 * keeps idling: the change bus's reconnect, or the idle poll while
 	 * it is down, wakes it again. Ending the IDLE would only make the

@@ -166,13 +166,29 @@ static void reply_error_tag(struct imap_session *s, const char *tag, const char 
 	va_end(ap);
 }
 
-void imap_session_changed(struct imap_session *s, int64_t mailbox_id)
+/* A shared change of a mailbox covers a private one (every session of the
+ * mailbox reads its changes, the reader's included). */
+static void session_changed(struct imap_session *s, int64_t mailbox_id, bool private)
 {
 	for (size_t i = 0; i < s->nchanged; i++)
-		if (s->changed[i] == mailbox_id)
+		if (s->changed[i] == mailbox_id) {
+			s->changed_private[i] &= private;
 			return;
-	if (s->nchanged < sizeof(s->changed) / sizeof(s->changed[0]))
+		}
+	if (s->nchanged < sizeof(s->changed) / sizeof(s->changed[0])) {
+		s->changed_private[s->nchanged] = private;
 		s->changed[s->nchanged++] = mailbox_id;
+	}
+}
+
+void imap_session_changed(struct imap_session *s, int64_t mailbox_id)
+{
+	session_changed(s, mailbox_id, false);
+}
+
+void imap_session_changed_private(struct imap_session *s, int64_t mailbox_id)
+{
+	session_changed(s, mailbox_id, true);
 }
 
 void imap_session_reply(struct imap_session *s, const struct imap_result *r)

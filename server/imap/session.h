@@ -82,6 +82,7 @@ struct imap_session {
 	/* Mailboxes the command changed and committed (imap_session_changed),
 	 * announced on the change bus when it ends. */
 	int64_t changed[4];
+	bool changed_private[4]; /* only the reader's own private state changed */
 	size_t nchanged;
 	struct buf out;          /* responses not yet handed to the connection */
 
@@ -184,6 +185,10 @@ void imap_session_idle_resume(struct imap_session *s);
  * process idling on it are woken, and every process is told on the
  * change bus, when the command ends. */
 void imap_session_changed(struct imap_session *s, int64_t mailbox_id);
+/* The command changed only the logged-in reader's private state of the
+ * mailbox (its \Seen in a per-user mailbox, migrations/0011): announced to
+ * that reader's sessions only. */
+void imap_session_changed_private(struct imap_session *s, int64_t mailbox_id);
 
 /* The boundary: writes the command's result as its tagged response and
  * logs it (dispatch.c, and the session itself for commands that never

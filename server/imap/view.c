@@ -13,7 +13,7 @@
 void imap_view_close(struct imap_view *v)
 {
 	mbox_cache_release(v->cache, &v->state);
-	bus_unwatch(v->bus, v->mailbox_id);
+	bus_unwatch(v->bus, v->mailbox_id, v->reader);
 	uid_ranges_free(&v->seen);
 	modseq_map_free(&v->private_modseqs);
 	free(v->name);

@@ -22,6 +22,7 @@
 
 struct imap_view {
 	int64_t mailbox_id;
+	int64_t reader;             /* the logged-in account */
 	char *name;                 /* UTF-8, as stored */
 	bool readonly;              /* EXAMINE, or no right to change anything */
 	uint32_t rights;            /* the caller's RFC 4314 rights, as last evaluated */
@@ -29,6 +30,7 @@ struct imap_view {
 	uint32_t uidnext;
 	uint64_t modseq;            /* new messages and flag changes known up to here */
 	uint64_t expunge_modseq;    /* expunges reported up to here */
+	bool expunges_held;         /* some above it wait for a command that may report them */
 	struct msn_map msns;        /* message sequence numbers ↔ UIDs */
 	struct imap_uid_range *recent;  /* UIDs that are \Recent for this session */
 	size_t nrecent;

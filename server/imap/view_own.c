@@ -75,7 +75,8 @@ void imap_view_settle(struct imap_session *s)
 		return;
 	modseq = v->own_rows_modseq;
 	if (v->nown_rows > 0 && modseq == v->modseq + 1 &&
-	    bus_generation(v->bus, v->mailbox_id) == v->bus_gen + 1 && state_takes(v, modseq)) {
+	    bus_generation(v->bus, v->mailbox_id, v->reader) == v->bus_gen + 1 &&
+	    state_takes(v, modseq)) {
 		if (v->expunge_modseq == v->modseq)
 			v->expunge_modseq = modseq;
 		v->modseq = modseq;
@@ -89,7 +90,7 @@ void imap_view_settle(struct imap_session *s)
 				v->private_modseq = modseq;
 		v->nown = 0;     /* its own change is below the watermark now */
 		v->bus_gen++;
-		bus_learned(v->bus, v->mailbox_id, modseq);
+		bus_learned(v->bus, v->mailbox_id, v->reader, v->shared_modseq, v->private_modseq);
 	}
 	v->own_rows = NULL;
 	v->nown_rows = v->own_rows_cap = 0;

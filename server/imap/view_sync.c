@@ -147,9 +147,12 @@ static void sync_expunged(void *ctx, uint32_t uid, uint64_t modseq)
 
 	if (st->apply)
 		mbox_state_apply_expunge(st->v->state, uid);
-	if (st->opening || modseq <= st->v->expunge_modseq || !st->allow_expunge ||
-	    imap_view_msn(st->v, uid) == 0)
+	if (st->opening || modseq <= st->v->expunge_modseq || imap_view_msn(st->v, uid) == 0)
 		return;
+	if (!st->allow_expunge) {
+		st->v->expunges_held = true;   /* told at the next command that may */
+		return;
+	}
 	st->expunged = xrealloc(st->expunged, (st->nexpunged + 1) * sizeof(uint32_t));
 	st->expunged[st->nexpunged++] = uid;
 }
@@ -315,8 +318,9 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 	v->cache = be->mbox_cache;
 	v->state = mbox_cache_acquire(v->cache, v->mailbox_id);
 	v->bus = be->bus;
-	bus_watch(v->bus, v->mailbox_id);
-	v->bus_gen = bus_generation(v->bus, v->mailbox_id);
+	v->reader = s->account_id;
+	bus_watch(v->bus, v->mailbox_id, v->reader);
+	v->bus_gen = bus_generation(v->bus, v->mailbox_id, v->reader);
 	v->groups_gen = s->groups_gen;
 	req.modseq = state_modseq(v->state);
 	req.expunges = req.modseq > 0;
@@ -331,7 +335,7 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 			mbox_state_applied(v->state, st.m.highestmodseq, st.m.uidnext);
 		st.apply = false;
 		open_from_state(v, &st, first_unseen_r);
-		bus_learned(v->bus, v->mailbox_id, st.m.highestmodseq);
+		bus_learned(v->bus, v->mailbox_id, v->reader, v->shared_modseq, v->private_modseq);
 	} else if (r == DB_NOT_FOUND)
 		*res_r = imap_no(s, "NONEXISTENT", "No such mailbox");
 	sync_state_free(&st);
@@ -352,7 +356,7 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 	struct db_sync_request req = { .expunges = true, .claim_recent = !v->readonly,
 				       .private_changes = true };
 	bool load_private = imap_view_wants_private_log(s);
-	uint64_t state = state_modseq(v->state), gen = bus_generation(v->bus, v->mailbox_id);
+	uint64_t state = state_modseq(v->state), gen = bus_generation(v->bus, v->mailbox_id, v->reader);
 	enum db_result r;
 
 	req.modseq = state != 0 && state < v->modseq ? state : v->modseq;
@@ -380,13 +384,15 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 		 * come back, so the list starts afresh. */
 		v->modseq = st.m.highestmodseq;
 		v->nown = 0;
-		if (allow_expunge)
+		if (allow_expunge) {
 			v->expunge_modseq = st.m.highestmodseq;
+			v->expunges_held = false;
+		}
 		v->uidnext = st.m.uidnext;
 		/* Current up to this generation only when the ACL was read too. */
 		if (acl_r != NULL)
 			v->bus_gen = gen;
-		bus_learned(v->bus, v->mailbox_id, st.m.highestmodseq);
+		bus_learned(v->bus, v->mailbox_id, v->reader, v->shared_modseq, v->private_modseq);
 	}
 	sync_state_free(&st);
 	return r == DB_OK;

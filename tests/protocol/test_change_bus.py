@@ -285,3 +285,57 @@ def test_rfc2177_postgresql_restart_during_idle_loses_nothing(env):
         k.stop()
     finally:
         pg.stop()
+
+
+def team_across_processes(env):
+    """alice shares "Team" (3 messages, per-user \\Seen) with bob. alice's
+    session a1 and bob's session b on the shared kairand, alice's a2 on a
+    second one; all three have Team selected."""
+    alice, bob = env.new_user("busa"), env.new_user("busb")
+    login(env.imap_port, bob).close()
+    k2 = env.start_kairand()
+    wait_bus_ready(env.kairand.log_path)
+    wait_bus_ready(k2.log_path)
+    a1 = login(env.imap_port, alice)
+    ok(a1, "CREATE Team")
+    fill(a1, "Team", 3)
+    ok(a1, f"SETACL Team {bob} lrsw")
+    ok(a1, "SELECT Team")
+    a2, b = login(k2.imap_port, alice), login(env.imap_port, bob)
+    ok(a2, "SELECT Team")
+    ok(b, f'SELECT "Other Users/{alice}/Team"')
+    return a1, a2, b
+
+
+def test_private_seen_wakes_only_the_readers_sessions(env):
+    """Issue 11: a reader's \\Seen is published with the reader, so bob's
+    session is not woken and reads nothing when alice reads a circular
+    (no change read at his next command), while alice's session on the
+    other process is told at once, through the bus, during IDLE."""
+    from test_idle import start_idle, wait_for, done, quiet
+    a1, a2, b = team_across_processes(env)
+    try:
+        ok(b, "NOOP")
+        ok(a2, "NOOP")
+        start_idle(a2)
+        start_idle(b, tag="j")
+        t0 = time.monotonic()
+        ok(a1, "STORE 2 +FLAGS.SILENT (\\Seen)")
+        line, _ = wait_for(a2, rb"^\* 2 FETCH", timeout=2.0)
+        assert b"\\Seen" in line, line
+        latency = time.monotonic() - t0
+        assert latency < 0.5, latency
+        assert quiet(b, 0.3) == []
+        done(a2)
+        done(b, tag="j")
+        syncs = sync_and_fetch_calls(env)[0]
+        for i in range(5):
+            ok(a1, f"STORE 1 {'+' if i % 2 == 0 else '-'}FLAGS.SILENT (\\Seen)")
+            assert [x for x in ok(b, "NOOP") if b"FETCH" in x] == []
+        assert sync_and_fetch_calls(env)[0] - syncs <= 1, "bob read the changes for alice's reading"
+        # A shared change still reaches everyone.
+        ok(a1, "STORE 3 +FLAGS.SILENT (\\Flagged)")
+        assert any(b"\\Flagged" in x for x in ok(b, "NOOP"))
+    finally:
+        for c in (a1, a2, b):
+            c.close()

@@ -389,3 +389,36 @@ def test_gc_prunes_history_and_raises_the_floors(env, team):
         r = subprocess.run([k.kairanctl, "-c", k.conf_path, "gc", *bad],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode != 0, bad
+
+
+def test_rfc7162_expunge_tells_the_new_highestmodseq(box):
+    c = box["c"]
+    ok(c, "ENABLE CONDSTORE")
+    hms = highestmodseq(ok(c, "SELECT Box"))
+    ok(c, "STORE 1 +FLAGS.SILENT (\\Deleted)")
+    tagged, untagged = c.cmd("e", "EXPUNGE")
+    m = re.match(rb"e OK \[HIGHESTMODSEQ (\d+)\]", tagged)
+    assert m and int(m.group(1)) > hms and untagged == [b"* 1 EXPUNGE"], (tagged, untagged)
+    assert highestmodseq(ok(c, "EXAMINE Box")) == int(m.group(1))
+
+
+def test_rfc7162_held_expunges_keep_highestmodseq_below_them(env, box):
+    """RFC 3501 §7.4.1 holds expunges back during FETCH; the FETCH's MODSEQs
+    may be above them, so the server says how far it is complete
+    (erratum 1810): a client reconnecting from there misses nothing."""
+    c = box["c"]
+    ok(c, "ENABLE CONDSTORE")
+    hms = highestmodseq(ok(c, "SELECT Box"))
+    other = login(env.imap_port, box["user"])
+    try:
+        ok(other, "SELECT Box")
+        ok(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+        ok(other, "EXPUNGE")
+        ok(other, "UID STORE 3 +FLAGS.SILENT (\\Flagged)")
+    finally:
+        other.close()
+    untagged = ok(c, "FETCH 1:* (FLAGS MODSEQ)")
+    assert not any(line.endswith(b"EXPUNGE") for line in untagged)
+    assert fetches(untagged)[3]["MODSEQ"] > hms
+    assert highestmodseq(untagged) == hms
+    assert b"* 2 EXPUNGE" in ok(c, "NOOP")
