@@ -42,7 +42,9 @@ const struct db_stmt db_select_stmts[] = {
 	{ "mailbox_sync",
 	  "WITH l AS (SELECT id, highestmodseq, uidnext, owner_id, uidvalidity, seen_per_user"
 	  "   FROM mailboxes WHERE id = $1 AND NOT noselect)," CLAIM_RECENT("$5::boolean")
-	  " SELECT 0, highestmodseq, uidnext, owner_id, (SELECT old FROM c), uidvalidity::bigint,"
+	  " SELECT 0, highestmodseq, uidnext, owner_id, CASE WHEN $5::boolean THEN (SELECT old FROM c)"
+	  "   ELSE (SELECT recent_uid FROM mailbox_recent WHERE mailbox_id = $1) END,"
+	  "   uidvalidity::bigint,"
 	  "   seen_per_user::text,"
 	  "   CASE WHEN $8::boolean AND seen_per_user THEN coalesce((SELECT uids::text FROM seen"
 	  "     WHERE account_id = $4 AND mailbox_id = $1), '{}') END FROM l"
