@@ -76,3 +76,38 @@ def test_rfc3501_6_3_2_examine_after_select_session_claims(env, user):
     finally:
         a.close()
         b.close()
+
+
+# RFC 6851 §3.3 / RFC 3501 §6.4.7: a MOVE or COPY whose target is the
+# selected mailbox itself adds messages to it, which the client must be
+# told of (EXISTS), and MOVE removes the source messages (EXPUNGE).
+
+def test_rfc6851_3_3_move_into_selected_mailbox_expunges_and_reports_exists(env, user):
+    with login(env, user) as c:
+        for _ in range(3):
+            append(c, "INBOX", MSG)
+        ok(c, "SELECT INBOX")
+        tagged, u = c.cmd("m", "MOVE 1 INBOX")
+        assert tagged.startswith(b"m OK"), tagged
+        assert any(re.match(rb"\* OK \[COPYUID \d+ 1 4\]", x) for x in u), u
+        assert b"* 1 EXPUNGE" in u, u
+        assert b"* 3 EXISTS" in u, u
+        assert u.index(b"* 1 EXPUNGE") < u.index(b"* 3 EXISTS"), u
+        assert ok(c, "UID FETCH 1:* (UID)") == [b"* 1 FETCH (UID 2)", b"* 2 FETCH (UID 3)",
+                                               b"* 3 FETCH (UID 4)"]
+        tagged, u = c.cmd("um", "UID MOVE 2:3 INBOX")
+        assert tagged.startswith(b"um OK"), tagged
+        assert u.count(b"* 1 EXPUNGE") == 2 and b"* 3 EXISTS" in u, u
+        assert ok(c, "UID FETCH 1:* (UID)") == [b"* 1 FETCH (UID 4)", b"* 2 FETCH (UID 5)",
+                                               b"* 3 FETCH (UID 6)"]
+        assert b"* STATUS INBOX (MESSAGES 3)" in ok(c, "STATUS INBOX (MESSAGES)")
+
+
+def test_rfc3501_6_4_7_copy_into_selected_mailbox_reports_exists(env, user):
+    with login(env, user) as c:
+        append(c, "INBOX", MSG)
+        ok(c, "SELECT INBOX")
+        tagged, u = c.cmd("c", "COPY 1 INBOX")
+        assert tagged.startswith(b"c OK [COPYUID "), tagged
+        assert b"* 2 EXISTS" in u, u
+        assert ok(c, "FETCH 2 (UID)") == [b"* 2 FETCH (UID 2)"]
