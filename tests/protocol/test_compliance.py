@@ -111,3 +111,78 @@ def test_rfc3501_6_4_7_copy_into_selected_mailbox_reports_exists(env, user):
         assert tagged.startswith(b"c OK [COPYUID "), tagged
         assert b"* 2 EXISTS" in u, u
         assert ok(c, "FETCH 2 (UID)") == [b"* 2 FETCH (UID 2)"]
+
+
+# RFC 3501 §5.1.3 and RFC 5530: a name that is not valid modified UTF-7 (or
+# otherwise cannot be a mailbox name) is a name that cannot exist, not a
+# syntax error: commands naming an existing mailbox answer NONEXISTENT,
+# those that would make one CANNOT, and LIST matches nothing.
+
+IMPOSSIBLE = ['"&Jjo"', '"&AGE-"', '"a&AOk-&AOk-"', '"a//b"', '"/a"', '""']
+
+
+def untagged_lists(u):
+    return [x for x in u if x.startswith((b"* LIST", b"* LSUB"))]
+
+
+def answers(c, commands, want):
+    for text in commands:
+        tagged, _ = c.cmd("t", text)
+        assert tagged.startswith(b"t " + want), (text, tagged)
+
+
+@pytest.mark.parametrize("name", IMPOSSIBLE)
+def test_rfc3501_5_1_3_invalid_name_is_nonexistent(env, user, name):
+    with login(env, user) as c:
+        answers(c, [f"{cmd} {name}" for cmd in ("SELECT", "EXAMINE", "DELETE", "GETACL",
+                                                "MYRIGHTS")] +
+                [f"STATUS {name} (MESSAGES)", f"RENAME {name} x"], b"NO [NONEXISTENT]")
+        answers(c, [f"CREATE {name}", f"SUBSCRIBE {name}", f"RENAME INBOX {name}"],
+                b"NO [CANNOT]")
+        answers(c, [f"UNSUBSCRIBE {name}"], b"OK")
+        c.send(f"ap APPEND {name} {{{len(MSG)}+}}\r\n".encode() + MSG + b"\r\n")
+        tagged, _ = c.read_tagged("ap")
+        assert tagged.startswith(b"ap NO [NONEXISTENT]"), tagged
+        append(c, "INBOX", MSG)
+        ok(c, "SELECT INBOX")
+        answers(c, [f"{cmd} 1 {name}" for cmd in ("COPY", "MOVE", "UID COPY", "UID MOVE")],
+                b"NO [NONEXISTENT]")
+        assert b"* STATUS INBOX (MESSAGES 1)" in ok(c, "STATUS INBOX (MESSAGES)")
+
+
+def test_rfc3501_6_3_8_list_invalid_utf7_pattern_lists_nothing(env, user):
+    with login(env, user) as c:
+        for args in ('"" "&Jjo"', '"&Jjo" *', '"" "&AGE-*"', '"" "INBOX&Jjo%"'):
+            for cmd in ("LIST", "LSUB"):
+                assert untagged_lists(ok(c, f"{cmd} {args}")) == [], (cmd, args)
+        assert untagged_lists(ok(c, 'LIST "" INBOX')) == [b'* LIST (\\HasNoChildren) "/" INBOX']
+
+
+# RFC 3501 §5.1 leaves the hierarchy's meaning to the server; a level that
+# is empty, "." or ".." is refused (mbsync aborts the whole account's sync
+# when LIST shows one, and ".." reads as a path escape).
+
+@pytest.mark.parametrize("name", ["..", ".", "../../etc", "a/../b", "a/.", "./a", "a/./b",
+                                  "INBOX/..", "a//b", "&AC4-&AC4-"])
+def test_rfc3501_6_3_3_create_dot_levels_cannot(env, user, name):
+    with login(env, user) as c:
+        before = untagged_lists(ok(c, 'LIST "" *'))
+        tagged, _ = c.cmd("c", f"CREATE {quote(name).decode()}")
+        assert tagged.startswith(b"c NO [CANNOT]"), tagged
+        ok(c, "CREATE ok")
+        tagged, _ = c.cmd("r", f"RENAME ok {quote(name).decode()}")
+        assert tagged.startswith(b"r NO [CANNOT]"), tagged
+        tagged, _ = c.cmd("s", f"SUBSCRIBE {quote(name).decode()}")
+        assert tagged.startswith(b"s NO [CANNOT]"), tagged
+        ok(c, "DELETE ok")
+        assert untagged_lists(ok(c, 'LIST "" *')) == before
+        assert untagged_lists(ok(c, 'LSUB "" *')) == untagged_lists(ok(c, 'LSUB "" *'))
+        assert not any(b".." in x or b'/."' in x for x in untagged_lists(ok(c, 'LSUB "" *')))
+
+
+def test_rfc3501_6_3_3_dots_inside_a_level_are_fine(env, user):
+    with login(env, user) as c:
+        for name in ("a.b", "...x", "x..", ".hidden", "v1.2/..notes"):
+            ok(c, f"CREATE {quote(name).decode()}")
+        names = untagged_lists(ok(c, 'LIST "" *'))
+        assert b'* LIST (\\HasNoChildren) "/" ...x' in names, names
