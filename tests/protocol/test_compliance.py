@@ -2,6 +2,7 @@
 section it checks: what a client sees over a real socket."""
 
 import re
+import time
 
 import pytest
 
@@ -186,3 +187,108 @@ def test_rfc3501_6_3_3_dots_inside_a_level_are_fine(env, user):
             ok(c, f"CREATE {quote(name).decode()}")
         names = untagged_lists(ok(c, 'LIST "" *'))
         assert b'* LIST (\\HasNoChildren) "/" ...x' in names, names
+
+
+# RFC 3501 §6.4.4 FROM/TO/CC/BCC "contains the specified string in the
+# envelope structure's ... field": the address as parsed (comments, quoting
+# and folding removed) is found as well as the header as written.
+
+ADDR_MSG = (b"From: <user-from (comment)@ (comment) domain.org>\r\n"
+            b"To: Team: a@b.org, \"Q, R\" <q (x) @r.org>;\r\n"
+            b"Cc: \"Carol\"\r\n <carol (c).smith@\r\n example.net>\r\n"
+            b"Bcc: (hidden) blind@example.com (bcc)\r\n"
+            b"Subject: addresses\r\n\r\nbody\r\n")
+
+
+def search(c, criteria):
+    u = ok(c, f"UID SEARCH {criteria}")
+    return [int(x) for x in u[0].split()[2:]]
+
+
+def assert_found(c, keys, uids):
+    for key in keys:
+        assert search(c, key) == uids, key
+
+
+def test_rfc3501_6_4_4_from_matches_the_parsed_address(env, user):
+    with login(env, user) as c:
+        append(c, "INBOX", ADDR_MSG)
+        append(c, "INBOX", MSG)
+        ok(c, "EXAMINE INBOX")
+        assert_found(c, ("FROM user-from@domain.org", "FROM user-from", "FROM \"(comment)\"",
+                         "TO a@b.org", "TO q@r.org", "TO \"Q, R\"", "CC carol.smith@example.net",
+                         "CC Carol", "BCC blind@example.com", "BCC hidden",
+                         "TEXT user-from@domain.org", "HEADER From user-from@domain.org"), [1])
+        assert search(c, "FROM carol@example.org") == [2]
+        assert search(c, "FROM q@r.org") == [] and search(c, "TO user-from@domain.org") == []
+        # What FETCH shows is unchanged: the header as written.
+        u = ok(c, "FETCH 1 (BODY.PEEK[HEADER.FIELDS (FROM)])")
+        assert b"<user-from (comment)@ (comment) domain.org>" in b"".join(u)
+        assert b"\t" not in b"".join(u)
+
+
+# RFC 3501 §6.4.4 BODY: "Messages that contain the specified string in the
+# body of the message" -- everything after the top-level header, MIME part
+# headers and attached messages' headers included.
+
+ATTACH_MSG = (b"From: a@example.org\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+              b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+              b"--b1\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n"
+              b"--b1\r\nContent-Type: application/zip; name=\"failure_650.zip\"\r\n"
+              b"Content-Disposition: attachment; filename=\"failure_650.zip\"\r\n"
+              b"Content-Transfer-Encoding: base64\r\n\r\nUEsDBAo=\r\n"
+              b"--b1\r\nContent-Type: application/pdf\r\n"
+              b"Content-Disposition: attachment;\r\n filename*=UTF-8''r%C3%A9sum%C3%A9_quarterly.pdf\r\n"
+              b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n"
+              b"--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+              b"From: forwarder@example.net\r\nSubject: Zebracorn sighting\r\n\r\nInner words.\r\n"
+              b"--b1--\r\n")
+
+
+def test_rfc3501_6_4_4_body_and_text_search_part_headers(env, user):
+    with login(env, user) as c:
+        c.send(f"ap APPEND INBOX {{{len(ATTACH_MSG)}+}}\r\n".encode() + ATTACH_MSG +
+               f" {{{len(MSG)}+}}\r\n".encode() + MSG + b"\r\n")
+        assert c.read_tagged("ap")[0].startswith(b"ap OK")
+        ok(c, "EXAMINE INBOX")
+        assert_found(c, ("TEXT failure", "TEXT failure_650.zip", "BODY failure_650",
+                         "BODY zebracorn", "TEXT \"Zebracorn sighting\"",
+                         "BODY forwarder@example.net", "CHARSET UTF-8 BODY \"résumé_quarterly\"",
+                         "BODY application/zip", "BODY \"inner words\""), [1])
+        # The top-level header is not part of the body.
+        assert search(c, "BODY report") == [] and search(c, "TEXT report") == [1]
+        assert search(c, "BODY a@example.org") == []
+        # Nor is an attachment's encoded content.
+        assert search(c, "BODY UEsDBAo") == []
+
+
+def test_rfc3501_6_4_4_existing_messages_are_reanalysed(env, user):
+    """Rows an older parser computed (migrations/0011: mime_version below
+    the current one) are parsed again by the indexer of a kairand that
+    starts on the store, in a quiet moment."""
+    with login(env, user) as c:
+        append(c, "INBOX", ATTACH_MSG)
+        append(c, "INBOX", ADDR_MSG)
+    # As an older kairand would have stored them.
+    env.pg.psql("UPDATE messages m SET mime_version = 1, body_text = 'see the attachment.',"
+                " header_text = '', header_fields = '{}'"
+                " FROM mailbox_messages mm JOIN mailboxes b ON b.id = mm.mailbox_id"
+                " JOIN accounts a ON a.id = b.owner_id"
+                f" WHERE mm.message_id = m.id AND a.login = '{user}'")
+    with login(env, user) as c:
+        ok(c, "EXAMINE INBOX")
+        assert search(c, "TEXT failure") == [] and search(c, "FROM user-from@domain.org") == []
+    k = env.start_kairand(search_index_quiet_ms="0")
+    try:
+        deadline = time.time() + 20
+        with imapclient.login(k.imap_port, user) as c:
+            ok(c, "EXAMINE INBOX")
+            while search(c, "FROM user-from@domain.org") != [2] and time.time() < deadline:
+                time.sleep(0.2)
+            assert search(c, "TEXT failure") == [1]
+            assert search(c, "FROM user-from@domain.org") == [2]
+            assert search(c, "SUBJECT addresses") == [2]
+        stale = env.pg.psql("SELECT count(*) FROM messages WHERE mime_version < 2").strip()
+        assert stale == "0", stale
+    finally:
+        k.stop()

@@ -149,9 +149,10 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # Back to 0006 also means undoing 0008 (search_ready, its partial
     # indexes) and what follows it: 0009 (the keyword registry, which
     # takes 0005's keyword index with it) and 0010 (the \Recent bound's
-    # own table); migrating again then applies 0007 onwards, and 0008
-    # marks the existing rows indexed.
-    env.pg.psql("ALTER TABLE mailboxes ADD COLUMN recent_uid bigint NOT NULL DEFAULT 1; "
+    # own table), and 0011 (the stale-MIME index); migrating again then
+    # applies 0007 onwards, and 0008 marks the existing rows indexed.
+    env.pg.psql("DROP INDEX messages_mime_stale; "
+                "ALTER TABLE mailboxes ADD COLUMN recent_uid bigint NOT NULL DEFAULT 1; "
                 "DROP TRIGGER mailbox_recent_row ON mailboxes; "
                 "DROP FUNCTION mailbox_recent_row(); DROP TABLE mailbox_recent; "
                 "DROP TABLE mailbox_keywords; "
