@@ -181,6 +181,21 @@ def test_rfc3501_6_3_3_create_dot_levels_cannot(env, user, name):
         assert not any(b".." in x or b'/."' in x for x in untagged_lists(ok(c, 'LSUB "" *')))
 
 
+def test_rfc3501_6_3_3_legacy_dot_level_mailbox_can_be_cleaned_up(env, user):
+    """A ".." mailbox an older kairand let a client create stays listable,
+    selectable and renamable, so that it can be cleaned up."""
+    with login(env, user) as c:
+        ok(c, "CREATE legacy")
+    env.pg.psql("UPDATE mailboxes SET name = '../x' WHERE name = 'legacy' AND owner_id ="
+                f" (SELECT id FROM accounts WHERE login = '{user}')")
+    with login(env, user) as c:
+        assert b'* LIST (\\HasNoChildren) "/" ../x' in ok(c, 'LIST "" *')
+        ok(c, 'SELECT "../x"')
+        ok(c, 'RENAME "../x" cleaned')
+        names = b"".join(ok(c, 'LIST "" *'))
+        assert b"cleaned" in names and b".." not in names
+
+
 def test_rfc3501_6_3_3_dots_inside_a_level_are_fine(env, user):
     with login(env, user) as c:
         for name in ("a.b", "...x", "x..", ".hidden", "v1.2/..notes"):
