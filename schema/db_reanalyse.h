@@ -1,5 +1,5 @@
 /* Rows whose precomputed columns an older MIME parser computed
- * (messages.mime_version below the current one, migrations/0011): kairand's
+ * (messages.mime_version below the current one, migrations/0012): kairand's
  * indexer thread (server/indexer.c) parses their raw bytes again in quiet
  * moments and rewrites the columns, so that a fix to what SEARCH sees (or
  * to ENVELOPE, BODYSTRUCTURE) reaches existing mail without a migration
@@ -14,7 +14,7 @@
 
 struct db_append_msg;
 
-/* The MIME version the store's stale-row index (migrations/0011) is
+/* The MIME version the store's stale-row index (migrations/0012) is
  * written for: equal to server/mime's MIME_VERSION (checked where both
  * are known, server/indexer.c). A bump needs a migration that replaces
  * the index. */

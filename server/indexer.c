@@ -93,7 +93,7 @@ static void reanalyse_one(void *ctx, struct db_append_msg *m)
 }
 
 /* In a quiet moment with an empty backlog: rows an older MIME parser
- * computed (migrations/0011) are parsed again, a batch at a time, until
+ * computed (migrations/0012) are parsed again, a batch at a time, until
  * none is left; then this process stops looking. */
 static int reanalyse_step(struct indexer *ix, uint64_t *wait_ms_r, char *err, size_t errlen)
 {

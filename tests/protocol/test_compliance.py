@@ -278,7 +278,7 @@ def test_rfc3501_6_4_4_body_and_text_search_part_headers(env, user):
 
 
 def test_rfc3501_6_4_4_existing_messages_are_reanalysed(env, user):
-    """Rows an older parser computed (migrations/0011: mime_version below
+    """Rows an older parser computed (migrations/0012: mime_version below
     the current one) are parsed again by the indexer of a kairand that
     starts on the store, in a quiet moment."""
     with login(env, user) as c:

@@ -1,4 +1,4 @@
--- 0011_mime_reanalysis: rows an older MIME parser computed are parsed again,
+-- 0012_mime_reanalysis: rows an older MIME parser computed are parsed again,
 -- in the background, by kairand's indexer thread (server/indexer.c,
 -- schema/db_reanalyse.c).
 --
