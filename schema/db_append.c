@@ -65,71 +65,37 @@ const struct db_stmt db_append_stmts[] = {
 	{ NULL, NULL },
 };
 
-/* A text[] literal: every element double-quoted with " and \ escaped;
- * NUL bytes (which text cannot hold) are dropped. */
-static void text_array(char *const *items, size_t n, struct buf *out)
-{
-	buf_append(out, "{", 1);
-	for (size_t i = 0; i < n; i++) {
-		buf_append_str(out, i ? ",\"" : "\"");
-		for (const char *p = items[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_append(out, "\\", 1);
-			buf_append(out, p, 1);
-		}
-		buf_append(out, "\"", 1);
-	}
-	buf_append(out, "}", 2);
-}
-
-/* The body text without NUL bytes. */
-static void clean_text(const char *s, size_t len, struct buf *out)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != '\0')
-			buf_append(out, &s[i], 1);
-	buf_append(out, "", 1);
-}
-
 /* Queues one message's statement (outside or inside pipeline mode); the
  * parameters are copied by libpq before this returns. */
 static bool append_send(db *d, const char *reader, const char *owner, const char *mailbox,
 			const char *cap, const struct db_append_msg *m)
 {
-	char flags[8], date[24], version[8], sent[24];
+	char flags[8], date[24];
 	const char *values[17];
 	int lengths[17] = { 0 }, formats[17] = { 0 };
-	struct buf fields, text;
+	struct db_analysed a;
 	bool ok;
 
 	snprintf(flags, sizeof(flags), "%u", m->flags);
 	snprintf(date, sizeof(date), "%lld", (long long)m->internaldate);
-	snprintf(version, sizeof(version), "%d", m->mime_version);
+	db_analysed_params(&a, m);
 	values[0] = owner;
 	values[1] = mailbox;
 	values[2] = m->raw, lengths[2] = (int)m->raw_len, formats[2] = 1;
-	values[3] = m->envelope, lengths[3] = (int)m->envelope_len, formats[3] = 1;
-	values[4] = m->body, lengths[4] = (int)m->body_len, formats[4] = 1;
-	values[5] = m->bodystructure, lengths[5] = (int)m->bodystructure_len, formats[5] = 1;
-	values[6] = m->parts, lengths[6] = (int)m->parts_len, formats[6] = 1;
-	values[7] = version;
+	/* $4..$8 and $12..$15: the precomputed columns. */
+	for (int i = 0; i < DB_ANALYSED_NPARAMS; i++) {
+		int at = i < 5 ? 3 + i : 6 + i;
+		values[at] = a.values[i];
+		lengths[at] = a.lengths[i];
+		formats[at] = a.formats[i];
+	}
 	values[8] = flags;
 	values[9] = m->keywords_array;
 	values[10] = date;
-	buf_init(&fields);
-	buf_init(&text);
-	text_array(m->header_fields, m->nheader_fields, &fields);
-	clean_text(m->body_text != NULL ? m->body_text : "", m->body_text_len, &text);
-	snprintf(sent, sizeof(sent), "%lld", (long long)m->sent_days);
-	values[11] = (const char *)fields.data;
-	values[12] = (const char *)text.data;
-	values[13] = m->sent_days == INT64_MIN ? NULL : sent;
-	values[14] = m->header_text != NULL ? m->header_text : "";
 	values[15] = reader;
 	values[16] = cap;
 	ok = PQsendQueryPrepared(d->conn, "append_message", 17, values, lengths, formats, 0) == 1;
-	buf_free(&fields);
-	buf_free(&text);
+	db_analysed_free(&a);
 	return ok;
 }
 

@@ -16,7 +16,10 @@
  * consecutive UIDs in source UID order, so the COPYUID sets correspond
  * element by element (RFC 4315 §3). Content rows are shared, never copied.
  * With $6 (MOVE, RFC 6851) the source rows go in the same transaction and
- * are recorded as expunged.
+ * are recorded as expunged. A MOVE into the source mailbox itself (RFC
+ * 6851 §3.3) must not update its row a second time (sm0: PostgreSQL
+ * applies only one of two updates of a row in one statement, and the
+ * source rows then stayed): its expunges take the copies' modseq (sm).
  *
  * \Seen travels as the copier $7 sees it in the source (src.flags are the
  * copier's flags, schema/db_seen_sql.h): into the stored flags of a common
@@ -66,8 +69,11 @@ const struct db_stmt db_copy_stmts[] = {
 	  " dsv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
 	  "   SELECT $7, dst.id, " DB_SEEN_RANGE_AGG("dst.first + src.n") " FROM src, dst, dst0"
 	  "   WHERE dst0.seen_per_user AND src.flags & 1 <> 0 GROUP BY dst.id" DB_SEEN_ADD_ON_CONFLICT "),"
-	  " sm AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1, shared_modseq = highestmodseq + 1"
-	  "   WHERE id = $1 AND $6 AND EXISTS (SELECT 1 FROM dst) RETURNING highestmodseq),"
+	  " sm0 AS (UPDATE mailboxes SET highestmodseq = highestmodseq + 1, shared_modseq = highestmodseq + 1"
+	  "   WHERE id = $1 AND $6 AND EXISTS (SELECT 1 FROM dst) AND id <> (SELECT id FROM dst)"
+	  "   RETURNING highestmodseq),"
+	  " sm AS (SELECT highestmodseq FROM sm0"
+	  "   UNION ALL SELECT highestmodseq FROM dst WHERE $6 AND id = $1),"
 	  " del AS (DELETE FROM mailbox_messages mm USING src, sm"
 	  "   WHERE mm.mailbox_id = $1 AND mm.uid = src.uid RETURNING mm.uid, sm.highestmodseq),"
 	  " exp AS (INSERT INTO expunges (mailbox_id, uid, modseq) SELECT $1, uid, highestmodseq FROM del"

@@ -27,6 +27,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_admin_stmts,
 	db_search_stmts,
 	db_search_index_stmts,
+	db_reanalyse_stmts,
 	db_notify_stmts,
 };
 

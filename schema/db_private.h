@@ -6,6 +6,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include "schema/db.h"
+#include "server/core/buf.h"
 
 struct db {
 	PGconn *conn;
@@ -42,7 +43,24 @@ extern const struct db_stmt db_seen_stmts[];
 extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
+extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
+
+/* --- db_analysed.c: a message's precomputed columns as parameters --- */
+
+struct db_append_msg;
+/* envelope, body, bodystructure, parts (binary), mime_version,
+ * header_fields (a text[] literal), body_text, the sent date in days
+ * (NULL: none), header_text: what APPEND stores and reanalysis rewrites. */
+#define DB_ANALYSED_NPARAMS 9
+struct db_analysed {
+	const char *values[DB_ANALYSED_NPARAMS];
+	int lengths[DB_ANALYSED_NPARAMS], formats[DB_ANALYSED_NPARAMS];
+	char version[12], sent[24];
+	struct buf fields, text;
+};
+void db_analysed_params(struct db_analysed *a, const struct db_append_msg *m);
+void db_analysed_free(struct db_analysed *a);
 
 /* --- db_err.c: one-line error messages --- */
 

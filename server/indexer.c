@@ -1,9 +1,14 @@
 /* The search indexer thread (server/indexer.h). */
 #include "server/indexer.h"
 #include "server/core/activity.h"
+#include "server/core/arena.h"
 #include "server/core/buf.h"
 #include "server/core/log.h"
+#include "server/imap/message_analyse.h"
+#include "server/mime/mime.h"
 #include "schema/db.h"
+#include "schema/db_message.h"
+#include "schema/db_reanalyse.h"
 #include "schema/db_search_index.h"
 
 #include <pthread.h>
@@ -19,12 +24,21 @@
 /* Reconnection backoff after a database failure: doubling, capped. */
 #define INDEXER_RETRY_MIN_MS 1000
 #define INDEXER_RETRY_MAX_MS 30000
+/* Messages reanalysed per batch: each is parsed again from its raw bytes
+ * and rewritten, more work per row than marking it indexed. */
+#define REANALYSE_BATCH 50
+
+_Static_assert(MIME_VERSION == DB_MIME_VERSION,
+	       "a MIME_VERSION bump needs a migration for messages_mime_stale");
 
 struct indexer {
 	struct indexer_settings settings;
 	struct activity *writes;
 	db *db;                     /* NULL until connected */
 	bool failing;               /* in a database outage, logged once */
+	bool reanalysed;            /* no stale row was left (this process) */
+	long nreanalysed;           /* rows this process rewrote, for the log */
+	struct arena arena;         /* one reanalysed message's columns */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;        /* on CLOCK_MONOTONIC */
@@ -70,6 +84,38 @@ static int indexer_connect(struct indexer *ix, char *err, size_t errlen)
 	return 0;
 }
 
+static void reanalyse_one(void *ctx, struct db_append_msg *m)
+{
+	struct indexer *ix = ctx;
+
+	arena_reset(&ix->arena);
+	imap_message_analyse(&ix->arena, m);
+}
+
+/* In a quiet moment with an empty backlog: rows an older MIME parser
+ * computed (migrations/0012) are parsed again, a batch at a time, until
+ * none is left; then this process stops looking. */
+static int reanalyse_step(struct indexer *ix, uint64_t *wait_ms_r, char *err, size_t errlen)
+{
+	long n;
+
+	if (ix->reanalysed)
+		return 0;
+	if (db_reanalyse_batch(ix->db, REANALYSE_BATCH, reanalyse_one, ix, &n, err, errlen) < 0)
+		return -1;
+	arena_reset(&ix->arena);
+	if (n == 0) {
+		ix->reanalysed = true;
+		if (ix->nreanalysed > 0)
+			log_info("search indexer: reanalysed %ld messages for MIME version %d",
+				 ix->nreanalysed, MIME_VERSION);
+		return 0;
+	}
+	ix->nreanalysed += n;
+	*wait_ms_r = 0;
+	return 0;
+}
+
 /* One decision: index a batch, or say how long to sleep first (*wait_ms_r;
  * 0 to go on at once). -1 with err on a database failure. */
 static int indexer_step(struct indexer *ix, uint64_t *wait_ms_r, char *err, size_t errlen)
@@ -83,9 +129,9 @@ static int indexer_step(struct indexer *ix, uint64_t *wait_ms_r, char *err, size
 	if (indexer_connect(ix, err, errlen) < 0 ||
 	    db_search_backlog(ix->db, &age, err, errlen) < 0)
 		return -1;
-	if (age < 0)
-		return 0;                               /* nothing waits */
 	quiet_in = activity_quiet_wait(ix->writes, st->quiet_ms);
+	if (age < 0)                                /* nothing waits */
+		return quiet_in > 0 ? 0 : reanalyse_step(ix, wait_ms_r, err, errlen);
 	if (quiet_in > 0 && (uint64_t)age < st->max_lag_ms) {
 		/* Busy: look again once it may have become quiet, or when the
 		 * oldest message reaches its deadline, whichever comes first. */
@@ -131,6 +177,7 @@ struct indexer *indexer_start(const struct indexer_settings *settings, struct ac
 
 	ix->settings = *settings;
 	ix->writes = writes;
+	arena_init(&ix->arena);
 	pthread_mutex_init(&ix->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -156,6 +203,7 @@ void indexer_stop(struct indexer **ip)
 	pthread_join(ix->thread, NULL);
 	pthread_cond_destroy(&ix->wake);
 	pthread_mutex_destroy(&ix->lock);
+	arena_free(&ix->arena);
 	free(ix);
 	*ip = NULL;
 }

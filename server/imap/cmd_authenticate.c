@@ -1,6 +1,7 @@
-/* AUTHENTICATE (RFC 3501 §6.2.2) with SASL PLAIN (RFC 4616), with or
+/* AUTHENTICATE (RFC 3501 §6.2.2) with SASL PLAIN (RFC 4616) and LOGIN
+ * (draft-murchison-sasl-login: "Username:", then "Password:"), with or
  * without an initial response (SASL-IR, RFC 4959). The session collects the
- * client's response line before this runs (imap_sasl_wants_response), so the
+ * client's response lines before this runs (imap_sasl_challenge), so the
  * handler sees the whole exchange at once. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
@@ -8,15 +9,61 @@
 
 #include <string.h>
 
-static bool mechanism_is_plain(const struct imap_arg *a)
+enum sasl_mech { MECH_UNKNOWN, MECH_PLAIN, MECH_LOGIN };
+
+static enum sasl_mech mechanism(const struct imap_arg *a)
 {
-	return imap_arg_atom_is(a, "PLAIN");
+	if (imap_arg_atom_is(a, "PLAIN"))
+		return MECH_PLAIN;
+	if (imap_arg_atom_is(a, "LOGIN"))
+		return MECH_LOGIN;
+	return MECH_UNKNOWN;
 }
 
-bool imap_sasl_wants_response(const struct imap_session *s, const struct imap_command *cmd)
+/* The password must not linger in freed memory. */
+static void wipe(struct buf *b)
 {
-	return cmd->nargs == 1 && mechanism_is_plain(&cmd->args[0]) &&
-	       imap_session_login_allowed(s);
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->len);
+	buf_free(b);
+}
+
+static bool base64_valid(const char *data, size_t len)
+{
+	struct buf b;
+	bool ok;
+
+	buf_init(&b);
+	ok = base64_decode(data, len, &b) == 0;
+	wipe(&b);
+	return ok;
+}
+
+/* PLAIN: one empty challenge without an initial response. LOGIN: the
+ * user name (which the initial response may carry), then the password.
+ * A user name that is not base64 gets no password challenge: the handler
+ * answers BAD at once. */
+const char *imap_sasl_challenge(const struct imap_session *s, const struct imap_command *cmd)
+{
+	unsigned have = s->nsasl + (cmd->nargs == 2);
+
+	if (cmd->nargs < 1 || cmd->nargs > 2 || !imap_session_login_allowed(s))
+		return NULL;
+	if (cmd->nargs == 2 && (cmd->args[1].type != IMAP_ARG_ATOM ||
+				(!(cmd->args[1].u.str.len == 1 && cmd->args[1].u.str.data[0] == '=') &&
+				 !base64_valid(cmd->args[1].u.str.data, cmd->args[1].u.str.len))))
+		return NULL;
+	if (s->nsasl > 0 && !base64_valid(s->sasl_response[s->nsasl - 1],
+					  s->sasl_response_len[s->nsasl - 1]))
+		return NULL;
+	switch (mechanism(&cmd->args[0])) {
+	case MECH_PLAIN:
+		return have == 0 ? "" : NULL;
+	case MECH_LOGIN:
+		return have == 0 ? "VXNlcm5hbWU6" : have == 1 ? "UGFzc3dvcmQ6" : NULL;
+	default:
+		return NULL;
+	}
 }
 
 /* §6.2.2: the mechanism is an atom, the optional initial response (RFC
@@ -55,15 +102,41 @@ static bool plain_split(const struct buf *decoded, const char **authz_r, size_t 
 	return true;
 }
 
+/* The decoded PLAIN message, split and checked. */
+static struct imap_result auth_plain(struct imap_session *s, struct imap_backend *be,
+				     const struct buf *decoded)
+{
+	const char *authz, *authc, *pass;
+	size_t zlen, alen, plen;
+
+	if (!plain_split(decoded, &authz, &zlen, &authc, &alen, &pass, &plen))
+		return imap_bad(s, NULL, "Malformed PLAIN response");
+	return imap_auth_login(s, be, authc, alen, pass, plen, authz, zlen);
+}
+
+/* LOGIN: user name and password, each decoded. Neither may hold a NUL
+ * (no LDAP name or password does, and it would cut them short). */
+static struct imap_result auth_login(struct imap_session *s, struct imap_backend *be,
+				     const struct buf *user, const struct buf *pass)
+{
+	if ((user->len > 0 && memchr(user->data, '\0', user->len) != NULL) ||
+	    (pass->len > 0 && memchr(pass->data, '\0', pass->len) != NULL))
+		return imap_bad(s, NULL, "Malformed LOGIN response");
+	return imap_auth_login(s, be, user->len > 0 ? (const char *)user->data : "", user->len,
+			       pass->len > 0 ? (const char *)pass->data : "", pass->len, NULL, 0);
+}
+
 struct imap_result cmd_authenticate(struct imap_session *s, const struct imap_command *cmd,
 				    struct imap_backend *be)
 {
-	const char *response, *authz, *authc, *pass;
-	size_t len, zlen, alen, plen;
-	struct buf decoded;
-	struct imap_result r;
+	enum sasl_mech mech = mechanism(&cmd->args[0]);
+	const char *response[IMAP_SASL_MAX_RESPONSES];
+	size_t len[IMAP_SASL_MAX_RESPONSES];
+	struct buf decoded[IMAP_SASL_MAX_RESPONSES];
+	unsigned n = 0, want = mech == MECH_LOGIN ? 2 : 1;
+	struct imap_result r = { .status = IMAP_RESULT_OK };
 
-	if (!mechanism_is_plain(&cmd->args[0]))
+	if (mech == MECH_UNKNOWN)
 		return imap_no(s, "CANNOT", "Unsupported authentication mechanism");
 	if (!imap_session_login_allowed(s))
 		return imap_no(s, "PRIVACYREQUIRED", "Authentication is disabled before STARTTLS");
@@ -71,24 +144,28 @@ struct imap_result cmd_authenticate(struct imap_session *s, const struct imap_co
 		/* RFC 4959: the initial response is an atom; "=" is empty. */
 		if (cmd->args[1].type != IMAP_ARG_ATOM)
 			return imap_bad(s, NULL, "Initial response must be base64 or =");
-		response = cmd->args[1].u.str.data;
-		len = cmd->args[1].u.str.len;
-		if (len == 1 && response[0] == '=')
-			len = 0;
-	} else {
-		response = s->sasl_response;
-		len = s->sasl_response_len;
+		response[n] = cmd->args[1].u.str.data;
+		len[n] = cmd->args[1].u.str.len;
+		if (len[n] == 1 && response[n][0] == '=')
+			len[n] = 0;
+		n++;
 	}
-	buf_init(&decoded);
-	if (base64_decode(response, len, &decoded) < 0)
-		r = imap_bad(s, NULL, "Invalid base64 in authentication response");
-	else if (!plain_split(&decoded, &authz, &zlen, &authc, &alen, &pass, &plen))
-		r = imap_bad(s, NULL, "Malformed PLAIN response");
-	else
-		r = imap_auth_login(s, be, authc, alen, pass, plen, authz, zlen);
-	/* The password must not linger in freed memory. */
-	if (decoded.data != NULL)
-		explicit_bzero(decoded.data, decoded.len);
-	buf_free(&decoded);
+	for (unsigned i = 0; i < s->nsasl && n < want; i++, n++) {
+		response[n] = s->sasl_response[i];
+		len[n] = s->sasl_response_len[i];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		buf_init(&decoded[i]);
+		if (imap_result_ok(&r) && base64_decode(response[i], len[i], &decoded[i]) < 0)
+			r = imap_bad(s, NULL, "Invalid base64 in authentication response");
+	}
+	/* Short only when imap_sasl_challenge stopped at a bad response. */
+	if (imap_result_ok(&r) && n != want)
+		r = imap_bad(s, NULL, "Incomplete authentication exchange");
+	if (imap_result_ok(&r))
+		r = mech == MECH_PLAIN ? auth_plain(s, be, &decoded[0]) :
+		    auth_login(s, be, &decoded[0], &decoded[1]);
+	for (unsigned i = 0; i < n; i++)
+		wipe(&decoded[i]);
 	return r;
 }

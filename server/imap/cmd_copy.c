@@ -85,6 +85,17 @@ static void report_moved(struct imap_session *s, const struct copy_ctx *c, const
 	imap_view_report_expunges(s, c->expunged, c->nexpunged);
 }
 
+/* The copies landed in the selected mailbox itself (RFC 6851 §3.3, RFC
+ * 3501 §6.4.7): the client learns of them at once with EXISTS, as after
+ * an APPEND to it; MOVE's EXPUNGEs came first. A failure to read them
+ * only delays that to the next command. */
+static void report_copies(struct imap_session *s, struct imap_backend *be)
+{
+	struct imap_result ignored;
+
+	(void)imap_view_sync(s, be, !(s->def->flags & IMAP_CMD_HOLD_EXPUNGE), NULL, &ignored);
+}
+
 struct imap_result imap_check_copy(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct db_uid_ranges *set = arena_alloc(&s->arena, sizeof(*set));
@@ -145,8 +156,11 @@ struct imap_result cmd_copy(struct imap_session *s, const struct imap_command *c
 		imap_session_changed(s, s->view->mailbox_id);
 	if (c.copied > 0)
 		code = copyuid(s, &c);
+	if (move)
+		report_moved(s, &c, code);
+	if (target->exists && target->mailbox_id == s->view->mailbox_id)
+		report_copies(s, be);
 	if (!move)
 		return imap_ok(s, code, "%s completed", cmd->name);
-	report_moved(s, &c, code);
 	return imap_done(s);
 }

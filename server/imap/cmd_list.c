@@ -258,9 +258,10 @@ static bool list_mailbox_arg(const struct imap_arg *a, const char **s_r, size_t 
 }
 
 /* What the check step parsed: the canonical pattern, compiled; NULL for
- * the empty pattern. */
+ * the empty pattern. none: a pattern no name can match. */
 struct list_request {
 	struct imap_list_pattern *pattern;
+	bool none;
 };
 
 struct imap_result imap_check_list(struct imap_session *s, const struct imap_command *cmd)
@@ -275,6 +276,7 @@ struct imap_result imap_check_list(struct imap_session *s, const struct imap_com
 		return imap_bad(s, NULL, "%s expects a reference and a mailbox pattern", cmd->name);
 	s->parsed = req;
 	req->pattern = NULL;
+	req->none = false;
 	if (plen == 0)
 		return imap_ok(s, NULL, "checked");
 	/* The canonical pattern is the reference followed by the pattern
@@ -285,8 +287,11 @@ struct imap_result imap_check_list(struct imap_session *s, const struct imap_com
 	buf_init(&canon);
 	if ((pat[0] != IMAP_MAILBOX_DELIM && imap_mutf7_to_utf8(ref, rlen, &canon) < 0) ||
 	    imap_mutf7_to_utf8(pat, plen, &canon) < 0) {
+		/* Not a syntax error: a pattern for names that cannot exist,
+		 * which matches nothing (as in Dovecot). */
 		buf_free(&canon);
-		return imap_bad(s, NULL, "Mailbox pattern is not valid modified UTF-7 (RFC 3501 5.1.3)");
+		req->none = true;
+		return imap_ok(s, NULL, "checked");
 	}
 	req->pattern = imap_list_pattern_compile(&s->arena,
 						 canon.len > 0 ? (const char *)canon.data : "",
@@ -305,6 +310,8 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 	struct imap_result r;
 	char err[256];
 
+	if (req->none)
+		return imap_done(s);
 	/* §6.3.8: an empty pattern asks for the delimiter and the root of
 	 * the reference, which in the personal namespace is "". */
 	if (req->pattern == NULL) {

@@ -21,12 +21,16 @@ struct mailbox_names {
 	size_t tlen;
 };
 
-/* n mailbox names (1, or RENAME's 2) into s->parsed; NULL with BAD
- * otherwise. CREATE's may end in the delimiter (imap_mailbox_arg_create). */
+/* n mailbox names (1, or RENAME's 2) into s->parsed; NULL with *res_r
+ * otherwise: BAD for a syntax error, and for a name that cannot exist
+ * (imap_mailbox_arg) NO with code[i], the code for the i-th name. CREATE's
+ * may end in the delimiter (imap_mailbox_arg_create). */
 static struct mailbox_names *parse_names(struct imap_session *s, const struct imap_command *cmd,
-					 unsigned n, bool create, struct imap_result *res_r)
+					 unsigned n, bool create, const char *const code[2],
+					 struct imap_result *res_r)
 {
 	struct mailbox_names *names = arena_alloc(&s->arena, sizeof(*names));
+	enum imap_name_status st;
 	const char *problem;
 
 	if (cmd->nargs != n) {
@@ -34,22 +38,30 @@ static struct mailbox_names *parse_names(struct imap_session *s, const struct im
 				  "%s expects two mailbox names", cmd->name);
 		return NULL;
 	}
-	if ((create ? imap_mailbox_arg_create(s, &cmd->args[0], &names->name, &names->len, &problem) :
-		      imap_mailbox_arg(s, &cmd->args[0], &names->name, &names->len, &problem)) < 0 ||
-	    (n == 2 && imap_mailbox_arg(s, &cmd->args[1], &names->to, &names->tlen, &problem) < 0)) {
-		*res_r = imap_bad(s, NULL, "%s", problem);
+	st = create ? imap_mailbox_arg_create(s, &cmd->args[0], &names->name, &names->len, &problem) :
+		      imap_mailbox_arg(s, &cmd->args[0], &names->name, &names->len, &problem);
+	if (st == IMAP_NAME_OK && n == 2) {
+		st = imap_mailbox_arg(s, &cmd->args[1], &names->to, &names->tlen, &problem);
+		code++;
+	}
+	if (st != IMAP_NAME_OK) {
+		*res_r = imap_mailbox_name_refused(s, st, code[0], problem);
 		return NULL;
 	}
 	s->parsed = names;
 	return names;
 }
 
+static const char *const NEW_NAME[2] = { "CANNOT", NULL };
+static const char *const OLD_NAME[2] = { "NONEXISTENT", NULL };
+static const char *const OLD_TO_NEW[2] = { "NONEXISTENT", "CANNOT" };
+
 struct imap_result imap_check_create(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct mailbox_names *n;
 	struct imap_result r;
 
-	if ((n = parse_names(s, cmd, 1, true, &r)) == NULL)
+	if ((n = parse_names(s, cmd, 1, true, NEW_NAME, &r)) == NULL)
 		return r;
 	if (imap_mailbox_is_inbox(n->name, n->len))
 		return imap_no(s, "ALREADYEXISTS", "INBOX always exists");
@@ -64,7 +76,7 @@ struct imap_result imap_check_delete(struct imap_session *s, const struct imap_c
 	const struct mailbox_names *n;
 	struct imap_result r;
 
-	if ((n = parse_names(s, cmd, 1, false, &r)) == NULL)
+	if ((n = parse_names(s, cmd, 1, false, OLD_NAME, &r)) == NULL)
 		return r;
 	if (imap_mailbox_is_inbox(n->name, n->len))
 		return imap_no(s, "CANNOT", "INBOX cannot be deleted");
@@ -76,7 +88,7 @@ struct imap_result imap_check_rename(struct imap_session *s, const struct imap_c
 	const struct mailbox_names *n;
 	struct imap_result r;
 
-	if ((n = parse_names(s, cmd, 2, false, &r)) == NULL)
+	if ((n = parse_names(s, cmd, 2, false, OLD_TO_NEW, &r)) == NULL)
 		return r;
 	if (imap_mailbox_is_inbox(n->to, n->tlen))
 		return imap_no(s, "ALREADYEXISTS", "INBOX always exists");
@@ -90,13 +102,26 @@ struct imap_result imap_check_rename(struct imap_session *s, const struct imap_c
 	return imap_ok(s, NULL, "checked");
 }
 
-/* SUBSCRIBE and UNSUBSCRIBE: one name, which need not exist. */
+/* SUBSCRIBE and UNSUBSCRIBE: one name, which need not exist. SUBSCRIBE
+ * takes only a name a mailbox could be created with (LSUB would show any
+ * other to clients that cannot cope with it); UNSUBSCRIBE of a name that
+ * cannot exist has nothing to remove and is OK (RFC 9051 §6.3.8), with
+ * s->parsed NULL. */
 struct imap_result imap_check_subscribe(struct imap_session *s, const struct imap_command *cmd)
 {
+	bool subscribe = strcmp(cmd->name, "SUBSCRIBE") == 0;
+	const struct mailbox_names *n;
+	const char *problem;
 	struct imap_result r;
 
-	if (parse_names(s, cmd, 1, false, &r) == NULL)
-		return r;
+	if ((n = parse_names(s, cmd, 1, false, NEW_NAME, &r)) == NULL) {
+		if (subscribe || r.status != IMAP_RESULT_NO)
+			return r;
+		s->parsed = NULL;
+		return imap_ok(s, NULL, "checked");
+	}
+	if (subscribe && !imap_mailbox_name_creatable(n->name, n->len, &problem))
+		return imap_no(s, "CANNOT", "%s", problem);
 	return imap_ok(s, NULL, "checked");
 }
 
@@ -203,6 +228,8 @@ struct imap_result cmd_unsubscribe(struct imap_session *s, const struct imap_com
 	char err[256];
 
 	(void)cmd;
+	if (n == NULL)
+		return imap_done(s);   /* a name that cannot exist is not subscribed */
 	return imap_mailbox_result(s, db_unsubscribe(be->db, s->account_id, n->name, err, sizeof(err)),
 				   "unsubscribing", err);
 }

@@ -25,8 +25,8 @@ typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct
 /* Runs in the event loop's thread: it needs neither database nor directory
  * and must act on the connection itself (STARTTLS, COMPRESS). */
 #define IMAP_CMD_IN_LOOP 0x1
-/* A SASL exchange: the session reads the client's response line before the
- * command runs when imap_sasl_wants_response says one is due. */
+/* A SASL exchange: the session reads the client's response lines before
+ * the command runs, one per challenge imap_sasl_challenge asks for. */
 #define IMAP_CMD_SASL 0x2
 /* Works on the selected mailbox: before the handler runs, dispatch reads
  * and reports what changed and re-reads the caller's rights, in one round
@@ -74,9 +74,11 @@ const struct imap_command_def *imap_command_find(const char *name);
 size_t imap_command_slot(const struct imap_command_def *def);
 const char *imap_command_slot_name(size_t slot);
 
-/* Whether AUTHENTICATE needs the client's response line first: a known
- * mechanism without an initial response, on a connection allowed to log in. */
-bool imap_sasl_wants_response(const struct imap_session *s, const struct imap_command *cmd);
+/* The next challenge AUTHENTICATE sends before it runs (the text after
+ * "+ ", base64), given the s->nsasl responses read so far; NULL when the
+ * exchange has all it needs, or the handler answers at once (an unknown
+ * mechanism, a connection not allowed to log in). */
+const char *imap_sasl_challenge(const struct imap_session *s, const struct imap_command *cmd);
 
 /* The login shared by LOGIN and AUTHENTICATE (cmd_auth.c), in four steps:
  * authentication (the password, against the directory), authorisation

@@ -104,6 +104,7 @@ static bool check_mailbox(struct imap_session *s, struct imap_backend *be,
 	const struct imap_arg *arg;
 	struct imap_mailbox_acl *acl;
 	const char *name, *problem, *shown;
+	enum imap_name_status st;
 	size_t len;
 
 	if (s->cmd->nargs < def->mailbox_arg) {
@@ -111,8 +112,10 @@ static bool check_mailbox(struct imap_session *s, struct imap_backend *be,
 		return false;
 	}
 	arg = &s->cmd->args[def->mailbox_arg - 1];
-	if (imap_mailbox_arg(s, arg, &name, &len, &problem) < 0) {
-		*res_r = imap_bad(s, NULL, "%s", problem);
+	if ((st = imap_mailbox_arg(s, arg, &name, &len, &problem)) != IMAP_NAME_OK) {
+		/* A name that cannot exist: even a target gets no TRYCREATE,
+		 * which would invite a CREATE that must fail. */
+		*res_r = imap_mailbox_name_refused(s, st, "NONEXISTENT", problem);
 		return false;
 	}
 	acl = arena_alloc(&s->arena, sizeof(*acl));

@@ -91,8 +91,9 @@ int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char *
 	return 0;
 }
 
-static int mailbox_arg(struct imap_session *s, const struct imap_arg *arg, bool create,
-		       const char **name_r, size_t *len_r, const char **error_r)
+static enum imap_name_status mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
+					 bool create, const char **name_r, size_t *len_r,
+					 const char **error_r)
 {
 	const char *raw;
 	size_t raw_len, len;
@@ -101,7 +102,7 @@ static int mailbox_arg(struct imap_session *s, const struct imap_arg *arg, bool 
 
 	if (!imap_arg_astring(arg, &raw, &raw_len)) {
 		*error_r = "Invalid mailbox name argument";
-		return -1;
+		return IMAP_NAME_SYNTAX;
 	}
 	/* Modified UTF-7 is at worst slightly shorter than the UTF-8 it
 	 * encodes (8 BASE64 characters for three 3-byte characters), so an
@@ -109,34 +110,64 @@ static int mailbox_arg(struct imap_session *s, const struct imap_arg *arg, bool 
 	 * refused before any work is spent on it. */
 	if (raw_len > 2 * (size_t)IMAP_MAILBOX_MAX_BYTES) {
 		*error_r = "Mailbox name too long";
-		return -1;
+		return IMAP_NAME_IMPOSSIBLE;
 	}
 	buf_init(&utf8);
 	if (imap_mutf7_to_utf8(raw, raw_len, &utf8) < 0) {
 		buf_free(&utf8);
 		*error_r = "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)";
-		return -1;
+		return IMAP_NAME_IMPOSSIBLE;
 	}
 	len = utf8.len;
 	name = arena_strndup(&s->arena, utf8.len > 0 ? (const char *)utf8.data : "", utf8.len);
 	buf_free(&utf8);
 	if (imap_mailbox_name_check(name, &len, create, error_r) < 0)
-		return -1;
+		return IMAP_NAME_IMPOSSIBLE;
 	*name_r = name;
 	*len_r = len;
-	return 0;
+	return IMAP_NAME_OK;
 }
 
-int imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
-		     const char **name_r, size_t *len_r, const char **error_r)
+enum imap_name_status imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
+				       const char **name_r, size_t *len_r, const char **error_r)
 {
 	return mailbox_arg(s, arg, false, name_r, len_r, error_r);
 }
 
-int imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
-			    const char **name_r, size_t *len_r, const char **error_r)
+enum imap_name_status imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
+					      const char **name_r, size_t *len_r,
+					      const char **error_r)
 {
 	return mailbox_arg(s, arg, true, name_r, len_r, error_r);
+}
+
+/* A name that cannot exist is not a syntax error: RFC 3501 §5.1.3 defines
+ * no grammar for it, and a client that got BAD could take its own command
+ * for malformed. It names no mailbox (NONEXISTENT) and can name no new
+ * one (CANNOT), as in Dovecot. */
+struct imap_result imap_mailbox_name_refused(struct imap_session *s, enum imap_name_status st,
+					     const char *code, const char *problem)
+{
+	if (st == IMAP_NAME_SYNTAX)
+		return imap_bad(s, NULL, "%s", problem);
+	return imap_no(s, code, "%s", problem);
+}
+
+bool imap_mailbox_name_creatable(const char *name, size_t len, const char **error_r)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && name[i] != IMAP_MAILBOX_DELIM)
+			continue;
+		if ((i - start == 1 && name[start] == '.') ||
+		    (i - start == 2 && name[start] == '.' && name[start + 1] == '.')) {
+			*error_r = "A hierarchy level cannot be \".\" or \"..\"";
+			return false;
+		}
+		start = i + 1;
+	}
+	return true;
 }
 
 void imap_write_mailbox(const struct imap_session *s, struct buf *out,

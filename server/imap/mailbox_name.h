@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "server/core/buf.h"
+#include "server/imap/result.h"
 #include "server/imap/session.h"
 
 #define IMAP_MAILBOX_DELIM '/'
@@ -30,22 +31,46 @@
 #define IMAP_MAILBOXES_PER_ACCOUNT 10000
 #define IMAP_SUBSCRIPTIONS_PER_ACCOUNT 10000
 
+/* What imap_mailbox_arg makes of an argument. */
+enum imap_name_status {
+	IMAP_NAME_OK = 0,
+	/* Not an astring: a syntax error, BAD. */
+	IMAP_NAME_SYNTAX = -1,
+	/* A well-formed argument that no mailbox can have (not canonical
+	 * modified UTF-7, empty, a leading or trailing delimiter, an empty
+	 * level "a//b", a control character (C0, DEL, C1), over
+	 * IMAP_MAILBOX_MAX_BYTES or IMAP_MAILBOX_MAX_LEVELS): NO
+	 * [NONEXISTENT] where a command names an existing mailbox, NO
+	 * [CANNOT] where it would make one (imap_mailbox_name_refused). */
+	IMAP_NAME_IMPOSSIBLE = -2,
+};
+
 /* Takes a mailbox argument (astring), decodes it from modified UTF-7,
  * normalises INBOX (any case, alone or as the "INBOX/" prefix of a child)
  * and validates it. On success *name_r is the store's UTF-8 name,
  * NUL-terminated, in the session arena (valid until the command ends), and
- * *len_r its length; returns 0. On failure returns -1 with *error_r a
- * static reason for a tagged BAD: not an astring, not canonical modified
- * UTF-7, empty, a leading or trailing delimiter, an empty level ("a//b"), a
- * control character (C0, DEL, C1), over IMAP_MAILBOX_MAX_BYTES or
- * IMAP_MAILBOX_MAX_LEVELS. */
-int imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
-		     const char **name_r, size_t *len_r, const char **error_r);
+ * *len_r its length; returns IMAP_NAME_OK. Otherwise returns the failure
+ * with *error_r a static reason. */
+enum imap_name_status imap_mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
+				       const char **name_r, size_t *len_r, const char **error_r);
+
+/* The result for a name imap_mailbox_arg refused: BAD for a syntax error,
+ * else NO with `code` (NONEXISTENT, or CANNOT for a name to be created). */
+struct imap_result imap_mailbox_name_refused(struct imap_session *s, enum imap_name_status st,
+					     const char *code, const char *problem);
+
+/* Whether a valid name may be given to a new mailbox or subscription
+ * (CREATE, RENAME's target, SUBSCRIBE, kairanctl): no level may be "." or
+ * "..", which clients and tools read as paths (mbsync aborts a whole
+ * account's sync on them). An existing such name stays usable, so that it
+ * can be renamed or deleted. false with *error_r. */
+bool imap_mailbox_name_creatable(const char *name, size_t len, const char **error_r);
 
 /* The same for CREATE, where one trailing delimiter is the client's hint
  * that it means to create children (RFC 3501 §6.3.3) and is dropped. */
-int imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
-			    const char **name_r, size_t *len_r, const char **error_r);
+enum imap_name_status imap_mailbox_arg_create(struct imap_session *s, const struct imap_arg *arg,
+					      const char **name_r, size_t *len_r,
+					      const char **error_r);
 
 /* The pure part of the above, for names already in UTF-8: normalises INBOX
  * in place and validates. *len_r is updated when CREATE's trailing

@@ -10,7 +10,12 @@ bool imap_new_name_check(struct imap_session *s, const char *name, size_t len,
 			 struct imap_result *res_r)
 {
 	struct imap_ns_name where;
+	const char *problem;
 
+	if (!imap_mailbox_name_creatable(name, len, &problem)) {
+		*res_r = imap_no(s, "CANNOT", "%s", problem);
+		return false;
+	}
 	imap_ns_split(&s->arena, name, len, &where);
 	if (where.ns == IMAP_NS_PERSONAL && imap_ns_reserved(name, len)) {
 		*res_r = imap_no(s, "CANNOT", "The name of a namespace cannot be a mailbox");

@@ -21,9 +21,10 @@ struct imap_new_place {
 	int64_t parent;         /* the existing parent, whose ACL CREATE copies; 0 if none */
 };
 
-/* The part of the check that needs no store, for the check step: a
- * personal name that would hide a namespace ("Shared"), or the root of a
- * namespace or of an owner ("Other Users/bob"), can never be created.
+/* The part of the check that needs no store, for the check step: a name
+ * with a "." or ".." level (imap_mailbox_name_creatable), a personal name
+ * that would hide a namespace ("Shared"), or the root of a namespace or of
+ * an owner ("Other Users/bob"), can never be created.
  * false with NO [CANNOT] in *res_r. name is UTF-8, from imap_mailbox_arg. */
 bool imap_new_name_check(struct imap_session *s, const char *name, size_t len,
 			 struct imap_result *res_r);

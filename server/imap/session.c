@@ -115,7 +115,7 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");
 		if (imap_session_login_allowed(s))
-			buf_append_str(out, " AUTH=PLAIN");
+			buf_append_str(out, " AUTH=PLAIN AUTH=LOGIN");
 		else
 			buf_append_str(out, " LOGINDISABLED");
 	}
@@ -276,6 +276,20 @@ static const struct imap_command *session_uid_command(struct imap_session *s,
 	return c;
 }
 
+/* RFC 3501 §6.2.2: sends AUTHENTICATE's next challenge, if it needs one
+ * more response line, and waits for that line; true when it did. */
+static bool session_sasl_next(struct imap_session *s)
+{
+	const char *challenge;
+
+	if (!(s->def->flags & IMAP_CMD_SASL) || s->nsasl >= IMAP_SASL_MAX_RESPONSES ||
+	    (challenge = imap_sasl_challenge(s, s->cmd)) == NULL)
+		return false;
+	buf_appendf(&s->out, "+ %s\r\n", challenge);
+	s->sasl_waiting = true;
+	return true;
+}
+
 /* Finds the command and checks the state; answers BAD itself otherwise. */
 static enum imap_input_result session_dispatch(struct imap_session *s)
 {
@@ -293,13 +307,7 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 			   "after authentication");
 	else {
 		s->def = def;
-		if ((def->flags & IMAP_CMD_SASL) && imap_sasl_wants_response(s, cmd)) {
-			/* RFC 3501 §6.2.2: an empty challenge, then one line. */
-			buf_append_str(&s->out, "+ \r\n");
-			s->sasl_waiting = true;
-			return IMAP_INPUT_NEED_MORE;
-		}
-		return IMAP_INPUT_COMMAND;
+		return session_sasl_next(s) ? IMAP_INPUT_NEED_MORE : IMAP_INPUT_COMMAND;
 	}
 	imap_session_reply(s, &r);
 	imap_session_command_done(s);
@@ -349,7 +357,8 @@ static enum imap_input_result session_end_command(struct imap_session *s,
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
 
-/* The client's SASL response line, read before AUTHENTICATE runs. */
+/* The client's SASL response lines, read before AUTHENTICATE runs, one
+ * after each challenge; the handler sees the whole exchange at once. */
 static enum imap_input_result session_sasl_line(struct imap_session *s, const uint8_t *data,
 						size_t len, size_t *used_r)
 {
@@ -363,10 +372,12 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 	} else if (s->raw_line.len == 1 && s->raw_line.data[0] == '*') {
 		r = imap_bad(s, NULL, "Authentication cancelled");
 	} else {
-		s->sasl_response = arena_strndup(&s->arena, s->raw_line.data, s->raw_line.len);
-		s->sasl_response_len = s->raw_line.len;
+		s->sasl_response[s->nsasl] = arena_strndup(&s->arena, s->raw_line.data,
+							   s->raw_line.len);
+		s->sasl_response_len[s->nsasl] = s->raw_line.len;
+		s->nsasl++;
 		session_raw_line_done(s);
-		return IMAP_INPUT_COMMAND;
+		return session_sasl_next(s) ? IMAP_INPUT_NEED_MORE : IMAP_INPUT_COMMAND;
 	}
 	return session_end_command(s, &r);
 }
@@ -470,8 +481,9 @@ void imap_session_command_done(struct imap_session *s)
 	s->parsed = NULL;
 	s->nchanged = 0;
 	s->auth_failed = false;
-	s->sasl_response = NULL;
-	s->sasl_response_len = 0;
+	memset(s->sasl_response, 0, sizeof(s->sasl_response));
+	memset(s->sasl_response_len, 0, sizeof(s->sasl_response_len));
+	s->nsasl = 0;
 	arena_reset(&s->arena);
 }
 

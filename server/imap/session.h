@@ -59,6 +59,9 @@ struct imap_backend {
 
 struct imap_command_def;
 
+/* SASL response lines an AUTHENTICATE may read (LOGIN: user, password). */
+#define IMAP_SASL_MAX_RESPONSES 2
+
 struct imap_session {
 	enum imap_state state;
 	const struct config *cfg;
@@ -105,8 +108,11 @@ struct imap_session {
 	/* A SASL exchange waiting for the client's response line (RFC 3501
 	 * §6.2.2): read raw, up to the line limit, before the command runs. */
 	bool sasl_waiting;
-	const char *sasl_response;  /* the line (or initial response), in the arena */
-	size_t sasl_response_len;
+	/* The response lines read (not the initial response), in the arena:
+	 * PLAIN takes one, LOGIN up to two. */
+	const char *sasl_response[IMAP_SASL_MAX_RESPONSES];
+	size_t sasl_response_len[IMAP_SASL_MAX_RESPONSES];
+	unsigned nsasl;
 	/* The raw line being read for SASL or IDLE's DONE; past the line
 	 * limit its bytes are dropped as they come and only overflow says so. */
 	struct buf raw_line;

@@ -219,11 +219,22 @@ static void sync_emit(struct sync_state *st)
 }
 
 /* A claim covers [recent_from, uidnext): UIDs this session is told of in
- * this statement or was told of before (never another session's). */
+ * this statement or was told of before (never another session's). A
+ * read-only session claims nothing but counts the same range from the
+ * bound as it stands (RFC 3501 §6.3.2), again at every statement: a range
+ * that meets the last one extends it, so the list grows only when another
+ * session claimed mail this one had not yet been told of. */
 static void sync_claim(struct imap_view *v, const struct db_sync_mailbox *m)
 {
+	struct imap_uid_range *last = v->nrecent > 0 ? &v->recent[v->nrecent - 1] : NULL;
+
 	if (m->recent_from == 0 || m->recent_from >= m->uidnext)
 		return;
+	if (last != NULL && m->recent_from >= last->lo && m->recent_from <= last->hi + 1) {
+		if (last->hi < m->uidnext - 1)
+			last->hi = m->uidnext - 1;
+		return;
+	}
 	v->recent = xrealloc(v->recent, (v->nrecent + 1) * sizeof(*v->recent));
 	v->recent[v->nrecent].lo = m->recent_from;
 	v->recent[v->nrecent].hi = m->uidnext - 1;

@@ -32,6 +32,7 @@ struct ap {
 	struct buf s1, s2, s3, s4;
 	struct buf *out;
 	size_t count;
+	bool specs;             /* mime_address_specs: "mailbox@host" only */
 };
 
 static void add_tok(struct ap *ap, enum tok_type type, char c, bool space, size_t off)
@@ -165,6 +166,19 @@ static void emit(struct ap *ap, const struct buf *name, const struct buf *adl,
 {
 	struct buf *o = ap->out;
 
+	if (ap->specs) {
+		if (mbox->len == 0 && host->len == 0)
+			return;
+		if (o->len > 0)
+			buf_append(o, " ", 1);
+		buf_append(o, mbox->data, mbox->len);
+		if (host->len > 0) {
+			buf_append(o, "@", 1);
+			buf_append(o, host->data, host->len);
+		}
+		ap->count++;
+		return;
+	}
 	buf_append(o, "(", 1);
 	mime_imap_nstring(o, (const char *)name->data, name->len, name->len == 0);
 	buf_append(o, " ", 1);
@@ -281,10 +295,12 @@ static void read_group(struct ap *ap)
 	buf_clear(name);
 	read_phrase(ap, name, NULL);
 	ap->i++;        /* ':' */
-	buf_append(ap->out, "(NIL NIL ", 9);
-	mime_imap_string(ap->out, (const char *)name->data, name->len);
-	buf_append(ap->out, " NIL)", 5);
-	ap->count++;
+	if (!ap->specs) {
+		buf_append(ap->out, "(NIL NIL ", 9);
+		mime_imap_string(ap->out, (const char *)name->data, name->len);
+		buf_append(ap->out, " NIL)", 5);
+		ap->count++;
+	}
 	while (ap->i < ap->n) {
 		skip_comments(ap, NULL);
 		if (at_special(ap, ';')) {
@@ -302,13 +318,15 @@ static void read_group(struct ap *ap)
 		if (ap->i == before)
 			ap->i++;
 	}
-	buf_append(ap->out, "(NIL NIL NIL NIL)", 17);
+	if (!ap->specs)
+		buf_append(ap->out, "(NIL NIL NIL NIL)", 17);
 }
 
-bool mime_write_addresses(struct buf *out, struct mime_str raw)
+/* Parses raw into out: the ENVELOPE list, or with specs the bare
+ * addresses; the number of addresses written. */
+static size_t parse_list(struct buf *out, struct mime_str raw, bool specs)
 {
 	struct ap ap;
-	size_t mark = out->len;
 
 	memset(&ap, 0, sizeof(ap));
 	buf_init(&ap.text);
@@ -317,8 +335,8 @@ bool mime_write_addresses(struct buf *out, struct mime_str raw)
 	buf_init(&ap.s3);
 	buf_init(&ap.s4);
 	ap.out = out;
+	ap.specs = specs;
 	tokenize(&ap, raw);
-	buf_append(out, "(", 1);
 	while (ap.i < ap.n) {
 		size_t before = ap.i;
 
@@ -339,14 +357,34 @@ bool mime_write_addresses(struct buf *out, struct mime_str raw)
 		if (ap.i <= before)
 			ap.i = before + 1;      /* always make progress */
 	}
-	buf_append(out, ")", 1);
-	if (ap.count == 0)
-		out->len = mark;
 	free(ap.t);
 	buf_free(&ap.text);
 	buf_free(&ap.s1);
 	buf_free(&ap.s2);
 	buf_free(&ap.s3);
 	buf_free(&ap.s4);
-	return ap.count > 0;
+	return ap.count;
+}
+
+bool mime_write_addresses(struct buf *out, struct mime_str raw)
+{
+	size_t mark = out->len;
+
+	buf_append(out, "(", 1);
+	if (parse_list(out, raw, false) == 0) {
+		out->len = mark;
+		return false;
+	}
+	buf_append(out, ")", 1);
+	return true;
+}
+
+void mime_address_specs(struct buf *out, struct mime_str raw)
+{
+	struct buf specs;
+
+	buf_init(&specs);
+	if (parse_list(&specs, raw, true) > 0)
+		buf_append(out, specs.data, specs.len);
+	buf_free(&specs);
 }

@@ -50,6 +50,29 @@ static void drop_nuls(struct buf *b, size_t from)
 	b->len = w;
 }
 
+/* The fields SEARCH FROM, TO, CC and BCC look at. */
+static bool is_address_key(struct mime_str name)
+{
+	return mime_str_ieq(name, "from") || mime_str_ieq(name, "to") || mime_str_ieq(name, "cc") ||
+	       mime_str_ieq(name, "bcc");
+}
+
+/* SEARCH FROM/TO/CC/BCC must find an address as parsed as well as the
+ * header as written: "<user (comment)@ (comment) domain.org>" is
+ * user@domain.org. The parsed addresses (address.c) follow the decoded
+ * value in b (from offset from), after a tab, unless the value already
+ * holds them as written. tmp is scratch. */
+static void add_address_specs(struct buf *b, size_t from, struct mime_str raw, struct buf *tmp)
+{
+	buf_clear(tmp);
+	mime_address_specs(tmp, raw);
+	if (tmp->len == 0 ||
+	    memmem(b->data + from, b->len - from, tmp->data, tmp->len) != NULL)
+		return;
+	buf_append(b, "\t", 1);
+	buf_append(b, tmp->data, tmp->len);
+}
+
 /* The top-level fields, decoded for SEARCH; values live in field_data_ and
  * get their pointers once it has stopped growing. SENT* keys use the first
  * Date field; a message without a parseable one keeps INT64_MIN, and
@@ -77,6 +100,8 @@ static void read_fields(struct mime_message *m, const char *raw, const struct mi
 		mime_unfold(f.raw, &tmp);
 		offs[m->nfields] = m->field_data_.len;
 		mime_decode_words(cs, (const char *)tmp.data, tmp.len, &m->field_data_);
+		if (is_address_key(f.name))
+			add_address_specs(&m->field_data_, offs[m->nfields], f.raw, &tmp);
 		drop_nuls(&m->field_data_, offs[m->nfields]);
 		struct mime_field *mf = &m->fields[m->nfields++];
 		mf->name = f.name.p;

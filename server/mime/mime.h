@@ -24,7 +24,7 @@
  * mime_parse changes for some input (a bug fix in BODYSTRUCTURE, a new part
  * map format), so that rows computed by an older kairand can be recomputed
  * lazily. */
-#define MIME_VERSION 1
+#define MIME_VERSION 2
 
 struct mime_limits {
 	size_t max_depth;        /* nesting of multipart/message parts; 32 */

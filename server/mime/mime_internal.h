@@ -178,6 +178,11 @@ void mime_write_envelope(struct buf *out, const char *hdr, size_t len, const str
 /* Appends "(" 1*address ")" for an address-list value, or nothing and
  * returns false when it holds no address. */
 bool mime_write_addresses(struct buf *out, struct mime_str raw);
+/* Appends the addresses of an address-list value as SEARCH should also
+ * see them: "mailbox@host" each, separated by spaces, comments, quoting
+ * and folding removed (display names and groups left out); nothing when
+ * it holds none. */
+void mime_address_specs(struct buf *out, struct mime_str raw);
 
 /* ---- date.c ---- */
 

@@ -128,7 +128,8 @@ def test_rfc3501_6_3_3_7_names_are_checked_before_the_store(pair):
                        ('CREATE "Shared"', b"NO [CANNOT]"),
                        ("SUBSCRIBE", b"BAD"),
                        ("DELETE a b", b"BAD"),
-                       ('DELETE "a//b"', b"BAD"),
+                       ('DELETE "a//b"', b"NO [NONEXISTENT]"),
+                       ('CREATE "a/../b"', b"NO [CANNOT]"),
                        ("RENAME Lr", b"BAD"),
                        ('LIST "" ', b"BAD")):
         tagged, _ = a.cmd("k", text)

@@ -246,7 +246,8 @@ def corpus(env):
 
 @pytest.fixture
 def ex(env, corpus):
-    """A read-only session on the corpus (EXAMINE claims no \\Recent)."""
+    """A read-only session on the corpus (EXAMINE claims no \\Recent, so
+    every message stays \\Recent for it and for the next)."""
     c = login(env.imap_port, corpus)
     tagged, _ = c.cmd("x", "EXAMINE S")
     assert tagged.startswith(b"x OK [READ-ONLY]"), tagged
@@ -269,8 +270,9 @@ KEY_CASES = [
     ("SEEN", [1, 6, 7]), ("UNSEEN", [2, 3, 4, 5]),
     ("KEYWORD $Work", [1]), ("KEYWORD $Todo", [4]), ("KEYWORD $Nothing", []),
     ("UNKEYWORD $Work", rest(1)), ("UNKEYWORD $Nothing", ALL),
-    # an EXAMINE session has no \Recent messages
-    ("RECENT", []), ("NEW", []), ("OLD", ALL),
+    # no session selected S: an EXAMINE session counts every message
+    # \Recent without claiming it (RFC 3501 §6.3.2)
+    ("RECENT", ALL), ("NEW", [2, 3, 4, 5]), ("OLD", []),
     # INTERNALDATE, its date in UTC: 1 02-Feb, 2 02-Mar, 3 15-Mar,
     # 4 19-Mar, 5 10-Feb, 6 05-Mar, 7 01-Jan (all 2026)
     ("BEFORE 10-Feb-2026", [1, 7]), ("BEFORE 1-Jan-2026", []),

@@ -16,8 +16,9 @@ and UIDs differ.
 
 The evaluator's semantics are docs/protocol.md's: string keys are
 case-insensitive substring matches (Python's str.lower on both sides)
-against the decoded top-level header fields and the decoded text of the
-text/* leaves; FROM/TO/CC/BCC/SUBJECT/HEADER against each field of that
+against the decoded top-level header fields and the body: the decoded
+header of every MIME part below the top level (attached messages' headers
+included, RFC 3501 §6.4.4) and the decoded text of the text/* leaves; FROM/TO/CC/BCC/SUBJECT/HEADER against each field of that
 name; TEXT against "Name: value" of every field and the body; BEFORE/ON/
 SINCE against the UTC date of INTERNALDATE; SENT* against the date as
 written in Date: (none for a missing or unparseable one); every message is
@@ -477,6 +478,19 @@ def html_text(h):
     return htmlmod.unescape(h)
 
 
+def part_header_text(part):
+    """A MIME part's header as BODY searches it: "Name: value" per field,
+    decoded, then the decoded values of its Content-Type and
+    Content-Disposition parameters."""
+    lines = [f"{k}: {decode_value(v)}" for k, v in part.raw_items()]
+    for header in ("content-type", "content-disposition"):
+        if part.get(header) is None:
+            continue
+        for _, value in (part.get_params(header=header) or [])[1:]:
+            lines.append(email.utils.collapse_rfc2231_value(value))
+    return "\n".join(lines)
+
+
 class Msg:
     def __init__(self, uid, raw, flags, idate):
         self.uid = uid
@@ -502,7 +516,12 @@ class Msg:
                     self.sent = None
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         texts = []
-        for part in msg.walk():
+        for i, part in enumerate(msg.walk()):
+            # RFC 3501 §6.4.4: the body is everything after the top-level
+            # header, so every part's header (an attached message's too)
+            # is searched, with its parameters decoded (RFC 2231).
+            if i > 0:
+                texts.append(part_header_text(part))
             if part.is_multipart() or part.get_content_maintype() != "text":
                 continue
             try:

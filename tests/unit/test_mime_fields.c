@@ -86,6 +86,32 @@ static void test_field_list(void)
 	mime_message_free(&m);
 }
 
+static void check_address_field(const char *raw, const char *want)
+{
+	struct mime_message m;
+
+	mime_message_init(&m);
+	mime_parse(raw, strlen(raw), NULL, &m);
+	CHECK(m.nfields == 1);
+	if (m.nfields == 1)
+		CHECK_MEM(m.fields[0].value, m.fields[0].value_len, want, strlen(want));
+	mime_message_free(&m);
+}
+
+/* SEARCH FROM/TO/CC/BCC also see the addresses as parsed, after a tab,
+ * unless the value already holds them as written. */
+static void test_address_fields(void)
+{
+	check_address_field("From: <user-from (comment)@ (comment) domain.org>\r\n\r\n",
+			    "<user-from (comment)@ (comment) domain.org>\tuser-from@domain.org");
+	check_address_field("To: G: a@b.org, \"Q, R\" <q (x) @r.org>;\r\n\r\n",
+			    "G: a@b.org, \"Q, R\" <q (x) @r.org>;\ta@b.org q@r.org");
+	check_address_field("Cc: Ann <ann@example.org>\r\n\r\n", "Ann <ann@example.org>");
+	check_address_field("Bcc: undisclosed-recipients:;\r\n\r\n", "undisclosed-recipients:;");
+	check_address_field("Reply-To: <a (x)@b>\r\n\r\n", "<a (x)@b>");
+	check_address_field("From: (only a comment)\r\n\r\n", "(only a comment)");
+}
+
 static void check_date(const char *date, int64_t want, int zone)
 {
 	struct mime_message m;
@@ -145,10 +171,22 @@ static void test_text(void)
 	check_text("Content-Type: text/html\r\n\r\n<html><head><title>t</title><style>p{}</style></head>"
 			"<body><p>a &amp; b&nbsp;&#233;&#x20AC;<br>c</p><!-- x --><script>s</script></body>",
 			"\na & b \303\251\342\202\254\nc\n");
-	/* Text parts only, in order, inside attached messages too. */
+	/* RFC 3501 §6.4.4: everything after the top-level header, in order:
+	 * text parts (inside attached messages too) and the headers of the
+	 * parts and of attached messages, not the content of other types. */
 	check_text("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\n"
 			"Content-Type: application/octet-stream\r\n\r\nbinary\r\n--b\r\n"
-			"Content-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\ntwo\r\n--b--\r\n", "one\ntwo");
+			"Content-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\ntwo\r\n--b--\r\n",
+		   "one\nContent-Type: application/octet-stream\nContent-Type: message/rfc822\n"
+		   "Subject: s\ntwo");
+	/* Part headers decoded: encoded words, and RFC 2231 parameters (after
+	 * the header lines, one per line). */
+	check_text("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+			"Content-Type: application/zip\r\nContent-Description: =?utf-8?q?r=C3=A9sum=C3=A9?=\r\n"
+			"Content-Disposition: attachment;\r\n filename*=utf-8''caf%C3%A9_1.zip\r\n\r\nPK\r\n"
+			"--b--\r\n",
+		   "Content-Type: application/zip\nContent-Description: r\303\251sum\303\251\n"
+		   "Content-Disposition: attachment; filename*=utf-8''caf%C3%A9_1.zip\ncaf\303\251_1.zip");
 	/* Undecodable bytes become U+FFFD; NUL is dropped. */
 	check_text("Content-Type: text/plain; charset=utf-8\r\n\r\na\377b\0c", "a\357\277\275b");
 }
@@ -173,6 +211,7 @@ int main(void)
 {
 	UNIT_RUN(test_encoded_words);
 	UNIT_RUN(test_field_list);
+	UNIT_RUN(test_address_fields);
 	UNIT_RUN(test_dates);
 	UNIT_RUN(test_text);
 	UNIT_RUN(test_text_limit);
