@@ -29,8 +29,9 @@
  * registered since, $8 with the reader's seen set, $9 the reader's private
  * changes since (NULL: none). Rows by kind:
  *   0  the mailbox: highestmodseq (the counter, migrations/0011), uidnext,
- *      owner, the old \Recent bound when $5 claimed something,
- *      uidvalidity; seen_per_user, and the reader's seen UIDs (a
+ *      owner, the old \Recent bound when $5 claimed something (without
+ *      $5: the current bound, read without a lock: EXAMINE counts
+ *      \Recent without taking it), uidvalidity; seen_per_user, and the reader's seen UIDs (a
  *      multirange) when \Seen is per user and $8 asked for them or a
  *      private change after $9 changed them; shared_modseq, and the
  *      reader's private modseq and pruned floor;
