@@ -79,6 +79,9 @@ struct db_changes_cb {
 	void (*expunged)(void *ctx, uint32_t uid, uint64_t modseq);
 	void (*keyword)(void *ctx, const char *keyword);
 	void (*private_change)(void *ctx, uint64_t modseq, const char *uids);
+	/* With a seen set: each of the reader's private keywords (all of
+	 * them: a seen set means "replace the reader's private state"). */
+	void (*private_keyword)(void *ctx, const char *keyword, const char *uids);
 };
 
 struct db_sync_request {
@@ -179,6 +182,28 @@ enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 			      const char *keywords_array, long max_keywords, uint64_t unchangedsince,
 			      void (*row_cb)(void *ctx, const struct db_stored_row *row),
 			      void *ctx, char *err, size_t errlen);
+
+/* Private keywords (migrations/0013): in a mailbox with per-user \Seen,
+ * changes reader_id's own keywords of the messages of ranges: mode 0
+ * (replace: the named ones are set, every other known one is cleared), 1
+ * (add), 2 (remove) of named_array (a text[] literal), among known_array
+ * (every private keyword, text[]); the UIDs of frozen_multirange ("{}":
+ * none) are left alone. A change is private (migrations/0011): one new
+ * modseq, the reader's seen row and change log. cb->keyword gets each
+ * changed keyword's new UIDs (int8multirange text), then cb->changed the
+ * modseq and the UIDs whose keywords changed; nothing when nothing
+ * changed or the mailbox keeps a common \Seen. One round trip. */
+struct db_private_keywords_cb {
+	void *ctx;
+	void (*keyword)(void *ctx, const char *keyword, const char *uids);
+	void (*changed)(void *ctx, uint64_t modseq, const char *uids);
+};
+enum db_result db_store_private_keywords(db *d, int64_t reader_id, int64_t mailbox_id,
+					 const struct db_uid_ranges *ranges, int mode,
+					 const char *named_array, const char *known_array,
+					 const char *frozen_multirange,
+					 const struct db_private_keywords_cb *cb,
+					 char *err, size_t errlen);
 
 /* EXPUNGE / UID EXPUNGE: removes the messages with \Deleted (within ranges
  * when given) and records them in expunges, in one transaction. uid_cb gets

@@ -24,6 +24,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_acl_stmts,
 	db_shared_stmts,
 	db_seen_stmts,
+	db_private_keywords_stmts,
 	db_admin_stmts,
 	db_search_stmts,
 	db_search_index_stmts,

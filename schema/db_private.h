@@ -40,6 +40,7 @@ extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
 extern const struct db_stmt db_shared_stmts[];
 extern const struct db_stmt db_seen_stmts[];
+extern const struct db_stmt db_private_keywords_stmts[];
 extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];

@@ -209,6 +209,16 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(mm.keywords) k WHERE lower(k) = lower($%d))",
 			    sql_param(q, n->value, strnlen(n->value, n->value_len)));
 		return;
+	case DB_SEARCH_PRIVATE_KEYWORD: {
+		/* One InitPlan: the reader's set of the keyword. */
+		int p = sql_param(q, n->value, strnlen(n->value, n->value_len));
+		if (q->reader_param == 0)
+			q->reader_param = sql_param_int(q, q->reader_id);
+		buf_appendf(t, "coalesce(mm.uid <@ (SELECT p.uids FROM private_keywords p"
+			    " WHERE p.account_id = $%d AND p.mailbox_id = $1 AND p.keyword = $%d), false)",
+			    q->reader_param, p);
+		return;
+	}
 	case DB_SEARCH_BEFORE: sql_date(q, idate, "<", n->number); return;
 	case DB_SEARCH_ON: sql_date(q, idate, "=", n->number); return;
 	case DB_SEARCH_SINCE: sql_date(q, idate, ">=", n->number); return;

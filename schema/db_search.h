@@ -17,6 +17,7 @@ enum db_search_op {
 	DB_SEARCH_FLAGS_SET,      /* number: every bit set (\Seen: the reader's own) */
 	DB_SEARCH_FLAGS_CLEAR,    /* number: every bit clear */
 	DB_SEARCH_KEYWORD,        /* value */
+	DB_SEARCH_PRIVATE_KEYWORD,/* value: the reader's own keyword (migrations/0013) */
 	DB_SEARCH_BEFORE, DB_SEARCH_ON, DB_SEARCH_SINCE,              /* number: days since 1970-01-01 */
 	DB_SEARCH_SENTBEFORE, DB_SEARCH_SENTON, DB_SEARCH_SENTSINCE,  /* number: days */
 	DB_SEARCH_LARGER, DB_SEARCH_SMALLER,                          /* number: octets */

@@ -42,7 +42,9 @@
  *      open takes effect at the next command);
  *   4  a keyword registered since $7 (one probe of
  *      mailbox_keywords_modseq_idx, which mostly finds nothing);
- *   5  a private change of the reader's after $9: modseq, the UIDs.
+ *   5  a private change of the reader's after $9: modseq, the UIDs;
+ *   6  with the seen set, each of the reader's private keywords
+ *      (migrations/0013): keyword, UIDs.
  * Messages come from the (mailbox_id, modseq) index; with $2 = 0 from the
  * primary key, in UID order. */
 #define SEEN_OF_READER "FROM seen WHERE account_id = $4 AND mailbox_id = $1"
@@ -73,6 +75,9 @@ const struct db_stmt db_select_stmts[] = {
 	  "   FROM mailbox_keywords WHERE mailbox_id = $1 AND modseq > $7"
 	  " UNION ALL SELECT 5, modseq, modseq, NULL, NULL, NULL, uids::text, NULL, NULL, NULL, NULL"
 	  "   FROM pv"
+	  " UNION ALL SELECT 6, NULL, NULL, NULL, NULL, NULL, keyword, uids::text, NULL, NULL, NULL"
+	  "   FROM private_keywords WHERE account_id = $4 AND mailbox_id = $1"
+	  "   AND (SELECT seen_per_user FROM l) AND ($8::boolean OR EXISTS (SELECT 1 FROM pv))"
 	  " ORDER BY 1, 2" },
 	/* QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs within the ranges $3/$4
 	 * (empty: all) expunged after modseq $2, ascending; or the single row
@@ -125,7 +130,7 @@ static int sync_mailbox_row(const PGresult *res, struct arena *arena,
 	return 0;
 }
 
-/* One row of kind 1 to 5 to the callbacks, or an ACL entry to acl. */
+/* One row of kind 1 to 6 to the callbacks, or an ACL entry to acl. */
 static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
 		    struct db_sync_acl *acl, struct arena *arena)
 {
@@ -141,6 +146,10 @@ static int sync_row(const PGresult *res, int i, const struct db_changes_cb *cb,
 	}
 	if (kind == 4) {
 		cb->keyword(cb->ctx, PQgetvalue(res, i, 6));
+		return 0;
+	}
+	if (kind == 6) {
+		cb->private_keyword(cb->ctx, PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
 		return 0;
 	}
 	if (kind == 5) {

@@ -78,6 +78,7 @@ static const struct config_key config_keys[] = {
 	 * ordinary keywords stays within a few KB (docs/config.md). */
 	LIVE_LONG(max_keywords_per_mailbox, "256", 0, 100000),
 	KEY_LONG(expunge_history_days, "90", 1, 36500),
+	KEY_STR(private_keywords, "Old"),
 	LIVE_LONG(auth_fail_delay_ms, "1000", 0, 60000),
 	LIVE_LONG(auth_fail_delay_max_ms, "15000", 0, 600000),
 	LIVE_LONG(max_auth_failures, "3", 1, 1000),

@@ -45,6 +45,7 @@ struct config {
 	long max_bad_commands;      /* consecutive BADs before BYE */
 	long max_keywords_per_mailbox; /* keywords a mailbox's registry takes (migrations/0009) */
 	long expunge_history_days;     /* kairanctl gc prunes QRESYNC's history older than this */
+	char *private_keywords;        /* kept per reader where \Seen is (migrations/0013) */
 	long auth_fail_delay_ms;    /* delay of a first failed authentication */
 	long auth_fail_delay_max_ms;/* cap of the delay, which doubles per failure from one address */
 	long max_auth_failures;     /* failures on one connection before BYE */

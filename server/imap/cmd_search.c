@@ -3,6 +3,7 @@
  * in the store (schema/db_search.c); kairand evaluates nothing per
  * message. */
 #include "server/imap/commands.h"
+#include "server/imap/private_keywords.h"
 #include "server/imap/datetime.h"
 #include "server/imap/msgset.h"
 #include "server/imap/mutf7.h"
@@ -115,6 +116,13 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		n->op = DB_SEARCH_KEYWORD;
 		n->value = k->u.str.value;
 		n->value_len = k->u.str.value_len;
+		/* In a per-user mailbox a private keyword is the reader's own. */
+		if (c->s->view->private_names != NULL &&
+		    (n->value = imap_private_keyword(c->s->view->private_names, k->u.str.value,
+						     k->u.str.value_len, &n->value_len)) != NULL)
+			n->op = DB_SEARCH_PRIVATE_KEYWORD;
+		else
+			n->value = k->u.str.value;
 		return true;
 	case IMAP_SK_RECENT:
 	case IMAP_SK_OLD:

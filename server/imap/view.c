@@ -1,4 +1,5 @@
 #include "server/imap/view.h"
+#include "server/imap/private_keywords.h"
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/core/log.h"
@@ -16,6 +17,7 @@ void imap_view_close(struct imap_view *v)
 	bus_unwatch(v->bus, v->mailbox_id, v->reader);
 	uid_ranges_free(&v->seen);
 	modseq_map_free(&v->private_modseqs);
+	imap_view_private_keywords_clear(v);
 	free(v->name);
 	msn_map_free(&v->msns);
 	free(v->recent);
@@ -153,6 +155,45 @@ void imap_view_private_change(struct imap_view *v, uint64_t modseq, const struct
 		modseq_map_raise(&v->private_modseqs, uids->r[i].lo, uids->r[i].hi, modseq);
 }
 
+void imap_view_private_keywords_clear(struct imap_view *v)
+{
+	for (size_t i = 0; i < v->npkw; i++) {
+		free(v->pkw[i].name);
+		uid_ranges_free(&v->pkw[i].uids);
+	}
+	free(v->pkw);
+	v->pkw = NULL;
+	v->npkw = 0;
+}
+
+void imap_view_learn_private_keywords(struct imap_view *v)
+{
+	const char *p = v->private_names, *name;
+	size_t len;
+
+	while ((name = imap_private_keyword_next(&p, &len)) != NULL) {
+		char *copy = xmalloc(len + 1);
+		memcpy(copy, name, len);
+		copy[len] = '\0';
+		(void)imap_view_learn_keywords(v, copy);
+		free(copy);
+	}
+}
+
+void imap_view_private_keyword_set(struct imap_view *v, const char *name, const char *uids)
+{
+	size_t i;
+
+	for (i = 0; i < v->npkw && strcmp(v->pkw[i].name, name) != 0; i++)
+		;
+	if (i == v->npkw) {
+		v->pkw = xrealloc(v->pkw, (v->npkw + 1) * sizeof(*v->pkw));
+		v->pkw[v->npkw++] = (struct imap_private_keyword){ .name = xstrdup(name) };
+	}
+	if (uid_ranges_parse_multirange(&v->pkw[i].uids, uids) < 0)
+		log_warning("private keyword %s: unreadable UID set", name);
+}
+
 bool imap_view_wants_private_log(const struct imap_session *s)
 {
 	return s->view != NULL && s->condstore && s->view->seen_per_user && !s->view->private_loaded;
@@ -213,10 +254,25 @@ void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t
 		buf_appendf(out, "%s\\Recent", first ? "" : " ");
 		first = false;
 	}
-	if (keywords != NULL && keywords[0] != '\0') {
-		buf_append_str(out, first ? "" : " ");
-		buf_append_str(out, keywords);
+	/* In a per-user mailbox a shared keyword that is a private one's
+	 * name means nothing (as the stored \Seen bit): the reader's own set
+	 * says. */
+	for (const char *p = keywords; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, " "), len;
+		if (n > 0 && (v->private_names == NULL ||
+			      imap_private_keyword(v->private_names, p, n, &len) == NULL)) {
+			buf_append_str(out, first ? "" : " ");
+			buf_append(out, p, n);
+			first = false;
+		}
+		p += n + (p[n] == ' ');
 	}
+	for (size_t i = 0; i < v->npkw; i++)
+		if (uid_ranges_has(&v->pkw[i].uids, uid)) {
+			buf_append_str(out, first ? "" : " ");
+			buf_append_str(out, v->pkw[i].name);
+			first = false;
+		}
 	buf_append(out, ")", 1);
 }
 

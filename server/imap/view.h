@@ -62,6 +62,12 @@ struct imap_view {
 	uint64_t pruned_modseq;
 	struct modseq_map private_modseqs;
 	bool private_loaded;
+	/* The reader's private keywords (migrations/0013), in a per-user
+	 * mailbox: the config's names (NULL elsewhere), and the UIDs of
+	 * each that the reader set. */
+	const char *private_names;
+	struct imap_private_keyword *pkw;
+	size_t npkw;
 	/* The rows this session's own STORE changed, in the command arena,
 	 * until dispatch settles them (imap_view_settle). */
 	struct imap_own_row *own_rows;
@@ -71,6 +77,11 @@ struct imap_view {
 	 * the \Seen mode changed under the session (SETACL, kairanctl), whose
 	 * meaning for the stored flags only a fresh SELECT learns. */
 	bool flags_cached;
+};
+
+struct imap_private_keyword {
+	char *name;
+	struct uid_ranges uids;
 };
 
 struct imap_own_row {
@@ -133,6 +144,12 @@ uint64_t imap_view_highestmodseq(const struct imap_view *v);
 /* A private change of the reader's at modseq to the UIDs (PostgreSQL
  * multirange text), into the map. */
 void imap_view_private_change(struct imap_view *v, uint64_t modseq, const struct uid_ranges *uids);
+/* The reader's private keywords: forgets them all (a fresh set follows),
+ * or sets one's UIDs (PostgreSQL multirange text). */
+void imap_view_private_keywords_clear(struct imap_view *v);
+/* Adds the private keywords' names to the announced list. */
+void imap_view_learn_private_keywords(struct imap_view *v);
+void imap_view_private_keyword_set(struct imap_view *v, const char *name, const char *uids);
 /* Whether the next change read must load the reader's private log: the
  * client uses CONDSTORE in a per-user mailbox whose log is not loaded. */
 bool imap_view_wants_private_log(const struct imap_session *s);

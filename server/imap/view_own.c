@@ -81,13 +81,13 @@ void imap_view_settle(struct imap_session *s)
 			v->expunge_modseq = modseq;
 		v->modseq = modseq;
 		/* Nothing else took a modseq in between (one counter serves
-		 * shared and private changes): the reader's HIGHESTMODSEQ is
-		 * this one. */
+		 * shared and private changes), so the session knows every
+		 * private change up to this one; a shared row may have had a
+		 * private part too (\Seen with \Flagged). */
 		for (size_t i = 0; i < v->nown_rows; i++)
 			if (v->own_rows[i].shared)
 				v->shared_modseq = modseq;
-			else
-				v->private_modseq = modseq;
+		v->private_modseq = modseq;
 		v->nown = 0;     /* its own change is below the watermark now */
 		v->bus_gen++;
 		bus_learned(v->bus, v->mailbox_id, v->reader, v->shared_modseq, v->private_modseq);

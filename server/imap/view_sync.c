@@ -60,6 +60,8 @@ static void sync_mailbox(void *ctx, const struct db_sync_mailbox *m)
 	st->v->pruned_modseq = m->pruned_modseq;
 	if (m->seen_set != NULL && uid_ranges_parse_multirange(&st->v->seen, m->seen_set) < 0)
 		st->seen_bad = true;
+	if (m->seen_set != NULL)
+		imap_view_private_keywords_clear(st->v);   /* kind 6 rows follow */
 	mbox_state_wrlock(st->v->state);
 	st->locked = true;
 	st->apply = mbox_state_applicable(st->v->state, st->read_from, m->highestmodseq);
@@ -98,6 +100,13 @@ static void sync_message(void *ctx, uint32_t uid, unsigned flags, unsigned store
 	st->changed[st->nchanged].keywords = xstrdup(keywords);
 	st->changed[st->nchanged].modseq = modseq;
 	st->nchanged++;
+}
+
+static void sync_private_keyword(void *ctx, const char *keyword, const char *uids)
+{
+	struct sync_state *st = ctx;
+
+	imap_view_private_keyword_set(st->v, keyword, uids);
 }
 
 /* A private change of the reader's own (its \Seen, changed by another of
@@ -262,7 +271,7 @@ static enum db_result sync_run(struct imap_session *s, struct imap_backend *be,
 			       struct db_sync_acl *acl_r, struct imap_result *res_r)
 {
 	struct db_changes_cb cb = { st, sync_mailbox, sync_message, sync_expunged, sync_keyword,
-				    sync_private };
+				    sync_private, sync_private_keyword };
 	enum db_result r;
 	char err[256];
 
@@ -340,6 +349,12 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 	if (r == DB_OK) {
 		v->uidvalidity = st.m.uidvalidity;
 		v->seen_per_user = st.m.seen_per_user;
+		/* Announced in FLAGS with the mailbox's keywords: a client may
+		 * set them whatever the registry holds. */
+		if (v->seen_per_user && s->cfg->private_keywords[0] != '\0') {
+			v->private_names = s->cfg->private_keywords;
+			imap_view_learn_private_keywords(v);
+		}
 		v->flags_cached = !v->seen_per_user || (st.m.seen_set != NULL && !st.seen_bad);
 		v->private_loaded = s->condstore;
 		if (st.apply)

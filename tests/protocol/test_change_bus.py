@@ -291,15 +291,11 @@ def team_across_processes(env):
     """alice shares "Team" (3 messages, per-user \\Seen) with bob. alice's
     session a1 and bob's session b on the shared kairand, alice's a2 on a
     second one; all three have Team selected."""
-    alice, bob = env.new_user("busa"), env.new_user("busb")
-    login(env.imap_port, bob).close()
+    from teamlib import make_team
+    alice, bob, a1 = make_team(env, "bus", 3)
     k2 = env.start_kairand()
     wait_bus_ready(env.kairand.log_path)
     wait_bus_ready(k2.log_path)
-    a1 = login(env.imap_port, alice)
-    ok(a1, "CREATE Team")
-    fill(a1, "Team", 3)
-    ok(a1, f"SETACL Team {bob} lrsw")
     ok(a1, "SELECT Team")
     a2, b = login(k2.imap_port, alice), login(env.imap_port, bob)
     ok(a2, "SELECT Team")

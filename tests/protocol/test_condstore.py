@@ -10,17 +10,7 @@ import re
 import pytest
 
 from imapclient import login, ok
-
-MSG = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
-       b"Subject: circular %d\r\nMessage-ID: <c%d@example.org>\r\n\r\nRead me.\r\n")
-
-
-def append(c, mailbox, n, flags=""):
-    for i in range(n):
-        raw = MSG % (i, i)
-        c.send(f"ap APPEND {mailbox} {flags}{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
-        tagged, _ = c.read_tagged("ap")
-        assert tagged.startswith(b"ap OK"), tagged
+from teamlib import append, make_team
 
 
 def highestmodseq(untagged):
@@ -92,12 +82,7 @@ def team(env):
     """alice shares "Team" (5 messages) with bob, who may read and mark
     \\Seen: the mailbox keeps \\Seen per reader. Both logged in with
     CONDSTORE enabled."""
-    alice, bob = env.new_user("csa"), env.new_user("csb")
-    login(env.imap_port, bob).close()
-    a = login(env.imap_port, alice)
-    ok(a, "CREATE Team")
-    append(a, "Team", 5)
-    ok(a, f"SETACL Team {bob} lrsw")
+    alice, bob, a = make_team(env, "cs", 5)
     b = login(env.imap_port, bob)
     for c in (a, b):
         ok(c, "ENABLE CONDSTORE")

@@ -1,0 +1,30 @@
+"""A team folder for the tests of per-reader state (per-user \\Seen,
+private keywords, CONDSTORE): alice creates "Team" with messages and
+shares it with bob, which makes its \\Seen per reader (SETACL granting "r"
+to someone else, docs/acl.md)."""
+
+from imapclient import login, ok
+
+MSG = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
+       b"Subject: circular %d\r\nMessage-ID: <c%d@example.org>\r\n\r\nRead me.\r\n")
+
+
+def append(c, mailbox, n, flags=""):
+    for i in range(n):
+        raw = MSG % (i, i)
+        c.send(f"ap APPEND {mailbox} {flags}{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
+        tagged, _ = c.read_tagged("ap")
+        assert tagged.startswith(b"ap OK"), tagged
+
+
+def make_team(env, prefix, n_messages, rights="lrsw", port=None):
+    """(alice, bob, alice's session): fresh users, bob with an account,
+    alice's "Team" holding n_messages and granted to bob; the session has
+    nothing selected. bob sees it as "Other Users/<alice>/Team"."""
+    alice, bob = env.new_user(prefix + "a"), env.new_user(prefix + "b")
+    login(port or env.imap_port, bob).close()
+    a = login(port or env.imap_port, alice)
+    ok(a, "CREATE Team")
+    append(a, "Team", n_messages)
+    ok(a, f"SETACL Team {bob} {rights}")
+    return alice, bob, a
