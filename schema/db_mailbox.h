@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "schema/db.h"
+#include "server/core/arena.h"
 
 enum db_mbox_result {
 	DB_MBOX_OK = 0,
@@ -77,6 +78,7 @@ struct db_mailbox_row {
 	bool subscription;          /* a subscriptions row; the fields below are unset */
 	bool noselect;
 	const char *special_use;    /* RFC 6154 attributes, space-separated; "" if none */
+	int64_t mailbox_id;         /* the mailboxes row; 0 for a subscription */
 };
 
 /* Every mailbox of owner_id, and with subscriptions also every name the
@@ -115,5 +117,18 @@ struct db_mailbox_status {
 enum db_mbox_result db_mailbox_status(db *d, int64_t reader_id, int64_t owner_id, const char *name,
 				      bool want_size, struct db_mailbox_status *st,
 				      char *err, size_t errlen);
+
+/* LIST-STATUS (RFC 5819): the status of many mailboxes, by id, in one
+ * round trip, as reader_id sees them (UNSEEN as above). The caller has
+ * checked the reader's right to each ("r"). Ids that name no selectable
+ * mailbox (deleted meanwhile, a placeholder) have no row. Rows in arena,
+ * in no particular order. 0, or -1 with err. */
+struct db_mailbox_status_row {
+	int64_t mailbox_id;
+	struct db_mailbox_status status;
+};
+int db_mailbox_status_ids(db *d, int64_t reader_id, const int64_t *ids, size_t n, bool want_size,
+			  struct arena *arena, struct db_mailbox_status_row **rows_r, size_t *n_r,
+			  char *err, size_t errlen);
 
 #endif

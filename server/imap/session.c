@@ -98,6 +98,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
 	 * cmd_list.c, cmd_status.c. */
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
+	/* Extended LIST (RFC 5258) and its STATUS (RFC 5819) and MYRIGHTS
+	 * (RFC 8440) return options: cmd_list.c, list_return.c. */
+	buf_append_str(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS");
 	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
 	buf_append_str(out, " IDLE");
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
