@@ -40,9 +40,14 @@ enum db_mbox_result {
  * to any superior level created with it, and whose \Seen mode
  * (seen_per_user) the new mailbox takes, so that a folder created inside
  * a team's mailbox is the team's too. A revived \Noselect placeholder
- * keeps its own entries. */
+ * keeps its own entries.
+ *
+ * special_use (RFC 6154 §3, CREATE ... USE): the nspecial_use attributes
+ * ("\Sent") the new mailbox gets (a revived placeholder keeps its own
+ * when none are given); validated by the caller. */
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
-				      int64_t inherit_from, long max_mailboxes, uint32_t *uidvalidity_r,
+				      int64_t inherit_from, const char *const *special_use,
+				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
 				      char *err, size_t errlen);
 
 /* DELETE (§6.3.4). Without inferiors the row goes, and with it (ON DELETE

@@ -101,6 +101,8 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* Extended LIST (RFC 5258) and its STATUS (RFC 5819) and MYRIGHTS
 	 * (RFC 8440) return options: cmd_list.c, list_return.c. */
 	buf_append_str(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS");
+	/* CREATE ... (USE (\Sent)), RFC 6154 §3: cmd_mailbox.c. */
+	buf_append_str(out, " CREATE-SPECIAL-USE");
 	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
 	buf_append_str(out, " IDLE");
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,

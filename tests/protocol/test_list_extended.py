@@ -59,7 +59,8 @@ def new_shared_account(env, name, grants):
 def test_capability_lists_the_list_extensions(env):
     _, c = new_login(env)
     caps = lines(c, "CAPABILITY")[0].split()
-    for cap in (b"LIST-EXTENDED", b"LIST-STATUS", b"LIST-MYRIGHTS", b"SPECIAL-USE"):
+    for cap in (b"LIST-EXTENDED", b"LIST-STATUS", b"LIST-MYRIGHTS", b"SPECIAL-USE",
+                b"CREATE-SPECIAL-USE"):
         assert cap in caps, caps
     c.close()
 
@@ -436,3 +437,53 @@ def test_rfc8440_myrights_as_the_myrights_command(env):
     assert got[2].startswith(b"* MYRIGHTS Gap/Child "), got
     assert len(got) == 3, got
     a.close()
+
+
+# --- CREATE-SPECIAL-USE (RFC 6154 §3) -------------------------------------------
+
+def test_rfc6154_3_create_with_use(env):
+    _, c = new_login(env)
+    ok(c, "CREATE Outbox (USE (\\Sent \\Archive))")
+    ok(c, "CREATE Old/Bin (use (\\trash \\Trash))")       # any case, once each
+    ok(c, "CREATE Plain (USE ())")
+    assert lines(c, 'LIST "" "Outbox"') == [b'* LIST (\\HasNoChildren \\Sent \\Archive) "/" Outbox']
+    assert lines(c, 'LIST "" "Old/Bin"') == [b'* LIST (\\HasNoChildren \\Trash) "/" Old/Bin']
+    assert lines(c, 'LIST "" "Plain"') == [b'* LIST (\\HasNoChildren) "/" Plain']
+    # The SPECIAL-USE selection finds them; with RECURSIVEMATCH, the level
+    # above one says so (RFC 5258 §3.5).
+    got = lines(c, 'LIST (SPECIAL-USE RECURSIVEMATCH) "" "%"')
+    assert b'* LIST (\\HasChildren) "/" Old ("CHILDINFO" ("SPECIAL-USE"))' in got, got
+    assert b'* LIST (\\HasNoChildren \\Sent \\Archive) "/" Outbox' in got, got
+    assert not any(b"Plain" in ln for ln in got), got
+    c.close()
+
+
+def test_rfc6154_3_unknown_use_is_useattr_and_creates_nothing(env):
+    _, c = new_login(env)
+    for use in ("\\All", "\\Flagged", "\\Important", "\\Sent \\Bogus"):
+        tagged, _ = c.cmd("t", f"CREATE New ({'USE'} ({use}))")
+        assert tagged.startswith(b"t NO [USEATTR]"), (use, tagged)
+    assert lines(c, 'LIST "" "New"') == []
+    bad(c, "CREATE New (USE (Sent))")            # not a flag
+    bad(c, 'CREATE New (USE ("\\Sent"))')        # a string, not an atom
+    bad(c, "CREATE New (USE \\Sent)")            # not a list
+    bad(c, "CREATE New (USE)")
+    bad(c, "CREATE New (FOO (\\Sent))")          # RFC 4466: unknown parameter
+    bad(c, "CREATE New (USE (\\Sent) USE (\\Trash))")
+    bad(c, "CREATE New ()")
+    bad(c, "CREATE New (USE (" + " ".join(["\\Sent"] * 9) + "))")
+    bad(c, "CREATE New (USE (\\Sent)) extra")
+    assert lines(c, 'LIST "" "New"') == []
+    c.close()
+
+
+def test_rfc6154_3_use_only_in_the_personal_namespace(env):
+    user = env.new_user("lxs")
+    login(env.imap_port, user).close()
+    team = f"team{env._n}"
+    new_shared_account(env, team, {user: "lrswipkxtea"})
+    c = login(env.imap_port, user)
+    tagged, _ = c.cmd("t", f'CREATE "Shared/{team}/Sent" (USE (\\Sent))')
+    assert tagged.startswith(b"t NO [USEATTR]"), tagged
+    ok(c, f'CREATE "Shared/{team}/Sent"')
+    c.close()
