@@ -104,6 +104,8 @@ static const struct config_key config_keys[] = {
 	LIVE_BOOL(allow_plaintext_auth, "no"),
 	LIVE_BOOL(trust_loopback, "yes"),
 	LIVE_BOOL(auto_subscribe_shared, "yes"),
+	/* Fixed: a session's parser holds to the capability it was shown. */
+	KEY_BOOL(literal_plus, "no"),
 	LIVE_STR(auth_admin_group, ""),
 	KEY_BOOL(log_syslog, "no"),
 	KEY_STR(user, ""),
