@@ -201,6 +201,11 @@ static void lsub_write(struct list_ctx *c, struct imap_list_pattern *pat)
 struct list_request {
 	struct imap_list_args args;
 	struct imap_list_pattern **patterns;
+	/* §6.3.8: an empty pattern asks for the delimiter and the root of
+	 * the reference. RFC 5258 keeps that meaning only for a LIST without
+	 * selection options and with that one pattern; elsewhere "" matches
+	 * no name. */
+	bool delimiter_only;
 };
 
 /* The canonical pattern is the reference followed by the pattern
@@ -248,6 +253,8 @@ struct imap_result imap_check_list(struct imap_session *s, const struct imap_com
 		if (!imap_result_ok(&r))
 			return r;
 	}
+	req->delimiter_only = req->args.npatterns == 1 && req->args.patterns[0].len == 0 &&
+			      req->args.select == 0;
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
 }
@@ -298,12 +305,9 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 	struct imap_result r;
 	char err[256];
 
-	/* §6.3.8: an empty pattern asks for the delimiter and the root of
-	 * the reference, which in the personal namespace is "". RFC 5258
-	 * keeps that meaning only for a LIST without selection options and
-	 * with that one pattern; elsewhere "" matches no name. */
-	if (args->npatterns == 1 && args->patterns[0].len == 0) {
-		if (!lsub && args->select == 0)
+	/* The root of the reference in the personal namespace is "". */
+	if (req->delimiter_only) {
+		if (!lsub)
 			imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
 		return imap_done(s);
 	}

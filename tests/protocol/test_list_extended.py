@@ -113,6 +113,17 @@ def test_rfc5258_3_1_recursivematch_alone_is_bad(env):
     c.close()
 
 
+def test_rfc5258_3_empty_pattern(env):
+    """The empty pattern asks for the delimiter only as the one pattern of
+    a LIST without selection options; elsewhere it matches no name."""
+    _, c = new_login(env)
+    assert lines(c, 'LIST "" ""') == [b'* LIST (\\Noselect) "/" ""']
+    assert lines(c, 'LIST () "" "" RETURN (CHILDREN)') == [b'* LIST (\\Noselect) "/" ""']
+    assert lines(c, 'LIST (SUBSCRIBED) "" ""') == []
+    assert lines(c, 'LIST "" ("" "INBOX")') == [b'* LIST (\\HasNoChildren) "/" INBOX']
+    c.close()
+
+
 def test_parser_limits_patterns_and_options(env):
     _, c = new_login(env)
     pats = " ".join(f'"p{i}"' for i in range(64))
