@@ -121,6 +121,9 @@ def test_rfc5258_3_empty_pattern(env):
     assert lines(c, 'LIST () "" "" RETURN (CHILDREN)') == [b'* LIST (\\Noselect) "/" ""']
     assert lines(c, 'LIST (SUBSCRIBED) "" ""') == []
     assert lines(c, 'LIST "" ("" "INBOX")') == [b'* LIST (\\HasNoChildren) "/" INBOX']
+    # A pattern that is not modified UTF-7 names nothing that can exist.
+    assert lines(c, 'LIST "" ("&Jjo" "INBOX")') == [b'* LIST (\\HasNoChildren) "/" INBOX']
+    assert lines(c, 'LIST (SUBSCRIBED) "" "&Jjo"') == []
     c.close()
 
 
