@@ -24,6 +24,11 @@ const struct db_stmt db_acl_stmts[] = {
 	  "INSERT INTO acl (mailbox_id, identifier, rights) VALUES ($1, $2, $3)"
 	  " ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = EXCLUDED.rights" },
 	{ "acl_delete", "DELETE FROM acl WHERE mailbox_id = $1 AND identifier = $2" },
+	/* $1 owner: every entry on the owner's mailboxes, grouped by mailbox
+	 * (acl's primary key starts with mailbox_id). */
+	{ "acl_of_owner",
+	  "SELECT a.mailbox_id, a.identifier, a.rights FROM acl a JOIN mailboxes m"
+	  " ON m.id = a.mailbox_id WHERE m.owner_id = $1 ORDER BY 1, 2" },
 	{ NULL, NULL },
 };
 
@@ -130,4 +135,48 @@ enum db_result db_acl_set(db *d, int64_t mailbox_id, const char *identifier, con
 	if (r == DB_OK)
 		(void)db_notify_acl(d, mailbox_id, NULL, 0);
 	return r;
+}
+
+enum db_result db_acl_of_owner(db *d, int64_t owner_id, struct arena *arena,
+			       struct db_mailbox_acl_rows **sets_r, size_t *n_r,
+			       char *err, size_t errlen)
+{
+	struct db_mailbox_acl_rows *sets;
+	struct db_acl_row *rows;
+	char owner[24];
+	const char *params[1] = { owner };
+	PGresult *res;
+	size_t nsets = 0;
+	int n;
+
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	res = PQexecPrepared(d->conn, "acl_of_owner", 1, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading the ACLs", d->conn, res);
+		PQclear(res);
+		return DB_FAILED;
+	}
+	n = PQntuples(res);
+	sets = arena_alloc(arena, ((size_t)n + 1) * sizeof(*sets));
+	rows = arena_alloc(arena, ((size_t)n + 1) * sizeof(*rows));
+	for (int i = 0; i < n; i++) {
+		int64_t id;
+
+		if (db_get_int64(res, i, 0, &id) < 0) {
+			db_errf(err, errlen, "reading the ACLs: unexpected result");
+			PQclear(res);
+			return DB_FAILED;
+		}
+		if (nsets == 0 || sets[nsets - 1].mailbox_id != id)
+			sets[nsets++] = (struct db_mailbox_acl_rows){ id, &rows[i], 0 };
+		rows[i].identifier = arena_strndup(arena, PQgetvalue(res, i, 1),
+						   (size_t)PQgetlength(res, i, 1));
+		rows[i].rights = arena_strndup(arena, PQgetvalue(res, i, 2),
+					       (size_t)PQgetlength(res, i, 2));
+		sets[nsets - 1].n++;
+	}
+	PQclear(res);
+	*sets_r = sets;
+	*n_r = nsets;
+	return DB_OK;
 }

@@ -28,6 +28,21 @@ enum db_result db_mailbox_acl_by_id(db *d, int64_t mailbox_id, struct arena *are
 				    int64_t *owner_id_r, int *noselect_r,
 				    struct db_acl_row **rows_r, size_t *n_r, char *err, size_t errlen);
 
+/* The entries of one mailbox, as db_acl_of_owner returns them. */
+struct db_mailbox_acl_rows {
+	int64_t mailbox_id;
+	struct db_acl_row *rows;
+	size_t n;
+};
+
+/* The entries of every mailbox of owner_id that has any, in one round
+ * trip, ordered by mailbox id (a mailbox without entries has no set: its
+ * owner has the default rights). From arena. For LIST's MYRIGHTS and
+ * STATUS return options, which need the owner's own rights too. */
+enum db_result db_acl_of_owner(db *d, int64_t owner_id, struct arena *arena,
+			       struct db_mailbox_acl_rows **sets_r, size_t *n_r,
+			       char *err, size_t errlen);
+
 /* The entry of identifier (exactly as stored) among rows, NULL if none. */
 const struct db_acl_row *db_acl_find(const struct db_acl_row *rows, size_t n,
 				     const char *identifier);

@@ -28,6 +28,7 @@
 
 #include "schema/db_mailbox.h"
 #include "schema/db_private.h"
+#include "schema/db_shared.h"   /* db_text_array */
 
 #define BELOW(x) "(name >= " x " || '/' AND name < " x " || '0')"
 
@@ -47,11 +48,14 @@ const struct db_stmt db_mailbox_stmts[] = {
 	  "WITH cnt AS (SELECT count(*) AS n FROM mailboxes WHERE owner_id = $1),"
 	  " ok AS (SELECT 1 FROM cnt WHERE n < $3),"
 	  " sup AS (" SUPERIORS_OF("$2", "ok") " RETURNING id),"
-	  " box AS (INSERT INTO mailboxes AS m (owner_id, name, seen_per_user)"
-	  "  SELECT $1, $2, coalesce((SELECT seen_per_user FROM mailboxes WHERE id = $4), false)"
+	  " box AS (INSERT INTO mailboxes AS m (owner_id, name, seen_per_user, special_use)"
+	  "  SELECT $1, $2, coalesce((SELECT seen_per_user FROM mailboxes WHERE id = $4), false),"
+	  "   $5::text[]"
 	  "  FROM ok"
 	  "  ON CONFLICT (owner_id, name) DO UPDATE"
-	  "   SET noselect = false, uidvalidity = EXCLUDED.uidvalidity WHERE m.noselect"
+	  "   SET noselect = false, uidvalidity = EXCLUDED.uidvalidity,"
+	  "    special_use = CASE WHEN cardinality($5::text[]) > 0 THEN $5::text[]"
+	  "     ELSE m.special_use END WHERE m.noselect"
 	  "  RETURNING m.id, m.uidvalidity),"
 	  " inherit AS (INSERT INTO acl (mailbox_id, identifier, rights)"
 	  "  SELECT n.id, a.identifier, a.rights"
@@ -169,19 +173,24 @@ static enum db_mbox_result run_one(db *d, const char *stmt, const char *what, in
 }
 
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
-				      int64_t inherit_from, long max_mailboxes, uint32_t *uidvalidity_r,
+				      int64_t inherit_from, const char *const *special_use,
+				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
 				      char *err, size_t errlen)
 {
 	char owner[24], max[24], parent[24];
-	const char *params[4] = { owner, name, max, parent };
+	const char *params[5] = { owner, name, max, parent, NULL };
 	PGresult *res;
 	enum db_mbox_result r;
 	int64_t count, uidvalidity;
+	struct arena a;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
 	snprintf(max, sizeof(max), "%ld", max_mailboxes);
 	snprintf(parent, sizeof(parent), "%lld", (long long)inherit_from);
-	r = run_one(d, "mailbox_create", "creating mailbox", 4, params, &res, err, errlen);
+	arena_init(&a);
+	params[4] = db_text_array(&a, special_use, nspecial_use);
+	r = run_one(d, "mailbox_create", "creating mailbox", 5, params, &res, err, errlen);
+	arena_free(&a);
 	if (r != DB_MBOX_OK)
 		return r;
 	if (PQntuples(res) != 1 || db_get_int64(res, 0, 0, &count) < 0) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "schema/db.h"
+#include "server/core/arena.h"
 
 enum db_mbox_result {
 	DB_MBOX_OK = 0,
@@ -39,9 +40,14 @@ enum db_mbox_result {
  * to any superior level created with it, and whose \Seen mode
  * (seen_per_user) the new mailbox takes, so that a folder created inside
  * a team's mailbox is the team's too. A revived \Noselect placeholder
- * keeps its own entries. */
+ * keeps its own entries.
+ *
+ * special_use (RFC 6154 §3, CREATE ... USE): the nspecial_use attributes
+ * ("\Sent") the new mailbox gets (a revived placeholder keeps its own
+ * when none are given); validated by the caller. */
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
-				      int64_t inherit_from, long max_mailboxes, uint32_t *uidvalidity_r,
+				      int64_t inherit_from, const char *const *special_use,
+				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
 				      char *err, size_t errlen);
 
 /* DELETE (§6.3.4). Without inferiors the row goes, and with it (ON DELETE
@@ -77,6 +83,7 @@ struct db_mailbox_row {
 	bool subscription;          /* a subscriptions row; the fields below are unset */
 	bool noselect;
 	const char *special_use;    /* RFC 6154 attributes, space-separated; "" if none */
+	int64_t mailbox_id;         /* the mailboxes row; 0 for a subscription */
 };
 
 /* Every mailbox of owner_id, and with subscriptions also every name the
@@ -115,5 +122,18 @@ struct db_mailbox_status {
 enum db_mbox_result db_mailbox_status(db *d, int64_t reader_id, int64_t owner_id, const char *name,
 				      bool want_size, struct db_mailbox_status *st,
 				      char *err, size_t errlen);
+
+/* LIST-STATUS (RFC 5819): the status of many mailboxes, by id, in one
+ * round trip, as reader_id sees them (UNSEEN as above). The caller has
+ * checked the reader's right to each ("r"). Ids that name no selectable
+ * mailbox (deleted meanwhile, a placeholder) have no row. Rows in arena,
+ * in no particular order. 0, or -1 with err. */
+struct db_mailbox_status_row {
+	int64_t mailbox_id;
+	struct db_mailbox_status status;
+};
+int db_mailbox_status_ids(db *d, int64_t reader_id, const int64_t *ids, size_t n, bool want_size,
+			  struct arena *arena, struct db_mailbox_status_row **rows_r, size_t *n_r,
+			  char *err, size_t errlen);
 
 #endif

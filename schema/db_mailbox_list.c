@@ -16,9 +16,9 @@ const struct db_stmt db_mailbox_list_stmts[] = {
 	 * attributes are joined with spaces: they are atoms ("\Sent"), and
 	 * the array's text form would quote and escape the backslash. */
 	{ "mailbox_list",
-	  "SELECT name, noselect, array_to_string(special_use, ' '), false FROM mailboxes"
+	  "SELECT name, noselect, array_to_string(special_use, ' '), false, id FROM mailboxes"
 	  " WHERE owner_id = $1"
-	  " UNION ALL SELECT name, false, '', true FROM subscriptions"
+	  " UNION ALL SELECT name, false, '', true, 0 FROM subscriptions"
 	  " WHERE account_id = $1 AND $2::boolean" },
 	/* $1 account, $2 name, $3 limit. Columns: rows inserted, already
 	 * subscribed. */
@@ -43,7 +43,7 @@ enum db_mbox_result db_mailbox_list(db *d, int64_t owner_id, bool subscriptions,
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
 	res = PQexecPrepared(d->conn, "mailbox_list", 2, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 5) {
 		db_err_result(err, errlen, "listing mailboxes", d->conn, res);
 		PQclear(res);
 		return DB_MBOX_FAILED;
@@ -56,6 +56,11 @@ enum db_mbox_result db_mailbox_list(db *d, int64_t owner_id, bool subscriptions,
 			.noselect = strcmp(PQgetvalue(res, i, 1), "t") == 0,
 			.special_use = PQgetvalue(res, i, 2),
 		};
+		if (db_get_int64(res, i, 4, &row.mailbox_id) < 0) {
+			db_errf(err, errlen, "listing mailboxes: unexpected result");
+			PQclear(res);
+			return DB_MBOX_FAILED;
+		}
 		row_cb(ctx, &row);
 	}
 	PQclear(res);

@@ -114,4 +114,8 @@ void db_err_newer(char *err, size_t errlen, int version);
  * absent or not a number. */
 int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r);
 
+/* Appends ids as a NUL-terminated PostgreSQL bigint[] literal, "{1,7}",
+ * for a $n::bigint[] parameter (one round trip for many ids). */
+void db_id_array(struct buf *b, const int64_t *ids, size_t n);
+
 #endif

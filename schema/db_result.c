@@ -23,3 +23,11 @@ int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r)
 	*value_r = (int64_t)v;
 	return 0;
 }
+
+void db_id_array(struct buf *b, const int64_t *ids, size_t n)
+{
+	buf_append(b, "{", 1);
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_append(b, "}", 2); /* with the NUL */
+}

@@ -161,10 +161,7 @@ enum db_result db_shared_offer(db *d, int64_t account_id, const int64_t *mailbox
 		return DB_OK;
 	arena_init(&a);
 	buf_init(&ids);
-	buf_append(&ids, "{", 1);
-	for (size_t i = 0; i < n; i++)
-		buf_appendf(&ids, "%s%lld", i ? "," : "", (long long)mailbox_ids[i]);
-	buf_append(&ids, "}", 2); /* with the NUL */
+	db_id_array(&ids, mailbox_ids, n);
 	snprintf(account, sizeof(account), "%lld", (long long)account_id);
 	params[0] = account;
 	params[1] = (const char *)ids.data;

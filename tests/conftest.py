@@ -64,6 +64,10 @@ class Env:
         # Many tests fail a login on purpose: short delays keep the suite
         # fast. Tests of the delay itself start their own kairand.
         self.config.update(auth_fail_delay_ms="100", auth_fail_delay_max_ms="400")
+        # The suites pipeline APPENDs of any size with {n+} literals: they
+        # run against LITERAL+ (RFC 7888). kairand's default, LITERAL-, is
+        # tested on a kairand of its own (test_literal_minus.py).
+        self.config.update(literal_plus="yes")
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"),
                                   self.config).start()
 

@@ -69,6 +69,9 @@ static const struct config_key config_keys[] = {
 	LIVE_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
 	LIVE_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),
 	LIVE_LONG(max_literals, "1000", 1, 100000),
+	/* LITERAL+ or LITERAL- (RFC 7888); a session keeps the one it was
+	 * shown, as it keeps its other limits. */
+	LIVE_BOOL(literal_plus, "no"),
 	LIVE_LONG(max_nesting, "32", 1, 1000),
 	LIVE_LONG(max_nesting_unauth, "4", 1, 1000),
 	LIVE_LONG(max_args, "100000", 16, 10000000),

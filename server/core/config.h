@@ -63,6 +63,7 @@ struct config {
 	bool allow_plaintext_auth;  /* LOGIN without TLS from non-loopback peers */
 	bool trust_loopback;        /* loopback peers count as secure */
 	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */
+	bool literal_plus;          /* advertise LITERAL+ instead of LITERAL- (RFC 7888) */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
 	bool log_syslog;
 	char *user;                 /* kairand becomes this user after binding; "" = stay */

@@ -275,17 +275,23 @@ struct imap_result cmd_myrights(struct imap_session *s, const struct imap_comman
 				struct imap_backend *be)
 {
 	const struct imap_mailbox_acl *acl = s->mailbox;
-	char letters[ACL_RIGHTS_TEXT_MAX];
 
 	(void)cmd;
 	(void)be;
-	acl_rights_format_response(acl->rights, letters);
+	imap_myrights_write(s, acl->name, strlen(acl->name), acl->rights);
+	return imap_done(s);
+}
+
+void imap_myrights_write(struct imap_session *s, const char *name, size_t len, acl_rights rights)
+{
+	char letters[ACL_RIGHTS_TEXT_MAX];
+
+	acl_rights_format_response(rights, letters);
 	buf_append_str(&s->out, "* MYRIGHTS ");
-	imap_write_mailbox(s, &s->out, acl->name, strlen(acl->name));
+	imap_write_mailbox(s, &s->out, name, len);
 	buf_append(&s->out, " ", 1);
 	imap_write_astring(&s->out, letters, strlen(letters));
 	buf_append(&s->out, "\r\n", 2);
-	return imap_done(s);
 }
 
 /* RFC 2342 §5: personal, other users' and shared, each with "/" (the

@@ -1,159 +1,70 @@
-/* LIST and LSUB (RFC 3501 §6.3.8-9), with the RFC 3348 child attributes
- * and RFC 6154 special-use attributes.
+/* LIST and LSUB (RFC 3501 §6.3.8-9), with the RFC 3348 child attributes,
+ * RFC 6154 special-use attributes, and the extended LIST of RFC 5258
+ * (selection and return options, several patterns) with its STATUS
+ * (RFC 5819) and MYRIGHTS (RFC 8440) return options.
  *
  * One query reads every name of the account (schema/db_mailbox_list.c
  * explains why matching happens here rather than in SQL), one more the
  * other owners' mailboxes the caller may see (list_shared.c); the names are
- * sorted, completed with any missing superior levels, and matched against
- * the pattern compiled once (list_match.c). Responses come INBOX and its
- * inferiors first, then in byte order of the UTF-8 names. */
+ * sorted, completed with any missing superior levels (list_tree.c), and
+ * matched against the patterns compiled once (list_match.c). Responses
+ * come INBOX and its inferiors first, then in byte order of the UTF-8
+ * names. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/list_args.h"
 #include "server/imap/list_match.h"
+#include "server/imap/list_return.h"
 #include "server/imap/list_shared.h"
+#include "server/imap/list_tree.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mutf7.h"
 #include "schema/db_mailbox.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-struct entry {
-	const char *name;
-	size_t len;
-	bool noselect;         /* a placeholder, or a level that has no row */
-	bool children;
-	const char *special_use;
-};
-
-struct entries {
-	struct entry *v;
-	size_t n, cap;
-};
 
 struct list_ctx {
 	struct imap_session *s;
-	struct entries boxes, subs;
+	struct imap_list_entries boxes, subs;
 };
 
-static struct entry *entries_add(struct arena *a, struct entries *e)
+/* A row from the store or from list_shared.c: a mailbox the caller may
+ * see (rights known for other owners' mailboxes), or a subscription. */
+static void collect_row(struct list_ctx *c, const struct db_mailbox_row *row, bool rights_known,
+			acl_rights rights)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 64;
-		struct entry *v = arena_alloc(a, cap * sizeof(*v));
-
-		if (e->n > 0)
-			memcpy(v, e->v, e->n * sizeof(*v));
-		e->v = v;
-		e->cap = cap;
-	}
-	memset(&e->v[e->n], 0, sizeof(e->v[0]));
-	return &e->v[e->n++];
-}
-
-static void collect(void *ctx, const struct db_mailbox_row *row)
-{
-	struct list_ctx *c = ctx;
 	struct arena *a = &c->s->arena;
-	struct entry *e = entries_add(a, row->subscription ? &c->subs : &c->boxes);
+	struct imap_list_entry *e = imap_list_entries_add(a, row->subscription ? &c->subs : &c->boxes);
 
 	e->name = arena_strndup(a, row->name, row->len);
 	e->len = row->len;
+	if (row->subscription)
+		return;
+	e->exists = true;
 	e->noselect = row->noselect;
-	e->special_use = row->special_use[0] != '\0' ? arena_strndup(a, row->special_use,
-								    strlen(row->special_use)) : "";
+	e->mailbox_id = row->mailbox_id;
+	e->rights_known = rights_known;
+	e->rights = rights;
+	if (row->special_use[0] != '\0')
+		e->special_use = arena_strndup(a, row->special_use, strlen(row->special_use));
 }
 
-/* INBOX and its inferiors first, then byte order (which is COLLATE "C"
- * order), so that a client building a folder tree from the responses
- * meets INBOX's subtree whole and on top. */
-static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
+static void collect_own(void *ctx, const struct db_mailbox_row *row)
 {
-	bool ai = imap_mailbox_is_inbox(a, al) || imap_mailbox_in_inbox(a, al);
-	bool bi = imap_mailbox_is_inbox(b, bl) || imap_mailbox_in_inbox(b, bl);
-	int c;
-
-	if (ai != bi)
-		return ai ? -1 : 1;
-	c = memcmp(a, b, al < bl ? al : bl);
-	if (c != 0)
-		return c;
-	return al < bl ? -1 : al > bl;
+	collect_row(ctx, row, false, 0);
 }
 
-static int entry_cmp(const void *x, const void *y)
+static void collect_shared(void *ctx, const struct db_mailbox_row *row, acl_rights rights)
 {
-	const struct entry *a = x, *b = y;
-
-	return name_cmp(a->name, a->len, b->name, b->len);
-}
-
-static struct entry *find(const struct entries *e, const char *name, size_t len)
-{
-	size_t lo = 0, hi = e->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = name_cmp(e->v[mid].name, e->v[mid].len, name, len);
-
-		if (c == 0)
-			return &e->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Sorts the mailboxes, adds every superior level that has no row (the
- * store keeps superiors, but a DELETE racing a CREATE of a child can leave
- * one out) as \Noselect, and marks the names that have inferiors. */
-static void build_tree(struct arena *a, struct entries *boxes)
-{
-	struct entries missing = { 0 };
-	size_t n = boxes->n;
-
-	if (n > 0)
-		qsort(boxes->v, n, sizeof(boxes->v[0]), entry_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct entry *b = &boxes->v[i];
-
-		for (size_t p = 1; p < b->len; p++) {
-			struct entry *m;
-
-			if (b->name[p] != IMAP_MAILBOX_DELIM || find(boxes, b->name, p) != NULL)
-				continue;
-			m = entries_add(a, &missing);
-			m->name = b->name;
-			m->len = p;
-			m->noselect = true;
-			m->special_use = "";
-		}
-	}
-	if (missing.n > 0) {
-		qsort(missing.v, missing.n, sizeof(missing.v[0]), entry_cmp);
-		for (size_t i = 0; i < missing.n; i++)
-			if (i == 0 || entry_cmp(&missing.v[i - 1], &missing.v[i]) != 0)
-				*entries_add(a, boxes) = missing.v[i];
-		qsort(boxes->v, boxes->n, sizeof(boxes->v[0]), entry_cmp);
-	}
-	for (size_t i = 0; i < boxes->n; i++) {
-		const struct entry *b = &boxes->v[i];
-		const char *slash = memrchr(b->name, IMAP_MAILBOX_DELIM, b->len);
-		struct entry *parent;
-
-		if (slash != NULL && (parent = find(boxes, b->name, (size_t)(slash - b->name))) != NULL)
-			parent->children = true;
-	}
+	collect_row(ctx, row, !row->subscription, rights);
 }
 
 /* Appends one attribute to the parenthesised list being written. */
-static void attr(struct buf *out, bool *first, const char *a, size_t len)
+static void attr(struct buf *out, bool *first, const char *a)
 {
 	if (!*first)
 		buf_append(out, " ", 1);
-	buf_append(out, a, len);
+	buf_append_str(out, a);
 	*first = false;
 }
 
@@ -167,34 +78,79 @@ static void write_special_use(struct buf *out, bool *first, const char *list)
 
 		while (i < n && ((list[i] | 0x20) >= 'a' && (list[i] | 0x20) <= 'z'))
 			i++;
-		if (n > 1 && list[0] == '\\' && i == n)
-			attr(out, first, list, n);
+		if (n > 1 && list[0] == '\\' && i == n) {
+			if (!*first)
+				buf_append(out, " ", 1);
+			buf_append(out, list, n);
+			*first = false;
+		}
 		list += n;
 		list += *list == ' ';
 	}
 }
 
-/* LSUB reports only \Noselect: RFC 3348 and RFC 6154 define their
- * attributes for LIST. */
-static void write_entry(struct imap_session *s, const char *kind, const struct entry *e,
-			bool lsub)
+/* The attributes of one LIST response. A name without a mailbox is
+ * \NonExistent to a client that used the extended syntax (RFC 5258 §3.4;
+ * it implies \Noselect) and \Noselect to any other. \HasChildren and
+ * \HasNoChildren are always given (RFC 5258 §4 allows it; RFC 3348
+ * clients expect them), and special-use attributes too (RFC 6154 §2),
+ * except \HasNoChildren on a name that does not exist, which has nothing
+ * to say. */
+static void write_list_attrs(struct buf *out, const struct imap_list_entry *e,
+			     const struct imap_list_args *args)
 {
-	struct buf *out = &s->out;
 	bool first = true;
 
-	buf_appendf(out, "* %s (", kind);
-	if (e->noselect)
-		attr(out, &first, "\\Noselect", sizeof("\\Noselect") - 1);
-	if (!lsub) {
-		if (e->children)
-			attr(out, &first, "\\HasChildren", sizeof("\\HasChildren") - 1);
-		else
-			attr(out, &first, "\\HasNoChildren", sizeof("\\HasNoChildren") - 1);
+	if (!e->exists)
+		attr(out, &first, args->extended ? "\\NonExistent" : "\\Noselect");
+	else if (e->noselect)
+		attr(out, &first, "\\Noselect");
+	if (e->children)
+		attr(out, &first, "\\HasChildren");
+	else if (e->exists)
+		attr(out, &first, "\\HasNoChildren");
+	if ((args->ret & IMAP_LIST_RET_SUBSCRIBED) && e->subscribed)
+		attr(out, &first, "\\Subscribed");
+	if (e->exists)
 		write_special_use(out, &first, e->special_use);
-	}
+}
+
+/* RFC 5258 §3.5: CHILDINFO names the selection criteria that a
+ * descendant meets. */
+static void write_childinfo(struct buf *out, unsigned select)
+{
+	bool first = true;
+
+	buf_append_str(out, " (\"CHILDINFO\" (");
+	if (select & IMAP_LIST_SEL_SUBSCRIBED)
+		attr(out, &first, "\"SUBSCRIBED\"");
+	if (select & IMAP_LIST_SEL_SPECIAL_USE)
+		attr(out, &first, "\"SPECIAL-USE\"");
+	buf_append_str(out, "))");
+}
+
+static void write_list(struct imap_session *s, const struct imap_list_entry *e,
+		       const struct imap_list_args *args)
+{
+	struct buf *out = &s->out;
+
+	buf_append_str(out, "* LIST (");
+	write_list_attrs(out, e, args);
 	buf_append_str(out, ") \"/\" ");
 	imap_write_mailbox(s, out, e->name, e->len);
+	if (e->childinfo && (args->select & IMAP_LIST_SEL_RECURSIVEMATCH))
+		write_childinfo(out, args->select);
 	buf_append(out, "\r\n", 2);
+	imap_list_return_write(s, e, args);
+}
+
+/* LSUB reports only \Noselect: RFC 3348 and RFC 6154 define their
+ * attributes for LIST. */
+static void write_lsub(struct imap_session *s, const struct imap_list_entry *e)
+{
+	buf_append_str(&s->out, e->noselect ? "* LSUB (\\Noselect) \"/\" " : "* LSUB () \"/\" ");
+	imap_write_mailbox(s, &s->out, e->name, e->len);
+	buf_append(&s->out, "\r\n", 2);
 }
 
 /* RFC 3501 §6.3.9: a subscribed name is listed if it matches; if it does
@@ -205,99 +161,137 @@ static void write_entry(struct imap_session *s, const char *kind, const struct e
 static void lsub_write(struct list_ctx *c, struct imap_list_pattern *pat)
 {
 	struct arena *a = &c->s->arena;
-	struct entries out = { 0 };
+	struct imap_list_entries out = { 0 };
 
-	if (c->subs.n > 0)
-		qsort(c->subs.v, c->subs.n, sizeof(c->subs.v[0]), entry_cmp);
+	imap_list_entries_sort(&c->subs);
 	for (size_t i = 0; i < c->subs.n; i++) {
-		const struct entry *sub = &c->subs.v[i];
+		const struct imap_list_entry *sub = &c->subs.v[i];
 
 		if (imap_list_match(pat, sub->name, sub->len)) {
-			const struct entry *box = find(&c->boxes, sub->name, sub->len);
-			struct entry *e = entries_add(a, &out);
+			const struct imap_list_entry *box = imap_list_find(&c->boxes, sub->name,
+									   sub->len);
+			struct imap_list_entry *e = imap_list_entries_add(a, &out);
 
 			*e = *sub;
-			e->noselect = box == NULL || box->noselect;
+			e->noselect = box == NULL || !box->exists || box->noselect;
 			continue;
 		}
 		for (size_t p = 1; p < sub->len; p++) {
-			struct entry *e;
+			struct imap_list_entry *e;
 
 			if (sub->name[p] != IMAP_MAILBOX_DELIM || !imap_list_match(pat, sub->name, p) ||
-			    find(&c->subs, sub->name, p) != NULL)
+			    imap_list_find(&c->subs, sub->name, p) != NULL)
 				continue;
-			e = entries_add(a, &out);
+			e = imap_list_entries_add(a, &out);
 			e->name = sub->name;
 			e->len = p;
 			e->noselect = true;
 		}
 	}
-	if (out.n > 0)
-		qsort(out.v, out.n, sizeof(out.v[0]), entry_cmp);
+	imap_list_entries_sort(&out);
 	for (size_t i = 0; i < out.n; i++)
-		if (i == 0 || entry_cmp(&out.v[i - 1], &out.v[i]) != 0)
-			write_entry(c->s, "LSUB", &out.v[i], true);
+		if (i == 0 || out.v[i - 1].len != out.v[i].len ||
+		    memcmp(out.v[i - 1].name, out.v[i].name, out.v[i].len) != 0)
+			write_lsub(c->s, &out.v[i]);
 }
 
-/* list-mailbox = 1*list-char / string: an atom may also hold the
- * wildcards and ']' (RFC 3501 §9). */
-static bool list_mailbox_arg(const struct imap_arg *a, const char **s_r, size_t *len_r)
-{
-	if (a->type == IMAP_ARG_ATOM) {
-		for (size_t i = 0; i < a->u.str.len; i++) {
-			unsigned char c = (unsigned char)a->u.str.data[i];
-
-			if (c < 0x21 || c > 0x7e || strchr("(){\"\\", c) != NULL)
-				return false;
-		}
-		*s_r = a->u.str.data;
-		*len_r = a->u.str.len;
-		return a->u.str.len > 0;
-	}
-	return imap_arg_string(a, s_r, len_r);
-}
-
-/* What the check step parsed: the canonical pattern, compiled; NULL for
- * the empty pattern. none: a pattern no name can match. */
+/* What the check step parsed: the arguments, and each canonical pattern
+ * compiled (NULL for one that matches no name: empty, or not modified
+ * UTF-7). */
 struct list_request {
-	struct imap_list_pattern *pattern;
-	bool none;
+	struct imap_list_args args;
+	struct imap_list_pattern **patterns;
+	/* §6.3.8: an empty pattern asks for the delimiter and the root of
+	 * the reference. RFC 5258 keeps that meaning only for a LIST without
+	 * selection options and with that one pattern; elsewhere "" matches
+	 * no name. */
+	bool delimiter_only;
 };
+
+/* The canonical pattern is the reference followed by the pattern
+ * (§6.3.8; nothing is inserted between them, as in the RFC's own
+ * examples), unless the pattern starts with the delimiter and so names
+ * the root itself. Each part is decoded on its own: two valid mUTF-7
+ * strings need not concatenate into one. */
+static struct imap_result compile_pattern(struct imap_session *s, const struct imap_list_args *args,
+					  const struct imap_list_pattern_arg *p,
+					  struct imap_list_pattern **pattern_r)
+{
+	struct buf canon;
+
+	*pattern_r = NULL;
+	if (p->len == 0)
+		return imap_ok(s, NULL, "checked");
+	buf_init(&canon);
+	if ((p->s[0] != IMAP_MAILBOX_DELIM && imap_mutf7_to_utf8(args->ref, args->ref_len, &canon) < 0) ||
+	    imap_mutf7_to_utf8(p->s, p->len, &canon) < 0) {
+		/* Not a syntax error: a pattern for names that cannot exist,
+		 * which matches nothing (as in Dovecot). */
+		buf_free(&canon);
+		return imap_ok(s, NULL, "checked");
+	}
+	*pattern_r = imap_list_pattern_compile(&s->arena,
+					       canon.len > 0 ? (const char *)canon.data : "",
+					       canon.len, IMAP_MAILBOX_DELIM, IMAP_MAILBOX_MAX_BYTES);
+	buf_free(&canon);
+	return imap_ok(s, NULL, "checked");
+}
 
 struct imap_result imap_check_list(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct list_request *req = arena_alloc(&s->arena, sizeof(*req));
-	const char *ref, *pat;
-	size_t rlen, plen;
-	struct buf canon;
+	const char *problem;
 
-	if (cmd->nargs != 2 || !imap_arg_astring(&cmd->args[0], &ref, &rlen) ||
-	    !list_mailbox_arg(&cmd->args[1], &pat, &plen))
-		return imap_bad(s, NULL, "%s expects a reference and a mailbox pattern", cmd->name);
-	s->parsed = req;
-	req->pattern = NULL;
-	req->none = false;
-	if (plen == 0)
-		return imap_ok(s, NULL, "checked");
-	/* The canonical pattern is the reference followed by the pattern
-	 * (§6.3.8; nothing is inserted between them, as in the RFC's own
-	 * examples), unless the pattern starts with the delimiter and so
-	 * names the root itself. Each part is decoded on its own: two valid
-	 * mUTF-7 strings need not concatenate into one. */
-	buf_init(&canon);
-	if ((pat[0] != IMAP_MAILBOX_DELIM && imap_mutf7_to_utf8(ref, rlen, &canon) < 0) ||
-	    imap_mutf7_to_utf8(pat, plen, &canon) < 0) {
-		/* Not a syntax error: a pattern for names that cannot exist,
-		 * which matches nothing (as in Dovecot). */
-		buf_free(&canon);
-		req->none = true;
-		return imap_ok(s, NULL, "checked");
+	if (imap_list_args_parse(&s->arena, cmd->args, cmd->nargs, strcmp(cmd->name, "LSUB") == 0,
+				 &req->args, &problem) < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	req->patterns = arena_alloc(&s->arena, req->args.npatterns * sizeof(*req->patterns));
+	for (size_t i = 0; i < req->args.npatterns; i++) {
+		struct imap_result r = compile_pattern(s, &req->args, &req->args.patterns[i],
+						       &req->patterns[i]);
+
+		if (!imap_result_ok(&r))
+			return r;
 	}
-	req->pattern = imap_list_pattern_compile(&s->arena,
-						 canon.len > 0 ? (const char *)canon.data : "",
-						 canon.len, IMAP_MAILBOX_DELIM, IMAP_MAILBOX_MAX_BYTES);
-	buf_free(&canon);
+	req->delimiter_only = req->args.npatterns == 1 && req->args.patterns[0].len == 0 &&
+			      req->args.select == 0;
+	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
+}
+
+static bool matches_any(const struct list_request *req, const struct imap_list_entry *e)
+{
+	for (size_t i = 0; i < req->args.npatterns; i++)
+		if (req->patterns[i] != NULL && imap_list_match(req->patterns[i], e->name, e->len))
+			return true;
+	return false;
+}
+
+/* RFC 5258 §3: a name is listed when it matches a pattern and meets the
+ * selection criteria, or, with RECURSIVEMATCH, has a descendant that
+ * does (CHILDINFO). Without criteria every visible name is a candidate;
+ * with SUBSCRIBED, the subscribed names are, existing or not. */
+static struct imap_result list_write(struct imap_session *s, struct imap_backend *be,
+				     struct list_ctx *c, const struct list_request *req)
+{
+	const struct imap_list_args *args = &req->args;
+	struct imap_result r;
+
+	if (args->ret & IMAP_LIST_RET_SUBSCRIBED)
+		imap_list_tree_subscribe(&s->arena, &c->boxes, &c->subs,
+					 (args->select & IMAP_LIST_SEL_SUBSCRIBED) != 0);
+	imap_list_tree_select(&c->boxes, args->select);
+	for (size_t i = 0; i < c->boxes.n; i++) {
+		struct imap_list_entry *e = &c->boxes.v[i];
+
+		e->listed = (e->selected || e->childinfo) && matches_any(req, e);
+	}
+	if (!imap_list_return_prepare(s, be, &c->boxes, args, &r))
+		return r;
+	for (size_t i = 0; i < c->boxes.n; i++)
+		if (c->boxes.v[i].listed)
+			write_list(s, &c->boxes.v[i], args);
+	return imap_done(s);
 }
 
 /* LIST and LSUB alike: the same names, LSUB's read from subscriptions. */
@@ -306,29 +300,27 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 {
 	bool lsub = strcmp(cmd->name, "LSUB") == 0;
 	const struct list_request *req = s->parsed;
+	const struct imap_list_args *args = &req->args;
 	struct list_ctx c = { .s = s };
 	struct imap_result r;
 	char err[256];
 
-	if (req->none)
-		return imap_done(s);
-	/* §6.3.8: an empty pattern asks for the delimiter and the root of
-	 * the reference, which in the personal namespace is "". */
-	if (req->pattern == NULL) {
+	/* The root of the reference in the personal namespace is "". */
+	if (req->delimiter_only) {
 		if (!lsub)
 			imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
 		return imap_done(s);
 	}
-	if (db_mailbox_list(be->db, s->account_id, lsub, collect, &c, err, sizeof(err)) != DB_MBOX_OK)
+	if (db_mailbox_list(be->db, s->account_id, lsub || (args->ret & IMAP_LIST_RET_SUBSCRIBED),
+			    collect_own, &c, err, sizeof(err)) != DB_MBOX_OK)
 		return imap_store_failed(s, "listing mailboxes", err);
-	if (!imap_list_shared(s, be, collect, &c, &r))
+	if (!imap_list_shared(s, be, collect_shared, &c, &r))
 		return r;
-	build_tree(&s->arena, &c.boxes);
-	if (lsub)
-		lsub_write(&c, req->pattern);
-	else
-		for (size_t i = 0; i < c.boxes.n; i++)
-			if (imap_list_match(req->pattern, c.boxes.v[i].name, c.boxes.v[i].len))
-				write_entry(s, "LIST", &c.boxes.v[i], false);
-	return imap_done(s);
+	imap_list_tree_build(&s->arena, &c.boxes);
+	if (lsub) {
+		if (req->patterns[0] != NULL)
+			lsub_write(&c, req->patterns[0]);
+		return imap_done(s);
+	}
+	return list_write(s, be, &c, req);
 }

@@ -8,6 +8,7 @@
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mailbox_place.h"
 #include "server/imap/rights.h"
+#include "server/imap/special_use.h"
 #include "server/imap/view.h"
 #include "schema/db_mailbox.h"
 
@@ -19,6 +20,8 @@ struct mailbox_names {
 	size_t len;
 	const char *to;         /* RENAME's new name */
 	size_t tlen;
+	const char **uses;      /* CREATE's special-use attributes (RFC 6154 §3) */
+	size_t nuses;
 };
 
 /* n mailbox names (1, or RENAME's 2) into s->parsed; NULL with *res_r
@@ -33,7 +36,7 @@ static struct mailbox_names *parse_names(struct imap_session *s, const struct im
 	enum imap_name_status st;
 	const char *problem;
 
-	if (cmd->nargs != n) {
+	if (cmd->nargs != n && !(create && cmd->nargs == 2)) {
 		*res_r = imap_bad(s, NULL, n == 1 ? "%s expects one mailbox name" :
 				  "%s expects two mailbox names", cmd->name);
 		return NULL;
@@ -56,13 +59,42 @@ static const char *const NEW_NAME[2] = { "CANNOT", NULL };
 static const char *const OLD_NAME[2] = { "NONEXISTENT", NULL };
 static const char *const OLD_TO_NEW[2] = { "NONEXISTENT", "CANNOT" };
 
+/* RFC 4466 §2.2 create-params after CREATE's name; only USE (RFC 6154
+ * §3) is known. Its attributes are checked before anything is created:
+ * one Kairan cannot give is NO [USEATTR] and nothing is created. */
+static bool create_params(struct imap_session *s, const struct imap_command *cmd,
+			  const char ***uses_r, size_t *nuses_r, struct imap_result *res_r)
+{
+	const char *problem;
+
+	if (cmd->nargs != 2)
+		return true;
+	switch (imap_create_params_parse(&s->arena, &cmd->args[1], uses_r, nuses_r, &problem)) {
+	case IMAP_CREATE_PARAMS_OK:
+		return true;
+	case IMAP_CREATE_PARAMS_USEATTR:
+		*res_r = imap_no(s, "USEATTR", "%s", problem);
+		return false;
+	case IMAP_CREATE_PARAMS_BAD:
+		break;
+	}
+	*res_r = imap_bad(s, NULL, "%s", problem);
+	return false;
+}
+
 struct imap_result imap_check_create(struct imap_session *s, const struct imap_command *cmd)
 {
-	const struct mailbox_names *n;
+	struct mailbox_names *n;
 	struct imap_result r;
+	const char **uses = NULL;
+	size_t nuses = 0;
 
+	if (!create_params(s, cmd, &uses, &nuses, &r))
+		return r;
 	if ((n = parse_names(s, cmd, 1, true, NEW_NAME, &r)) == NULL)
 		return r;
+	n->uses = uses;
+	n->nuses = nuses;
 	if (imap_mailbox_is_inbox(n->name, n->len))
 		return imap_no(s, "ALREADYEXISTS", "INBOX always exists");
 	if (!imap_new_name_check(s, n->name, n->len, &r))
@@ -150,9 +182,14 @@ struct imap_result cmd_create(struct imap_session *s, const struct imap_command 
 	(void)cmd;
 	if (!imap_new_name_place(s, be, n->name, n->len, ACL_OP_CREATE, &to, &r))
 		return r;
+	/* Special use says what a folder is for its owner (RFC 6154 §1);
+	 * another owner's \Sent is not shown to others (list_shared.c), so
+	 * it is not given there either. */
+	if (n->nuses > 0 && to.owner != s->account_id)
+		return imap_no(s, "USEATTR", "Special use is for one's own mailboxes");
 	return imap_mailbox_result(s, db_mailbox_create(be->db, to.owner, to.store_name, to.parent,
-							IMAP_MAILBOXES_PER_ACCOUNT, &uidvalidity,
-							err, sizeof(err)),
+							n->uses, n->nuses, IMAP_MAILBOXES_PER_ACCOUNT,
+							&uidvalidity, err, sizeof(err)),
 				   "creating a mailbox", err);
 }
 

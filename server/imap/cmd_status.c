@@ -12,7 +12,8 @@
 
 #include <inttypes.h>
 
-static void write_items(struct imap_session *s, unsigned items, const struct db_mailbox_status *st)
+void imap_status_write_items(struct imap_session *s, unsigned items,
+			     const struct db_mailbox_status *st)
 {
 	struct buf *out = &s->out;
 	const char *sep = "";
@@ -73,7 +74,7 @@ struct imap_result cmd_status(struct imap_session *s, const struct imap_command 
 	buf_append_str(&s->out, "* STATUS ");
 	imap_write_astring(&s->out, raw, raw_len);
 	buf_append_str(&s->out, " (");
-	write_items(s, items, &st);
+	imap_status_write_items(s, items, &st);
 	buf_append_str(&s->out, ")\r\n");
 	return imap_done(s);
 }

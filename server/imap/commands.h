@@ -135,6 +135,11 @@ imap_check_fn imap_check_list;
 /* cmd_status.c */
 imap_command_fn cmd_status;
 imap_check_fn imap_check_status;
+struct db_mailbox_status;
+/* The items of a STATUS response, "MESSAGES 3 UNSEEN 1", in a fixed
+ * order; also LIST-STATUS's (list_return.c). */
+void imap_status_write_items(struct imap_session *s, unsigned items,
+			     const struct db_mailbox_status *st);
 
 /* cmd_fetch.c */
 imap_command_fn cmd_fetch;
@@ -170,5 +175,8 @@ imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrig
 	cmd_namespace;
 imap_check_fn imap_check_setacl, imap_check_deleteacl, imap_check_listrights,
 	imap_check_acl_mailbox;
+/* "* MYRIGHTS <name> <rights>" (RFC 4314 §3.8), name UTF-8; also
+ * LIST-MYRIGHTS's (list_return.c). */
+void imap_myrights_write(struct imap_session *s, const char *name, size_t len, acl_rights rights);
 
 #endif

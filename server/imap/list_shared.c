@@ -6,7 +6,8 @@
 #include <string.h>
 
 bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
-		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx,
+		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row,
+				     acl_rights rights), void *ctx,
 		      struct imap_result *res_r)
 {
 	struct db_shared_mailbox *rows;
@@ -28,18 +29,21 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 	new_names = arena_alloc(&s->arena, (n + 1) * sizeof(*new_names));
 	for (size_t i = 0; i < n; i++) {
 		const struct db_shared_mailbox *m = &rows[i];
-		struct db_mailbox_row row = { .noselect = m->noselect, .special_use = "" };
+		struct db_mailbox_row row = {
+			.noselect = m->noselect, .special_use = "", .mailbox_id = m->mailbox_id,
+		};
+		acl_rights rights = imap_rights_evaluate(s, &caller, false, m->acl, m->nacl,
+							 m->mailbox_id);
 
 		/* RFC 4314 §4: without "l" the mailbox is left out as if it
 		 * did not exist. */
-		if (acl_check(ACL_OP_LIST, imap_rights_evaluate(s, &caller, false, m->acl, m->nacl,
-								 m->mailbox_id)) != ACL_ALLOW)
+		if (acl_check(ACL_OP_LIST, rights) != ACL_ALLOW)
 			continue;
 		/* Special-use attributes stay with their owner: another
 		 * user's \Sent is not the caller's Sent folder. */
 		row.name = imap_ns_join(&s->arena, m->shared_owner, m->owner_login, m->name);
 		row.len = strlen(row.name);
-		row_cb(ctx, &row);
+		row_cb(ctx, &row, rights);
 		if (!m->offered && !m->noselect) {
 			new_ids[nnew] = m->mailbox_id;
 			new_names[nnew++] = row.name;
@@ -58,7 +62,7 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 			.special_use = "",
 		};
 
-		row_cb(ctx, &sub);
+		row_cb(ctx, &sub, 0);
 	}
 	return true;
 }

@@ -8,16 +8,19 @@
 
 #include <stdbool.h>
 
+#include "acl/acl.h"
 #include "schema/db_mailbox.h"
 #include "server/imap/result.h"
 #include "server/imap/session.h"
 
 /* Hands each visible mailbox to row_cb as a mailbox row under its client
- * name, and each subscription it has just made as a subscription row.
+ * name, with the caller's rights on it, and each subscription it has just
+ * made as a subscription row (rights 0).
  * false with NO [UNAVAILABLE] in *res_r when the directory or the store
  * fails. */
 bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
-		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row), void *ctx,
+		      void (*row_cb)(void *ctx, const struct db_mailbox_row *row,
+				     acl_rights rights), void *ctx,
 		      struct imap_result *res_r);
 
 #endif

@@ -164,6 +164,8 @@ const char *imap_parser_error_text(enum imap_parse_error e)
 	case IMAP_PERR_TOO_MANY_LITERALS: return "Too many literals";
 	case IMAP_PERR_LITERAL_TOO_BIG:
 	case IMAP_PERR_FATAL_LITERAL_TOO_BIG: return "Literal too big";
+	case IMAP_PERR_NONSYNC_TOO_BIG:
+		return "Non-synchronizing literal too big (LITERAL-, RFC 7888)";
 	}
 	return "Parse error";
 }
@@ -621,6 +623,12 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				}
 				FAIL(IMAP_PERR_LITERAL_TOO_BIG);
 			}
+			/* LITERAL- (RFC 7888 §4): a non-synchronising literal over
+			 * its limit is BAD, and its data, already on its way and
+			 * within max_literal, is skipped (parser_seed_tail). */
+			if (!p->lit_sync && p->limits.max_nonsync_literal > 0 &&
+			    p->lit_len > p->limits.max_nonsync_literal)
+				FAIL(IMAP_PERR_NONSYNC_TOO_BIG);
 			p->state = P_LIT_CR;
 			break;
 		case P_LIT_CR:

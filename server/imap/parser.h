@@ -48,9 +48,16 @@ struct imap_command {
 	size_t nargs;
 };
 
+/* The largest non-synchronising literal a LITERAL- server takes (RFC
+ * 7888 §4). */
+#define IMAP_LITERAL_MINUS_MAX 4096
+
 struct imap_parser_limits {
 	size_t max_line;        /* bytes of the line(s), literals excluded */
 	uint64_t max_literal;   /* bytes of one literal */
+	/* bytes of one non-synchronising literal (LITERAL-, RFC 7888 §4);
+	 * 0: max_literal (LITERAL+) */
+	uint64_t max_nonsync_literal;
 	size_t max_literals;    /* literals in one command */
 	size_t max_depth;       /* parenthesis nesting */
 	size_t max_args;        /* arguments at all levels */
@@ -85,6 +92,7 @@ enum imap_parse_error {
 	IMAP_PERR_LITERAL_TOO_BIG,     /* synchronising: the client never sends the data */
 	IMAP_PERR_FATAL_LITERAL_TOO_BIG, /* non-synchronising: the stream cannot be resynchronised */
 	IMAP_PERR_FATAL_LINE_TOO_LONG, /* over max_line with long_line_fatal */
+	IMAP_PERR_NONSYNC_TOO_BIG,     /* non-synchronising over max_nonsync_literal: BAD, data skipped */
 };
 
 struct imap_parser;

@@ -26,6 +26,9 @@ static void session_limits(const struct imap_session *s, struct imap_parser_limi
 	l->max_literal = (uint64_t)s->cfg->max_literal_size;
 	if (!authed && l->max_literal > PREAUTH_MAX_LITERAL)
 		l->max_literal = PREAUTH_MAX_LITERAL;
+	/* RFC 7888: with LITERAL- advertised, a {n+} over 4096 bytes is BAD
+	 * and its data skipped; with LITERAL+, any up to max_literal. */
+	l->max_nonsync_literal = s->cfg->literal_plus ? 0 : IMAP_LITERAL_MINUS_MAX;
 	l->max_literals = (size_t)s->cfg->max_literals;
 	l->max_depth = (size_t)(authed ? s->cfg->max_nesting : s->cfg->max_nesting_unauth);
 	l->max_args = (size_t)s->cfg->max_args;
@@ -94,10 +97,18 @@ bool imap_session_login_allowed(const struct imap_session *s)
  * usable right now is not listed. */
 void imap_capabilities(const struct imap_session *s, struct buf *out)
 {
-	buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE");
+	/* RFC 7888: one of the two, and the parser holds to it
+	 * (session_limits). */
+	buf_append_str(out, s->cfg->literal_plus ? "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE" :
+			    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE");
 	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
 	 * cmd_list.c, cmd_status.c. */
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
+	/* Extended LIST (RFC 5258) and its STATUS (RFC 5819) and MYRIGHTS
+	 * (RFC 8440) return options: cmd_list.c, list_return.c. */
+	buf_append_str(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS");
+	/* CREATE ... (USE (\Sent)), RFC 6154 §3: cmd_mailbox.c. */
+	buf_append_str(out, " CREATE-SPECIAL-USE");
 	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
 	buf_append_str(out, " IDLE");
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
@@ -238,6 +249,7 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 		reply_error_tag(s, tag, "NO", "TOOBIG", "%s", text);
 		break;
 	case IMAP_PERR_LINE_TOO_LONG:
+	case IMAP_PERR_NONSYNC_TOO_BIG:  /* RFC 7888 §4 */
 	case IMAP_PERR_TOO_MANY_ARGS:
 	case IMAP_PERR_TOO_MANY_LITERALS:
 	case IMAP_PERR_TOO_DEEP:

@@ -536,6 +536,8 @@ def kairan_phase(args, root, report, dovecot_cur):
     pg = ke.Postgres(os.path.join(root, "pg")).start()
     config = ke.default_config(ke.free_port(), ke.free_port(), cert, key, pg.dsn, slapd.uri)
     config["workers"] = str(args.workers)
+    # The load pipelines APPENDs of any size with {n+}, as against Dovecot.
+    config["literal_plus"] = "yes"
     k = ke.Kairand(args.build, os.path.join(root, "kairand"), config).start()
     try:
         c = imap_fast.Conn("127.0.0.1", k.imap_port)

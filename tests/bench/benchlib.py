@@ -251,6 +251,8 @@ class KairanStack:
         config = ke.default_config(ke.free_port(), ke.free_port(), cert, key, self.pg.dsn,
                                    self.slapd.uri)
         config["workers"] = str(self.workers)
+        # The load pipelines APPENDs of any size with {n+}, as against Dovecot.
+        config["literal_plus"] = "yes"
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"), config).start()
         self.port = self.kairand.imap_port
         return self

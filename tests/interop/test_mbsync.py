@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import subprocess
+import types
 
 import pytest
 
@@ -338,3 +339,37 @@ def test_mbsync_push_pull_resync_and_flags(env, tmp_path):
             assert final[data] == flags_of_letters(letters)
     finally:
         server.close()
+
+
+def test_mbsync_over_literal_minus(env, tmp_path):
+    """kairand's default is LITERAL- (RFC 7888 §4, docs/protocol.md): mbsync
+    must send a message of more than 4096 bytes with a synchronising
+    literal, and both a small and a big message arrive whole. (The shared
+    test kairand runs with literal_plus = yes.)"""
+    if MBSYNC is None:
+        pytest.fail("mbsync not found: `make deps` installs it (Debian package isync)")
+    k = env.start_kairand(literal_plus="no")
+    try:
+        target = types.SimpleNamespace(imap_port=k.imap_port)
+        user = env.new_user("mbsyncm")
+        home, src = str(tmp_path), str(tmp_path / "src")
+        msgs = {
+            b"From: a@example.org\nSubject: small\n\nshort\n",
+            b"From: a@example.org\nSubject: big\n\n" + b"a line of the big message\n" * 400,
+        }
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(src, "INBOX", sub))
+        for n, data in enumerate(sorted(msgs)):
+            with open(os.path.join(src, "INBOX", "cur", f"1700000000.M{n}P1.src:2,S"), "wb") as f:
+                f.write(data)
+        mbsync(write_rc(os.path.join(home, "src.rc"), target, user, src), home)
+        server = Server(target, user)
+        try:
+            got = {strip_tuid(body).replace(b"\r\n", b"\n")
+                   for _, body in server.messages("INBOX").values()}
+        finally:
+            server.close()
+        assert got == msgs
+        assert max(len(m) for m in msgs) > 4096
+    finally:
+        k.stop()

@@ -629,8 +629,8 @@ def test_list_syntax_errors_are_bad(env, tree):
         # not modified UTF-7: names that cannot exist, so none is listed
         assert ok(c, 'LIST "" "&Jjo"') == []
         assert ok(c, 'LIST "&Jjo" *') == []
-        fails(c, 'LIST "" (a)', "BAD")
-        fails(c, 'LSUB "" (a)', "BAD")
+        fails(c, 'LIST "" ()', "BAD")   # RFC 5258: a pattern list is not empty
+        fails(c, 'LSUB "" (a)', "BAD")  # LSUB has no extended form
 
 
 def test_list_missing_superior_is_noselect(env, user):

@@ -8,6 +8,11 @@
 static const struct imap_parser_limits limits = {
 	.max_line = 256, .max_literal = 1000, .max_literals = 3, .max_depth = 4, .max_args = 50,
 };
+/* The same with LITERAL- (RFC 7888 §4), its 4096 scaled down to 8. */
+static const struct imap_parser_limits minus_limits = {
+	.max_line = 256, .max_literal = 1000, .max_nonsync_literal = 8, .max_literals = 3,
+	.max_depth = 4, .max_args = 50,
+};
 /* What run() uses: limits, or a variant a test sets for its duration. */
 static const struct imap_parser_limits *run_limits = &limits;
 
@@ -168,6 +173,36 @@ static void test_literal_limits(void)
 	CHECK(o.error == IMAP_PERR_TOO_MANY_LITERALS);
 }
 
+/* LITERAL-: a {n+} over the limit is a BAD that the session survives; its
+ * data (and the rest of its line, with any literal in it) is skipped,
+ * never parsed as commands, however the bytes arrive. */
+static void test_literal_minus(void)
+{
+	struct outcome o;
+
+	run_limits = &minus_limits;
+	o = RUN("a APPEND x {8+}\r\n12345678\r\nb NOOP\r\n");
+	CHECK(o.errors == 0 && o.commands == 2 && o.continuations == 0);
+	CHECK_STR(o.dump, "b NOOP");
+	o = RUN("a APPEND x {9+}\r\n123456789 more\r\nb NOOP\r\n");
+	CHECK(o.errors == 1 && o.error == IMAP_PERR_NONSYNC_TOO_BIG && o.commands == 1);
+	CHECK(!imap_parser_error_is_fatal(o.error));
+	CHECK_STR(o.error_tag, "a");
+	CHECK_STR(o.dump, "b NOOP");
+	o = RUN("a X {10+}\r\n\r\nc NOOP\r\n {2+}\r\nxy\r\nb NOOP\r\n");
+	CHECK(o.errors == 1 && o.error == IMAP_PERR_NONSYNC_TOO_BIG && o.commands == 1);
+	CHECK_STR(o.dump, "b NOOP");
+	/* A synchronising literal is not limited by it. */
+	o = RUN("a APPEND x {9}\r\n123456789\r\n");
+	CHECK(o.errors == 0 && o.commands == 1 && o.continuations == 1);
+	/* Over max_literal the stream is lost, as with LITERAL+. */
+	o = RUN("a APPEND x {1001+}\r\n");
+	CHECK(o.error == IMAP_PERR_FATAL_LITERAL_TOO_BIG);
+	run_limits = &limits;
+	o = RUN("a APPEND x {9+}\r\n123456789\r\n");
+	CHECK(o.errors == 0 && o.commands == 1);
+}
+
 static void test_errors_resync(void)
 {
 	struct outcome o = RUN("a LOGIN \"unterminated\r\nb NOOP\r\n");
@@ -281,6 +316,7 @@ int main(void)
 	UNIT_RUN(test_lists_and_sections);
 	UNIT_RUN(test_literals);
 	UNIT_RUN(test_literal_limits);
+	UNIT_RUN(test_literal_minus);
 	UNIT_RUN(test_errors_resync);
 	UNIT_RUN(test_skipped_line_with_literal);
 	UNIT_RUN(test_line_limit);
