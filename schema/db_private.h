@@ -43,6 +43,7 @@ extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
 extern const struct db_stmt db_notify_stmts[];
+extern const struct db_stmt db_trace_stmts[];
 
 /* --- db_err.c: one-line error messages --- */
 

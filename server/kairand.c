@@ -300,6 +300,8 @@ int main(int argc, char **argv)
 	if (config_source_load(&cfg_source, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
 	log_init("kairand", cfg.log_syslog);
+	if (log_configure(cfg.log_level, cfg.log_format, err, sizeof(err)) < 0)
+		die("%s", err);
 	/* Before the drop of root: connected now, the socket serves whatever
 	 * its file's permissions. */
 	if (service_notify_open(err, sizeof(err)) < 0)

@@ -111,6 +111,11 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL(allow_root, "no"),
 	KEY_STR(metrics_listen, ""),
 	KEY_BOOL(metrics_allow_remote, "no"),
+	KEY_STR(log_level, "info"),
+	KEY_STR(log_format, "text"),
+	KEY_STR(trace_dir, ""),
+	KEY_STR(trace_users, ""),
+	KEY_STR(trace_addresses, ""),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
