@@ -34,9 +34,9 @@
 static void client_pump(struct client *c);
 
 /* The one line a session leaves in the log when it ends (docs/deployment.md,
- * "Logs"): kind is the reason in one stable word (logout, timeout, ...),
- * detail says more in words. */
-static void client_log_end(struct client *c, const char *kind, const char *detail)
+ * "Logs"), with the reason client_close recorded. Only while no worker
+ * owns the session: it reads the session's user and command count. */
+static void client_log_end(struct client *c)
 {
 	const struct imap_session *s = &c->session;
 	struct log_field f[] = {
@@ -46,20 +46,25 @@ static void client_log_end(struct client *c, const char *kind, const char *detai
 		log_num("commands", s->commands),
 		log_num("bytes_in", (long long)net_conn_bytes_in(c->conn)),
 		log_num("bytes_out", (long long)net_conn_bytes_out(c->conn)),
-		log_str("reason", kind),
-		log_str("detail", detail),
+		log_str("reason", c->end_kind),
+		log_str("detail", c->end_detail),
 	};
 
 	log_fields(LOG_LEVEL_INFO, "session end", f, sizeof(f) / sizeof(f[0]));
 	if (s->trace != NULL)
-		imap_trace_note(s->trace, "session end: %s (%s)", kind, detail);
+		imap_trace_note(s->trace, "session end: %s (%s)", c->end_kind, c->end_detail);
 }
 
+/* kind is the reason in one stable word (logout, timeout, ...), detail
+ * says more in words; both must outlive the client (constants, or the
+ * connection's error text). */
 static void client_close(struct client *c, const char *kind, const char *detail)
 {
 	if (c->closed)
 		return;
 	c->closed = true;
+	c->end_kind = kind;
+	c->end_detail = detail;
 	if (c->held) {
 		c->held = false;
 		c->srv->nheld--;
@@ -68,14 +73,15 @@ static void client_close(struct client *c, const char *kind, const char *detail)
 	c->gone = true;
 	pthread_cond_signal(&c->drained);
 	pthread_mutex_unlock(&c->out_lock);
-	client_log_end(c, kind, detail);
 	client_idle_unlist(c);
 	net_loop_del(c->srv->loop, &c->watch);
 	if (c->counted_peer)
 		peer_connection_close(c->srv->peers, net_conn_peer_addr(c->conn));
 	c->counted_peer = false;
-	/* A busy client is moved to the dead list when its command returns. */
+	/* A busy client is moved to the dead list, and logs its end, when its
+	 * command returns. */
 	if (!c->busy) {
+		client_log_end(c);
 		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
 		LLIST_PREPEND(c->srv->dead, c);
@@ -399,7 +405,7 @@ static void client_trace_login(struct client *c)
 
 	s->trace_wanted = false;
 	if (s->trace != NULL) {
-		imap_trace_note(s->trace, "logged in as %s", s->user);
+		imap_trace_login(s->trace, s->user);
 		return;
 	}
 	s->trace = imap_trace_open(c->srv->cfg->trace_dir, net_conn_peer(c->conn), s->user);
@@ -417,13 +423,15 @@ static void client_command_finished(struct client *c)
 {
 	c->busy = false;
 	if (c->closed) {
+		client_log_end(c);   /* held back while the worker owned the session */
 		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
 		LLIST_PREPEND(c->srv->dead, c);
 		return;
 	}
 	c->last_activity_ms = clock_now_ms();
-	if (c->session.trace_wanted)
+	/* A login: of a user to trace, or in a session traced by address. */
+	if (c->session.trace_wanted || (c->session.trace != NULL && c->session.user != NULL))
 		client_trace_login(c);
 	if (c->session.auth_failed)
 		client_auth_failed(c);
@@ -698,6 +706,13 @@ void client_free_all(struct server *srv)
 {
 	while (srv->clients != NULL) {
 		struct client *c = srv->clients;
+		/* Still open when the shutdown's wait ended, or closed while
+		 * its last command ran: neither has logged its end. */
+		if (!c->closed) {
+			c->end_kind = "shutdown";
+			c->end_detail = "server stopped";
+		}
+		client_log_end(c);
 		LLIST_REMOVE(srv->clients, c);
 		client_free(c);
 	}

@@ -42,6 +42,7 @@ struct client {
 	bool closed;
 	const char *close_reason;       /* for the log, once close_after_flush is set */
 	const char *end_kind;           /* the end line's reason, once decided */
+	const char *end_detail;         /* ... and its words, once closed */
 	uint64_t connected_ms;
 	bool counted_peer;              /* counted in srv->peers */
 	uint64_t command_started_ms;

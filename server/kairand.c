@@ -260,6 +260,12 @@ static void announce_listeners(bool dropped)
 		log_info("listening on %s (metrics)", cfg.metrics_listen);
 	if (dropped)
 		log_info("running as user %s", cfg.user);
+	/* After the privileges are dropped: the traces are written as the
+	 * user kairand runs as. A warning, not a refusal: tracing is a
+	 * debugging aid and must not keep the service from starting. */
+	if (cfg.trace_dir[0] != '\0' && access(cfg.trace_dir, W_OK | X_OK) < 0)
+		log_warning("trace_dir %s: %s: no trace can be written", cfg.trace_dir,
+			    strerror(errno));
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)

@@ -206,6 +206,14 @@ void imap_trace_note(struct imap_trace *t, const char *fmt, ...)
 	trace_flush(t);
 }
 
+void imap_trace_login(struct imap_trace *t, const char *user)
+{
+	if (t->user != NULL)
+		return;
+	t->user = xstrdup(user);
+	imap_trace_note(t, "logged in as %s", user);
+}
+
 /* One argument; secret: its value is never written, whatever its form;
  * hide_literals: neither is any literal's (LOGIN's user name may be one). */
 static void render_arg(struct imap_trace *t, const struct imap_arg *a, bool secret,

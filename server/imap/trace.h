@@ -40,6 +40,9 @@ void imap_trace_close(struct imap_trace **tp);
 /* A note of the tracer's own ("*: ..."), such as why the trace started. */
 void imap_trace_note(struct imap_trace *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The session logged in as user: noted once, and named in the log's
+ * trace lines from now on. */
+void imap_trace_login(struct imap_trace *t, const char *user);
 /* A complete command as the parser read it, secrets redacted. */
 void imap_trace_command(struct imap_trace *t, const struct imap_command *cmd);
 /* A client line read raw: AUTHENTICATE's response (redacted but for a

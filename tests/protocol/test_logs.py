@@ -318,3 +318,57 @@ def test_session_end_line_and_every_line_json(env):
 def test_bad_log_settings_stop_the_start(env, key, value):
     status, err = env.kairand_must_fail(**{key: value})
     assert status == 1 and key in err, err
+
+
+def test_trace_to_the_log_as_json_when_no_trace_dir(env):
+    """trace_dir empty: a traced session's lines go to the log, one JSON
+    object each (from, line), the password still redacted; a session traced
+    by its address is named by its user once it logs in."""
+    password = "Pw" + secrets.token_hex(8)
+    login = new_person(env, password)
+    k = env.start_kairand(log_format="json", trace_addresses="127.0.0.1")
+    try:
+        with connect(k.imap_port) as c:
+            port = c.sock.getsockname()[1]
+            assert c.cmd("a", f"LOGIN {login} {password}")[0].startswith(b"a OK")
+            assert c.cmd("b", "NOOP")[0].startswith(b"b OK")
+            assert c.cmd("z", "LOGOUT")[0].startswith(b"z OK")
+
+        def trace_lines():
+            objs = [json.loads(line) for line in k.log_text().splitlines()]
+            mine = [o for o in objs if o["msg"] == "trace" and o["peer"].endswith(f":{port}")]
+            return mine if any("session end" in o["line"] for o in mine) else None
+        lines = wait_for(trace_lines, "the trace in the log")
+    finally:
+        k.stop()
+    said = [(o["from"], o["line"]) for o in lines]
+    assert ("C", f"a LOGIN {login} <redacted>") in said, said
+    assert ("*", f"logged in as {login}") in said, said
+    assert ("C", "b NOOP") in said and ("S", "b OK NOOP completed") in said, said
+    before = said.index(("*", f"logged in as {login}"))
+    assert all(o["user"] == "" for o in lines[:before])
+    assert all(o["user"] == login for o in lines[before:])
+    assert password not in k.log_text()
+
+
+def test_session_end_reasons_timeout_and_shutdown(env):
+    password = "Pw" + secrets.token_hex(8)
+    login = new_person(env, password)
+    k = env.start_kairand(timeout_preauth="1")
+    try:
+        with connect(k.imap_port) as idle, connect(k.imap_port) as busy:
+            idle_port = idle.sock.getsockname()[1]
+            busy_port = busy.sock.getsockname()[1]
+            assert busy.cmd("a", f"LOGIN {login} {password}")[0].startswith(b"a OK")
+            assert idle.readline(timeout=5).startswith(b"* BYE")
+            wait_for(lambda: any(f":{idle_port} " in x for x in end_lines_text(k.log_text())),
+                     "the timeout's end line")
+            k.stop()
+            assert busy.readline(timeout=5).startswith(b"* BYE")
+    finally:
+        k.stop()
+    reasons = {}
+    for line in end_lines_text(k.log_text()):
+        port = int(re.search(r"peer=127\.0\.0\.1:(\d+) ", line).group(1))
+        reasons[port] = re.search(r" reason=(\S+)", line).group(1)
+    assert reasons[idle_port] == "timeout" and reasons[busy_port] == "shutdown", reasons
