@@ -148,10 +148,12 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     main = "body_text header_text header_fields envelope bodystructure body parts".split()
     # Back to 0006 also means undoing 0008 (search_ready, its partial
     # indexes) and what follows it: 0009 (the keyword registry, which
-    # takes 0005's keyword index with it) and 0010 (the \Recent bound's
-    # own table) and 0011 (the per-reader modseq); migrating again then
-    # applies 0007 onwards, and 0008 marks the existing rows indexed.
-    env.pg.psql("DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "
+    # takes 0005's keyword index with it), 0010 (the \Recent bound's
+    # own table), 0011 (the per-reader modseq) and 0012 (protocol_trace);
+    # migrating again then applies 0007 onwards, and 0008 marks the
+    # existing rows indexed.
+    env.pg.psql("DROP TABLE protocol_trace; "
+                "DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "
                 "ALTER TABLE mailboxes DROP COLUMN shared_modseq, DROP COLUMN expunged_floor; "
                 "ALTER TABLE expunges DROP COLUMN expunged_at; "
                 "ALTER TABLE mailboxes ADD COLUMN recent_uid bigint NOT NULL DEFAULT 1; "
