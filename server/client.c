@@ -408,7 +408,7 @@ static void client_trace_login(struct client *c)
 		imap_trace_login(s->trace, s->user);
 		return;
 	}
-	s->trace = imap_trace_open(c->srv->cfg->trace_dir, net_conn_peer(c->conn), s->user);
+	s->trace = imap_trace_open(s->cfg->trace_dir, net_conn_peer(c->conn), s->user);
 	if (s->trace == NULL)
 		return;
 	imap_trace_note(s->trace, "trace of %s from %s, from the login on", s->user,

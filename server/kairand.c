@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
 	size_t noverrides = 0;
 	char err[512];
+	struct log_settings log_settings;
 	int opt, tfd, dropped;
 
 	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
@@ -306,8 +307,9 @@ int main(int argc, char **argv)
 	if (config_source_load(&cfg_source, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
 	log_init("kairand", cfg.log_syslog);
-	if (log_configure(cfg.log_level, cfg.log_format, err, sizeof(err)) < 0)
+	if (log_settings_parse(cfg.log_level, cfg.log_format, &log_settings, err, sizeof(err)) < 0)
 		die("%s", err);
+	log_settings_apply(&log_settings);
 	/* Before the drop of root: connected now, the socket serves whatever
 	 * its file's permissions. */
 	if (service_notify_open(err, sizeof(err)) < 0)

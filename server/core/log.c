@@ -60,22 +60,24 @@ int log_format_parse(const char *name, enum log_format *format_r)
 	return 0;
 }
 
-int log_configure(const char *level, const char *format, char *err, size_t errlen)
+int log_settings_parse(const char *level, const char *format, struct log_settings *r,
+		       char *err, size_t errlen)
 {
-	enum log_level l;
-	enum log_format f;
-
-	if (log_level_parse(level, &l) < 0) {
+	if (log_level_parse(level, &r->level) < 0) {
 		snprintf(err, errlen, "log_level must be error, warn, info or debug, not '%s'", level);
 		return -1;
 	}
-	if (log_format_parse(format, &f) < 0) {
+	if (log_format_parse(format, &r->format) < 0) {
 		snprintf(err, errlen, "log_format must be text or json, not '%s'", format);
 		return -1;
 	}
-	log_set_level(l);
-	log_set_format(f);
 	return 0;
+}
+
+void log_settings_apply(const struct log_settings *settings)
+{
+	log_set_level(settings->level);
+	log_set_format(settings->format);
 }
 
 bool log_enabled(enum log_level level)

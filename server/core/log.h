@@ -27,10 +27,17 @@ void log_set_format(enum log_format format);
  * "text", "json". 0, or -1 for any other name. */
 int log_level_parse(const char *name, enum log_level *level_r);
 int log_format_parse(const char *name, enum log_format *format_r);
-/* Both settings from their config names, checked before either changes
- * (kairand at start-up, and again at a reload). 0, or -1 with a one-line
- * reason in err. */
-int log_configure(const char *level, const char *format, char *err, size_t errlen);
+/* The two settings from their config names (log_level, log_format),
+ * checked together so that a reload can refuse both before it applies
+ * either: log_settings_parse is 0, or -1 with a one-line reason in err;
+ * log_settings_apply puts them in force at once, for every thread. */
+struct log_settings {
+	enum log_level level;
+	enum log_format format;
+};
+int log_settings_parse(const char *level, const char *format, struct log_settings *r,
+		       char *err, size_t errlen);
+void log_settings_apply(const struct log_settings *settings);
 /* Whether a line of this level would be written: lets a caller skip the
  * work of preparing a debug line nobody reads. */
 bool log_enabled(enum log_level level);

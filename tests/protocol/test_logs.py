@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import time
 
 import pytest
@@ -372,3 +373,38 @@ def test_session_end_reasons_timeout_and_shutdown(env):
         port = int(re.search(r"peer=127\.0\.0\.1:(\d+) ", line).group(1))
         reasons[port] = re.search(r" reason=(\S+)", line).group(1)
     assert reasons[idle_port] == "timeout" and reasons[busy_port] == "shutdown", reasons
+
+
+def test_sighup_changes_the_log_format_and_the_traced_users(env):
+    """log_level, log_format and the trace keys are live (docs/config.md,
+    "Reloading"): after a SIGHUP the log is JSON, and a user added to
+    trace_users is traced from the next login; a bad log_level is refused
+    whole and the text format stays."""
+    password = "Pw" + secrets.token_hex(8)
+    login = new_person(env, password)
+    d = trace_dir(env, "reload")
+    k = env.start_kairand(trace_dir=d)
+
+    def reload(**keys):
+        before = k.log_text().count("SIGHUP: ")
+        k.config.update(keys)
+        k.write_config()
+        os.kill(k.pid, signal.SIGHUP)
+        wait_for(lambda: k.log_text().count("SIGHUP: ") > before, "the reload's line")
+
+    def log_in_and_out():
+        with connect(k.imap_port) as c:
+            assert c.cmd("a", f"LOGIN {login} {password}")[0].startswith(b"a OK")
+            assert c.cmd("z", "LOGOUT")[0].startswith(b"z OK")
+
+    try:
+        reload(log_level="loud")
+        assert "keeping the old certificate and configuration: log_level must be" in k.log_text()
+        reload(log_level="info", log_format="json", trace_users=login)
+        log_in_and_out()
+        wait_for(lambda: len(with_commands(d)) == 1, "the trace of the new login")
+        tail = k.log_text().split("SIGHUP: reloaded", 1)[1].splitlines()[1:]
+        objs = [json.loads(line) for line in tail]
+        assert any(o["msg"] == "session end" and o["user"] == login for o in objs), objs
+    finally:
+        k.stop()

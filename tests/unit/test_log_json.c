@@ -46,6 +46,7 @@ static void test_level_and_format_names(void)
 {
 	enum log_level l;
 	enum log_format f;
+	struct log_settings set;
 	char err[128];
 
 	CHECK(log_level_parse("warn", &l) == 0 && l == LOG_LEVEL_WARNING);
@@ -54,7 +55,7 @@ static void test_level_and_format_names(void)
 	CHECK(log_level_parse("loud", &l) < 0);
 	CHECK(log_format_parse("json", &f) == 0 && f == LOG_FORMAT_JSON);
 	CHECK(log_format_parse("xml", &f) < 0);
-	CHECK(log_configure("info", "xml", err, sizeof(err)) < 0);
+	CHECK(log_settings_parse("info", "xml", &set, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "log_format") != NULL);
 }
 
@@ -92,24 +93,33 @@ static void log_an_event(void)
 	log_debug("not written at level info");
 }
 
+/* What kairand does at start and at each reload. */
+static void configure(const char *level, const char *format)
+{
+	struct log_settings set;
+	char err[128];
+
+	CHECK(log_settings_parse(level, format, &set, err, sizeof(err)) == 0);
+	log_settings_apply(&set);
+}
+
 static void test_log_fields_text_and_json(void)
 {
-	char err[128];
 	const char *out;
 
-	CHECK(log_configure("info", "text", err, sizeof(err)) == 0);
+	configure("info", "text");
 	out = captured(log_an_event);
 	CHECK(strstr(out, " test info: session end: user=\"al\\\"ice\" commands=3 "
 		      "raw=\"a\\x0ab\\xff\" empty=\"\"\n") != NULL);
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
-	CHECK(log_configure("info", "json", err, sizeof(err)) == 0);
+	configure("info", "json");
 	out = captured(log_an_event);
 	CHECK(strncmp(out, "{\"ts\":\"", 7) == 0);
 	CHECK(strstr(out, "\",\"level\":\"info\",\"program\":\"test\",\"msg\":\"session end\","
 		      "\"user\":\"al\\\"ice\",\"commands\":3,\"raw\":\"a\\u000ab\\ufffd\","
 		      "\"empty\":\"\"}\n") != NULL);
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
-	CHECK(log_configure("info", "text", err, sizeof(err)) == 0);
+	configure("info", "text");
 }
 
 int main(void)
