@@ -403,8 +403,11 @@ def test_sighup_changes_the_log_format_and_the_traced_users(env):
         reload(log_level="info", log_format="json", trace_users=login)
         log_in_and_out()
         wait_for(lambda: len(with_commands(d)) == 1, "the trace of the new login")
-        tail = k.log_text().split("SIGHUP: reloaded", 1)[1].splitlines()[1:]
-        objs = [json.loads(line) for line in tail]
-        assert any(o["msg"] == "session end" and o["user"] == login for o in objs), objs
+
+        def end_line():
+            tail = k.log_text().split("SIGHUP: reloaded", 1)[1].splitlines()[1:]
+            objs = [json.loads(line) for line in tail]   # every line after it is JSON
+            return [o for o in objs if o["msg"] == "session end" and o["user"] == login]
+        wait_for(end_line, "the session's end line, in JSON")
     finally:
         k.stop()
