@@ -20,7 +20,7 @@
  * The kind is returned so that a login colliding with a shared account is
  * refused rather than turned into that account; such rows are neither
  * updated nor given an INBOX.  So is whether an admin asked for the
- * user's sessions to be traced (migration 0012): read here, it costs no
+ * user's sessions to be traced (migration 0014): read here, it costs no
  * round trip of its own. */
 const struct db_stmt db_account_stmts[] = {
 	{ "account_provision",

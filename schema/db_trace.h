@@ -1,4 +1,4 @@
-/* The logins whose IMAP sessions are traced (migration 0012; kairanctl
+/* The logins whose IMAP sessions are traced (migration 0014; kairanctl
  * trace). kairand itself reads the flag at login, with the account
  * (db_account_provision): these are kairanctl's statements.
  *

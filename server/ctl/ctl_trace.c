@@ -1,6 +1,6 @@
 /* trace: the protocol trace of a person's IMAP sessions, switched on and
  * off at run time (docs/kairanctl.md; docs/deployment.md, "Logs"). The
- * switch is a row of protocol_trace (migration 0012), which every kairand
+ * switch is a row of protocol_trace (migration 0014), which every kairand
  * reads at each login: a session that logs in after the change is traced,
  * or no longer, whichever kairand process serves it. */
 #include "server/ctl/ctl.h"

@@ -1,4 +1,4 @@
--- 0012_protocol_trace: the logins whose IMAP sessions kairand traces
+-- 0014_protocol_trace: the logins whose IMAP sessions kairand traces
 -- (kairanctl trace; docs/deployment.md, "Logs").
 --
 -- By login, not by account id: an admin may switch a trace on for a person
