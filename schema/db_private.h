@@ -46,6 +46,7 @@ extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
 extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
+extern const struct db_stmt db_trace_stmts[];
 
 /* --- db_analysed.c: a message's precomputed columns as parameters --- */
 

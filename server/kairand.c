@@ -266,6 +266,12 @@ static void announce_listeners(bool dropped)
 		log_info("listening on %s (metrics)", cfg.metrics_listen);
 	if (dropped)
 		log_info("running as user %s", cfg.user);
+	/* After the privileges are dropped: the traces are written as the
+	 * user kairand runs as. A warning, not a refusal: tracing is a
+	 * debugging aid and must not keep the service from starting. */
+	if (cfg.trace_dir[0] != '\0' && access(cfg.trace_dir, W_OK | X_OK) < 0)
+		log_warning("trace_dir %s: %s: no trace can be written", cfg.trace_dir,
+			    strerror(errno));
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
@@ -287,6 +293,7 @@ int main(int argc, char **argv)
 	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
 	size_t noverrides = 0;
 	char err[512];
+	struct log_settings log_settings;
 	int opt, tfd, dropped;
 
 	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
@@ -306,6 +313,9 @@ int main(int argc, char **argv)
 	if (config_source_load(&cfg_source, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
 	log_init("kairand", cfg.log_syslog);
+	if (log_settings_parse(cfg.log_level, cfg.log_format, &log_settings, err, sizeof(err)) < 0)
+		die("%s", err);
+	log_settings_apply(&log_settings);
 	/* Before the drop of root: connected now, the socket serves whatever
 	 * its file's permissions. */
 	if (service_notify_open(err, sizeof(err)) < 0)

@@ -115,6 +115,11 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL(allow_root, "no"),
 	KEY_STR(metrics_listen, ""),
 	KEY_BOOL(metrics_allow_remote, "no"),
+	LIVE_STR(log_level, "info"),
+	LIVE_STR(log_format, "text"),
+	LIVE_STR(trace_dir, ""),
+	LIVE_STR(trace_users, ""),
+	LIVE_STR(trace_addresses, ""),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -71,6 +71,11 @@ struct config {
 	bool allow_root;            /* run on as root after start-up */
 	char *metrics_listen;       /* host:port of the Prometheus endpoint; "" = off */
 	bool metrics_allow_remote;  /* metrics_listen may be a non-loopback address */
+	char *log_level;            /* error, warn, info or debug (log.h) */
+	char *log_format;           /* text or json (log.h) */
+	char *trace_dir;            /* protocol traces go here, a file a session; "" = the log */
+	char *trace_users;          /* logins whose sessions are traced, comma/space-separated */
+	char *trace_addresses;      /* client addresses whose sessions are traced, likewise */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a

@@ -43,6 +43,10 @@ static const struct ctl_command commands[] = {
 	  "every person with a right on MAILBOX (groups expanded), and their rights" },
 	{ "what-user-can-see", ctl_cmd_what_user_can_see, "LOGIN",
 	  "every mailbox LOGIN can see, as LOGIN's client names it, and LOGIN's rights" },
+	/* "trace list" before "trace": the one-word entry matches any login. */
+	{ "trace list", ctl_cmd_trace_list, "", "the logins whose IMAP sessions are traced" },
+	{ "trace", ctl_cmd_trace, "LOGIN on|off",
+	  "trace (or stop tracing) LOGIN's IMAP sessions from their next login (trace_dir)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

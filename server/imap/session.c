@@ -4,6 +4,7 @@
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
 #include "server/imap/result.h"
+#include "server/imap/trace.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
 #include "directory/dir.h"
@@ -54,6 +55,7 @@ void imap_session_deinit(struct imap_session *s)
 		imap_user_slot_release(s->user_slots, s->user);
 	imap_session_unselect(s);
 	imap_parser_free(&s->parser);
+	imap_trace_close(&s->trace);
 	arena_free(&s->arena);
 	buf_free(&s->out);
 	buf_free(&s->raw_line);
@@ -208,6 +210,7 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 
 	if (r->status == IMAP_RESULT_CONTINUE)
 		return;
+	s->commands++;
 	/* s->def is NULL only for a command refused before dispatch (unknown,
 	 * or not allowed in this state): only then is the table searched. */
 	metrics_command(imap_command_slot(s->def != NULL ? s->def : imap_command_find(s->cmd->name)),
@@ -222,6 +225,10 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 		log_info("%s: %s %s%s%s%s %s", s->peer, s->cmd->name, status[r->status],
 			 r->code != NULL ? " [" : "", r->code != NULL ? r->code : "",
 			 r->code != NULL ? "]" : "", r->text);
+	else if (log_enabled(LOG_LEVEL_DEBUG))
+		/* The name only: arguments may hold a password (LOGIN). */
+		log_debug("%s: %s OK in %llu us", s->peer, s->cmd->name,
+			  (unsigned long long)(metrics_now_us() - s->cmd_start_us));
 }
 
 static bool session_too_many_bad(struct imap_session *s)
@@ -243,6 +250,9 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 		return IMAP_INPUT_CLOSE;
 	}
 	metrics_command(0, e == IMAP_PERR_LITERAL_TOO_BIG ? METRICS_NO : METRICS_BAD, 0);
+	s->commands++;
+	if (s->trace != NULL)
+		imap_trace_bad_input(s->trace, text);
 	switch (e) {
 	case IMAP_PERR_LITERAL_TOO_BIG:
 		/* RFC 7889: refused before the continuation, so no data follows. */
@@ -379,6 +389,8 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 	if (!session_raw_line(s, data, len, used_r))
 		return IMAP_INPUT_NEED_MORE;
 	s->sasl_waiting = false;
+	if (s->trace != NULL)
+		imap_trace_sasl_line(s->trace, s->raw_line.data, s->raw_line.len);
 	if (s->raw_overflow) {
 		r = imap_bad(s, "TOOBIG", "Authentication response too long");
 	} else if (s->raw_line.len == 1 && s->raw_line.data[0] == '*') {
@@ -424,6 +436,10 @@ static enum imap_input_result session_idle_line(struct imap_session *s, const ui
 	if (!session_raw_line(s, data, len, used_r))
 		return IMAP_INPUT_NEED_MORE;
 	session_idle_command(s);
+	if (s->trace != NULL && s->raw_overflow)
+		imap_trace_bad_input(s->trace, "line too long");
+	else if (s->trace != NULL)
+		imap_trace_client_line(s->trace, s->raw_line.data, s->raw_line.len);
 	if (s->raw_overflow)
 		r = imap_bad(s, "TOOBIG", "Line too long; IDLE terminated, expected DONE");
 	else if (s->raw_line.len == 4 && strncasecmp((const char *)s->raw_line.data, "DONE", 4) == 0)
@@ -461,6 +477,8 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 			r = session_parse_error(s);
 			break;
 		case IMAP_PARSE_DONE:
+			if (s->trace != NULL)
+				imap_trace_command(s->trace, imap_parser_command(s->parser));
 			r = session_dispatch(s);
 			break;
 		}

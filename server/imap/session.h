@@ -26,6 +26,7 @@ struct mbox_cache;
 struct bus;
 struct imap_user_slots;
 struct imap_view;
+struct imap_trace;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -125,6 +126,14 @@ struct imap_session {
 	 * (imap_session_idle_resume). */
 	char *idle_tag;
 
+
+	/* The protocol trace (trace.h), NULL when the session is not traced:
+	 * the loop's thread opens it, writes to it and closes it. A login
+	 * sets trace_wanted when the user is to be traced (trace_users, or
+	 * kairanctl trace); the loop then starts the trace with that command. */
+	struct imap_trace *trace;
+	bool trace_wanted;
+	unsigned commands;       /* tagged responses, for the session's end line */
 
 	unsigned consecutive_bad;
 	bool auth_failed;        /* set by a command: an authentication just failed */

@@ -74,7 +74,7 @@ static void rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be)
 		return;
 	}
 	if (db_ensure(be->db) < 0 ||
-	    db_account_provision(be->db, login, dn, &r->account_id, err, sizeof(err)) < 0) {
+	    db_account_provision(be->db, login, dn, &r->account_id, NULL, err, sizeof(err)) < 0) {
 		log_warning("lmtp: provisioning %s: %s", login,
 			    db_error(be->db)[0] ? db_error(be->db) : err);
 		r->account_id = 0;

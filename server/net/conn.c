@@ -27,6 +27,7 @@ struct net_conn {
 	char peer[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN];
 	char error[160];
+	uint64_t bytes_in, bytes_out;   /* as the metrics count them, for the session end line */
 };
 
 struct net_conn *net_conn_new(int fd, const struct sockaddr *sa, socklen_t salen)
@@ -82,6 +83,8 @@ const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
 const char *net_conn_peer_addr(const struct net_conn *c) { return c->addr; }
 bool net_conn_peer_is_loopback(const struct net_conn *c) { return c->loopback; }
 bool net_conn_is_tls(const struct net_conn *c) { return c->ssl != NULL; }
+uint64_t net_conn_bytes_in(const struct net_conn *c) { return c->bytes_in; }
+uint64_t net_conn_bytes_out(const struct net_conn *c) { return c->bytes_out; }
 bool net_conn_tls_handshaking(const struct net_conn *c) { return c->ssl != NULL && !c->handshake_done; }
 const char *net_conn_error(const struct net_conn *c) { return c->error; }
 
@@ -218,8 +221,10 @@ static ssize_t counted_read(struct net_conn *c, void *buf, size_t len)
 {
 	ssize_t n = transport_read(c, buf, len);
 
-	if (n > 0)
+	if (n > 0) {
 		metrics_add(METRICS_BYTES_IN, (uint64_t)n);
+		c->bytes_in += (uint64_t)n;
+	}
 	return n;
 }
 
@@ -227,8 +232,10 @@ static ssize_t counted_write(struct net_conn *c, const void *buf, size_t len)
 {
 	ssize_t n = transport_write(c, buf, len);
 
-	if (n > 0)
+	if (n > 0) {
 		metrics_add(METRICS_BYTES_OUT, (uint64_t)n);
+		c->bytes_out += (uint64_t)n;
+	}
 	return n;
 }
 

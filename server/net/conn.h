@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -24,6 +25,10 @@ const char *net_conn_peer(const struct net_conn *c);
 /* The address alone, for per-address accounting. */
 const char *net_conn_peer_addr(const struct net_conn *c);
 bool net_conn_peer_is_loopback(const struct net_conn *c);
+/* Bytes read from and written to the peer so far, as the byte metrics
+ * count them: after TLS, and compressed once COMPRESS is on. */
+uint64_t net_conn_bytes_in(const struct net_conn *c);
+uint64_t net_conn_bytes_out(const struct net_conn *c);
 
 /* Starts the server side of a TLS handshake; reads and writes drive it.
  * -1 if a TLS session could not be created. */
