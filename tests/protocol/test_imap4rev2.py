@@ -51,8 +51,8 @@ def test_rfc9051_7_2_2_capability_lists_imap4rev2_beside_imap4rev1(env, user):
     c = login(env.imap_port, user)
     caps = ok(c, "CAPABILITY")[0].split()
     assert b"IMAP4rev1" in caps and b"IMAP4rev2" in caps, caps
-    # The requirements of RFC 9051 §7.2.2 that Kairan has (LITERAL- comes
-    # with LITERAL+, which includes it: RFC 7888 §4).
+    # The extensions RFC 9051 folds in, which a client may use at once
+    # (LITERAL- is another change's).
     for cap in (b"IDLE", b"NAMESPACE", b"UNSELECT", b"UIDPLUS", b"ESEARCH", b"SEARCHRES",
                 b"ENABLE", b"SASL-IR", b"MOVE", b"STATUS=SIZE", b"BINARY", b"SPECIAL-USE"):
         assert cap in caps, (cap, caps)
@@ -194,3 +194,13 @@ def test_rfc9051_appendix_e_rfc822_fetch_items_still_answered(sessions):
     ok(two, "EXAMINE Box")
     u = ok(two, "FETCH 1 (RFC822.SIZE RFC822.HEADER)")
     assert b"RFC822.SIZE" in u[0] and b"RFC822.HEADER" in u[0], u
+
+
+def test_rfc9051_7_1_haschildren_for_delete_of_a_placeholder_with_inferiors(sessions):
+    one, two = sessions
+    ok(two, "CREATE Top/Child")
+    ok(two, "DELETE Top")           # leaves Top as a \Noselect placeholder
+    tagged, _ = two.cmd("d", "DELETE Top")
+    assert tagged.startswith(b"d NO [HASCHILDREN] "), tagged
+    tagged, _ = one.cmd("d", "DELETE Top")
+    assert tagged.startswith(b"d NO [CANNOT] "), tagged
