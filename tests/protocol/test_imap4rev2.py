@@ -204,3 +204,17 @@ def test_rfc9051_7_1_haschildren_for_delete_of_a_placeholder_with_inferiors(sess
     assert tagged.startswith(b"d NO [HASCHILDREN] "), tagged
     tagged, _ = one.cmd("d", "DELETE Top")
     assert tagged.startswith(b"d NO [CANNOT] "), tagged
+
+
+def test_rfc9051_6_3_13_idle_reports_new_mail_without_recent(env, sessions, user):
+    """IDLE (RFC 9051 §6.3.13) pushes what NOOP would: EXISTS, no RECENT."""
+    from test_idle import done, quiet, start_idle, wait_for
+    _, two = sessions
+    ok(two, "SELECT Box")
+    start_idle(two)
+    other = login(env.imap_port, user)
+    append(other, "Box", 1)
+    other.close()
+    wait_for(two, rb"^\* 4 EXISTS$", timeout=5)
+    later = quiet(two, 0.3) + done(two)
+    assert not has_recent(later), later
