@@ -89,8 +89,9 @@ enum db_mbox_result db_mailbox_list(db *d, int64_t owner_id, bool subscriptions,
 
 /* The LIST attributes of one mailbox of owner_id (RFC 9051 §6.3.2: SELECT
  * answers a LIST response): its RFC 6154 attributes, space-separated, into
- * special_use (truncated to size), and whether it has inferiors. One round
- * trip. DB_MBOX_NONEXISTENT when there is no such mailbox. */
+ * special_use (cut at the last whole attribute that fits in size, >= 1),
+ * and whether it has inferiors. One round trip. DB_MBOX_NONEXISTENT when
+ * there is no such mailbox. */
 enum db_mbox_result db_mailbox_attributes(db *d, int64_t owner_id, const char *name,
 					  bool *children_r, char *special_use, size_t size,
 					  char *err, size_t errlen);

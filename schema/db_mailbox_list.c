@@ -128,7 +128,17 @@ enum db_mbox_result db_mailbox_attributes(db *d, int64_t owner_id, const char *n
 	if (PQntuples(res) == 0)
 		r = DB_MBOX_NONEXISTENT;
 	else {
-		snprintf(special_use, size, "%s", PQgetvalue(res, 0, 0));
+		const char *v = PQgetvalue(res, 0, 0);
+		size_t n = strlen(v);
+
+		/* Cut at a whole attribute, never inside one. */
+		if (n >= size) {
+			n = size - 1;
+			while (n > 0 && v[n] != ' ')
+				n--;
+		}
+		memcpy(special_use, v, n);
+		special_use[n] = '\0';
 		*children_r = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	}
 	PQclear(res);

@@ -218,3 +218,19 @@ def test_rfc9051_6_3_13_idle_reports_new_mail_without_recent(env, sessions, user
     wait_for(two, rb"^\* 4 EXISTS$", timeout=5)
     later = quiet(two, 0.3) + done(two)
     assert not has_recent(later), later
+
+
+def test_rfc9051_6_3_2_list_response_says_nothing_of_anothers_inferiors(env):
+    """bob may not learn that alice's shared "Team" has a child he cannot
+    see: the LIST response of his SELECT carries no child attribute."""
+    alice, bob = env.new_user("rva"), env.new_user("rvb")
+    login(env.imap_port, bob).close()
+    a = login(env.imap_port, alice)
+    ok(a, "CREATE Team/Private")
+    ok(a, f"SETACL Team {bob} lr")
+    b = rev2(login(env.imap_port, bob))
+    u = ok(b, f'EXAMINE "Other Users/{alice}/Team"')
+    assert f'* LIST () "/" "Other Users/{alice}/Team"'.encode() in u, u
+    assert b'* LIST (\\HasChildren) "/" Team' in ok(rev2(a), "EXAMINE Team")
+    a.close()
+    b.close()
