@@ -94,6 +94,15 @@ enum db_mbox_result db_mailbox_list(db *d, int64_t owner_id, bool subscriptions,
 				    void (*row_cb)(void *ctx, const struct db_mailbox_row *row),
 				    void *ctx, char *err, size_t errlen);
 
+/* The LIST attributes of one mailbox of owner_id (RFC 9051 §6.3.2: SELECT
+ * answers a LIST response): its RFC 6154 attributes, space-separated, into
+ * special_use (cut at the last whole attribute that fits in size, >= 1),
+ * and whether it has inferiors. One round trip. DB_MBOX_NONEXISTENT when
+ * there is no such mailbox. */
+enum db_mbox_result db_mailbox_attributes(db *d, int64_t owner_id, const char *name,
+					  bool *children_r, char *special_use, size_t size,
+					  char *err, size_t errlen);
+
 /* SUBSCRIBE (§6.3.6): the name need not exist. Subscribing twice is fine.
  * DB_MBOX_LIMIT when the account has max_subscriptions already. */
 enum db_mbox_result db_subscribe(db *d, int64_t account_id, const char *name,

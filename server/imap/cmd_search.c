@@ -126,6 +126,16 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		return true;
 	case IMAP_SK_RECENT:
 	case IMAP_SK_OLD:
+	case IMAP_SK_NEW:
+		/* RFC 9051 Appendix E: no \Recent, so no keys built on it. */
+		if (c->s->imap4rev2) {
+			c->error = "RECENT, NEW and OLD are not IMAP4rev2 search keys";
+			return false;
+		}
+		if (k->op == IMAP_SK_NEW) {
+			convert_new(c, n);
+			return true;
+		}
 		if (k->op == IMAP_SK_OLD) {
 			n->op = DB_SEARCH_NOT;
 			n->nchildren = 1;
@@ -135,9 +145,6 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		}
 		n->op = DB_SEARCH_UIDS;
 		recent_ranges(c->s, &n->ranges);
-		return true;
-	case IMAP_SK_NEW:
-		convert_new(c, n);
 		return true;
 	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE:
 	case IMAP_SK_SENTBEFORE: case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: {
@@ -286,6 +293,12 @@ struct imap_result imap_check_search(struct imap_session *s, const struct imap_c
 		if (c.badcharset)
 			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
 		return imap_bad(s, NULL, "%s", c.error);
+	}
+	/* RFC 9051 §6.4.4, §7.3.4: an IMAP4rev2 session gets ESEARCH, never
+	 * SEARCH; without RETURN, as if it had asked RETURN (ALL). */
+	if (s->imap4rev2 && !req->prog.esearch) {
+		req->prog.esearch = true;
+		req->prog.return_opts = IMAP_SEARCH_RETURN_ALL;
 	}
 	/* RFC 7162 §3.1: SEARCH MODSEQ enables CONDSTORE. */
 	if (req->prog.modseq)

@@ -48,6 +48,9 @@ struct imap_result imap_check_status(struct imap_session *s, const struct imap_c
 		return imap_bad(s, NULL, "STATUS expects a mailbox name and a list of items");
 	if (imap_status_parse(&cmd->args[1], items, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
+	/* RFC 9051 Appendix E: no \Recent, so no RECENT item either. */
+	if (s->imap4rev2 && (*items & IMAP_STATUS_RECENT))
+		return imap_bad(s, NULL, "RECENT is not an IMAP4rev2 STATUS item");
 	s->parsed = items;
 	return imap_ok(s, NULL, "checked");
 }

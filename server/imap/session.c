@@ -100,9 +100,11 @@ bool imap_session_login_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, struct buf *out)
 {
 	/* RFC 7888: one of the two, and the parser holds to it
-	 * (session_limits). */
-	buf_append_str(out, s->cfg->literal_plus ? "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE" :
-			    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE");
+	 * (session_limits); LITERAL+ is a superset of what IMAP4rev2 needs.
+	 * RFC 9051 beside RFC 3501: a client chooses with ENABLE IMAP4rev2
+	 * (cmd_session.c). */
+	buf_append_str(out, s->cfg->literal_plus ? "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE" :
+			    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE");
 	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
 	 * cmd_list.c, cmd_status.c. */
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
@@ -327,6 +329,8 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 		r = imap_bad(s, NULL, "%s not allowed %s", def->name,
 			   s->state == IMAP_STATE_NOT_AUTH ? "before authentication" :
 			   "after authentication");
+	else if ((def->flags & IMAP_CMD_REV1_ONLY) && s->imap4rev2)
+		r = imap_bad(s, NULL, "%s is not an IMAP4rev2 command", def->name);
 	else {
 		s->def = def;
 		return session_sasl_next(s) ? IMAP_INPUT_NEED_MORE : IMAP_INPUT_COMMAND;

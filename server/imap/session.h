@@ -104,6 +104,9 @@ struct imap_session {
 	 * only, §3.2.3); QRESYNC implies CONDSTORE. */
 	bool condstore;
 	bool qresync;
+	/* RFC 9051 enabled (ENABLE IMAP4rev2, §6.3.1): the session speaks
+	 * IMAP4rev2 from then on (docs/protocol.md, "IMAP4rev2"). */
+	bool imap4rev2;
 	bool holds_user_slot;
 
 	/* A SASL exchange waiting for the client's response line (RFC 3501
