@@ -5,6 +5,7 @@ to someone else, docs/acl.md)."""
 
 from imapclient import append_circulars as append, login, ok
 
+
 def make_team(env, prefix, n_messages, rights="lrsw", port=None):
     """(alice, bob, alice's session): fresh users, bob with an account,
     alice's "Team" holding n_messages and granted to bob; the session has
