@@ -414,9 +414,9 @@ static void client_trace_login(struct client *c)
 	imap_trace_note(s->trace, "trace of %s from %s, from the login on", s->user,
 			net_conn_peer(c->conn));
 	imap_trace_command(s->trace, s->cmd);
-	if (s->sasl_response != NULL)
-		imap_trace_sasl_line(s->trace, (const uint8_t *)s->sasl_response,
-				     s->sasl_response_len);
+	for (unsigned i = 0; i < s->nsasl; i++)
+		imap_trace_sasl_line(s->trace, (const uint8_t *)s->sasl_response[i],
+				     s->sasl_response_len[i]);
 }
 
 static void client_command_finished(struct client *c)

@@ -337,9 +337,9 @@ void imap_list_write_selected(struct imap_session *s, const char *name, size_t l
 
 	buf_append_str(out, "* LIST (");
 	if (children == 1)
-		attr(out, &first, "\\HasChildren", sizeof("\\HasChildren") - 1);
+		attr(out, &first, "\\HasChildren");
 	else if (children == 0)
-		attr(out, &first, "\\HasNoChildren", sizeof("\\HasNoChildren") - 1);
+		attr(out, &first, "\\HasNoChildren");
 	write_special_use(out, &first, special_use);
 	buf_append_str(out, ") \"/\" ");
 	imap_write_mailbox(s, out, name, len);
