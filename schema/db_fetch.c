@@ -22,17 +22,23 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "SELECT mm.uid, " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$5", "$1")) "::bigint,"
 	  " array_to_string(mm.keywords, ' '),"
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
-	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts"
+	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts, m.id, m.preview"
 	  " FROM mailbox_messages mm"
 	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
 	  " LEFT JOIN LATERAL (SELECT size,"
 	  "   CASE WHEN $4::int & 1 <> 0 THEN envelope END AS envelope,"
 	  "   CASE WHEN $4::int & 2 <> 0 THEN body END AS body,"
 	  "   CASE WHEN $4::int & 4 <> 0 THEN bodystructure END AS bodystructure,"
-	  "   CASE WHEN $4::int & 8 <> 0 THEN raw END AS raw,"
-	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts"
+	  "   CASE WHEN $4::int & 8 <> 0 OR ($4::int & 128 <> 0 AND preview IS NULL)"
+	  "     THEN raw END AS raw,"
+	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts, id,"
+	  "   CASE WHEN $4::int & 64 <> 0 THEN preview END AS preview"
 	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
+	/* A preview computed at FETCH time (migrations/0014); a row the
+	 * indexer rewrote meanwhile keeps its own, the same text. */
+	{ "fetch_set_preview",
+	  "UPDATE messages SET preview = $2 WHERE id = $1 AND preview IS NULL" },
 	{ NULL, NULL },
 };
 
@@ -129,11 +135,31 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 		row.bodystructure = bytes(res, 0, 8, &row.bodystructure_len);
 		row.raw = bytes(res, 0, 9, &row.raw_len);
 		row.parts = bytes(res, 0, 10, &row.parts_len);
+		row.message_id = be64(res, 0, 11);
+		row.preview = bytes(res, 0, 12, &row.preview_len);
 		if (row_cb(ctx, &row) != 0) {
 			db_errf(err, errlen, "fetch stopped");
 			r = DB_NOT_FOUND;
 		}
 		PQclear(res);
 	}
+	return r;
+}
+
+enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
+				      char *err, size_t errlen)
+{
+	char id[24];
+	const char *params[2] = { id, preview };
+	enum db_result r = DB_OK;
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	res = PQexecPrepared(d->conn, "fetch_set_preview", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_err_result(err, errlen, "storing a preview", d->conn, res);
+		r = DB_FAILED;
+	}
+	PQclear(res);
 	return r;
 }

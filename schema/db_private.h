@@ -53,8 +53,9 @@ extern const struct db_stmt db_trace_stmts[];
 struct db_append_msg;
 /* envelope, body, bodystructure, parts (binary), mime_version,
  * header_fields (a text[] literal), body_text, the sent date in days
- * (NULL: none), header_text: what APPEND stores and reanalysis rewrites. */
-#define DB_ANALYSED_NPARAMS 9
+ * (NULL: none), header_text, preview: what APPEND stores and reanalysis
+ * rewrites. */
+#define DB_ANALYSED_NPARAMS 10
 struct db_analysed {
 	const char *values[DB_ANALYSED_NPARAMS];
 	int lengths[DB_ANALYSED_NPARAMS], formats[DB_ANALYSED_NPARAMS];

@@ -11,6 +11,8 @@
 #include "server/imap/fetch_section.h"
 #include "server/imap/msgset.h"
 #include "server/imap/view.h"
+#include "server/imap/writer.h"
+#include "server/mime/mime.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -32,6 +34,21 @@ struct fetch_ctx {
 	uint64_t changedsince;
 	bool add_modseq;
 	bool seen_shared;          /* setting \Seen changed the message rows (a common \Seen) */
+	/* Previews computed here for rows stored before migrations/0014,
+	 * stored once the rows have been read (fetch_store_previews). */
+	struct fetch_preview *previews;
+	size_t npreviews;
+};
+
+/* A FETCH stores at most this many previews it computed (each at most
+ * 1 KiB: 256 characters of UTF-8), so a FETCH 1:* PREVIEW of a large old
+ * mailbox holds a bounded amount; the indexer's reanalysis (migrations/
+ * 0014) or the next FETCH stores the rest. */
+#define FETCH_PREVIEW_STORE_MAX 256
+
+struct fetch_preview {
+	int64_t message_id;
+	const char *text;
 };
 
 static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
@@ -84,6 +101,35 @@ static void write_section(struct buf *out, const struct imap_fetch_item *it,
 	buf_append(out, data, n);
 }
 
+/* RFC 8970 §3.1 PREVIEW: the stored preview; for a row stored before
+ * there was one, NIL under LAZY (the indexer computes it later), else
+ * computed from the raw bytes now (then kept for storing). */
+static void write_preview(struct fetch_ctx *f, const struct imap_fetch_item *it,
+			  const struct db_message_row *row, struct buf *out)
+{
+	buf_append_str(out, "PREVIEW ");
+	if (row->preview != NULL) {
+		imap_write_string(out, row->preview, row->preview_len);
+		return;
+	}
+	if (row->raw == NULL || (it->lazy && !f->req->needs_raw)) {
+		buf_append_str(out, "NIL");
+		return;
+	}
+	buf_clear(&f->scratch);
+	mime_preview(row->raw, row->raw_len, &f->scratch);
+	imap_write_string(out, (const char *)f->scratch.data, f->scratch.len);
+	if (f->npreviews < FETCH_PREVIEW_STORE_MAX && row->message_id > 0) {
+		if (f->previews == NULL)
+			f->previews = arena_alloc(&f->s->arena,
+						  FETCH_PREVIEW_STORE_MAX * sizeof(*f->previews));
+		f->previews[f->npreviews++] = (struct fetch_preview){
+			row->message_id,
+			arena_strndup(&f->s->arena, (const char *)f->scratch.data, f->scratch.len),
+		};
+	}
+}
+
 static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		       const struct db_message_row *row, struct buf *out)
 {
@@ -122,6 +168,9 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 	case IMAP_FETCH_BODYSTRUCTURE:
 		buf_append_str(out, "BODYSTRUCTURE ");
 		buf_append(out, row->bodystructure, row->bodystructure_len);
+		return;
+	case IMAP_FETCH_PREVIEW:
+		write_preview(f, it, row, out);
 		return;
 	default:
 		break;
@@ -216,6 +265,9 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 		case IMAP_FETCH_BODY: cols |= DB_FETCH_BODY; break;
 		case IMAP_FETCH_BODYSTRUCTURE: cols |= DB_FETCH_BODYSTRUCTURE; break;
 		case IMAP_FETCH_RFC822_SIZE: cols |= DB_FETCH_CONTENT; break;
+		case IMAP_FETCH_PREVIEW:
+			cols |= DB_FETCH_PREVIEW | (req->items[i].lazy ? 0 : DB_FETCH_PREVIEW_RAW);
+			break;
 		default: break;
 		}
 	if (req->needs_raw)
@@ -270,15 +322,27 @@ struct imap_result imap_check_fetch(struct imap_session *s, const struct imap_co
 {
 	struct fetch_request *req = arena_alloc(&s->arena, sizeof(*req));
 	const char *problem;
+	size_t mods = 2;
 
 	memset(req, 0, sizeof(*req));
-	if (cmd->nargs != 2 && cmd->nargs != 3)
+	if (cmd->nargs < 2 || cmd->nargs > 4)
 		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
 	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
 	    imap_fetch_parse(&s->arena, &cmd->args[1], &req->items, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
-	if (cmd->nargs == 3 &&
-	    (problem = fetch_modifiers(s, &cmd->args[2], cmd->name[0] == 'U', req)) != NULL)
+	/* RFC 8970 §5: a lone "PREVIEW (LAZY)" is not in parentheses, so its
+	 * modifiers come where FETCH modifiers would. */
+	if (imap_arg_atom_is(&cmd->args[1], "PREVIEW") && cmd->nargs > 2 &&
+	    cmd->args[2].type == IMAP_ARG_LIST && cmd->args[2].u.list.count > 0 &&
+	    imap_arg_atom_is(&cmd->args[2].u.list.items[0], "LAZY")) {
+		if (imap_fetch_preview_mods(&cmd->args[2], &req->items.items[0].lazy, &problem) < 0)
+			return imap_bad(s, NULL, "%s", problem);
+		mods = 3;
+	}
+	if (cmd->nargs > mods + 1)
+		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
+	if (cmd->nargs == mods + 1 &&
+	    (problem = fetch_modifiers(s, &cmd->args[mods], cmd->name[0] == 'U', req)) != NULL)
 		return imap_bad(s, NULL, "%s", problem);
 	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
 	for (size_t i = 0; i < req->items.count; i++)
@@ -417,6 +481,20 @@ struct imap_result imap_fetch_changed_since(struct imap_session *s, struct imap_
 	return imap_done(s);
 }
 
+/* After the rows: the previews computed for rows stored before
+ * migrations/0014 (the connection is free again). Best effort: the client
+ * has its answer, and a preview not stored is computed again next time
+ * or by the indexer; a broken connection is repaired by the next command. */
+static void fetch_store_previews(struct imap_backend *be, struct fetch_ctx *f)
+{
+	char err[256];
+
+	for (size_t i = 0; i < f->npreviews; i++)
+		if (db_message_set_preview(be->db, f->previews[i].message_id, f->previews[i].text,
+					   err, sizeof(err)) != DB_OK)
+			return;
+}
+
 /* Dispatch has parsed the arguments and checked "r". */
 struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *cmd,
 			     struct imap_backend *be)
@@ -457,6 +535,8 @@ struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *
 				      fetch_columns(&req->items), fetch_row, &f, err, sizeof(err));
 	buf_free(&f.scratch);
 	free(f.seen_set);
+	if (r == DB_OK)
+		fetch_store_previews(be, &f);
 	if (r == DB_FAILED)
 		return imap_store_failed(s, "fetching", err);
 	if (r == DB_NOT_FOUND)

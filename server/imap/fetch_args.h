@@ -22,6 +22,7 @@ enum imap_fetch_kind {
 	IMAP_FETCH_ENVELOPE, IMAP_FETCH_BODY, IMAP_FETCH_BODYSTRUCTURE, IMAP_FETCH_RFC822,
 	IMAP_FETCH_RFC822_HEADER, IMAP_FETCH_RFC822_TEXT, IMAP_FETCH_BODY_SECTION,
 	IMAP_FETCH_BINARY, IMAP_FETCH_BINARY_SIZE, IMAP_FETCH_MODSEQ,
+	IMAP_FETCH_PREVIEW,             /* RFC 8970 */
 };
 
 enum imap_section_text {
@@ -45,6 +46,7 @@ struct imap_section {
 struct imap_fetch_item {
 	enum imap_fetch_kind kind;
 	bool peek;                      /* BODY.PEEK / BINARY.PEEK */
+	bool lazy;                      /* PREVIEW (LAZY) */
 	struct imap_section section;    /* BODY_SECTION, BINARY, BINARY_SIZE */
 	bool partial;                   /* <offset.length> was given */
 	uint32_t offset, length;        /* length >= 1; offset + length may exceed 2^32 */
@@ -78,5 +80,9 @@ struct imap_fetch_request {
  * command's business, not this parser's. */
 int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 		     struct imap_fetch_request *req_r, const char **error_r);
+
+/* RFC 8970 §5: "(" preview-mod *(SP preview-mod) ")" after PREVIEW; the
+ * only modifier is LAZY. Returns 0 with *lazy_r, or -1 with *error_r. */
+int imap_fetch_preview_mods(const struct imap_arg *list, bool *lazy_r, const char **error_r);
 
 #endif
