@@ -39,6 +39,12 @@ const struct db_stmt db_fetch_stmts[] = {
 	 * indexer rewrote meanwhile keeps its own, the same text. */
 	{ "fetch_set_preview",
 	  "UPDATE messages SET preview = $2 WHERE id = $1 AND preview IS NULL" },
+	/* One message named by an IMAP URL (CATENATE), with its mailbox's
+	 * UIDVALIDITY to compare with the URL's. */
+	{ "fetch_url_message",
+	  "SELECT b.uidvalidity::bigint, m.raw, m.parts::text FROM mailboxes b"
+	  " JOIN mailbox_messages mm ON mm.mailbox_id = b.id AND mm.uid = $2::bigint"
+	  " JOIN messages m ON m.id = mm.message_id WHERE b.id = $1" },
 	{ NULL, NULL },
 };
 
@@ -159,6 +165,34 @@ enum db_result db_message_set_preview(db *d, int64_t message_id, const char *pre
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		db_err_result(err, errlen, "storing a preview", d->conn, res);
 		r = DB_FAILED;
+	}
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_url_message(db *d, int64_t mailbox_id, uint32_t uid,
+			      void (*cb)(void *ctx, const struct db_url_message *m), void *ctx,
+			      char *err, size_t errlen)
+{
+	char id[24], u[16];
+	const char *params[2] = { id, u };
+	struct db_url_message m;
+	enum db_result r = DB_OK;
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(u, sizeof(u), "%u", uid);
+	res = PQexecPrepared(d->conn, "fetch_url_message", 2, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading a message named by a URL", d->conn, res);
+		r = DB_FAILED;
+	} else if (PQntuples(res) == 0) {
+		r = DB_NOT_FOUND;
+	} else {
+		m.uidvalidity = (uint32_t)be64(res, 0, 0);
+		m.raw = bytes(res, 0, 1, &m.raw_len);
+		m.parts = bytes(res, 0, 2, &m.parts_len);
+		cb(ctx, &m);
 	}
 	PQclear(res);
 	return r;

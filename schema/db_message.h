@@ -161,6 +161,18 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
 				      char *err, size_t errlen);
 
+/* CATENATE (RFC 4469): message uid of mailbox_id as cb sees it (valid
+ * during the call only), with the mailbox's UIDVALIDITY; DB_NOT_FOUND
+ * when there is no such message. The caller has checked the rights. */
+struct db_url_message {
+	uint32_t uidvalidity;
+	const char *raw, *parts;
+	size_t raw_len, parts_len;
+};
+enum db_result db_url_message(db *d, int64_t mailbox_id, uint32_t uid,
+			      void (*cb)(void *ctx, const struct db_url_message *m), void *ctx,
+			      char *err, size_t errlen);
+
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
  * keywords ("{a,b}"). Every message of the set is reported to row_cb (in
  * UID order) with its flags as reader_id now sees them. A change takes one

@@ -1,9 +1,11 @@
-/* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502) and APPENDUID
- * (RFC 4315). Each message is parsed once here (server/mime) so that FETCH
+/* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID
+ * (RFC 4315) and CATENATE (RFC 4469, catenate.c). Each message is parsed once here (server/mime) so that FETCH
  * never has to; all messages of one command commit together or not at all.
  * Everything the store takes is in the command arena: the messages are
  * counted first and their rows allocated once. */
 #include "server/imap/commands.h"
+#include "server/imap/args.h"
+#include "server/imap/catenate.h"
 #include "server/imap/datetime.h"
 #include "server/imap/message_analyse.h"
 #include "server/imap/rights.h"
@@ -21,8 +23,15 @@
 /* What the check step parsed: one row for the store per message. */
 struct append_request {
 	struct db_append_msg *msgs;
+	struct imap_catenate *cat;   /* per message; nparts 0: a literal */
 	size_t n;
 };
+
+/* "CATENATE" SP "(" ... ")" (RFC 4469 §3) where a literal would be. */
+static bool is_catenate(const struct imap_arg *arg)
+{
+	return imap_arg_atom_is(arg, "CATENATE") && arg[1].type == IMAP_ARG_LIST;
+}
 
 /* One "[flags] [date-time] literal" group (RFC 3502 §6: append-message);
  * advances *args past it. */
@@ -47,14 +56,18 @@ static int parse_message(struct arena *a, const struct imap_arg **args, struct d
 		arg++;
 	}
 	/* RFC 3516 §4.4: with BINARY a message may come as a literal8
-	 * (~{n}), NULs and all; it is stored as received. */
-	if (arg->type != IMAP_ARG_LITERAL) {
+	 * (~{n}), NULs and all; it is stored as received. A CATENATE list
+	 * is parsed by the caller and leaves raw NULL. */
+	if (arg->type != IMAP_ARG_LITERAL && !is_catenate(arg)) {
 		*error_r = "APPEND expects a message literal";
 		return -1;
 	}
 	memset(m, 0, sizeof(*m));
-	m->raw = arg->u.str.data;
-	m->raw_len = arg->u.str.len;
+	if (arg->type == IMAP_ARG_LITERAL) {
+		m->raw = arg->u.str.data;
+		m->raw_len = arg->u.str.len;
+	} else
+		arg++;
 	m->flags = flags.system;
 	m->keywords_array = imap_keywords_array(a, &flags);
 	m->internaldate = date;
@@ -62,9 +75,10 @@ static int parse_message(struct arena *a, const struct imap_arg **args, struct d
 	return 0;
 }
 
-/* The mailbox (argument 1) is dispatch's. Every literal is a message (a
- * flag list is a list and a date-time a quoted string), so counting the
- * literals counts the messages. */
+/* The mailbox (argument 1) is dispatch's. Every top-level literal or
+ * CATENATE is a message (a flag list is a list and a date-time a quoted
+ * string; CATENATE's literals are inside its list), so counting them
+ * counts the messages. */
 struct imap_result imap_check_append(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct append_request *req = arena_alloc(&s->arena, sizeof(*req));
@@ -75,23 +89,29 @@ struct imap_result imap_check_append(struct imap_session *s, const struct imap_c
 	if (cmd->nargs < 2)
 		return imap_bad(s, NULL, "APPEND expects a mailbox and a message");
 	for (arg = &cmd->args[1]; arg->type != IMAP_ARG_EOL; arg++)
-		n += arg->type == IMAP_ARG_LITERAL;
+		n += arg->type == IMAP_ARG_LITERAL || is_catenate(arg);
 	if (n > APPEND_MAX_MESSAGES)
 		return imap_bad(s, NULL, "Too many messages in one APPEND");
 	if (n == 0)
 		return imap_bad(s, NULL, "APPEND expects a message literal");
 	req->msgs = arena_alloc(&s->arena, n * sizeof(*req->msgs));
+	req->cat = arena_alloc(&s->arena, n * sizeof(*req->cat));
+	memset(req->cat, 0, n * sizeof(*req->cat));
 	req->n = n;
 	arg = &cmd->args[1];
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct imap_result res;
 		if (parse_message(&s->arena, &arg, &req->msgs[i], &problem) < 0)
 			return imap_bad(s, NULL, "%s", problem);
+		if (req->msgs[i].raw == NULL && !imap_catenate_parse(s, arg - 1, &req->cat[i], &res))
+			return res;
+	}
 	if (arg->type != IMAP_ARG_EOL)
 		return imap_bad(s, NULL, "APPEND expects a message literal");
 	/* Not a syntax error, but known before any SQL (and answered NO as
 	 * it always was). */
 	for (size_t i = 0; i < n; i++)
-		if (req->msgs[i].raw_len == 0)
+		if (req->msgs[i].raw_len == 0 && req->cat[i].nparts == 0)
 			return imap_no(s, NULL, "Cannot append an empty message");
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
@@ -112,6 +132,26 @@ static void drop_flags(const struct imap_mailbox_acl *target, struct append_requ
 		if (!keywords)
 			req->msgs[i].keywords_array = "{}";
 	}
+}
+
+/* RFC 4469: the CATENATE messages' bytes, from their text and URLs. */
+static bool build_catenated(struct imap_session *s, struct imap_backend *be,
+			    struct append_request *req, struct imap_result *res_r)
+{
+	uint64_t url_budget = (uint64_t)s->cfg->max_literal_size;
+
+	for (size_t i = 0; i < req->n; i++) {
+		if (req->cat[i].nparts == 0)
+			continue;
+		if (!imap_catenate_build(s, be, &req->cat[i], &url_budget, &req->msgs[i].raw,
+					 &req->msgs[i].raw_len, res_r))
+			return false;
+		if (req->msgs[i].raw_len == 0) {
+			*res_r = imap_no(s, NULL, "Cannot append an empty message");
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Dispatch has parsed the messages, resolved the target and checked "i"
@@ -139,6 +179,8 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 		return refused;
 	if (target->exists)
 		drop_flags(target, req);
+	if (!build_catenated(s, be, req, &refused))
+		return refused;
 	/* From here to the commit the command is "storing" for the search
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */
 	activity_begin(be->writes);

@@ -120,6 +120,8 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_append_str(out, " CONDSTORE QRESYNC");
 	/* RFC 8970: cmd_fetch.c, server/mime/preview.c (migrations/0014). */
 	buf_append_str(out, " PREVIEW");
+	/* RFC 4469: cmd_append.c, catenate.c, imap_url.c. */
+	buf_append_str(out, " CATENATE");
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
