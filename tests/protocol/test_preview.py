@@ -231,3 +231,22 @@ def test_rfc8970_3_1_old_rows_reanalysed_by_the_indexer(env, user):
             assert previews(c, item="PREVIEW (LAZY)") == ["reanalysed text"]
     finally:
         k.stop()
+
+
+def test_rfc8970_3_hostile_bodies(env, user):
+    """Control characters and NULs become space, invalid UTF-8 becomes
+    U+FFFD, a huge body costs no more than its start, and HTML whose
+    text lies beyond what is decoded previews as ""."""
+    with login(env, user) as c:
+        append(c, msg("Subject: ctl", b"a\x00b\x01c\x1bd\x7fe"))
+        append(c, msg("Subject: bad\r\nMIME-Version: 1.0\r\n"
+                      "Content-Type: text/plain; charset=utf-8", b"ok \xff\xfe \xe2\x82 end"))
+        append(c, msg("Subject: big", b"x" * (4 * 1024 * 1024)))
+        append(c, msg("Subject: deep\r\nMIME-Version: 1.0\r\nContent-Type: text/html",
+                      b"<p>" + b"<b>" * 200000 + b"late text"))
+        ok(c, "SELECT INBOX")
+        p = previews(c)
+        assert p[0] == "a b c d e"
+        assert p[1].startswith("ok ") and p[1].endswith(" end") and "\ufffd" in p[1]
+        assert p[2] == "x" * 256
+        assert p[3] == ""
