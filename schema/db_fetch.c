@@ -35,7 +35,7 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "   CASE WHEN $4::int & 64 <> 0 THEN preview END AS preview"
 	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
-	/* A preview computed at FETCH time (migrations/0014); a row the
+	/* A preview computed at FETCH time (migrations/0015); a row the
 	 * indexer rewrote meanwhile keeps its own, the same text. */
 	{ "fetch_set_preview",
 	  "UPDATE messages SET preview = $2 WHERE id = $1 AND preview IS NULL" },

@@ -156,7 +156,7 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 				 char *err, size_t errlen);
 
 /* Stores the preview computed at FETCH time for a message stored before
- * migrations/0014 (only where none is stored yet). preview is
+ * migrations/0015 (only where none is stored yet). preview is
  * NUL-terminated UTF-8. */
 enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
 				      char *err, size_t errlen);
@@ -260,7 +260,7 @@ struct db_append_msg {
 	/* The header as a reader sees it, for SEARCH TEXT: "Name: value" lines
 	 * (names as sent, values decoded). */
 	const char *header_text;
-	/* RFC 8970 FETCH PREVIEW (migrations/0014): NUL-terminated UTF-8,
+	/* RFC 8970 FETCH PREVIEW (migrations/0015): NUL-terminated UTF-8,
 	 * "" when the message has no text to preview. */
 	const char *preview;
 };

@@ -11,7 +11,7 @@
 #define STR(x) STR_(x)
 
 /* reanalyse_stale reads through messages_mime_stale (the partial index
- * migrations/0014 builds for "mime_version < DB_MIME_VERSION", which the
+ * migrations/0015 builds for "mime_version < DB_MIME_VERSION", which the
  * constant in the statement lets the planner use). reanalyse_update
  * writes what APPEND would store today (db_append.c, same encoding:
  * db_analysed.c); the text is lower-cased as 0007 requires. */

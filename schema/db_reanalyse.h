@@ -14,7 +14,7 @@
 
 struct db_append_msg;
 
-/* The MIME version the store's stale-row index (migrations/0014) is
+/* The MIME version the store's stale-row index (migrations/0015) is
  * written for: equal to server/mime's MIME_VERSION (checked where both
  * are known, server/indexer.c). A bump needs a migration that replaces
  * the index. */

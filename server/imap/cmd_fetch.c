@@ -34,7 +34,7 @@ struct fetch_ctx {
 	uint64_t changedsince;
 	bool add_modseq;
 	bool seen_shared;          /* setting \Seen changed the message rows (a common \Seen) */
-	/* Previews computed here for rows stored before migrations/0014,
+	/* Previews computed here for rows stored before migrations/0015,
 	 * stored once the rows have been read (fetch_store_previews). */
 	struct fetch_preview *previews;
 	size_t npreviews;
@@ -42,8 +42,8 @@ struct fetch_ctx {
 
 /* A FETCH stores at most this many previews it computed (each at most
  * 1 KiB: 256 characters of UTF-8), so a FETCH 1:* PREVIEW of a large old
- * mailbox holds a bounded amount; the indexer's reanalysis (migrations/
- * 0014) or the next FETCH stores the rest. */
+ * mailbox holds a bounded amount; the indexer's reanalysis
+ * (migrations/0015) or the next FETCH stores the rest. */
 #define FETCH_PREVIEW_STORE_MAX 256
 
 struct fetch_preview {
@@ -482,7 +482,7 @@ struct imap_result imap_fetch_changed_since(struct imap_session *s, struct imap_
 }
 
 /* After the rows: the previews computed for rows stored before
- * migrations/0014 (the connection is free again). Best effort: the client
+ * migrations/0015 (the connection is free again). Best effort: the client
  * has its answer, and a preview not stored is computed again next time
  * or by the indexer; a broken connection is repaired by the next command. */
 static void fetch_store_previews(struct imap_backend *be, struct fetch_ctx *f)

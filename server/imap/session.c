@@ -118,7 +118,7 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
 	 * cmd_select.c, view_resync.c. */
 	buf_append_str(out, " CONDSTORE QRESYNC");
-	/* RFC 8970: cmd_fetch.c, server/mime/preview.c (migrations/0014). */
+	/* RFC 8970: cmd_fetch.c, server/mime/preview.c (migrations/0015). */
 	buf_append_str(out, " PREVIEW");
 	/* RFC 4469: cmd_append.c, catenate.c, imap_url.c. */
 	buf_append_str(out, " CATENATE");

@@ -4,7 +4,7 @@ What a client sees: the start of the message's first text part, decoded,
 converted to UTF-8, HTML reduced to its text, white space collapsed, at
 most 256 characters; "" when there is no text to preview (RFC 8970 §3.1,
 example in §5: "" is "no preview", NIL is "not available now"); for rows
-stored before migrations/0014, NIL under LAZY and the computed preview
+stored before migrations/0015, NIL under LAZY and the computed preview
 without it."""
 
 import base64
@@ -184,7 +184,7 @@ def test_rfc8970_3_1_lazy_forms_and_bad_modifiers(env, user):
 
 
 def test_rfc8970_3_1_rows_stored_before_the_preview_column(env, user):
-    """Migration 0014 leaves old rows with preview NULL: LAZY answers NIL
+    """Migration 0015 leaves old rows with preview NULL: LAZY answers NIL
     (RFC 8970 §3.1: the client may ask again later), a plain PREVIEW
     computes it from the stored bytes and stores it."""
     with login(env, user) as c:

@@ -1,4 +1,4 @@
--- 0014_preview: RFC 8970 FETCH PREVIEW, computed once per message like
+-- 0015_preview: RFC 8970 FETCH PREVIEW, computed once per message like
 -- the other precomputed columns (server/mime/preview.c).
 --
 -- messages.preview: up to 256 characters of the message's first text
