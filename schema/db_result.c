@@ -23,3 +23,21 @@ int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r)
 	*value_r = (int64_t)v;
 	return 0;
 }
+
+PGresult *db_run(db *d, const char *stmt, int nparams, const char *const *params, bool tuples,
+		 const char *what, char *err, size_t errlen)
+{
+	PGresult *res = PQexecPrepared(d->conn, stmt, nparams, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != (tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
+		db_err_result(err, errlen, what, d->conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+const char *db_get_text(struct arena *a, const PGresult *res, int row, int col)
+{
+	return arena_strndup(a, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
+}

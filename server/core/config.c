@@ -111,6 +111,10 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL(allow_root, "no"),
 	KEY_STR(metrics_listen, ""),
 	KEY_BOOL(metrics_allow_remote, "no"),
+	LIVE_STR(teams_from_directory, "no"),
+	LIVE_STR(team_rights, "lrswipte"),
+	KEY_STR(ldap_team_filter, "(objectClass=*)"),
+	KEY_STR(ldap_team_mail_attribute, "mail"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

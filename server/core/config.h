@@ -69,6 +69,11 @@ struct config {
 	bool allow_root;            /* run on as root after start-up */
 	char *metrics_listen;       /* host:port of the Prometheus endpoint; "" = off */
 	bool metrics_allow_remote;  /* metrics_listen may be a non-loopback address */
+	/* Teams from the directory (docs/acl.md, "A team run from LDAP"). */
+	char *teams_from_directory; /* "no", "yes", or the group names allowed, space-separated */
+	char *team_rights;          /* rights of group:NAME on a team made from the directory */
+	char *ldap_team_filter;     /* which groups may be teams, ANDed with ldap_group_filter */
+	char *ldap_team_mail_attribute; /* a team group's addresses */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a
