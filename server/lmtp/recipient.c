@@ -96,7 +96,7 @@ static enum found directory_team(struct lmtp_conn *c, struct imap_backend *be,
 	if (!teams_enabled(cfg))
 		return NOT_FOUND;
 	found = dir_team_by_mail(be->dir, address, strlen(address), name, why, sizeof(why));
-	if (found == DIR_UNAVAILABLE)
+	if (found == DIR_UNAVAILABLE || (found == DIR_FAIL && why[0] != '\0'))
 		log_warning("lmtp: looking up the team of <%s>: %s", address, why);
 	if (found != DIR_OK)
 		return found == DIR_FAIL ? NOT_FOUND : DIRECTORY_DOWN;

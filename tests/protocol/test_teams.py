@@ -290,6 +290,21 @@ def test_group_address_not_a_team_unless_allowed(env):
     assert env.pg.psql(f"SELECT count(*) FROM accounts WHERE login = '{name}'").strip() == "0"
 
 
+def test_filter_metacharacters_match_no_group(env):
+    """RFC 4515 §3: the address is escaped in the team filter, so "*" or
+    parentheses in a recipient match no group (a wildcard would make any
+    group's team, or fail the search)."""
+    name = unique("grp")
+    ldap_team(env, name)
+    k = env.start_kairand(teams_from_directory="yes")
+    with lmtp_to(lmtp_port_of(k)) as s:
+        for rcpt in ("*@example.org", f"{name[:3]}*@example.org", "*", f"{name})(cn=*@x"):
+            code, text = s.rcpt(f"{rcpt}" if "@" in rcpt else f"{rcpt}@example.org")
+            assert code == 550 and text.startswith(b"5.1.1"), (rcpt, code, text)
+    k.stop()
+    assert env.pg.psql(f"SELECT count(*) FROM accounts WHERE login = '{name}'").strip() == "0"
+
+
 def test_directory_outage_is_temporary_with_teams_on(env):
     k = env.start_kairand(teams_from_directory="yes", ldap_uri="ldap://127.0.0.1:1",
                           ldap_timeout="1")
