@@ -149,10 +149,10 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # Back to 0006 also means undoing 0008 (search_ready, its partial
     # indexes) and what follows it: 0009 (the keyword registry, which
     # takes 0005's keyword index with it) and 0010 (the \Recent bound's
-    # own table), 0011 (the per-reader modseq) and 0012 (the stale-MIME
-    # index); migrating again then applies 0007 onwards, and 0008 marks
-    # the existing rows indexed.
-    env.pg.psql("DROP INDEX messages_mime_stale; "
+    # own table), 0011 (the per-reader modseq), 0012 (the stale-MIME
+    # index) and 0015 (team addresses); migrating again then applies 0007
+    # onwards, and 0008 marks the existing rows indexed.
+    env.pg.psql("DROP TABLE shared_addresses; DROP INDEX messages_mime_stale; "
                 "DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "
                 "ALTER TABLE mailboxes DROP COLUMN shared_modseq, DROP COLUMN expunged_floor; "
                 "ALTER TABLE expunges DROP COLUMN expunged_at; "
