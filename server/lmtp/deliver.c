@@ -1,6 +1,7 @@
-/* The worker side of LMTP: a recipient's look-up (RCPT) and the delivery
- * after the final dot. Each job writes its replies into c->reply, which
- * the loop sends when the job is done (conn.c). */
+/* The worker side of LMTP: the jobs (a recipient's look-up, in
+ * recipient.c, and the delivery after the final dot, here). Each job
+ * writes its replies into c->reply, which the loop sends when the job is
+ * done (conn.c). */
 #include "server/lmtp/lmtp_private.h"
 #include "server/bus/bus.h"
 #include "server/core/activity.h"

@@ -1,6 +1,6 @@
 /* The parts of server/lmtp/ shared by conn.c (the connection on the loop),
- * session.c (commands, in the loop) and deliver.c (RCPT look-ups and the
- * delivery, on a worker). */
+ * session.c (commands, in the loop), recipient.c (RCPT look-ups, on a
+ * worker) and deliver.c (the delivery, on a worker). */
 #ifndef KAIRAN_LMTP_PRIVATE_H
 #define KAIRAN_LMTP_PRIVATE_H
 

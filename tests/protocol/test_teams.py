@@ -319,3 +319,7 @@ def test_bad_team_config_refused_at_start(env):
     assert status not in (None, 0) and "team_rights" in err, err
     status, err = env.kairand_must_fail(ldap_team_filter="objectClass=x")
     assert status not in (None, 0) and "team filter" in err, err
+    status, err = env.kairand_must_fail(teams_from_directory=" , ")
+    assert status not in (None, 0) and "teams_from_directory" in err, err
+    status, err = env.kairand_must_fail(ldap_team_mail_attribute="mail attr")
+    assert status not in (None, 0) and "team mail attribute" in err, err
