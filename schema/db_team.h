@@ -1,4 +1,4 @@
-/* Team addresses (migrations/0015, docs/delivery.md "Team addresses"):
+/* Team addresses (migrations/0016, docs/delivery.md "Team addresses"):
  * which shared account receives mail for an address, and the writes of
  * kairanctl shared address, shared create --address and shared sync.
  *

@@ -1,6 +1,6 @@
 /* The one rule for comparing team addresses (docs/delivery.md, "Address
  * case rules"), shared by kairand's LMTP and kairanctl: the form stored in
- * shared_addresses (migrations/0015) and looked up at RCPT.
+ * shared_addresses (migrations/0016) and looked up at RCPT.
  *
  * RFC 5321 §2.4 lets a server treat the local part as case-sensitive, but
  * every directory matches mail case-insensitively (caseIgnoreIA5Match) and

@@ -1,7 +1,7 @@
 /* RCPT on a worker: which account receives mail for an address
  * (docs/delivery.md, "Recipients" and "Team addresses"). In this order:
  *
- *   1. a team address (shared_addresses, migrations/0015): the admin's
+ *   1. a team address (shared_addresses, migrations/0016): the admin's
  *      explicit mapping, found without the directory, so a team receives
  *      mail through a directory outage;
  *   2. a person's address in the directory (ldap_mail_attributes);

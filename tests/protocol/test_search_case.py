@@ -150,7 +150,7 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # indexes) and what follows it: 0009 (the keyword registry, which
     # takes 0005's keyword index with it) and 0010 (the \Recent bound's
     # own table), 0011 (the per-reader modseq), 0012 (the stale-MIME
-    # index) and 0015 (team addresses); migrating again then applies 0007
+    # index) and 0016 (team addresses); migrating again then applies 0007
     # onwards, and 0008 marks the existing rows indexed.
     env.pg.psql("DROP TABLE shared_addresses; DROP INDEX messages_mime_stale; "
                 "DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "

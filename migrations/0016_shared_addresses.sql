@@ -1,4 +1,4 @@
--- 0015_shared_addresses: team addresses (docs/delivery.md, "Team
+-- 0016_shared_addresses: team addresses (docs/delivery.md, "Team
 -- addresses"). Mail to one of these addresses is delivered once into the
 -- shared account's INBOX ("Shared/<name>"), where every member reads it
 -- with their own \Seen.
