@@ -120,6 +120,10 @@ static const struct config_key config_keys[] = {
 	LIVE_STR(trace_dir, ""),
 	LIVE_STR(trace_users, ""),
 	LIVE_STR(trace_addresses, ""),
+	LIVE_STR(teams_from_directory, "no"),
+	LIVE_STR(team_rights, "lrswipte"),
+	KEY_STR(ldap_team_filter, "(objectClass=*)"),
+	KEY_STR(ldap_team_mail_attribute, "mail"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -76,6 +76,11 @@ struct config {
 	char *trace_dir;            /* protocol traces go here, a file a session; "" = the log */
 	char *trace_users;          /* logins whose sessions are traced, comma/space-separated */
 	char *trace_addresses;      /* client addresses whose sessions are traced, likewise */
+	/* Teams from the directory (docs/acl.md, "A team run from LDAP"). */
+	char *teams_from_directory; /* "no", "yes", or the group names allowed, space-separated */
+	char *team_rights;          /* rights of group:NAME on a team made from the directory */
+	char *ldap_team_filter;     /* which groups may be teams, ANDed with ldap_group_filter */
+	char *ldap_team_mail_attribute; /* a team group's addresses */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a
