@@ -72,7 +72,7 @@ static enum found person(struct imap_backend *be, const char *address, struct lm
 	if (found != DIR_OK)
 		return found == DIR_FAIL ? NOT_FOUND : DIRECTORY_DOWN;
 	if (db_ensure(be->db) < 0 ||
-	    db_account_provision(be->db, login, dn, &r->account_id, err, sizeof(err)) < 0) {
+	    db_account_provision(be->db, login, dn, &r->account_id, NULL, err, sizeof(err)) < 0) {
 		log_warning("lmtp: provisioning %s: %s", login,
 			    db_error(be->db)[0] ? db_error(be->db) : err);
 		r->account_id = 0;
