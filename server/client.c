@@ -564,7 +564,7 @@ static void client_event(struct net_watch *w, uint32_t events)
 }
 
 void client_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
-		   bool implicit_tls)
+		   bool implicit_tls, bool proxied)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 	int one = 1;
@@ -586,13 +586,14 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	pthread_cond_init(&c->drained, NULL);
 	buf_init(&c->outbox);
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
-	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
+	c->session.peer_loopback = !proxied && net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
 	c->last_activity_ms = c->last_write_ms = clock_now_ms();
 	c->connected_ms = c->last_activity_ms;
 	LLIST_PREPEND(srv->clients, c);
 	srv->nclients++;
-	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
+	log_info("%s: connected (%s%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap",
+		 proxied ? ", through the PROXY listener" : "");
 	if (imap_trace_listed(srv->cfg->trace_addresses, net_conn_peer_addr(c->conn))) {
 		c->session.trace = imap_trace_open(srv->cfg->trace_dir, net_conn_peer(c->conn), NULL);
 		if (c->session.trace != NULL)

@@ -36,6 +36,9 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	KEY_STR(imap_listen, "127.0.0.1:143"),
 	KEY_STR(imaps_listen, "127.0.0.1:993"),
+	KEY_STR(imap_proxy_listen, ""),
+	KEY_STR(imaps_proxy_listen, ""),
+	LIVE_STR(proxy_trusted, "127.0.0.1 ::1"),
 	KEY_STR(lmtp_listen, ""),
 	KEY_STR(lmtp_socket, ""),
 	LIVE_STR(lmtp_detail_delimiter, "+"),

@@ -12,6 +12,9 @@
 struct config {
 	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
 	char *imaps_listen;         /* host:port for implicit TLS; "" disables */
+	char *imap_proxy_listen;    /* the same behind a PROXY v2 load balancer (proxy_accept.h) */
+	char *imaps_proxy_listen;
+	char *proxy_trusted;        /* the balancers' addresses/networks a PROXY listener accepts */
 	char *lmtp_listen;          /* host:port for LMTP delivery (RFC 2033); "" disables */
 	char *lmtp_socket;          /* path of a Unix socket for LMTP; "" disables */
 	char *lmtp_detail_delimiter;/* "user+detail@domain": one character, "" = none */
