@@ -22,7 +22,8 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "SELECT mm.uid, " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$5", "$1")) "::bigint,"
 	  " array_to_string(mm.keywords, ' '),"
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
-	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts"
+	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts,"
+	  " mm.message_id, extract(epoch FROM mm.saved_at)::bigint"
 	  " FROM mailbox_messages mm"
 	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
 	  " LEFT JOIN LATERAL (SELECT size,"
@@ -129,6 +130,9 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 		row.bodystructure = bytes(res, 0, 8, &row.bodystructure_len);
 		row.raw = bytes(res, 0, 9, &row.raw_len);
 		row.parts = bytes(res, 0, 10, &row.parts_len);
+		row.message_id = be64(res, 0, 11);
+		row.saved_known = !PQgetisnull(res, 0, 12);
+		row.saved_at = be64(res, 0, 12);
 		if (row_cb(ctx, &row) != 0) {
 			db_errf(err, errlen, "fetch stopped");
 			r = DB_NOT_FOUND;
