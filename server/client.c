@@ -419,6 +419,22 @@ static void client_trace_login(struct client *c)
 				     s->sasl_response_len[i]);
 }
 
+/* Back to not authenticated (UNAUTHENTICATE, RFC 8437): a trace started
+ * for the user ends with the user, so that whoever logs in next on the
+ * connection is not written into it; a trace of a listed address goes on,
+ * as it began before any login. */
+static void client_trace_unauthenticated(struct client *c)
+{
+	struct imap_session *s = &c->session;
+
+	if (imap_trace_listed(s->cfg->trace_addresses, net_conn_peer_addr(c->conn))) {
+		imap_trace_note(s->trace, "not authenticated any more");
+		return;
+	}
+	imap_trace_note(s->trace, "trace ends: the user left the session (UNAUTHENTICATE)");
+	imap_trace_close(&s->trace);
+}
+
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
@@ -433,6 +449,8 @@ static void client_command_finished(struct client *c)
 	/* A login: of a user to trace, or in a session traced by address. */
 	if (c->session.trace_wanted || (c->session.trace != NULL && c->session.user != NULL))
 		client_trace_login(c);
+	else if (c->session.trace != NULL && c->session.unauthenticated)
+		client_trace_unauthenticated(c);
 	if (c->session.auth_failed)
 		client_auth_failed(c);
 	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
