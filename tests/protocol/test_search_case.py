@@ -150,10 +150,11 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # indexes) and what follows it: 0009 (the keyword registry, which
     # takes 0005's keyword index with it) and 0010 (the \Recent bound's
     # own table), and what came after 0010: 0011 (the per-reader modseq),
-    # 0012 (the stale-MIME index), 0013 (private keywords) and 0014
-    # (protocol_trace); migrating again then applies 0007 onwards, and 0008
-    # marks the existing rows indexed.
-    env.pg.psql("DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
+    # 0012 (the stale-MIME index), 0013 (private keywords), 0014
+    # (protocol_trace) and 0015 (the save date); migrating again then
+    # applies 0007 onwards, and 0008 marks the existing rows indexed.
+    env.pg.psql("ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
+                "DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
                 "DROP TABLE protocol_trace; "
                 "DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "
                 "ALTER TABLE mailboxes DROP COLUMN shared_modseq, DROP COLUMN expunged_floor; "
