@@ -9,13 +9,14 @@
  * failures and the count of bad commands. The parser limits and the idle
  * timeout become the pre-login ones again (imap_session_set_state).
  *
- * COMPRESS is the exception we do not implement: §4.1 ends the compression
- * layers at the command's CRLF (the client's) and at the OK's CRLF (ours),
- * which needs the inflater to hand back what follows the end of the
- * client's stream. Rather than keep compressing what a conforming client
- * sends in the clear, the capability is not advertised once COMPRESS is
- * active, and the command is BAD there, as for a capability not
- * advertised (§3). */
+ * COMPRESS ends too (§4.1): the client compresses nothing after the CRLF
+ * of its command, we nothing after the CRLF of our OK, which is followed
+ * by the final block of our stream (server/client.c,
+ * client_stop_compression). A client that ends its stream with a final
+ * block may send plain bytes right after it (they wait, unread, until the
+ * OK is out); one that just stops after a flush must wait for the OK, as
+ * nothing else says where its compressed bytes end. It may then log in
+ * and COMPRESS again. */
 #include "server/imap/commands.h"
 #include "server/imap/user_slots.h"
 #include "server/core/log.h"
@@ -25,7 +26,7 @@
 
 bool imap_unauthenticate_offered(const struct imap_session *s)
 {
-	return s->cfg->allow_unauthenticate && !s->compress_active;
+	return s->cfg->allow_unauthenticate;
 }
 
 struct imap_result cmd_unauthenticate(struct imap_session *s, const struct imap_command *cmd,
@@ -35,8 +36,10 @@ struct imap_result cmd_unauthenticate(struct imap_session *s, const struct imap_
 	(void)be;
 	if (!s->cfg->allow_unauthenticate)
 		return imap_bad(s, NULL, "UNAUTHENTICATE is disabled");
-	if (s->compress_active)
-		return imap_bad(s, NULL, "UNAUTHENTICATE is not available once COMPRESS is active");
+	if (s->compress_active) {
+		s->after = IMAP_AFTER_UNCOMPRESS;
+		s->compress_active = false;   /* before the limits are set again */
+	}
 	imap_session_unselect(s);
 	if (s->holds_user_slot)
 		imap_user_slot_release(s->user_slots, s->user);

@@ -177,8 +177,8 @@ imap_check_fn imap_check_copy;
 imap_command_fn cmd_search;
 imap_check_fn imap_check_search;
 
-/* cmd_unauthenticate.c: RFC 8437. Whether the command may be used now
- * (allow_unauthenticate, and no COMPRESS: see the file). */
+/* cmd_unauthenticate.c: RFC 8437. Whether the command is offered
+ * (allow_unauthenticate). */
 imap_command_fn cmd_unauthenticate;
 bool imap_unauthenticate_offered(const struct imap_session *s);
 

@@ -41,6 +41,7 @@ enum imap_after {
 	IMAP_AFTER_NOTHING,
 	IMAP_AFTER_STARTTLS,   /* discard buffered input, start the TLS handshake */
 	IMAP_AFTER_COMPRESS,   /* deflate everything after the OK (RFC 4978) */
+	IMAP_AFTER_UNCOMPRESS, /* plain again after the OK (RFC 8437 §4.1) */
 	IMAP_AFTER_CLOSE,
 };
 

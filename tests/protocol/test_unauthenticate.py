@@ -5,6 +5,9 @@ connection (server/imap/cmd_unauthenticate.c)."""
 import base64
 import os
 import re
+import zlib
+
+import pytest
 
 from imapclient import bad, connect, login, ok
 from test_compress import compress
@@ -145,15 +148,62 @@ def test_rfc8437_pre_login_limits_apply_again(env):
         assert tagged.startswith(b"x NO [TOOBIG]"), tagged
 
 
-def test_rfc8437_4_1_not_offered_once_compress_is_active(env):
-    """RFC 8437 §4.1 ends COMPRESS at UNAUTHENTICATE; Kairan does not do
-    that, so it does not offer the command on a compressed connection
-    (docs/protocol.md)."""
-    with login(env.imap_port, env.new_user("ua")) as c:
+def end_compression(c, z):
+    """The client side of §4.1 once UNAUTHENTICATE went out compressed:
+    reads the OK through the inflater, then the server's final block; c
+    speaks plain again. Returns the tagged OK."""
+    tagged, untagged = c.read_tagged("u")
+    assert tagged.startswith(b"u OK [CAPABILITY ") and untagged == [], (tagged, untagged)
+    leftover = z.pending + c.buf
+    assert leftover == b"", leftover          # nothing after the OK but the end
+    while not z.inflater.eof:
+        raw = z.sock.recv(65536)
+        assert raw, "server closed before ending its stream"
+        assert z.inflater.decompress(raw) == b""
+    c.sock, c.buf = z.sock, z.inflater.unused_data
+    return tagged
+
+
+@pytest.mark.parametrize("final", [False, True])
+def test_rfc8437_4_1_compression_ends_with_unauthenticate(env, final):
+    alice, bob = env.new_user("uaa"), env.new_user("uab")
+    with login(env.imap_port, alice) as c:
+        z = compress(c)
+        assert b"UNAUTHENTICATE" in caps(c)
+        ok(c, "SELECT INBOX")
+        data = b"u UNAUTHENTICATE\r\n"
+        if final:
+            # A final block, and the next command in plain right behind
+            # it, in the same segment (§3: pipelining is allowed).
+            raw = z.deflater.compress(data) + z.deflater.flush(zlib.Z_FINISH)
+            z.send_raw(raw + f"l LOGIN {bob} secret\r\n".encode())
+        else:
+            z.sendall(data)
+        tagged = end_compression(c, z)
+        assert b"COMPRESS=DEFLATE" not in tagged and b"AUTH=PLAIN" in tagged
+        if not final:
+            c.send(f"l LOGIN {bob} secret\r\n".encode())
+        assert c.read_tagged("l")[0].startswith(b"l OK")
+        # Plain both ways, and COMPRESS can start again.
+        assert b"COMPRESS=DEFLATE" in caps(c)
         compress(c)
-        assert b"UNAUTHENTICATE" not in caps(c)
-        bad(c, "UNAUTHENTICATE")
-        ok(c, "SELECT INBOX")              # still logged in, still compressing
+        assert ok(c, "NAMESPACE")[0].startswith(b"* NAMESPACE")
+
+
+def test_rfc8437_4_1_compressed_stream_ended_without_unauthenticate_closes(env):
+    with login(env.imap_port, env.new_user("ua")) as c:
+        z = compress(c)
+        z.send_raw(z.deflater.compress(b"n NOOP\r\n") + z.deflater.flush(zlib.Z_FINISH))
+        assert c.read_tagged("n")[0].startswith(b"n OK")
+        z.sock.settimeout(5)
+        rest = b""
+        while True:
+            raw = z.sock.recv(65536)
+            if not raw:
+                break
+            rest += raw
+        # Nothing but perhaps the end of our stream: the server closed.
+        assert z.inflater.decompress(rest) == b""
 
 
 def test_rfc8437_8_can_be_disabled(env):
