@@ -202,3 +202,10 @@ def test_rfc8474_4_3_status_mailboxid_with_other_items(c):
     mid = created_id(c, "Box")
     lines = ok(c, "STATUS Box (MESSAGES MAILBOXID UIDNEXT)")
     assert lines == [b"* STATUS Box (MESSAGES 0 UIDNEXT 1 MAILBOXID (" + mid + b"))"], lines
+
+
+def test_rfc8474_4_3_list_status_mailboxid(c):
+    """LIST-STATUS (RFC 5819) answers any STATUS item, MAILBOXID too."""
+    mid = created_id(c, "Listed")
+    lines = ok(c, 'LIST "" "Listed" RETURN (STATUS (MAILBOXID))')
+    assert b"* STATUS Listed (MAILBOXID (" + mid + b"))" in lines, lines
