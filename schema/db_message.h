@@ -139,7 +139,7 @@ struct db_message_row {
 	const char *envelope, *body, *bodystructure, *raw, *parts;   /* NULL when not asked */
 	size_t envelope_len, body_len, bodystructure_len, raw_len, parts_len;
 	int64_t message_id;              /* the content's messages.id (EMAILID) */
-	/* When the message was saved into the mailbox (migrations/0015),
+	/* When the message was saved into the mailbox (migrations/0017),
 	 * UTC seconds; saved_known false for rows older than that. */
 	int64_t saved_at;
 	bool saved_known;
@@ -188,7 +188,7 @@ enum db_result db_store_flags(db *d, int64_t reader_id, int64_t mailbox_id,
 			      void (*row_cb)(void *ctx, const struct db_stored_row *row),
 			      void *ctx, char *err, size_t errlen);
 
-/* Private keywords (migrations/0015): in a mailbox with per-user \Seen,
+/* Private keywords (migrations/0013): in a mailbox with per-user \Seen,
  * changes reader_id's own keywords of the messages of ranges: mode 0
  * (replace: the named ones are set, every other known one is cleared), 1
  * (add), 2 (remove) of named_array (a text[] literal), among known_array

@@ -171,7 +171,7 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	/* INTERNALDATE's calendar date in UTC, as it is shown (+0000). */
 	const char *idate = "(mm.internaldate AT TIME ZONE 'UTC')::date";
 	/* The save date's, the same way; RFC 8514 §4.3: INTERNALDATE's
-	 * where there is none (a row older than migrations/0015). */
+	 * where there is none (a row older than migrations/0017). */
 	const char *sdate = "(coalesce(mm.saved_at, mm.internaldate) AT TIME ZONE 'UTC')::date";
 	char conds[2][48];          /* a text key's conditions, for sql_text_cond */
 	const char *const cond[2] = { conds[0], conds[1] };

@@ -27,7 +27,7 @@ enum db_search_op {
 	DB_SEARCH_MODSEQ,         /* number: modseq >= */
 	DB_SEARCH_MESSAGE_ID,     /* number: messages.id (EMAILID, RFC 8474 §6) */
 	/* number: days; the save date, INTERNALDATE for rows without one
-	 * (migrations/0015, RFC 8514 §4.3) */
+	 * (migrations/0017, RFC 8514 §4.3) */
 	DB_SEARCH_SAVEDBEFORE, DB_SEARCH_SAVEDON, DB_SEARCH_SAVEDSINCE,
 	DB_SEARCH_SAVED_KNOWN,    /* the row has a save date (SAVEDATESUPPORTED) */
 };

@@ -137,7 +137,7 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		if (row->saved_known)
 			imap_datetime_format(row->saved_at, 0, out);
 		else
-			buf_append_str(out, "NIL");   /* saved before migrations/0015 */
+			buf_append_str(out, "NIL");   /* saved before migrations/0017 */
 		return;
 	default:
 		break;

@@ -123,7 +123,7 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
 		    " ACL RIGHTS=texk NAMESPACE BINARY",
 		    s->cfg->max_literal_size);
-	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0015): cmd_fetch.c,
+	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0017): cmd_fetch.c,
 	 * cmd_search.c, cmd_select.c, cmd_status.c, cmd_mailbox.c. */
 	buf_append_str(out, " OBJECTID SAVEDATE");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */

@@ -1,5 +1,5 @@
 """SAVEDATE (RFC 8514): when a message was saved into its mailbox, as a
-client sees it (migrations/0015).
+client sees it (migrations/0017).
 
 A save date in the past cannot be made over the wire, so some tests set
 one with SQL and then check what COPY, MOVE and RENAME do with it."""
@@ -51,7 +51,7 @@ def search(c, criteria):
 
 def set_saved(env, user, mailbox, uid, value):
     """Sets a row's saved_at: a timestamp literal, or NULL (a row saved
-    before migration 0015)."""
+    before migration 0017)."""
     env.pg.psql(
         f"UPDATE mailbox_messages SET saved_at = {value} WHERE uid = {uid} AND mailbox_id ="
         f" (SELECT m.id FROM mailboxes m JOIN accounts a ON a.id = m.owner_id"
@@ -129,7 +129,7 @@ def test_rfc8514_4_2_no_save_date_is_nil(env, user, c):
     ok(c, "CREATE Box")
     append(c, "Box", 1)
     append(c, "Box", 2)
-    set_saved(env, user, "Box", 1, "NULL")      # saved before migration 0015
+    set_saved(env, user, "Box", 1, "NULL")      # saved before migration 0017
     ok(c, "SELECT Box")
     dates = fetch_dates(c)
     assert dates[1][1] is None and dates[2][1] is not None

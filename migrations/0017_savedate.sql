@@ -1,4 +1,4 @@
--- 0015_savedate: when a message was saved into its mailbox (RFC 8514
+-- 0017_savedate: when a message was saved into its mailbox (RFC 8514
 -- SAVEDATE; docs/schema.md, "Save dates").
 --
 -- INTERNALDATE is not that moment: APPEND takes the client's date, and COPY
