@@ -22,7 +22,8 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "SELECT mm.uid, " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$5", "$1")) "::bigint,"
 	  " array_to_string(mm.keywords, ' '),"
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
-	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts, m.id, m.preview"
+	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts, mm.message_id, m.preview,"
+	  " extract(epoch FROM mm.saved_at)::bigint"
 	  " FROM mailbox_messages mm"
 	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
 	  " LEFT JOIN LATERAL (SELECT size,"
@@ -31,7 +32,7 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "   CASE WHEN $4::int & 4 <> 0 THEN bodystructure END AS bodystructure,"
 	  "   CASE WHEN $4::int & 8 <> 0 OR ($4::int & 128 <> 0 AND preview IS NULL)"
 	  "     THEN raw END AS raw,"
-	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts, id,"
+	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts,"
 	  "   CASE WHEN $4::int & 64 <> 0 THEN preview END AS preview"
 	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
@@ -143,6 +144,8 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 		row.parts = bytes(res, 0, 10, &row.parts_len);
 		row.message_id = be64(res, 0, 11);
 		row.preview = bytes(res, 0, 12, &row.preview_len);
+		row.saved_known = !PQgetisnull(res, 0, 13);
+		row.saved_at = be64(res, 0, 13);
 		if (row_cb(ctx, &row) != 0) {
 			db_errf(err, errlen, "fetch stopped");
 			r = DB_NOT_FOUND;

@@ -48,7 +48,7 @@ enum db_mbox_result {
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
 				      int64_t inherit_from, const char *const *special_use,
 				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
-				      char *err, size_t errlen);
+				      int64_t *mailbox_id_r, char *err, size_t errlen);
 
 /* DELETE (§6.3.4). Without inferiors the row goes, and with it (ON DELETE
  * CASCADE) its messages, expunges, seen state and ACL. With inferiors the
@@ -122,6 +122,7 @@ struct db_mailbox_status {
 	uint32_t uidvalidity;
 	uint64_t highestmodseq;
 	uint64_t size;              /* sum of RFC822.SIZE; only with want_size */
+	int64_t mailbox_id;         /* the mailboxes row (RFC 8474 MAILBOXID) */
 };
 /* STATUS of owner_id's mailbox name as reader_id (the logged-in account)
  * sees it: UNSEEN counts what reader_id has not seen (its seen row in a

@@ -142,9 +142,13 @@ struct db_message_row {
 	uint64_t modseq;
 	const char *envelope, *body, *bodystructure, *raw, *parts;   /* NULL when not asked */
 	size_t envelope_len, body_len, bodystructure_len, raw_len, parts_len;
-	int64_t message_id;              /* messages.id; -1 without DB_FETCH_CONTENT */
+	int64_t message_id;              /* the content's messages.id (EMAILID) */
 	const char *preview;             /* NULL when not asked or not computed */
 	size_t preview_len;
+	/* When the message was saved into the mailbox (migrations/0017),
+	 * UTC seconds; saved_known false for rows older than that. */
+	int64_t saved_at;
+	bool saved_known;
 };
 /* Streams the rows of the UIDs in ranges: the callback gets each row as it
  * arrives (libpq single-row mode), so memory holds one message at a time.

@@ -263,6 +263,24 @@ static void client_start_compression(struct client *c)
 	c->reread = true;
 }
 
+/* RFC 8437 §4.1: compression ends after the CRLF of UNAUTHENTICATE's OK,
+ * which has just been flushed, and the client sends plain after the CRLF
+ * of its command. What was read but not inflated is plain input. Our
+ * final block may have to wait for EPOLLOUT, which calls this again. */
+static void client_stop_compression(struct client *c)
+{
+	int r = net_conn_stop_compression(c->conn, &c->in);
+
+	if (r < 0) {
+		client_close_failed(c);
+		return;
+	}
+	if (r == 0)
+		return;
+	c->uncompress_after_flush = false;
+	c->reread = true;
+}
+
 void client_flush(struct client *c)
 {
 	int pushed;
@@ -312,6 +330,8 @@ void client_flush(struct client *c)
 	}
 	if (c->compress_after_flush)
 		client_start_compression(c);
+	if (c->uncompress_after_flush)
+		client_stop_compression(c);
 }
 
 /* Reads until the socket has nothing more or the input buffer is full.
@@ -366,6 +386,8 @@ static void client_release(struct client *c)
 		c->starttls_after_flush = true;
 	else if (after == IMAP_AFTER_COMPRESS)
 		c->compress_after_flush = true;
+	else if (after == IMAP_AFTER_UNCOMPRESS)
+		c->uncompress_after_flush = true;
 	if (c->srv->shutting_down && !c->close_after_flush) {
 		imap_session_shutdown(&c->session);
 		client_take_output(c);
@@ -419,6 +441,22 @@ static void client_trace_login(struct client *c)
 				     s->sasl_response_len[i]);
 }
 
+/* Back to not authenticated (UNAUTHENTICATE, RFC 8437): a trace started
+ * for the user ends with the user, so that whoever logs in next on the
+ * connection is not written into it; a trace of a listed address goes on,
+ * as it began before any login. */
+static void client_trace_unauthenticated(struct client *c)
+{
+	struct imap_session *s = &c->session;
+
+	if (imap_trace_listed(s->cfg->trace_addresses, net_conn_peer_addr(c->conn))) {
+		imap_trace_note(s->trace, "not authenticated any more");
+		return;
+	}
+	imap_trace_note(s->trace, "trace ends: the user left the session (UNAUTHENTICATE)");
+	imap_trace_close(&s->trace);
+}
+
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
@@ -433,6 +471,8 @@ static void client_command_finished(struct client *c)
 	/* A login: of a user to trace, or in a session traced by address. */
 	if (c->session.trace_wanted || (c->session.trace != NULL && c->session.user != NULL))
 		client_trace_login(c);
+	else if (c->session.trace != NULL && c->session.unauthenticated)
+		client_trace_unauthenticated(c);
 	if (c->session.auth_failed)
 		client_auth_failed(c);
 	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
@@ -462,7 +502,8 @@ static void client_process(struct client *c)
 	size_t pos = 0;
 
 	while (!c->busy && !c->held && !c->close_after_flush && !c->starttls_after_flush &&
-	       !c->compress_after_flush && !c->closed && pos < c->in.len &&
+	       !c->compress_after_flush && !c->uncompress_after_flush && !c->closed &&
+	       pos < c->in.len &&
 	       client_unwritten(c) < CLIENT_OUTPUT_MAX) {
 		size_t used;
 		enum imap_input_result r = imap_session_input(&c->session, c->in.data + pos,
@@ -484,6 +525,14 @@ static void client_process(struct client *c)
 		}
 	}
 	buf_consume(&c->in, pos);
+	/* A client that ended its compressed stream other than with
+	 * UNAUTHENTICATE (which is running, or waiting to stop compression)
+	 * has nothing more to say: as a close. */
+	if (net_conn_compression_ended(c->conn) && !c->busy && !c->held &&
+	    !c->close_after_flush && !c->uncompress_after_flush) {
+		client_end_after_flush(c, "disconnected");
+		c->close_reason = "compressed stream ended by peer";
+	}
 	if (c->eof && !c->busy && !c->held && !c->close_after_flush) {
 		client_end_after_flush(c, "disconnected");
 		c->close_reason = "closed by peer";
@@ -522,7 +571,8 @@ static void client_pump(struct client *c)
 
 		if (c->closed)
 			return;
-		if (!c->close_after_flush && !c->starttls_after_flush && !c->compress_after_flush)
+		if (!c->close_after_flush && !c->starttls_after_flush && !c->compress_after_flush &&
+		    !c->uncompress_after_flush)
 			full = client_read(c);
 		before = c->in.len;
 		client_process(c);

@@ -38,6 +38,7 @@ struct client {
 	bool close_after_flush;
 	bool starttls_after_flush;
 	bool compress_after_flush;      /* COMPRESS answered OK: deflate after it */
+	bool uncompress_after_flush;    /* UNAUTHENTICATE answered OK: plain after it */
 	bool reread;                    /* input waits where epoll cannot see it */
 	bool closed;
 	const char *close_reason;       /* for the log, once close_after_flush is set */

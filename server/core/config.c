@@ -112,6 +112,8 @@ static const struct config_key config_keys[] = {
 	LIVE_BOOL(trust_loopback, "yes"),
 	LIVE_BOOL(auto_subscribe_shared, "yes"),
 	LIVE_STR(auth_admin_group, ""),
+	/* RFC 8437 §8: a server MUST offer a way to turn it off. */
+	LIVE_BOOL(allow_unauthenticate, "yes"),
 	KEY_BOOL(log_syslog, "no"),
 	KEY_STR(user, ""),
 	KEY_STR(group, ""),

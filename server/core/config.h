@@ -68,6 +68,7 @@ struct config {
 	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */
 	bool literal_plus;          /* advertise LITERAL+ instead of LITERAL- (RFC 7888) */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
+	bool allow_unauthenticate;  /* UNAUTHENTICATE (RFC 8437) is offered */
 	bool log_syslog;
 	char *user;                 /* kairand becomes this user after binding; "" = stay */
 	char *group;                /* ... and this group; "" = the user's primary group */

@@ -171,9 +171,6 @@ static bool auth_provision(struct imap_session *s, struct imap_backend *be, stru
  * tagged OK spares the client a CAPABILITY round trip. */
 static struct imap_result auth_logged_in(struct imap_session *s, const struct auth_user *u)
 {
-	struct buf caps;
-	const char *code;
-
 	s->holds_user_slot = s->user_slots != NULL;
 	s->user = xstrdup(u->login);
 	s->user_dn = xstrdup(u->dn);
@@ -183,13 +180,8 @@ static struct imap_result auth_logged_in(struct imap_session *s, const struct au
 	s->trace_wanted = u->trace || imap_trace_listed(s->cfg->trace_users, u->login);
 	imap_session_set_state(s, IMAP_STATE_AUTH);
 	log_info("%s: user %s logged in", s->peer, u->login);
-	buf_init(&caps);
-	buf_append_str(&caps, "CAPABILITY ");
-	imap_capabilities(s, &caps);
-	code = arena_strndup(&s->arena, caps.data, caps.len);
-	buf_free(&caps);
 	metrics_add(METRICS_LOGINS_OK, 1);
-	return imap_ok(s, code, "Logged in");
+	return imap_ok(s, imap_capability_code(s), "Logged in");
 }
 
 struct imap_result imap_auth_login(struct imap_session *s, struct imap_backend *be,

@@ -10,6 +10,7 @@
 #include "acl/command_rights.h"
 #include "server/imap/fetch_section.h"
 #include "server/imap/msgset.h"
+#include "server/imap/objectid.h"
 #include "server/imap/view.h"
 #include "server/imap/writer.h"
 #include "server/mime/mime.h"
@@ -171,6 +172,21 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		return;
 	case IMAP_FETCH_PREVIEW:
 		write_preview(f, it, row, out);
+		return;
+	case IMAP_FETCH_EMAILID: {
+		char id[IMAP_OBJECTID_BUF];
+		buf_appendf(out, "EMAILID (%s)", imap_emailid(id, row->message_id));
+		return;
+	}
+	case IMAP_FETCH_THREADID:
+		buf_append_str(out, "THREADID NIL");   /* objectid.h: no threads */
+		return;
+	case IMAP_FETCH_SAVEDATE:
+		buf_append_str(out, "SAVEDATE ");
+		if (row->saved_known)
+			imap_datetime_format(row->saved_at, 0, out);
+		else
+			buf_append_str(out, "NIL");   /* saved before migrations/0017 */
 		return;
 	default:
 		break;
@@ -373,15 +389,16 @@ static enum db_result set_seen(struct imap_session *s, struct imap_backend *be,
 			      errlen);
 }
 
-/* Whether the shared state can answer: flags, UIDs and modseqs only, and
- * no \Seen to set. */
+/* Whether the shared state can answer: flags, UIDs and modseqs only (and
+ * THREADID, always NIL), and no \Seen to set. EMAILID and SAVEDATE come
+ * from the message rows: the state does not hold them. */
 static bool answerable_from_state(const struct imap_view *v, const struct imap_fetch_request *req)
 {
 	if (!v->flags_cached || req->sets_seen)
 		return false;
 	for (size_t i = 0; i < req->count; i++)
 		if (req->items[i].kind != IMAP_FETCH_UID && req->items[i].kind != IMAP_FETCH_FLAGS &&
-		    req->items[i].kind != IMAP_FETCH_MODSEQ)
+		    req->items[i].kind != IMAP_FETCH_MODSEQ && req->items[i].kind != IMAP_FETCH_THREADID)
 			return false;
 	return true;
 }

@@ -7,6 +7,7 @@
 #include "server/imap/datetime.h"
 #include "server/imap/msgset.h"
 #include "server/imap/mutf7.h"
+#include "server/imap/objectid.h"
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
@@ -161,6 +162,23 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_OLDER: n->op = DB_SEARCH_OLDER; n->number = k->u.number; return true;
 	case IMAP_SK_YOUNGER: n->op = DB_SEARCH_YOUNGER; n->number = k->u.number; return true;
 	case IMAP_SK_MODSEQ: n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
+	case IMAP_SK_EMAILID:
+	case IMAP_SK_THREADID:
+		/* objectid.h: an EMAILID names a messages row; no THREADID
+		 * names anything (RFC 8474 §5.2: it matches no message). */
+		n->op = k->op == IMAP_SK_EMAILID &&
+			imap_emailid_parse(k->u.str.value, k->u.str.value_len, &n->number) ?
+			DB_SEARCH_MESSAGE_ID : DB_SEARCH_FALSE;
+		return true;
+	case IMAP_SK_SAVEDBEFORE: case IMAP_SK_SAVEDON: case IMAP_SK_SAVEDSINCE: {
+		static const enum db_search_op ops[] = {
+			DB_SEARCH_SAVEDBEFORE, DB_SEARCH_SAVEDON, DB_SEARCH_SAVEDSINCE,
+		};
+		n->op = ops[k->op - IMAP_SK_SAVEDBEFORE];
+		n->number = imap_date_days(&k->u.date);
+		return true;
+	}
+	case IMAP_SK_SAVEDATESUPPORTED: n->op = DB_SEARCH_SAVED_KNOWN; return true;
 	case IMAP_SK_HEADER: {
 		if (!search_string_ok(c, k->u.str.value, k->u.str.value_len))
 			return false;

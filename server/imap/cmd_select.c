@@ -3,6 +3,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/args.h"
 #include "server/imap/msgset.h"
+#include "server/imap/objectid.h"
 #include "server/imap/rights.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
@@ -159,6 +160,7 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 	struct imap_result res;
 	struct imap_view *v;
 	uint32_t first_unseen, unseen_msn;
+	char id[IMAP_OBJECTID_BUF];
 
 	/* RFC 4314 §4: with "r" but none of the rights to change anything,
 	 * the mailbox opens read-only. */
@@ -188,6 +190,8 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 	/* RFC 7162 §3.1.2.1: the reader's HIGHESTMODSEQ (migrations/0011). */
 	imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 		      (unsigned long long)imap_view_highestmodseq(v));
+	/* RFC 8474 §4.2 (objectid.h). */
+	imap_untagged(s, "OK [MAILBOXID (%s)] Ok", imap_mailboxid(id, v->mailbox_id, v->uidvalidity));
 	/* §3.2.5: what changed since the client's modseq, when it knows this
 	 * UIDVALIDITY; VANISHED (EARLIER) first, then the FETCHes. */
 	if (params != NULL && params->qresync && params->uidvalidity == v->uidvalidity) {

@@ -30,6 +30,10 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "AUTHENTICATE", .fn = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
 	  .flags = IMAP_CMD_SASL, .check = imap_check_authenticate },
 
+	/* cmd_unauthenticate.c: RFC 8437; no store needed */
+	{ .name = "UNAUTHENTICATE", .fn = cmd_unauthenticate, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_NO_STORE, .check = imap_check_no_args },
+
 	/* cmd_session.c */
 	{ .name = "ID", .fn = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP,
 	  .check = imap_check_id },

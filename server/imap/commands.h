@@ -177,6 +177,11 @@ imap_check_fn imap_check_copy;
 imap_command_fn cmd_search;
 imap_check_fn imap_check_search;
 
+/* cmd_unauthenticate.c: RFC 8437. Whether the command is offered
+ * (allow_unauthenticate). */
+imap_command_fn cmd_unauthenticate;
+bool imap_unauthenticate_offered(const struct imap_session *s);
+
 /* cmd_acl.c */
 imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
 	cmd_namespace;

@@ -348,6 +348,8 @@ static const struct {
 	{ "RFC822.TEXT", IMAP_FETCH_RFC822_TEXT }, { "BODY", IMAP_FETCH_BODY },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE }, { "UID", IMAP_FETCH_UID },
 	{ "MODSEQ", IMAP_FETCH_MODSEQ }, { "PREVIEW", IMAP_FETCH_PREVIEW },
+	{ "EMAILID", IMAP_FETCH_EMAILID }, { "THREADID", IMAP_FETCH_THREADID },
+	{ "SAVEDATE", IMAP_FETCH_SAVEDATE },
 };
 
 /* The attributes that take a section, and how their response is named. */

@@ -1,5 +1,6 @@
 /* FETCH's data items (RFC 3501 §6.4.5 and §9 fetch-att, RFC 3516 and RFC
- * 9051 §6.4.5 BINARY, RFC 7162 §3.1.4 MODSEQ), checked strictly and turned
+ * 9051 §6.4.5 BINARY, RFC 7162 §3.1.4 MODSEQ, RFC 8474 EMAILID and
+ * THREADID, RFC 8514 SAVEDATE), checked strictly and turned
  * into a list of typed items, each with the name its response must carry.
  * Pure: no I/O; results in the command's arena; errors are a static reason
  * for the tagged BAD. */
@@ -23,6 +24,8 @@ enum imap_fetch_kind {
 	IMAP_FETCH_RFC822_HEADER, IMAP_FETCH_RFC822_TEXT, IMAP_FETCH_BODY_SECTION,
 	IMAP_FETCH_BINARY, IMAP_FETCH_BINARY_SIZE, IMAP_FETCH_MODSEQ,
 	IMAP_FETCH_PREVIEW,             /* RFC 8970 */
+	IMAP_FETCH_EMAILID, IMAP_FETCH_THREADID,    /* RFC 8474 §5.3 */
+	IMAP_FETCH_SAVEDATE,                        /* RFC 8514 §4.2 */
 };
 
 enum imap_section_text {

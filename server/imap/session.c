@@ -127,9 +127,15 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
 		    " ACL RIGHTS=texk NAMESPACE BINARY",
 		    s->cfg->max_literal_size);
+	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0017): cmd_fetch.c,
+	 * cmd_search.c, cmd_select.c, cmd_status.c, cmd_mailbox.c. */
+	buf_append_str(out, " OBJECTID SAVEDATE");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
+	/* RFC 8437 §3 lets it be shown after login only: cmd_unauthenticate.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH && imap_unauthenticate_offered(s))
+		buf_append_str(out, " UNAUTHENTICATE");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");
@@ -138,6 +144,19 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 		else
 			buf_append_str(out, " LOGINDISABLED");
 	}
+}
+
+const char *imap_capability_code(struct imap_session *s)
+{
+	struct buf caps;
+	const char *code;
+
+	buf_init(&caps);
+	buf_append_str(&caps, "CAPABILITY ");
+	imap_capabilities(s, &caps);
+	code = arena_strndup(&s->arena, caps.data, caps.len);
+	buf_free(&caps);
+	return code;
 }
 
 void imap_session_greeting(struct imap_session *s)
@@ -519,6 +538,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->parsed = NULL;
 	s->nchanged = 0;
 	s->auth_failed = false;
+	s->unauthenticated = false;
 	memset(s->sasl_response, 0, sizeof(s->sasl_response));
 	memset(s->sasl_response_len, 0, sizeof(s->sasl_response_len));
 	s->nsasl = 0;

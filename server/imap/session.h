@@ -41,6 +41,7 @@ enum imap_after {
 	IMAP_AFTER_NOTHING,
 	IMAP_AFTER_STARTTLS,   /* discard buffered input, start the TLS handshake */
 	IMAP_AFTER_COMPRESS,   /* deflate everything after the OK (RFC 4978) */
+	IMAP_AFTER_UNCOMPRESS, /* plain again after the OK (RFC 8437 §4.1) */
 	IMAP_AFTER_CLOSE,
 };
 
@@ -140,6 +141,7 @@ struct imap_session {
 
 	unsigned consecutive_bad;
 	bool auth_failed;        /* set by a command: an authentication just failed */
+	bool unauthenticated;    /* set by a command: UNAUTHENTICATE just ended the login */
 	unsigned auth_failures;  /* on this connection */
 	enum imap_after after;
 
@@ -218,5 +220,8 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r);
 void imap_untagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The capability list for the session's current state, space-separated. */
 void imap_capabilities(const struct imap_session *s, struct buf *out);
+/* "CAPABILITY ..." as a response code, in the arena: for the tagged OK of
+ * a command that changed them (login, UNAUTHENTICATE). */
+const char *imap_capability_code(struct imap_session *s);
 
 #endif

@@ -211,3 +211,12 @@ def append_circulars(c, mailbox, n, flags=""):
         c.send(f"ap APPEND {mailbox} {flags}{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
         tagged, _ = c.read_tagged("ap")
         assert tagged.startswith(b"ap OK"), tagged
+
+
+def bad(c, text, tag="b"):
+    """Runs a command that must be refused with BAD, then checks that the
+    session goes on; returns the tagged response."""
+    tagged, _ = c.cmd(tag, text)
+    assert tagged.startswith(tag.encode() + b" BAD "), (text[:200], tagged)
+    ok(c, "NOOP", tag="n")
+    return tagged
