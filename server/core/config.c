@@ -69,6 +69,12 @@ static const struct config_key config_keys[] = {
 	LIVE_LONG(max_line_length, "65536", 1024, 16 * 1024 * 1024),
 	LIVE_LONG(max_literal_size, "52428800", 1024, 1024L * 1024 * 1024),
 	LIVE_LONG(max_literals, "1000", 1, 100000),
+	/* Big messages (docs/architecture.md, "Big messages"): a message
+	 * literal from this size on goes to a spool file, not to memory. */
+	LIVE_LONG(literal_spool_threshold, "1048576", 65536, 1024L * 1024 * 1024),
+	LIVE_STR(literal_spool_dir, "/tmp"),
+	LIVE_LONG(max_command_literal_bytes, "268435456", 1024, 64L * 1024 * 1024 * 1024),
+	LIVE_LONG(max_session_literal_bytes, "17179869184", 0, 1024L * 1024 * 1024 * 1024 * 1024),
 	LIVE_LONG(max_nesting, "32", 1, 1000),
 	LIVE_LONG(max_nesting_unauth, "4", 1, 1000),
 	LIVE_LONG(max_args, "100000", 16, 10000000),

@@ -2,7 +2,8 @@
  * (RFC 4315). Each message is parsed once here (server/mime) so that FETCH
  * never has to; all messages of one command commit together or not at all.
  * Everything the store takes is in the command arena: the messages are
- * counted first and their rows allocated once. */
+ * counted first and their rows allocated once; a big message is in a
+ * spool file instead (literal_sink.c), which the store streams. */
 #include "server/imap/commands.h"
 #include "server/imap/datetime.h"
 #include "server/imap/message_analyse.h"
@@ -12,6 +13,7 @@
 #include "server/core/activity.h"
 #include "schema/db_message.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,6 +57,7 @@ static int parse_message(struct arena *a, const struct imap_arg **args, struct d
 	memset(m, 0, sizeof(*m));
 	m->raw = arg->u.str.data;
 	m->raw_len = arg->u.str.len;
+	m->raw_spool = arg->spool;   /* a big message: literal_sink.c */
 	m->flags = flags.system;
 	m->keywords_array = imap_keywords_array(a, &flags);
 	m->internaldate = date;
@@ -143,7 +146,10 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */
 	activity_begin(be->writes);
 	for (size_t i = 0; i < req->n; i++)
-		imap_message_analyse(&s->arena, &req->msgs[i]);
+		if (imap_message_analyse(&s->arena, &req->msgs[i]) < 0) {
+			activity_end(be->writes);
+			return imap_store_failed(s, "reading a spooled message", strerror(errno));
+		}
 	res = arena_alloc(&s->arena, req->n * sizeof(*res));
 	r = db_append(be->db, s->account_id, target->owner_id, name, req->msgs, req->n,
 		      s->cfg->max_keywords_per_mailbox, res, err, sizeof(err));

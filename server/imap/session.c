@@ -1,6 +1,7 @@
 #include "server/imap/session.h"
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/literal_sink.h"
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
 #include "server/imap/result.h"
@@ -30,6 +31,10 @@ static void session_limits(const struct imap_session *s, struct imap_parser_limi
 	l->max_depth = (size_t)(authed ? s->cfg->max_nesting : s->cfg->max_nesting_unauth);
 	l->max_args = (size_t)s->cfg->max_args;
 	l->long_line_fatal = s->compress_active;
+	l->max_command_literal_bytes = (uint64_t)s->cfg->max_command_literal_bytes;
+	if (!authed && l->max_command_literal_bytes > PREAUTH_MAX_LITERAL)
+		l->max_command_literal_bytes = PREAUTH_MAX_LITERAL;
+	l->max_session_literal_bytes = (uint64_t)s->cfg->max_session_literal_bytes;
 }
 
 void imap_session_init(struct imap_session *s, const struct config *cfg)
@@ -43,6 +48,7 @@ void imap_session_init(struct imap_session *s, const struct config *cfg)
 	buf_init(&s->out);
 	session_limits(s, &limits);
 	s->parser = imap_parser_new(&limits);
+	imap_literal_sink_init(s);
 }
 
 void imap_session_deinit(struct imap_session *s)
@@ -51,6 +57,7 @@ void imap_session_deinit(struct imap_session *s)
 		imap_user_slot_release(s->user_slots, s->user);
 	imap_session_unselect(s);
 	imap_parser_free(&s->parser);
+	imap_literal_sink_deinit(s);
 	arena_free(&s->arena);
 	buf_free(&s->out);
 	buf_free(&s->raw_line);
@@ -226,27 +233,38 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 	enum imap_parse_error e = imap_parser_error(s->parser);
 	const char *tag = imap_parser_error_tag(s->parser);
 	const char *text = imap_parser_error_text(e);
+	const char *status = "BAD", *code = NULL;
 
 	if (imap_parser_error_is_fatal(e)) {
 		imap_untagged(s, "BYE [TOOBIG] %s", text);
 		return IMAP_INPUT_CLOSE;
 	}
-	metrics_command(0, e == IMAP_PERR_LITERAL_TOO_BIG ? METRICS_NO : METRICS_BAD, 0);
 	switch (e) {
 	case IMAP_PERR_LITERAL_TOO_BIG:
-		/* RFC 7889: refused before the continuation, so no data follows. */
-		reply_error_tag(s, tag, "NO", "TOOBIG", "%s", text);
+		/* RFC 7889: refused before the continuation, so no data follows
+		 * (or, after "{n+}", what follows is discarded). */
+		status = "NO", code = "TOOBIG";
+		break;
+	case IMAP_PERR_COMMAND_LITERALS_TOO_BIG:
+	case IMAP_PERR_SESSION_LITERALS_TOO_BIG:
+		/* RFC 5530 §3: an implementation limit, not one message's size. */
+		status = "NO", code = "LIMIT";
+		break;
+	case IMAP_PERR_SPOOL_UNAVAILABLE:
+		status = "NO", code = "UNAVAILABLE";
 		break;
 	case IMAP_PERR_LINE_TOO_LONG:
 	case IMAP_PERR_TOO_MANY_ARGS:
 	case IMAP_PERR_TOO_MANY_LITERALS:
 	case IMAP_PERR_TOO_DEEP:
-		reply_error_tag(s, tag, "BAD", "TOOBIG", "%s", text);
+		code = "TOOBIG";
 		break;
 	default:
-		reply_error_tag(s, tag, "BAD", NULL, "%s", text);
 		break;
 	}
+	metrics_command(0, status[0] == 'N' ? METRICS_NO : METRICS_BAD, 0);
+	imap_literal_sink_release(s);
+	reply_error_tag(s, tag, status, code, "%s", text);
 	arena_reset(&s->arena);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
@@ -484,6 +502,7 @@ void imap_session_command_done(struct imap_session *s)
 	memset(s->sasl_response, 0, sizeof(s->sasl_response));
 	memset(s->sasl_response_len, 0, sizeof(s->sasl_response_len));
 	s->nsasl = 0;
+	imap_literal_sink_release(s);
 	arena_reset(&s->arena);
 }
 

@@ -26,6 +26,7 @@ struct mbox_cache;
 struct bus;
 struct imap_user_slots;
 struct imap_view;
+struct spool;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -74,6 +75,12 @@ struct imap_session {
 
 	struct imap_parser *parser;
 	struct arena arena;      /* the current command's memory */
+	/* The spooled literals of the command being read or run, closed with
+	 * its arena (literal_sink.c). */
+	struct imap_spool_list {
+		struct spool **items;
+		size_t n, cap;
+	} spools;
 	const struct imap_command *cmd;
 	const struct imap_command_def *def;
 	uint64_t cmd_start_us;   /* when the command was complete (metrics_now_us) */
