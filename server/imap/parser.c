@@ -360,6 +360,27 @@ static struct imap_arg *parser_freeze(struct arena *arena, const struct arg_vec 
 	return items;
 }
 
+const struct imap_command *imap_parser_pending(const struct imap_parser *p, struct arena *arena)
+{
+	struct imap_command *cmd;
+
+	if (p->depth != 0 || p->tag == NULL)
+		return NULL;
+	cmd = arena_alloc(arena, sizeof(*cmd));
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->tag = p->tag;
+	memcpy(cmd->name, p->cmd.name, sizeof(cmd->name));
+	cmd->args = parser_freeze(arena, &p->levels[0]);
+	cmd->nargs = p->levels[0].count;
+	return cmd;
+}
+
+void imap_parser_abandon(struct imap_parser *p)
+{
+	parser_new_command(p);
+	p->error = IMAP_PERR_NONE;
+}
+
 static void parser_finish_string(struct imap_parser *p, struct arena *arena,
 				 enum imap_arg_type type)
 {

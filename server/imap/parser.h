@@ -149,6 +149,15 @@ const char *imap_parser_error_tag(const struct imap_parser *p);
 bool imap_parser_error_is_fatal(enum imap_parse_error e);
 /* A short human-readable text for the error, for the BAD/NO/BYE line. */
 const char *imap_parser_error_text(enum imap_parse_error e);
+/* After IMAP_PARSE_LITERAL_CONTINUE, while the literal waits for its "+":
+ * the command so far (its tag, name and the top-level arguments before
+ * the literal), as a command in arena; NULL when the literal is not at the
+ * top level. */
+const struct imap_command *imap_parser_pending(const struct imap_parser *p, struct arena *arena);
+/* Forgets the command being read: the "+" it waits for was refused with a
+ * tagged response, so the client will not send the literal's data and its
+ * next bytes start a new command (RFC 3501 §7.5). */
+void imap_parser_abandon(struct imap_parser *p);
 /* Discards all state, as if no byte had been read (after STARTTLS). */
 void imap_parser_reset(struct imap_parser *p);
 /* True while a command is partly read (for idle timeouts and shutdown). */

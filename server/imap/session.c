@@ -439,6 +439,45 @@ static enum imap_input_result session_idle_line(struct imap_session *s, const ui
 	return session_end_command(s, &r);
 }
 
+/* The first message of an APPEND waits for its "+" until the mailbox and
+ * the right to append to it have been checked, as Dovecot does: a refused
+ * APPEND then costs the client no upload (RFC 3501 §7.5 lets the server
+ * answer the command instead of sending "+"). s->cmd becomes the command
+ * so far; a literal already among its arguments after the mailbox means
+ * the check was done. Non-synchronising literals come without waiting:
+ * theirs is the check of the whole command. */
+static bool session_literal_needs_check(struct imap_session *s)
+{
+	const struct imap_command *cmd;
+
+	if (s->state == IMAP_STATE_NOT_AUTH)
+		return false;
+	cmd = imap_parser_pending(s->parser, &s->arena);
+	if (cmd == NULL || strcmp(cmd->name, "APPEND") != 0 || cmd->nargs == 0)
+		return false;
+	for (size_t i = 1; i < cmd->nargs; i++)
+		if (cmd->args[i].type == IMAP_ARG_LITERAL)
+			return false;
+	s->cmd = cmd;
+	s->def = imap_command_find(cmd->name);
+	s->cmd_start_us = metrics_now_us();
+	return s->def != NULL;
+}
+
+void imap_session_literal_checked(struct imap_session *s)
+{
+	if (s->literal_refused == NULL) {
+		s->cmd = NULL;
+		s->def = NULL;
+		s->mailbox = NULL;
+		buf_append_str(&s->out, "+ Ready for literal data\r\n");
+		return;
+	}
+	imap_session_reply(s, s->literal_refused);
+	imap_parser_abandon(s->parser);
+	imap_session_command_done(s);
+}
+
 enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
 					  size_t len, size_t *consumed_r)
 {
@@ -461,7 +500,10 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 		case IMAP_PARSE_NEED_MORE:
 			break;
 		case IMAP_PARSE_LITERAL_CONTINUE:
-			buf_append_str(&s->out, "+ Ready for literal data\r\n");
+			if (session_literal_needs_check(s))
+				r = IMAP_INPUT_LITERAL_CHECK;
+			else
+				buf_append_str(&s->out, "+ Ready for literal data\r\n");
 			break;
 		case IMAP_PARSE_ERROR:
 			r = session_parse_error(s);
@@ -497,6 +539,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->def = NULL;
 	s->mailbox = NULL;
 	s->parsed = NULL;
+	s->literal_refused = NULL;
 	s->nchanged = 0;
 	s->auth_failed = false;
 	memset(s->sasl_response, 0, sizeof(s->sasl_response));

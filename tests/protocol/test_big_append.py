@@ -18,6 +18,7 @@ import hashlib
 import os
 import random
 import re
+import socket
 import threading
 import time
 
@@ -363,5 +364,157 @@ def test_spool_directory_missing_is_no_unavailable(env):
             small = b"Subject: s\r\n\r\nx\r\n"
             c.send(f"b APPEND INBOX {{{len(small)}+}}\r\n".encode() + small + b"\r\n")
             assert c.read_tagged("b")[0].startswith(b"b OK")
+    finally:
+        k.stop()
+
+
+# ---------------------------------------------------------------------------
+# Checked before the "+": a refused APPEND costs the client no upload.
+
+def test_append_without_insert_right_refused_before_continuation(env):
+    """RFC 4314 §4: APPEND needs "i" on the target. The refusal comes in
+    place of the "+" of the first message literal (RFC 3501 §7.5), so the
+    client never sends the 40 MiB; the session goes on."""
+    owner, reader = env.new_user("own"), env.new_user("rd")
+    with login(env.imap_port, owner) as c:
+        ok(c, "CREATE box", "c")
+        ok(c, f"SETACL box {reader} lr", "a")
+    with login(env.imap_port, reader) as c:
+        c.send(f'a APPEND "Other Users/{owner}/box" (\\Seen) {{{40 * MiB}}}\r\n')
+        tagged, _ = c.read_tagged("a")
+        assert tagged.startswith(b"a NO [NOPERM]"), tagged
+        assert c.cmd("n", "NOOP")[0].startswith(b"n OK")
+    with login(env.imap_port, owner) as c:
+        ok(c, f"SETACL box {reader} lri", "a")
+    with login(env.imap_port, reader) as c:
+        tagged, _ = append_big(c, f'"Other Users/{owner}/box"', 3, 2 * MiB)
+        assert tagged.startswith(b"ap OK"), tagged
+
+
+def test_append_to_missing_mailbox_is_trycreate_before_continuation(env):
+    """RFC 3501 §6.3.11: TRYCREATE for a personal name, NONEXISTENT
+    elsewhere (a name the caller may not see looks the same)."""
+    with login(env.imap_port, env.new_user("miss")) as c:
+        c.send(f"a APPEND nosuchbox {{{40 * MiB}}}\r\n")
+        tagged, _ = c.read_tagged("a")
+        assert tagged.startswith(b"a NO [TRYCREATE]"), tagged
+        c.send(f'b APPEND "Other Users/nobody-here/x" {{{40 * MiB}}}\r\n')
+        tagged, _ = c.read_tagged("b")
+        assert tagged.startswith(b"b NO [NONEXISTENT]"), tagged
+        # A small literal is checked the same way, and the mailbox name
+        # itself as a literal gets its "+" at once.
+        c.send("d APPEND {5}\r\n")
+        c.expect_continuation()
+        c.send("INBOX {3}\r\n")
+        c.expect_continuation()
+        c.send("abc\r\n")
+        assert c.read_tagged("d")[0].startswith(b"d OK")
+
+
+# ---------------------------------------------------------------------------
+# LMTP DATA (RFC 2033) uses the same spool: dot-stuffing is undone on the
+# way in (server/lmtp/data.c), the decoded bytes are spooled.
+
+def lmtp_port_of(k):
+    return int(k.config["lmtp_listen"].rsplit(":", 1)[1])
+
+
+def lmtp_deliver_big(port, sender, rcpts, seed, size):
+    """Delivers a message of about `size` bytes, every 50th line starting
+    with a '.' (stuffed on the wire); returns (the replies after the final
+    dot, the SHA-256 and size of what must be stored: Return-Path and the
+    unstuffed message)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220")
+    s.sendall(b"LHLO big\r\n" + f"MAIL FROM:<{sender}>\r\n".encode() +
+              b"".join(f"RCPT TO:<{a}>\r\n".encode() for a in rcpts) + b"DATA\r\n")
+    while not f.readline().startswith(b"354"):
+        pass
+    stored = hashlib.sha256(f"Return-Path: <{sender}>\r\n".encode())
+    stored_size = len(f"Return-Path: <{sender}>\r\n")
+    wire = b""
+    n = 0
+    for piece in message_chunks(seed, size):
+        lines = piece.split(b"\r\n")
+        if lines[-1] == b"":
+            lines.pop()        # the piece ended with its line's CRLF
+        for line in lines:
+            n += 1
+            if n % 50 == 0:
+                line = b"." + line
+            stored.update(line + b"\r\n")
+            stored_size += len(line) + 2
+            wire += (b"." + line if line.startswith(b".") else line) + b"\r\n"
+        if len(wire) >= CHUNK:
+            s.sendall(wire)
+            wire = b""
+    s.sendall(wire + b".\r\n")
+    replies = [f.readline() for _ in rcpts]
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return replies, stored.hexdigest(), stored_size
+
+
+def lmtp_stored_sha256(port, user):
+    with login(port, user) as c:
+        ok(c, "EXAMINE INBOX", "e")
+        return fetch_sha256(c, 1)
+
+
+def test_lmtp_big_message_spooled_unstuffed_and_intact_for_each_recipient(env):
+    u1, u2 = env.new_user("lbig"), env.new_user("lbig")
+    replies, digest, size = lmtp_deliver_big(env.lmtp_port, "s@example.net",
+                                             [f"{u1}@example.org", f"{u2}@example.org"], 5,
+                                             3 * MiB)
+    assert all(r.startswith(b"250 2.1.5") for r in replies), replies
+    for u in (u1, u2):
+        assert lmtp_stored_sha256(env.imap_port, u) == (digest, size)
+
+
+def test_lmtp_4_big_deliveries_at_once_bounded_memory(env):
+    """Four 8 MiB deliveries at once: kairand stays under 48 MB resident."""
+    k = env.start_kairand(workers="4")
+    users = [env.new_user("lmem") for _ in range(4)]
+    results, errors = [None] * 4, []
+
+    def run(i):
+        try:
+            results[i] = lmtp_deliver_big(lmtp_port_of(k), "s@example.net",
+                                          [f"{users[i]}@example.org"], 20 + i, 8 * MiB)
+        except BaseException as e:
+            errors.append((i, repr(e)))
+
+    with RssSampler(k.pid) as rss:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+    hwm = status(k.pid)["VmHWM"]
+    assert not errors, errors
+    # Before the spool: 78 MB.
+    assert max(rss.peak, hwm) <= 48 * 1024, (rss.peak, hwm)
+    print(f"\nLMTP 4 x 8 MiB: peak VmRSS {rss.peak // 1024} MiB, VmHWM {hwm // 1024} MiB")
+    for i, (replies, digest, size) in enumerate(results):
+        assert replies[0].startswith(b"250 2.1.5"), replies
+        assert lmtp_stored_sha256(k.imap_port, users[i]) == (digest, size)
+    k.stop()
+
+
+def test_lmtp_spool_directory_missing_defers(env):
+    """No spool file: the message is read to its end and deferred (451),
+    and the connection goes on."""
+    k = env.start_kairand(literal_spool_dir="/nonexistent/kairan-spool",
+                          literal_spool_threshold="65536")
+    try:
+        user = env.new_user("lnospool")
+        replies, _, _ = lmtp_deliver_big(lmtp_port_of(k), "s@example.net",
+                                         [f"{user}@example.org"], 1, 200 * 1024)
+        assert replies[0].startswith(b"451 4.3.0"), replies
+        replies, digest, size = lmtp_deliver_big(lmtp_port_of(k), "s@example.net",
+                                                 [f"{user}@example.org"], 1, 20 * 1024)
+        assert replies[0].startswith(b"250 2.1.5"), replies
+        assert lmtp_stored_sha256(k.imap_port, user) == (digest, size)
     finally:
         k.stop()
