@@ -36,39 +36,48 @@
  * would take the registry past $17 keywords, the message is stored
  * without them, keeping the keywords the mailbox knows, and the third
  * column says so: losing a label is better than refusing the mail, as for
- * the flags RFC 4314 does not let the caller set. */
+ * the flags RFC 4314 does not let the caller set.
+ *
+ * The raw bytes are $3, or for a big message the large object whose oid
+ * is $3 (schema/db_append_big.c). The subquery with OFFSET 0 is not pulled
+ * up, so the bytes are read once and hashed, measured and stored from the
+ * same value; "WHERE true" keeps ON CONFLICT from being read as part of
+ * the FROM clause. */
+#define APPEND_MESSAGE_SQL(RAW) \
+	"WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts," \
+	"     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)" \
+	"   SELECT sha256(r.raw), r.raw, octet_length(r.raw), $4, $5, $6," \
+	"     convert_from($7, 'UTF8')::jsonb, $8::int, $12::text[], lower($13)," \
+	"     DATE '1970-01-01' + $14::int, lower($15), false, $18" \
+	"   FROM (SELECT " RAW " AS raw OFFSET 0) r WHERE true" \
+	"   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id)," \
+	" box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2)," \
+	" nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") ")," \
+	" fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM box)", "$17") ")," \
+	" mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1," \
+	"     shared_modseq = highestmodseq + 1" \
+	"   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296" \
+	"     AND EXISTS (SELECT 1 FROM msg)" \
+	"   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity, seen_per_user)," \
+	" sv AS (INSERT INTO seen (account_id, mailbox_id, uids)" \
+	"   SELECT $16, mb.id, int8multirange(int8range(mb.uid, mb.uid, '[]')) FROM mb" \
+	"   WHERE mb.seen_per_user AND $9::int & 1 <> 0" DB_SEEN_ADD_ON_CONFLICT ")," \
+	" reg AS (" DB_KW_REGISTER("nkw", "mb", "mb.id", "mb.highestmodseq", "(SELECT ok FROM fits)") ")" \
+	" INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)" \
+	" SELECT mb.id, mb.uid, msg.id, CASE WHEN mb.seen_per_user THEN $9::int & 30 ELSE $9::int END," \
+	"   CASE WHEN (SELECT ok FROM fits) THEN $10::text[]" \
+	"     ELSE " DB_KW_WITHOUT_NEW("$10::text[]", "nkw") " END," \
+	"   mb.highestmodseq, to_timestamp($11)" \
+	" FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb), NOT (SELECT ok FROM fits), mailbox_id"
+
 const struct db_stmt db_append_stmts[] = {
-	{ "append_message",
-	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
-	  "     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)"
-	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
-	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15), false, $18"
-	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
-	  " box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2),"
-	  " nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") "),"
-	  " fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM box)", "$17") "),"
-	  " mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,"
-	  "     shared_modseq = highestmodseq + 1"
-	  "   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296"
-	  "     AND EXISTS (SELECT 1 FROM msg)"
-	  "   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity, seen_per_user),"
-	  " sv AS (INSERT INTO seen (account_id, mailbox_id, uids)"
-	  "   SELECT $16, mb.id, int8multirange(int8range(mb.uid, mb.uid, '[]')) FROM mb"
-	  "   WHERE mb.seen_per_user AND $9::int & 1 <> 0" DB_SEEN_ADD_ON_CONFLICT "),"
-	  " reg AS (" DB_KW_REGISTER("nkw", "mb", "mb.id", "mb.highestmodseq", "(SELECT ok FROM fits)") ")"
-	  " INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, keywords, modseq, internaldate)"
-	  " SELECT mb.id, mb.uid, msg.id, CASE WHEN mb.seen_per_user THEN $9::int & 30 ELSE $9::int END,"
-	  "   CASE WHEN (SELECT ok FROM fits) THEN $10::text[]"
-	  "     ELSE " DB_KW_WITHOUT_NEW("$10::text[]", "nkw") " END,"
-	  "   mb.highestmodseq, to_timestamp($11)"
-	  " FROM mb, msg RETURNING uid, (SELECT uidvalidity FROM mb), NOT (SELECT ok FROM fits), mailbox_id" },
+	{ "append_message", APPEND_MESSAGE_SQL("$3::bytea") },
+	{ "append_message_lo", APPEND_MESSAGE_SQL("lo_get($3::oid)") },
 	{ NULL, NULL },
 };
 
-/* Queues one message's statement (outside or inside pipeline mode); the
- * parameters are copied by libpq before this returns. */
-static bool append_send(db *d, const char *reader, const char *owner, const char *mailbox,
-			const char *cap, const struct db_append_msg *m)
+bool db_append_send(db *d, const char *reader, const char *owner, const char *mailbox,
+		    const char *cap, const struct db_append_msg *m, const char *lo_oid)
 {
 	char flags[8], date[24];
 	const char *values[18];
@@ -81,7 +90,10 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 	db_analysed_params(&a, m);
 	values[0] = owner;
 	values[1] = mailbox;
-	values[2] = m->raw, lengths[2] = (int)m->raw_len, formats[2] = 1;
+	if (lo_oid != NULL)
+		values[2] = lo_oid;
+	else
+		values[2] = m->raw, lengths[2] = (int)m->raw_len, formats[2] = 1;
 	/* $4..$8, $12..$15 and $18: the precomputed columns. */
 	for (int i = 0; i < DB_ANALYSED_NPARAMS; i++) {
 		int at = i < 5 ? 3 + i : i < 9 ? 6 + i : 17;
@@ -94,13 +106,13 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 	values[10] = date;
 	values[15] = reader;
 	values[16] = cap;
-	ok = PQsendQueryPrepared(d->conn, "append_message", 18, values, lengths, formats, 0) == 1;
+	ok = PQsendQueryPrepared(d->conn, lo_oid != NULL ? "append_message_lo" : "append_message", 18,
+				 values, lengths, formats, 0) == 1;
 	db_analysed_free(&a);
 	return ok;
 }
 
-/* Reads one queued statement's results. */
-static enum db_result append_receive(db *d, struct db_append_result *out, char *err, size_t errlen)
+enum db_result db_append_receive(db *d, struct db_append_result *out, char *err, size_t errlen)
 {
 	enum db_result r = DB_OK;
 	PGresult *res;
@@ -159,12 +171,16 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
 	snprintf(reader, sizeof(reader), "%lld", (long long)reader_id);
 	snprintf(cap, sizeof(cap), "%ld", max_keywords);
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].raw_spool != NULL)
+			return db_append_streamed(d, reader, owner, mailbox, cap, msgs, n, results,
+						  err, errlen);
 	if (n == 1) {  /* one statement is its own transaction */
-		if (!append_send(d, reader, owner, mailbox, cap, &msgs[0])) {
+		if (!db_append_send(d, reader, owner, mailbox, cap, &msgs[0], NULL)) {
 			db_err_conn(err, errlen, "appending", d->conn);
 			return DB_FAILED;
 		}
-		return append_receive(d, &results[0], err, errlen);
+		return db_append_receive(d, &results[0], err, errlen);
 	}
 	/* MULTIAPPEND (RFC 3502: all or none): BEGIN, one statement per
 	 * message, COMMIT, all in one pipeline, so n messages cost one round
@@ -173,7 +189,7 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
 	for (size_t i = 0; sent && i < n; i++)
-		sent = append_send(d, reader, owner, mailbox, cap, &msgs[i]);
+		sent = db_append_send(d, reader, owner, mailbox, cap, &msgs[i], NULL);
 	sent = sent && PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQpipelineSync(d->conn);
 	if (!sent) {
@@ -184,7 +200,7 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 	if (!skip_result(d))
 		r = DB_FAILED;
 	for (size_t i = 0; i < n; i++) {
-		enum db_result one = append_receive(d, &results[i], err, errlen);
+		enum db_result one = db_append_receive(d, &results[i], err, errlen);
 		if (r == DB_OK && one != DB_OK)
 			r = one;
 	}

@@ -243,9 +243,15 @@ enum db_result db_expunge(db *d, int64_t mailbox_id, const struct db_uid_ranges 
 
 /* APPEND: one message. The content is stored once per distinct SHA-256
  * (computed by PostgreSQL), the UID allocated under the mailbox row lock. */
+struct spool;
 struct db_append_msg {
+	/* The raw bytes: raw_len of them at raw, or, when raw_spool is set,
+	 * in that spool (server/core/spool.h), which the store streams to
+	 * PostgreSQL in chunks (schema/db_append_big.c); then raw is only
+	 * set while the message is analysed. */
 	const char *raw;
 	size_t raw_len;
+	struct spool *raw_spool;
 	unsigned flags;
 	const char *keywords_array;     /* "{...}" */
 	int64_t internaldate;           /* UTC seconds */

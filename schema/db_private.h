@@ -38,6 +38,7 @@ extern const struct db_stmt db_select_stmts[];
 extern const struct db_stmt db_fetch_stmts[];
 extern const struct db_stmt db_store_stmts[];
 extern const struct db_stmt db_append_stmts[];
+extern const struct db_stmt db_append_big_stmts[];
 extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
 extern const struct db_stmt db_shared_stmts[];
@@ -112,6 +113,23 @@ int db_schema_version(PGconn *conn, int *version_r, char *err, size_t errlen);
 int db_check_version(PGconn *conn, char *err, size_t errlen);
 /* The reason used when a database is newer than this binary. */
 void db_err_newer(char *err, size_t errlen, int version);
+
+/* --- db_append.c, db_append_big.c --- */
+
+#include "schema/db_message.h"
+
+/* Queues one message's append statement (outside or inside pipeline
+ * mode); the parameters are copied by libpq before this returns. With
+ * lo_oid, the raw bytes are that large object's, not m->raw. */
+bool db_append_send(db *d, const char *reader, const char *owner, const char *mailbox,
+		    const char *cap, const struct db_append_msg *m, const char *lo_oid);
+/* Reads one queued append statement's results. */
+enum db_result db_append_receive(db *d, struct db_append_result *out, char *err, size_t errlen);
+/* db_append for messages of which at least one is in a spool. */
+enum db_result db_append_streamed(db *d, const char *reader, const char *owner,
+				  const char *mailbox, const char *cap,
+				  const struct db_append_msg *msgs, size_t n,
+				  struct db_append_result *results, char *err, size_t errlen);
 
 /* --- db_result.c --- */
 

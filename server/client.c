@@ -457,16 +457,24 @@ static void client_trace_unauthenticated(struct client *c)
 	imap_trace_close(&s->trace);
 }
 
-static void client_command_finished(struct client *c)
+/* A worker gave the session back; false when the client went away
+ * meanwhile (it is on the dead list then). */
+static bool client_job_returned(struct client *c)
 {
 	c->busy = false;
-	if (c->closed) {
-		client_log_end(c);   /* held back while the worker owned the session */
-		LLIST_REMOVE(c->srv->clients, c);
-		c->srv->nclients--;
-		LLIST_PREPEND(c->srv->dead, c);
+	if (!c->closed)
+		return true;
+	client_log_end(c);   /* held back while the worker owned the session */
+	LLIST_REMOVE(c->srv->clients, c);
+	c->srv->nclients--;
+	LLIST_PREPEND(c->srv->dead, c);
+	return false;
+}
+
+static void client_command_finished(struct client *c)
+{
+	if (!client_job_returned(c))
 		return;
-	}
 	c->last_activity_ms = clock_now_ms();
 	/* A login: of a user to trace, or in a session traced by address. */
 	if (c->session.trace_wanted || (c->session.trace != NULL && c->session.user != NULL))
@@ -489,8 +497,43 @@ static void job_done(struct worker_job *job)
 	client_pump(c);
 }
 
+/* An APPEND's check before its "+" (IMAP_INPUT_LITERAL_CHECK): the same
+ * job, with other steps; the command itself is not complete yet. */
+static void literal_check_run(struct worker_job *job, struct imap_backend *be)
+{
+	struct client *c = (struct client *)((char *)job - offsetof(struct client, job));
+
+	imap_session_literal_check(&c->session, be);
+}
+
+static void literal_check_done(struct worker_job *job)
+{
+	struct client *c = (struct client *)((char *)job - offsetof(struct client, job));
+
+	if (!client_job_returned(c))
+		return;
+	imap_session_literal_checked(&c->session);
+	if (c->srv->shutting_down && !c->close_after_flush) {
+		/* client_shutdown_all passed it by while it was busy. */
+		imap_session_shutdown(&c->session);
+		c->close_after_flush = true;
+	}
+	client_take_output(c);
+	client_pump(c);
+}
+
+static void client_submit_literal_check(struct client *c)
+{
+	c->job.run = literal_check_run;
+	c->job.done = literal_check_done;
+	c->busy = true;
+	worker_pool_submit(c->srv->pool, &c->job);
+}
+
 void client_submit(struct client *c)
 {
+	c->job.run = job_run;
+	c->job.done = job_done;
 	c->busy = true;
 	c->wakes_at_submit = c->srv->wakes;
 	worker_pool_submit(c->srv->pool, &c->job);
@@ -514,6 +557,8 @@ static void client_process(struct client *c)
 			client_idle_unlist(c);  /* DONE: before the next command starts */
 		if (r == IMAP_INPUT_CLOSE) {
 			client_end_after_flush(c, "protocol");
+		} else if (r == IMAP_INPUT_LITERAL_CHECK) {
+			client_submit_literal_check(c);
 		} else if (r == IMAP_INPUT_COMMAND) {
 			c->session.after = IMAP_AFTER_NOTHING;
 			c->command_started_ms = clock_now_ms();

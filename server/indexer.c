@@ -89,7 +89,7 @@ static void reanalyse_one(void *ctx, struct db_append_msg *m)
 	struct indexer *ix = ctx;
 
 	arena_reset(&ix->arena);
-	imap_message_analyse(&ix->arena, m);
+	(void)imap_message_analyse(&ix->arena, m);  /* in memory: cannot fail */
 }
 
 /* In a quiet moment with an empty backlog: rows an older MIME parser

@@ -75,6 +75,12 @@ static const struct config_key config_keys[] = {
 	/* LITERAL+ or LITERAL- (RFC 7888); a session keeps the one it was
 	 * shown, as it keeps its other limits. */
 	LIVE_BOOL(literal_plus, "no"),
+	/* Big messages (docs/architecture.md, "Big messages"): a message
+	 * literal from this size on goes to a spool file, not to memory. */
+	LIVE_LONG(literal_spool_threshold, "1048576", 65536, 1024L * 1024 * 1024),
+	LIVE_STR(literal_spool_dir, "/tmp"),
+	LIVE_LONG(max_command_literal_bytes, "268435456", 1024, 64L * 1024 * 1024 * 1024),
+	LIVE_LONG(max_session_literal_bytes, "17179869184", 0, 1024L * 1024 * 1024 * 1024 * 1024),
 	LIVE_LONG(max_nesting, "32", 1, 1000),
 	LIVE_LONG(max_nesting_unauth, "4", 1, 1000),
 	LIVE_LONG(max_args, "100000", 16, 10000000),

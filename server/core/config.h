@@ -42,6 +42,10 @@ struct config {
 	long max_line_length;       /* bytes of a command line, literals excluded */
 	long max_literal_size;      /* bytes; advertised as APPENDLIMIT later */
 	long max_literals;          /* literals in one command */
+	long literal_spool_threshold; /* message literals from this size on are spooled */
+	char *literal_spool_dir;    /* where spool files are made (O_TMPFILE) */
+	long max_command_literal_bytes; /* literal bytes of one command together */
+	long max_session_literal_bytes; /* literal bytes of one session; 0 = no limit */
 	long max_nesting;           /* parenthesis depth after login */
 	long max_nesting_unauth;    /* parenthesis depth before login */
 	long max_args;              /* arguments (all nesting levels) in one command */

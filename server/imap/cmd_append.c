@@ -2,7 +2,8 @@
  * (RFC 4315) and CATENATE (RFC 4469, catenate.c). Each message is parsed once here (server/mime) so that FETCH
  * never has to; all messages of one command commit together or not at all.
  * Everything the store takes is in the command arena: the messages are
- * counted first and their rows allocated once. */
+ * counted first and their rows allocated once; a big message is in a
+ * spool file instead (literal_sink.c), which the store streams. */
 #include "server/imap/commands.h"
 #include "server/imap/args.h"
 #include "server/imap/catenate.h"
@@ -14,6 +15,7 @@
 #include "server/core/activity.h"
 #include "schema/db_message.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -66,6 +68,7 @@ static int parse_message(struct arena *a, const struct imap_arg **args, struct d
 	if (arg->type == IMAP_ARG_LITERAL) {
 		m->raw = arg->u.str.data;
 		m->raw_len = arg->u.str.len;
+		m->raw_spool = arg->spool;   /* a big message: literal_sink.c */
 	} else
 		arg++;
 	m->flags = flags.system;
@@ -185,7 +188,10 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */
 	activity_begin(be->writes);
 	for (size_t i = 0; i < req->n; i++)
-		imap_message_analyse(&s->arena, &req->msgs[i]);
+		if (imap_message_analyse(&s->arena, &req->msgs[i]) < 0) {
+			activity_end(be->writes);
+			return imap_store_failed(s, "reading a spooled message", strerror(errno));
+		}
 	res = arena_alloc(&s->arena, req->n * sizeof(*res));
 	r = db_append(be->db, s->account_id, target->owner_id, name, req->msgs, req->n,
 		      s->cfg->max_keywords_per_mailbox, res, err, sizeof(err));

@@ -196,6 +196,32 @@ static void held_expunges_modseq(struct imap_session *s)
 			      (unsigned long long)v->expunge_modseq);
 }
 
+/* Steps 1 and 4 for APPEND's first message literal, before its "+"
+ * (session.c); a personal mailbox that does not exist is TRYCREATE now
+ * rather than after the upload. */
+static bool literal_check(struct imap_session *s, struct imap_backend *be,
+			  struct imap_result *res_r)
+{
+	if (!imap_store_ready(s, be, res_r) || !check_mailbox(s, be, res_r))
+		return false;
+	if (s->mailbox->exists)
+		return true;
+	if (imap_target_store_name(s, s->mailbox, res_r) != NULL)
+		*res_r = imap_no(s, "TRYCREATE", "No such mailbox");
+	return false;
+}
+
+void imap_session_literal_check(struct imap_session *s, struct imap_backend *be)
+{
+	struct imap_result r;
+
+	s->literal_refused = NULL;
+	if (literal_check(s, be, &r))
+		return;
+	s->literal_refused = arena_alloc(&s->arena, sizeof(r));
+	*s->literal_refused = r;
+}
+
 void imap_session_execute(struct imap_session *s, struct imap_backend *be)
 {
 	struct imap_result r;

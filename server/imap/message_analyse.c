@@ -5,6 +5,9 @@
 #include "server/imap/datetime.h"
 #include "server/imap/mutf7.h"
 #include "server/mime/mime.h"
+#include "server/core/spool.h"
+
+#include <errno.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -91,7 +94,7 @@ static const char *arena_buf(struct arena *a, const struct buf *b, size_t *len_r
 
 /* Parses the message with server/mime and keeps, in the arena, what the
  * store takes; the parse's own memory is released here. */
-void imap_message_analyse(struct arena *a, struct db_append_msg *m)
+static void message_analyse_bytes(struct arena *a, struct db_append_msg *m)
 {
 	struct mime_limits limits;
 	struct mime_message mm;
@@ -110,4 +113,24 @@ void imap_message_analyse(struct arena *a, struct db_append_msg *m)
 	m->sent_days = mm.sent_date == INT64_MIN ? INT64_MIN :
 		       imap_utc_days(mm.sent_date, mm.sent_zone);
 	mime_message_free(&mm);
+}
+
+int imap_message_analyse(struct arena *a, struct db_append_msg *m)
+{
+	int failed;
+
+	if (m->raw_spool == NULL) {
+		message_analyse_bytes(a, m);
+		return 0;
+	}
+	if (spool_failed(m->raw_spool, &failed)) {
+		errno = failed;
+		return -1;
+	}
+	if ((m->raw = spool_map(m->raw_spool)) == NULL)
+		return -1;
+	message_analyse_bytes(a, m);
+	spool_unmap(m->raw_spool);
+	m->raw = NULL;
+	return 0;
 }

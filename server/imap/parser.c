@@ -47,7 +47,12 @@ struct imap_parser {
 	bool lit_sync, lit_overflow, lit8;
 	size_t lit_digits;
 	char *lit_data;            /* arena memory the literal is read into */
+	struct spool *lit_spool;   /* ... or the sink's spool */
 	uint64_t lit_got;
+	uint64_t command_lit_bytes;  /* literals admitted in this command */
+	uint64_t session_lit_bytes;  /* ... and in the parser's life */
+	uint64_t skipped_lit_bytes;  /* literal data discarded since the last error */
+	struct imap_literal_sink sink;
 
 	bool tag_valid;
 	const char *tag;           /* arena copy once the tag is complete */
@@ -84,6 +89,11 @@ void imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limi
 	p->depth = 0;
 }
 
+void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink)
+{
+	p->sink = *sink;
+}
+
 void imap_parser_free(struct imap_parser **pp)
 {
 	struct imap_parser *p = *pp;
@@ -106,9 +116,11 @@ static void parser_new_command(struct imap_parser *p)
 		p->levels[i].count = 0;
 	p->depth = 0;
 	p->line_bytes = p->nargs = p->nliterals = 0;
+	p->command_lit_bytes = 0;
 	p->tag_valid = false;
 	p->tag = NULL;
 	p->lit_data = NULL;
+	p->lit_spool = NULL;
 	buf_clear(&p->token);
 	p->state = P_TAG;
 }
@@ -166,6 +178,9 @@ const char *imap_parser_error_text(enum imap_parse_error e)
 	case IMAP_PERR_FATAL_LITERAL_TOO_BIG: return "Literal too big";
 	case IMAP_PERR_NONSYNC_TOO_BIG:
 		return "Non-synchronizing literal too big (LITERAL-, RFC 7888)";
+	case IMAP_PERR_COMMAND_LITERALS_TOO_BIG: return "Too many literal bytes in one command";
+	case IMAP_PERR_SESSION_LITERALS_TOO_BIG: return "Too many literal bytes in this session";
+	case IMAP_PERR_SPOOL_UNAVAILABLE: return "Cannot take the literal now";
 	}
 	return "Parse error";
 }
@@ -276,6 +291,31 @@ static void parser_set_tag(struct imap_parser *p, struct arena *arena)
 	p->tag_valid = true;
 }
 
+/* Literal data a refused line may make the parser read and discard: what
+ * an accepted command could have made it read (parser.h). */
+static uint64_t parser_skip_budget(const struct imap_parser *p)
+{
+	return p->limits.max_command_literal_bytes > 0 ? p->limits.max_command_literal_bytes :
+	       p->limits.max_literal;
+}
+
+/* At the LF of a skipped line that announced a non-synchronising literal
+ * of len bytes: skip its data, or end the session past the budget. */
+static bool parser_skip_literal(struct imap_parser *p, uint64_t len)
+{
+	uint64_t budget = parser_skip_budget(p);
+
+	if (len > budget || p->skipped_lit_bytes > budget - len) {
+		p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
+		return false;
+	}
+	p->skipped_lit_bytes += len;
+	p->lit_len = len;
+	p->lit_got = 0;
+	p->state = P_SKIP_LITERAL;
+	return true;
+}
+
 static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse_error e, uint8_t c)
 {
 	enum parser_state st = p->state;
@@ -288,13 +328,12 @@ static enum imap_parse_status parser_fail(struct imap_parser *p, enum imap_parse
 	p->tag_valid = tag_valid;
 	p->error = e;
 	p->state = P_SKIP;
+	p->skipped_lit_bytes = 0;
 	if (c == '\n') {
-		if (skip_ends_in_literal(p, &p->lit_len)) {
-			if (p->lit_len > p->limits.max_literal)
-				p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
-			p->lit_got = 0;
-			p->state = P_SKIP_LITERAL;
-		} else
+		uint64_t len;
+		if (skip_ends_in_literal(p, &len))
+			(void)parser_skip_literal(p, len);
+		else
 			p->state = P_TAG;
 	}
 	return IMAP_PARSE_ERROR;
@@ -323,6 +362,27 @@ static struct imap_arg *parser_freeze(struct arena *arena, const struct arg_vec 
 	return items;
 }
 
+const struct imap_command *imap_parser_pending(const struct imap_parser *p, struct arena *arena)
+{
+	struct imap_command *cmd;
+
+	if (p->depth != 0 || p->tag == NULL)
+		return NULL;
+	cmd = arena_alloc(arena, sizeof(*cmd));
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->tag = p->tag;
+	memcpy(cmd->name, p->cmd.name, sizeof(cmd->name));
+	cmd->args = parser_freeze(arena, &p->levels[0]);
+	cmd->nargs = p->levels[0].count;
+	return cmd;
+}
+
+void imap_parser_abandon(struct imap_parser *p)
+{
+	parser_new_command(p);
+	p->error = IMAP_PERR_NONE;
+}
+
 static void parser_finish_string(struct imap_parser *p, struct arena *arena,
 				 enum imap_arg_type type)
 {
@@ -332,6 +392,59 @@ static void parser_finish_string(struct imap_parser *p, struct arena *arena,
 	a->u.str.data = arena_strndup(arena, p->token.data, p->token.len);
 	a->u.str.len = p->token.len;
 	buf_clear(&p->token);
+}
+
+/* The literal's bytes are all in: it becomes an argument. */
+static void parser_finish_literal(struct imap_parser *p)
+{
+	struct imap_arg *a = parser_push_arg(p);
+
+	a->type = IMAP_ARG_LITERAL;
+	a->literal8 = p->lit8;
+	a->spool = p->lit_spool;
+	a->u.str.data = p->lit_spool != NULL ? NULL : p->lit_data;
+	a->u.str.len = (size_t)p->lit_len;
+	if (p->lit_spool == NULL)
+		p->lit_data[p->lit_len] = '\0';
+	p->lit_data = NULL;
+	p->lit_spool = NULL;
+	p->state = P_AFTER_ARG;
+}
+
+/* At a literal's "}": the limits its size must pass, and where its bytes
+ * will go (the sink's choice), both before any "+" continuation. */
+static enum imap_parse_error parser_admit_literal(struct imap_parser *p)
+{
+	const struct imap_parser_limits *l = &p->limits;
+	uint64_t len = p->lit_len;
+
+	if (p->lit_overflow || len > l->max_literal)
+		return IMAP_PERR_LITERAL_TOO_BIG;
+	if (l->max_command_literal_bytes > 0 &&
+	    len > l->max_command_literal_bytes - p->command_lit_bytes)
+		return IMAP_PERR_COMMAND_LITERALS_TOO_BIG;
+	if (l->max_session_literal_bytes > 0 &&
+	    (p->session_lit_bytes > l->max_session_literal_bytes ||
+	     len > l->max_session_literal_bytes - p->session_lit_bytes))
+		return IMAP_PERR_SESSION_LITERALS_TOO_BIG;
+	p->lit_spool = NULL;
+	if (p->sink.place != NULL) {
+		switch (p->sink.place(p->sink.ctx, p->cmd.name, p->depth, p->levels[p->depth].count,
+				      len, &p->lit_spool)) {
+		case IMAP_LITERAL_REFUSE:
+			return IMAP_PERR_LITERAL_TOO_BIG;
+		case IMAP_LITERAL_UNAVAILABLE:
+			return IMAP_PERR_SPOOL_UNAVAILABLE;
+		case IMAP_LITERAL_ARENA:
+			p->lit_spool = NULL;
+			break;
+		case IMAP_LITERAL_SPOOL:
+			break;
+		}
+	}
+	p->command_lit_bytes += len;
+	p->session_lit_bytes += len;
+	return IMAP_PERR_NONE;
 }
 
 enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *arena,
@@ -353,23 +466,20 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 
 	while (i < len) {
 		uint8_t c = data[i];
+		uint64_t skip_len;
+		enum imap_parse_error refused;
 
 		if (p->state == P_LIT_DATA) {
 			uint64_t want = p->lit_len - p->lit_got;
 			size_t n = (uint64_t)(len - i) < want ? len - i : (size_t)want;
-			memcpy(p->lit_data + p->lit_got, data + i, n);
+			if (p->lit_spool != NULL)
+				p->sink.write(p->sink.ctx, p->lit_spool, data + i, n);
+			else
+				memcpy(p->lit_data + p->lit_got, data + i, n);
 			p->lit_got += n;
 			i += n;
-			if (p->lit_got == p->lit_len) {
-				struct imap_arg *a = parser_push_arg(p);
-				a->type = IMAP_ARG_LITERAL;
-				a->literal8 = p->lit8;
-				a->u.str.data = p->lit_data;
-				a->u.str.len = (size_t)p->lit_len;
-				p->lit_data[p->lit_len] = '\0';
-				p->lit_data = NULL;
-				p->state = P_AFTER_ARG;
-			}
+			if (p->lit_got == p->lit_len)
+				parser_finish_literal(p);
 			continue;
 		}
 		if (p->state == P_SKIP_LITERAL) {
@@ -395,14 +505,11 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 				continue;
 			}
 			i++;
-			if (skip_ends_in_literal(p, &p->lit_len)) {
-				if (p->lit_len > p->limits.max_literal) {
+			if (skip_ends_in_literal(p, &skip_len)) {
+				if (!parser_skip_literal(p, skip_len)) {
 					*consumed_r = i;
-					p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
 					return IMAP_PARSE_ERROR;
 				}
-				p->lit_got = 0;
-				p->state = P_SKIP_LITERAL;
 				continue;
 			}
 			parser_new_command(p);
@@ -612,16 +719,19 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 		case P_LIT_CLOSE:
 			if (c != '}')
 				FAIL(IMAP_PERR_BAD_LITERAL);
-			if (p->lit_overflow || p->lit_len > p->limits.max_literal) {
+			if ((refused = parser_admit_literal(p)) != IMAP_PERR_NONE) {
 				/* A synchronising literal's data never comes: the line
 				 * ends here. A non-synchronising one's data is on its
-				 * way and of a size we refuse to skip: hang up. */
-				if (!p->lit_sync) {
+				 * way: it is read and discarded with the rest of the
+				 * line, unless it is more than the parser may skip,
+				 * then the session ends at once. */
+				if (!p->lit_sync &&
+				    (p->lit_overflow || p->lit_len > parser_skip_budget(p))) {
 					*consumed_r = i + 1;
 					p->error = IMAP_PERR_FATAL_LITERAL_TOO_BIG;
 					return IMAP_PARSE_ERROR;
 				}
-				FAIL(IMAP_PERR_LITERAL_TOO_BIG);
+				FAIL(refused);
 			}
 			/* LITERAL- (RFC 7888 §4): a non-synchronising literal over
 			 * its limit is BAD, and its data, already on its way and
@@ -640,18 +750,12 @@ enum imap_parse_status imap_parser_run(struct imap_parser *p, struct arena *aren
 		case P_LIT_LF:
 			if (c != '\n')
 				FAIL(IMAP_PERR_BAD_LITERAL);
-			p->lit_data = arena_alloc(arena, (size_t)p->lit_len + 1);
+			if (p->lit_spool == NULL)
+				p->lit_data = arena_alloc(arena, (size_t)p->lit_len + 1);
 			p->lit_got = 0;
 			p->state = P_LIT_DATA;
-			if (p->lit_len == 0) {
-				struct imap_arg *a = parser_push_arg(p);
-				a->type = IMAP_ARG_LITERAL;
-				a->literal8 = p->lit8;
-				a->u.str.data = p->lit_data;
-				a->u.str.len = 0;
-				p->lit_data[0] = '\0';
-				p->state = P_AFTER_ARG;
-			}
+			if (p->lit_len == 0)
+				parser_finish_literal(p);
 			if (p->lit_sync) {
 				*consumed_r = i + 1;
 				return IMAP_PARSE_LITERAL_CONTINUE;

@@ -29,9 +29,15 @@ enum imap_arg_type {
 	IMAP_ARG_LIST,
 };
 
+struct spool;
+
 struct imap_arg {
 	enum imap_arg_type type;
 	bool literal8;          /* a "~{n}" literal (RFC 3516 BINARY) */
+	/* LITERAL only: its bytes went to this spool (server/core/spool.h)
+	 * instead of the arena, as the sink decided (imap_literal_sink):
+	 * u.str.data is NULL and u.str.len their number. The sink owns it. */
+	struct spool *spool;
 	union {
 		/* ATOM, QUOTED, LITERAL: len bytes, followed by a NUL that is not
 		 * part of the value (literals may contain NUL themselves). */
@@ -67,6 +73,34 @@ struct imap_parser_limits {
 	 * more than it looks (a COMPRESS=DEFLATE session inflates up to about
 	 * 1000 bytes from each one received), skipping is not bounded work. */
 	bool long_line_fatal;
+	/* The literals of one command together, and of the parser's whole
+	 * life (the session), at most; 0: no limit. A refused non-synchronising
+	 * literal is read and discarded if the bytes a refused command makes
+	 * the parser discard stay within max_command_literal_bytes (else
+	 * max_literal); past that the session ends. */
+	uint64_t max_command_literal_bytes;
+	uint64_t max_session_literal_bytes;
+};
+
+/* Where a literal's bytes go, decided once its "{n}" has passed the
+ * limits, before the "+" continuation of a synchronising one. */
+enum imap_literal_place {
+	IMAP_LITERAL_ARENA,        /* the command's arena, as a string */
+	IMAP_LITERAL_SPOOL,        /* the spool the sink returned */
+	IMAP_LITERAL_REFUSE,       /* too big for where it is: LITERAL_TOO_BIG */
+	IMAP_LITERAL_UNAVAILABLE,  /* no spool could be made: SPOOL_UNAVAILABLE */
+};
+
+/* The session's say over literals (session.c and literal_sink.c): the
+ * parser itself does no I/O. */
+struct imap_literal_sink {
+	void *ctx;
+	/* A literal of len bytes, the argument number arg_index (from 0) at
+	 * nesting depth (0: top level) of command (upper-cased). */
+	enum imap_literal_place (*place)(void *ctx, const char *command, size_t depth,
+					 size_t arg_index, uint64_t len, struct spool **spool_r);
+	/* Bytes of a spooled literal, as they arrive. */
+	void (*write)(void *ctx, struct spool *spool, const void *data, size_t len);
 };
 
 enum imap_parse_status {
@@ -93,6 +127,9 @@ enum imap_parse_error {
 	IMAP_PERR_FATAL_LITERAL_TOO_BIG, /* non-synchronising: the stream cannot be resynchronised */
 	IMAP_PERR_FATAL_LINE_TOO_LONG, /* over max_line with long_line_fatal */
 	IMAP_PERR_NONSYNC_TOO_BIG,     /* non-synchronising over max_nonsync_literal: BAD, data skipped */
+	IMAP_PERR_COMMAND_LITERALS_TOO_BIG, /* over max_command_literal_bytes */
+	IMAP_PERR_SESSION_LITERALS_TOO_BIG, /* over max_session_literal_bytes */
+	IMAP_PERR_SPOOL_UNAVAILABLE,   /* the sink could not make a spool */
 };
 
 struct imap_parser;
@@ -103,6 +140,8 @@ struct imap_parser;
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits);
 void imap_parser_free(struct imap_parser **pp);
 void imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limits *limits);
+/* Without a sink (the default) every literal goes to the arena. */
+void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink);
 
 /* Consumes up to len bytes; *consumed_r says how many. After DONE or ERROR,
  * call again with the rest of the input: after an ERROR the parser first
@@ -118,6 +157,15 @@ const char *imap_parser_error_tag(const struct imap_parser *p);
 bool imap_parser_error_is_fatal(enum imap_parse_error e);
 /* A short human-readable text for the error, for the BAD/NO/BYE line. */
 const char *imap_parser_error_text(enum imap_parse_error e);
+/* After IMAP_PARSE_LITERAL_CONTINUE, while the literal waits for its "+":
+ * the command so far (its tag, name and the top-level arguments before
+ * the literal), as a command in arena; NULL when the literal is not at the
+ * top level. */
+const struct imap_command *imap_parser_pending(const struct imap_parser *p, struct arena *arena);
+/* Forgets the command being read: the "+" it waits for was refused with a
+ * tagged response, so the client will not send the literal's data and its
+ * next bytes start a new command (RFC 3501 §7.5). */
+void imap_parser_abandon(struct imap_parser *p);
 /* Discards all state, as if no byte had been read (after STARTTLS). */
 void imap_parser_reset(struct imap_parser *p);
 /* True while a command is partly read (for idle timeouts and shutdown). */

@@ -1,6 +1,7 @@
 #include "server/imap/session.h"
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/literal_sink.h"
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
 #include "server/imap/result.h"
@@ -34,6 +35,10 @@ static void session_limits(const struct imap_session *s, struct imap_parser_limi
 	l->max_depth = (size_t)(authed ? s->cfg->max_nesting : s->cfg->max_nesting_unauth);
 	l->max_args = (size_t)s->cfg->max_args;
 	l->long_line_fatal = s->compress_active;
+	l->max_command_literal_bytes = (uint64_t)s->cfg->max_command_literal_bytes;
+	if (!authed && l->max_command_literal_bytes > PREAUTH_MAX_LITERAL)
+		l->max_command_literal_bytes = PREAUTH_MAX_LITERAL;
+	l->max_session_literal_bytes = (uint64_t)s->cfg->max_session_literal_bytes;
 }
 
 void imap_session_init(struct imap_session *s, const struct config *cfg)
@@ -47,6 +52,7 @@ void imap_session_init(struct imap_session *s, const struct config *cfg)
 	buf_init(&s->out);
 	session_limits(s, &limits);
 	s->parser = imap_parser_new(&limits);
+	imap_literal_sink_init(s);
 }
 
 void imap_session_deinit(struct imap_session *s)
@@ -56,6 +62,7 @@ void imap_session_deinit(struct imap_session *s)
 	imap_session_unselect(s);
 	imap_parser_free(&s->parser);
 	imap_trace_close(&s->trace);
+	imap_literal_sink_deinit(s);
 	arena_free(&s->arena);
 	buf_free(&s->out);
 	buf_free(&s->raw_line);
@@ -269,31 +276,42 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 	enum imap_parse_error e = imap_parser_error(s->parser);
 	const char *tag = imap_parser_error_tag(s->parser);
 	const char *text = imap_parser_error_text(e);
+	const char *status = "BAD", *code = NULL;
 
 	if (imap_parser_error_is_fatal(e)) {
 		imap_untagged(s, "BYE [TOOBIG] %s", text);
 		return IMAP_INPUT_CLOSE;
 	}
-	metrics_command(0, e == IMAP_PERR_LITERAL_TOO_BIG ? METRICS_NO : METRICS_BAD, 0);
 	s->commands++;
 	if (s->trace != NULL)
 		imap_trace_bad_input(s->trace, text);
 	switch (e) {
 	case IMAP_PERR_LITERAL_TOO_BIG:
-		/* RFC 7889: refused before the continuation, so no data follows. */
-		reply_error_tag(s, tag, "NO", "TOOBIG", "%s", text);
+		/* RFC 7889: refused before the continuation, so no data follows
+		 * (or, after "{n+}", what follows is discarded). */
+		status = "NO", code = "TOOBIG";
+		break;
+	case IMAP_PERR_COMMAND_LITERALS_TOO_BIG:
+	case IMAP_PERR_SESSION_LITERALS_TOO_BIG:
+		/* RFC 5530 §3: an implementation limit, not one message's size. */
+		status = "NO", code = "LIMIT";
+		break;
+	case IMAP_PERR_SPOOL_UNAVAILABLE:
+		status = "NO", code = "UNAVAILABLE";
 		break;
 	case IMAP_PERR_LINE_TOO_LONG:
 	case IMAP_PERR_NONSYNC_TOO_BIG:  /* RFC 7888 §4 */
 	case IMAP_PERR_TOO_MANY_ARGS:
 	case IMAP_PERR_TOO_MANY_LITERALS:
 	case IMAP_PERR_TOO_DEEP:
-		reply_error_tag(s, tag, "BAD", "TOOBIG", "%s", text);
+		code = "TOOBIG";
 		break;
 	default:
-		reply_error_tag(s, tag, "BAD", NULL, "%s", text);
 		break;
 	}
+	metrics_command(0, status[0] == 'N' ? METRICS_NO : METRICS_BAD, 0);
+	imap_literal_sink_release(s);
+	reply_error_tag(s, tag, status, code, "%s", text);
 	arena_reset(&s->arena);
 	return session_too_many_bad(s) ? IMAP_INPUT_CLOSE : IMAP_INPUT_NEED_MORE;
 }
@@ -476,6 +494,45 @@ static enum imap_input_result session_idle_line(struct imap_session *s, const ui
 	return session_end_command(s, &r);
 }
 
+/* The first message of an APPEND waits for its "+" until the mailbox and
+ * the right to append to it have been checked, as Dovecot does: a refused
+ * APPEND then costs the client no upload (RFC 3501 §7.5 lets the server
+ * answer the command instead of sending "+"). s->cmd becomes the command
+ * so far; a literal already among its arguments after the mailbox means
+ * the check was done. Non-synchronising literals come without waiting:
+ * theirs is the check of the whole command. */
+static bool session_literal_needs_check(struct imap_session *s)
+{
+	const struct imap_command *cmd;
+
+	if (s->state == IMAP_STATE_NOT_AUTH)
+		return false;
+	cmd = imap_parser_pending(s->parser, &s->arena);
+	if (cmd == NULL || strcmp(cmd->name, "APPEND") != 0 || cmd->nargs == 0)
+		return false;
+	for (size_t i = 1; i < cmd->nargs; i++)
+		if (cmd->args[i].type == IMAP_ARG_LITERAL)
+			return false;
+	s->cmd = cmd;
+	s->def = imap_command_find(cmd->name);
+	s->cmd_start_us = metrics_now_us();
+	return s->def != NULL;
+}
+
+void imap_session_literal_checked(struct imap_session *s)
+{
+	if (s->literal_refused == NULL) {
+		s->cmd = NULL;
+		s->def = NULL;
+		s->mailbox = NULL;
+		buf_append_str(&s->out, "+ Ready for literal data\r\n");
+		return;
+	}
+	imap_session_reply(s, s->literal_refused);
+	imap_parser_abandon(s->parser);
+	imap_session_command_done(s);
+}
+
 enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t *data,
 					  size_t len, size_t *consumed_r)
 {
@@ -498,7 +555,10 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 		case IMAP_PARSE_NEED_MORE:
 			break;
 		case IMAP_PARSE_LITERAL_CONTINUE:
-			buf_append_str(&s->out, "+ Ready for literal data\r\n");
+			if (session_literal_needs_check(s))
+				r = IMAP_INPUT_LITERAL_CHECK;
+			else
+				buf_append_str(&s->out, "+ Ready for literal data\r\n");
 			break;
 		case IMAP_PARSE_ERROR:
 			r = session_parse_error(s);
@@ -536,12 +596,14 @@ void imap_session_command_done(struct imap_session *s)
 	s->def = NULL;
 	s->mailbox = NULL;
 	s->parsed = NULL;
+	s->literal_refused = NULL;
 	s->nchanged = 0;
 	s->auth_failed = false;
 	s->unauthenticated = false;
 	memset(s->sasl_response, 0, sizeof(s->sasl_response));
 	memset(s->sasl_response_len, 0, sizeof(s->sasl_response_len));
 	s->nsasl = 0;
+	imap_literal_sink_release(s);
 	arena_reset(&s->arena);
 }
 

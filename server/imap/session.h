@@ -27,6 +27,7 @@ struct bus;
 struct imap_user_slots;
 struct imap_view;
 struct imap_trace;
+struct spool;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -76,6 +77,12 @@ struct imap_session {
 
 	struct imap_parser *parser;
 	struct arena arena;      /* the current command's memory */
+	/* The spooled literals of the command being read or run, closed with
+	 * its arena (literal_sink.c). */
+	struct imap_spool_list {
+		struct spool **items;
+		size_t n, cap;
+	} spools;
 	const struct imap_command *cmd;
 	const struct imap_command_def *def;
 	uint64_t cmd_start_us;   /* when the command was complete (metrics_now_us) */
@@ -84,6 +91,8 @@ struct imap_session {
 	 * it names none), and what its check step parsed. */
 	struct imap_mailbox_acl *mailbox;
 	void *parsed;
+	/* What imap_session_literal_check refused, in the arena; NULL: go on. */
+	struct imap_result *literal_refused;
 	/* Mailboxes the command changed and committed (imap_session_changed),
 	 * announced on the change bus when it ends. */
 	int64_t changed[4];
@@ -160,6 +169,10 @@ enum imap_input_result {
 	IMAP_INPUT_NEED_MORE,    /* all input consumed */
 	IMAP_INPUT_COMMAND,      /* s->cmd and s->def are set: run it */
 	IMAP_INPUT_CLOSE,        /* a BYE was written: close after flushing */
+	/* APPEND's first message literal waits for its "+": run
+	 * imap_session_literal_check in a worker, then
+	 * imap_session_literal_checked in the loop, then go on reading. */
+	IMAP_INPUT_LITERAL_CHECK,
 };
 
 void imap_session_init(struct imap_session *s, const struct config *cfg);
@@ -175,6 +188,14 @@ void imap_session_unselect(struct imap_session *s);
 bool imap_session_command_in_loop(const struct imap_session *s);
 /* Runs s->cmd. The backend is NULL for commands flagged IMAP_CMD_IN_LOOP. */
 void imap_session_execute(struct imap_session *s, struct imap_backend *be);
+/* Before the "+" of APPEND's first message literal (IMAP_INPUT_LITERAL_CHECK),
+ * in a worker: the store, the mailbox and the right to append to it, as
+ * dispatch checks them once the command is whole (dispatch.c), so that a
+ * client is refused before it uploads a message, not after. */
+void imap_session_literal_check(struct imap_session *s, struct imap_backend *be);
+/* Back in the loop: writes the "+", or the refusal as the command's tagged
+ * response (the client then sends no data, and the parser starts afresh). */
+void imap_session_literal_checked(struct imap_session *s);
 /* After the command's output was taken: frees its memory. */
 void imap_session_command_done(struct imap_session *s);
 /* For commands producing long output: passes what has accumulated to the

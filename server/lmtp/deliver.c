@@ -8,6 +8,7 @@
 #include "server/core/arena.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
+#include "server/core/spool.h"
 #include "server/imap/message_analyse.h"
 #include "server/imap/session.h"
 #include "directory/dir.h"
@@ -15,6 +16,7 @@
 #include "schema/db_message.h"
 #include "schema/db_shared.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +99,19 @@ static void deliver(struct lmtp_conn *c, struct imap_backend *be)
 	bool db_ok = db_ensure(be->db) == 0;
 
 	arena_init(&arena);
-	m.raw = (const char *)c->message.data;
-	m.raw_len = c->message.len;
+	if (c->spool != NULL) {
+		m.raw_spool = c->spool;  /* a big message: session.c, data_spool */
+		m.raw_len = (size_t)spool_size(c->spool);
+	} else {
+		m.raw = (const char *)c->message.data;
+		m.raw_len = c->message.len;
+	}
 	m.keywords_array = "{}";
 	m.internaldate = (int64_t)time(NULL);
-	imap_message_analyse(&arena, &m);
+	if (imap_message_analyse(&arena, &m) < 0) {
+		log_warning("lmtp: reading a spooled message: %s", strerror(errno));
+		db_ok = false;
+	}
 	activity_begin(be->writes);
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		struct lmtp_rcpt *r = &c->rcpts[i];

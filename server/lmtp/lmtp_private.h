@@ -35,6 +35,8 @@ struct lmtp_rcpt {
 	int64_t mailbox_id;     /* after delivery: where it went (0: nowhere) */
 };
 
+struct spool;
+
 struct lmtp_conn {
 	struct net_watch watch;         /* first: the loop hands us this pointer */
 	struct server *srv;
@@ -57,6 +59,12 @@ struct lmtp_conn {
 	bool in_data;
 	struct lmtp_data data;
 	struct buf message;             /* "Return-Path: ..." and the message */
+	/* A message from literal_spool_threshold on: its bytes so far, the
+	 * rest still gathering in message (docs/architecture.md, "Big
+	 * messages"); spool_failed when no spool could be made (the message
+	 * is read to its end, not kept, and deferred). */
+	struct spool *spool;
+	bool spool_failed;
 
 	/* The job a worker runs: its kind, the recipient it looks up, and the
 	 * replies it writes (moved to out in the loop). */

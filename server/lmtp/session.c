@@ -7,7 +7,9 @@
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/teams.h"
+#include "server/core/spool.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,8 @@ void lmtp_reset(struct lmtp_conn *c)
 	/* The buffer of a big message is not kept for the connection's life. */
 	buf_free(&c->message);
 	buf_init(&c->message);
+	spool_free(&c->spool);
+	c->spool_failed = false;
 }
 
 /* A client fault: the reply, and the end of the session after too many. */
@@ -267,12 +271,42 @@ static void reply_each(struct lmtp_conn *c, const char *reply)
 		lmtp_reply(c, "%s <%s>", reply, c->rcpts[i].address);
 }
 
+/* Bytes gathered before they are moved to the spool. */
+#define LMTP_SPOOL_CHUNK (64 * 1024)
+
+/* A message from literal_spool_threshold on goes to a spool, as an IMAP
+ * APPEND's does: the decoded bytes move there whenever LMTP_SPOOL_CHUNK
+ * have gathered, and the rest at the final dot, so the connection holds
+ * at most about the threshold whatever the message's size. */
+static void data_spool(struct lmtp_conn *c, bool final)
+{
+	const struct config *cfg = c->srv->cfg;
+
+	if (c->spool == NULL && !c->spool_failed) {
+		if (c->message.len < (size_t)cfg->literal_spool_threshold)
+			return;
+		if ((c->spool = spool_new(cfg->literal_spool_dir)) == NULL) {
+			log_error("lmtp: cannot make a spool file in %s: %s", cfg->literal_spool_dir,
+				  strerror(errno));
+			c->spool_failed = true;
+		}
+	}
+	if (c->spool_failed)
+		buf_clear(&c->message);  /* read to its end, not kept */
+	else if (final || c->message.len >= LMTP_SPOOL_CHUNK) {
+		spool_write(c->spool, c->message.data, c->message.len);
+		buf_clear(&c->message);
+	}
+}
+
 /* After the final dot: refuse what the decoder marked, or deliver. */
 static void data_done(struct lmtp_conn *c)
 {
 	c->in_data = false;
 	if (c->data.too_big)
 		reply_each(c, "552 5.3.4 Message too big");
+	else if (c->spool_failed)
+		reply_each(c, "451 4.3.0 Cannot take the message now, try again later");
 	else if (c->data.has_nul)
 		reply_each(c, "554 5.6.0 Message contains NUL bytes");
 	else if (c->data.line_too_long)
@@ -355,6 +389,7 @@ size_t lmtp_process(struct lmtp_conn *c, const char *p, size_t len)
 	if (c->in_data) {
 		bool done;
 		size_t used = lmtp_data_input(&c->data, p, len, &done);
+		data_spool(c, done);
 		if (done)
 			data_done(c);
 		return used;

@@ -15,7 +15,10 @@
  * goes on unless fatal; the arena is reset after each command and each error.
  * The same stream is then parsed again in one piece, and the two runs must
  * produce the same sequence of events: the parser claims to work on any
- * split. Limits are small so that every limit is reached often.
+ * split. Limits are small so that every limit is reached often. A sink as
+ * server/imap/literal_sink.c's sends APPEND's top-level literals after the
+ * mailbox from 64 bytes on to a fake spool that counts and hashes what it
+ * is given, and refuses any other literal over 64 bytes.
  *
  * A broken invariant calls abort(), which libFuzzer reports as a crash. */
 #include "server/core/arena.h"
@@ -31,7 +34,20 @@ static const struct imap_parser_limits fuzz_limits = {
 	.max_literals = 10,
 	.max_depth = 8,
 	.max_args = 500,
+	.max_command_literal_bytes = 16384,
+	.max_session_literal_bytes = 65536,
 };
+
+#define FUZZ_SPOOL_THRESHOLD 64
+#define FUZZ_SPOOLS 16
+
+/* The fake spools of one parse: what each was given. */
+struct fake_spool {
+	uint64_t written;
+	uint64_t h;
+};
+static struct fake_spool spools[FUZZ_SPOOLS];
+static size_t nspools;
 
 #define FAILED(...) do { \
 	fprintf(stderr, "fuzz_parser: " __VA_ARGS__); \
@@ -79,6 +95,42 @@ static void check_tag(const char *tag, const char *what)
 			FAILED("%s: invalid byte 0x%02x in tag", what, (uint8_t)tag[i]);
 }
 
+static enum imap_literal_place fuzz_place(void *ctx, const char *command, size_t depth,
+					  size_t arg_index, uint64_t len, struct spool **spool_r)
+{
+	bool message = strcmp(command, "APPEND") == 0 && depth == 0 && arg_index >= 1;
+
+	(void)ctx;
+	if (!message)
+		return len <= FUZZ_SPOOL_THRESHOLD ? IMAP_LITERAL_ARENA : IMAP_LITERAL_REFUSE;
+	if (len < FUZZ_SPOOL_THRESHOLD)
+		return IMAP_LITERAL_ARENA;
+	if (nspools == FUZZ_SPOOLS)
+		return IMAP_LITERAL_UNAVAILABLE;
+	spools[nspools] = (struct fake_spool){ 0, 0xcbf29ce484222325ULL };
+	*spool_r = (struct spool *)&spools[nspools++];
+	return IMAP_LITERAL_SPOOL;
+}
+
+static void fuzz_write(void *ctx, struct spool *spool, const void *data, size_t len)
+{
+	struct fake_spool *f = (struct fake_spool *)spool;
+	const uint8_t *p = data;
+
+	(void)ctx;
+	if (f < spools || f >= spools + nspools)
+		FAILED("write to a spool the sink did not make");
+	if (len == 0)
+		FAILED("empty write to a spool");
+	for (size_t i = 0; i < len; i++) {
+		f->h ^= p[i];
+		f->h *= 0x100000001b3ULL;
+	}
+	f->written += len;
+}
+
+static const struct imap_literal_sink fuzz_sink = { .place = fuzz_place, .write = fuzz_write };
+
 struct tree_counts {
 	size_t args, literals;
 };
@@ -104,7 +156,21 @@ static void check_args(const struct imap_arg *args, size_t count, size_t depth,
 		case IMAP_ARG_LITERAL: {
 			const char *s = a->u.str.data;
 			size_t len = a->u.str.len;
+			const struct fake_spool *f = (const struct fake_spool *)a->spool;
 
+			if (f != NULL) {
+				if (a->type != IMAP_ARG_LITERAL || s != NULL)
+					FAILED("spooled argument of type %d with data", (int)a->type);
+				if (depth != 0 || i == 0 || len < FUZZ_SPOOL_THRESHOLD)
+					FAILED("literal of %zu bytes spooled where no message is", len);
+				if (f->written != len)
+					FAILED("spooled literal of %zu bytes was given %llu", len,
+					       (unsigned long long)f->written);
+				tc->literals++;
+				digest_u64(d, len);
+				digest_u64(d, f->h);
+				break;
+			}
 			if (s == NULL)
 				FAILED("string argument with NULL data");
 			if (s[len] != '\0')
@@ -191,6 +257,8 @@ static struct digest parse_stream(const uint8_t *data, size_t len, const uint8_t
 	bool fatal = false;
 
 	arena_init(&arena);
+	imap_parser_set_sink(p, &fuzz_sink);
+	nspools = 0;
 	while (pos < len && !fatal) {
 		size_t piece = nsplits == 0 ? len - pos : (size_t)splits[k++ % nsplits] + 1;
 		size_t end = piece > len - pos ? len : pos + piece;
@@ -224,13 +292,15 @@ static struct digest parse_stream(const uint8_t *data, size_t len, const uint8_t
 					FAILED("DONE with error %d", (int)imap_parser_error(p));
 				check_command(imap_parser_command(p), &d);
 				arena_recycle(&arena, use_reset);
+				nspools = 0;   /* the session closes a command's spools */
 				break;
 			case IMAP_PARSE_ERROR: {
 				enum imap_parse_error e = imap_parser_error(p);
 				const char *tag = imap_parser_error_tag(p);
 				const char *text = imap_parser_error_text(e);
 
-				if (e <= IMAP_PERR_NONE || e > IMAP_PERR_FATAL_LITERAL_TOO_BIG)
+				if (e <= IMAP_PERR_NONE || e > IMAP_PERR_SPOOL_UNAVAILABLE ||
+				    e == IMAP_PERR_FATAL_LINE_TOO_LONG)
 					FAILED("ERROR with error code %d", (int)e);
 				if (text == NULL || text[0] == '\0')
 					FAILED("no text for error %d", (int)e);
@@ -243,6 +313,7 @@ static struct digest parse_stream(const uint8_t *data, size_t len, const uint8_t
 				if (imap_parser_error_is_fatal(e))
 					fatal = true;
 				arena_recycle(&arena, use_reset);
+				nspools = 0;
 				break;
 			}
 			default:

@@ -10,8 +10,10 @@ Behaviour asserted is the documented one (docs/protocol.md, docs/config.md):
 over-long line -> BAD [TOOBIG] and the session goes on; 20 consecutive BADs
 -> BYE; before login the parenthesis depth limit is 4 and the literal limit
 64 KiB; a synchronising literal over the limit -> NO [TOOBIG] before the
-"+"; a non-synchronising one -> * BYE [TOOBIG]; data of a literal announced
-by a discarded line is discarded too, never run as a command.
+"+"; a non-synchronising one -> NO [TOOBIG] and its data read and discarded
+when it is within max_command_literal_bytes (64 KiB before login), * BYE
+[TOOBIG] when it is more; data of a literal announced by a discarded line
+is discarded too, never run as a command.
 
 The corpus runs on parallel connections (a module fixture runs every
 selected case once, each test then reports its own). A failed login is
@@ -34,6 +36,8 @@ TIMEOUT = 10.0
 PARALLEL = 16
 PREAUTH_MAX_LITERAL = 64 * 1024
 MAX_LITERAL = 52428800          # max_literal_size default
+MAX_COMMAND_LITERAL_BYTES = 268435456   # max_command_literal_bytes default
+SPOOL_THRESHOLD = 1048576       # literal_spool_threshold default
 MAX_LINE = 65536                # max_line_length in the test config
 MAX_BAD = 20                    # max_bad_commands default
 
@@ -142,8 +146,19 @@ case("literal_preauth_100k_nonsync_in_list",
      [line(b"NOOP (a {100000+}"), closed(b"TOOBIG")])
 case("literal_authed_over_limit_sync",
      [line(b"NOOP {%d}" % (MAX_LITERAL + 1)), expect(b"a", b"NO", b"TOOBIG")], login=True)
-case("literal_authed_over_limit_nonsync",
-     [line(b"NOOP {%d+}" % (MAX_LITERAL + 1)), closed(b"TOOBIG")], login=True)
+# Within max_command_literal_bytes (256 MiB): refused at once, and the data
+# that follows is read and discarded, never run (RFC 7888 §4); the session
+# goes on. Here over literal_spool_threshold, since only a message may be
+# bigger (test_big_append.py sends one over max_literal_size).
+case("literal_authed_over_threshold_nonsync_discarded",
+     [send(b"a NOOP {%d+}\r\n" % (SPOOL_THRESHOLD + 1) +
+           (b"b LOGOUT\r\n" * (SPOOL_THRESHOLD // 10 + 1))[:SPOOL_THRESHOLD + 1] + b"\r\n"),
+      expect(b"a", b"NO", b"TOOBIG")], login=True)
+case("literal_authed_over_command_cap_nonsync",
+     [line(b"NOOP {%d+}" % (MAX_COMMAND_LITERAL_BYTES + 1)), closed(b"TOOBIG")], login=True)
+# Only a message may be bigger than literal_spool_threshold (1 MiB).
+case("literal_authed_not_a_message_over_spool_threshold_sync",
+     [line(b"NOOP {%d}" % (SPOOL_THRESHOLD + 1)), expect(b"a", b"NO", b"TOOBIG")], login=True)
 case("literal_preauth_at_64k_sync_accepted",
      [line(b"CAPABILITY {%d}" % PREAUTH_MAX_LITERAL), cont(),
       send(b"x" * PREAUTH_MAX_LITERAL + b"\r\n"), bad()])

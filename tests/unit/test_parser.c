@@ -15,6 +15,8 @@ static const struct imap_parser_limits minus_limits = {
 };
 /* What run() uses: limits, or a variant a test sets for its duration. */
 static const struct imap_parser_limits *run_limits = &limits;
+/* The sink run() gives the parser, if a test sets one. */
+static const struct imap_literal_sink *run_sink;
 
 struct outcome {
 	enum imap_parse_status status;   /* last status seen */
@@ -36,7 +38,12 @@ static void dump_args(char *out, size_t outsize, const struct imap_arg *a)
 		switch (a->type) {
 		case IMAP_ARG_ATOM: snprintf(out + n, outsize - n, "A:%s", a->u.str.data); break;
 		case IMAP_ARG_QUOTED: snprintf(out + n, outsize - n, "Q:%s", a->u.str.data); break;
-		case IMAP_ARG_LITERAL: snprintf(out + n, outsize - n, "L%zu:%s", a->u.str.len, a->u.str.data); break;
+		case IMAP_ARG_LITERAL:
+			if (a->spool != NULL)
+				snprintf(out + n, outsize - n, "S%zu", a->u.str.len);
+			else
+				snprintf(out + n, outsize - n, "L%zu:%s", a->u.str.len, a->u.str.data);
+			break;
 		case IMAP_ARG_LIST:
 			snprintf(out + n, outsize - n, "(");
 			dump_args(out, outsize, a->u.list.items);
@@ -58,6 +65,8 @@ static struct outcome run(const char *input, size_t len, size_t step)
 
 	memset(&o, 0, sizeof(o));
 	arena_init(&arena);
+	if (run_sink != NULL)
+		imap_parser_set_sink(p, run_sink);
 	while (pos < len) {
 		size_t end = step == 0 || pos + step > len ? len : pos + step;
 		while (pos < end) {
@@ -201,6 +210,108 @@ static void test_literal_minus(void)
 	run_limits = &limits;
 	o = RUN("a APPEND x {9+}\r\n123456789\r\n");
 	CHECK(o.errors == 0 && o.commands == 1);
+/* A sink as literal_sink.c's: APPEND's top-level literals after the
+ * mailbox from 8 bytes on go to the "spool" (a buffer here), any other
+ * literal over 8 bytes is refused. */
+static char spooled[4096];
+static size_t nspooled;
+static char fake_spool;
+
+static enum imap_literal_place test_place(void *ctx, const char *command, size_t depth,
+					  size_t arg_index, uint64_t len, struct spool **spool_r)
+{
+	bool message = strcmp(command, "APPEND") == 0 && depth == 0 && arg_index >= 1;
+
+	(void)ctx;
+	if (!message)
+		return len <= 8 ? IMAP_LITERAL_ARENA : IMAP_LITERAL_REFUSE;
+	if (len < 8)
+		return IMAP_LITERAL_ARENA;
+	nspooled = 0;
+	*spool_r = (struct spool *)&fake_spool;
+	return IMAP_LITERAL_SPOOL;
+}
+
+static void test_write(void *ctx, struct spool *spool, const void *data, size_t len)
+{
+	(void)ctx;
+	CHECK(spool == (struct spool *)&fake_spool);
+	if (nspooled + len <= sizeof(spooled))
+		memcpy(spooled + nspooled, data, len);
+	nspooled += len;
+}
+
+/* "tag CMD {n+}\r\n" followed by n bytes of c, then tail. */
+static size_t literal_line(char *out, size_t outsize, const char *head, size_t n, char c,
+			   const char *tail)
+{
+	size_t at = (size_t)snprintf(out, outsize, "%s{%zu+}\r\n", head, n);
+
+	memset(out + at, c, n);
+	at += n;
+	at += (size_t)snprintf(out + at, outsize - at, "%s", tail);
+	return at;
+}
+
+static void test_literal_sink_and_caps(void)
+{
+	static const struct imap_literal_sink sink = { .place = test_place, .write = test_write };
+	struct imap_parser_limits l = limits;
+	char in[8192];
+	struct outcome o;
+	size_t n;
+
+	l.max_line = 4096;
+	l.max_command_literal_bytes = 2000;
+	l.max_session_literal_bytes = 3000;
+	run_limits = &l;
+	run_sink = &sink;
+	/* A message goes to the spool, byte for byte in any split. */
+	o = RUN("a APPEND box (\\Seen) {10}\r\n0123456789 {3}\r\nabc\r\n");
+	CHECK(o.commands == 1 && o.errors == 0 && o.continuations == 2);
+	CHECK_STR(o.dump, "a APPEND A:box (A:\\Seen) S10 L3:abc");
+	CHECK(nspooled == 10 && memcmp(spooled, "0123456789", 10) == 0);
+	/* Not a message (the mailbox, a list item) and over 8 bytes: refused
+	 * before the "+". */
+	o = RUN("a APPEND {9}\r\nb NOOP\r\n");
+	CHECK(o.error == IMAP_PERR_LITERAL_TOO_BIG && o.continuations == 0 && o.commands == 1);
+	o = RUN("a APPEND box ({9}\r\nb NOOP\r\n");
+	CHECK(o.error == IMAP_PERR_LITERAL_TOO_BIG && o.continuations == 0 && o.commands == 1);
+	/* Over max_literal but within the command's budget, non-synchronising:
+	 * refused, its data discarded, and the next command runs. */
+	n = literal_line(in, sizeof(in), "a APPEND box ", 1500, 'x', "\r\nb NOOP\r\n");
+	o = run_all(in, n);
+	CHECK(o.error == IMAP_PERR_LITERAL_TOO_BIG && o.errors == 1 && o.commands == 1);
+	CHECK_STR(o.dump, "b NOOP");
+	/* ... and over the budget: the session ends. */
+	o = RUN("a APPEND box {2001+}\r\n");
+	CHECK(o.error == IMAP_PERR_FATAL_LITERAL_TOO_BIG);
+	/* The command's total: the third 900-byte message crosses 2000. */
+	n = literal_line(in, sizeof(in), "a APPEND box ", 900, 'x', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'y', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'z', "\r\nb NOOP\r\n");
+	o = run_all(in, n);
+	CHECK(o.error == IMAP_PERR_COMMAND_LITERALS_TOO_BIG && o.errors == 1 && o.commands == 1);
+	CHECK_STR(o.dump, "b NOOP");
+	/* Discarding is bounded by the same budget over the whole line. */
+	n = literal_line(in, sizeof(in), "a APPEND box ", 900, 'x', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'y', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'z', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'w', " ");
+	n += literal_line(in + n, sizeof(in) - n, "", 900, 'v', "\r\n");
+	o = run_all(in, n);
+	CHECK(o.error == IMAP_PERR_FATAL_LITERAL_TOO_BIG);
+	/* The session's total: the fourth 900-byte command crosses 3000
+	 * (each run is a new parser, so a new session). */
+	n = 0;
+	for (int i = 0; i < 4; i++)
+		n += literal_line(in + n, sizeof(in) - n, "a APPEND box ", 900, 'x', "\r\n");
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "b NOOP\r\n");
+	o = run_all(in, n);
+	CHECK(o.error == IMAP_PERR_SESSION_LITERALS_TOO_BIG && o.errors == 1 && o.commands == 4);
+	CHECK_STR(o.dump, "b NOOP");
+	run_sink = NULL;
+	run_limits = &limits;
 }
 
 static void test_errors_resync(void)
@@ -317,6 +428,7 @@ int main(void)
 	UNIT_RUN(test_literals);
 	UNIT_RUN(test_literal_limits);
 	UNIT_RUN(test_literal_minus);
+	UNIT_RUN(test_literal_sink_and_caps);
 	UNIT_RUN(test_errors_resync);
 	UNIT_RUN(test_skipped_line_with_literal);
 	UNIT_RUN(test_line_limit);
