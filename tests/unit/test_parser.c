@@ -210,6 +210,8 @@ static void test_literal_minus(void)
 	run_limits = &limits;
 	o = RUN("a APPEND x {9+}\r\n123456789\r\n");
 	CHECK(o.errors == 0 && o.commands == 1);
+}
+
 /* A sink as literal_sink.c's: APPEND's top-level literals after the
  * mailbox from 8 bytes on go to the "spool" (a buffer here), any other
  * literal over 8 bytes is refused. */
