@@ -153,10 +153,12 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang into build-fuzz/
-# from the few library sources they need (no libpq, libldap or OpenSSL), run
+# from the few library sources each needs (no libpq, libldap or OpenSSL), run
 # side by side for FUZZ_SECONDS each on a copy of their seed corpus in
-# build-fuzz/corpus-<name> (the committed corpus never grows). A crash stops
-# its target, leaves the input in build-fuzz/artifacts-<name>/ and fails make.
+# build-fuzz/corpus-<name> (the committed corpus never grows), with
+# tests/fuzz/<name>.dict as dictionary when there is one. A crash, leak or
+# sanitizer report stops its target, leaves the input in
+# build-fuzz/artifacts-<name>/ and fails make. docs/testing.md says more.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DEFINES ?=
@@ -165,23 +167,33 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
                 server/imap/writer.c server/imap/imap_url.c server/imap/mutf7.c server/core/base64.c
-FUZZ_NAMES   := parser writer url
+FUZZ_NAMES   := parser writer url mime config
+# Each target's sources (FUZZ_SRCS_<name>) and, beside tests/fuzz/corpus/<name>,
+# further seed directories (FUZZ_SEEDS_<name>).
+FUZZ_SRCS_parser := $(FUZZ_SRCS)
+FUZZ_SRCS_writer := $(FUZZ_SRCS)
+FUZZ_SRCS_url    := $(FUZZ_SRCS)
+# What APPEND and LMTP run on every message (server/imap/message_analyse.c).
+FUZZ_SRCS_mime   := server/core/arena.c server/core/buf.c server/core/base64.c server/core/quoting.c \
+                    $(wildcard server/mime/*.c) server/imap/message_analyse.c \
+                    server/imap/datetime.c server/imap/mutf7.c
+FUZZ_SEEDS_mime  := tests/fixtures/mail
+FUZZ_SRCS_config := server/core/buf.c server/core/config.c
 
 # Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.
 # make test builds them too (fuzz-build), so a target cannot rot unnoticed.
 fuzz-build:
 	@mkdir -p $(FUZZ_DIR)
-	@for t in $(FUZZ_NAMES); do \
-	    echo "  FUZZCC  $(FUZZ_DIR)/fuzz_$$t"; \
-	    $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(FUZZ_DIR)/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_SRCS) || exit 1; \
-	done
+	@$(foreach t,$(FUZZ_NAMES),echo "  FUZZCC  $(FUZZ_DIR)/fuzz_$(t)" && \
+	    $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(FUZZ_DIR)/fuzz_$(t) tests/fuzz/fuzz_$(t).c $(FUZZ_SRCS_$(t)) &&) true
 
 fuzz: fuzz-build
+	@$(foreach t,$(FUZZ_NAMES),mkdir -p $(FUZZ_DIR)/corpus-$(t) $(FUZZ_DIR)/artifacts-$(t) && \
+	    cp $(addsuffix /*,tests/fuzz/corpus/$(t) $(FUZZ_SEEDS_$(t))) $(FUZZ_DIR)/corpus-$(t)/ &&) true
 	@echo "fuzzing $(FUZZ_NAMES) for $(FUZZ_SECONDS) s, side by side; logs in $(FUZZ_DIR)/"; \
 	pids=; for t in $(FUZZ_NAMES); do \
-	    mkdir -p $(FUZZ_DIR)/corpus-$$t $(FUZZ_DIR)/artifacts-$$t || exit 1; \
-	    cp tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus-$$t/ || exit 1; \
-	    { $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
+	    { $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts-$$t/ $(FUZZ_DIR)/corpus-$$t \
 	        > $(FUZZ_DIR)/fuzz_$$t.log 2>&1; echo $$? > $(FUZZ_DIR)/fuzz_$$t.status; } & \
 	    pids="$$pids $$!"; \
@@ -194,7 +206,7 @@ fuzz: fuzz-build
 	    else \
 	        status=1; \
 	        echo "fuzz_$$t: CRASH after $$runs executions (log: $(FUZZ_DIR)/fuzz_$$t.log)"; \
-	        grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_)|Test unit written' $(FUZZ_DIR)/fuzz_$$t.log; \
+	        grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_)|runtime error|Test unit written' $(FUZZ_DIR)/fuzz_$$t.log; \
 	    fi; \
 	done; exit $$status
 

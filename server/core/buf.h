@@ -24,6 +24,13 @@ void buf_vappendf(struct buf *b, const char *fmt, va_list ap);
 /* Drops the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 static inline void buf_clear(struct buf *b) { b->len = 0; }
+/* The bytes of b from offset off (off <= len), also for a buf that never
+ * held any: its data is NULL, and NULL + 0 is undefined behaviour in C
+ * (UBSan's pointer-overflow check, which fuzz_mime runs under, stops on it). */
+static inline const char *buf_at(const struct buf *b, size_t off)
+{
+	return b->data == NULL ? "" : (const char *)b->data + off;
+}
 
 /* Allocation helpers that abort on out-of-memory. */
 void *xmalloc(size_t size);

@@ -222,26 +222,19 @@ static const struct config_key *config_find(const char *name)
 	return NULL;
 }
 
-int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+int config_read(FILE *f, const char *name, struct config *cfg, char *err, size_t errlen)
 {
 	char line[4096], reason[256];
 	unsigned lineno = 0;
-	FILE *f;
 
 	config_defaults(cfg);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		config_free(cfg);
-		return -1;
-	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *key, *value, *eq;
 		const struct config_key *k;
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			snprintf(err, errlen, "%s:%u: line too long", name, lineno);
 			goto fail;
 		}
 		key = trim(line);
@@ -249,7 +242,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			continue;
 		eq = strchr(key, '=');
 		if (eq == NULL) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", name, lineno);
 			goto fail;
 		}
 		*eq = '\0';
@@ -257,20 +250,35 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		key = trim(key);
 		k = config_find(key);
 		if (k == NULL) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
+			snprintf(err, errlen, "%s:%u: unknown key '%s'", name, lineno, key);
 			goto fail;
 		}
 		if (config_set(cfg, k, value, reason, sizeof(reason)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, reason);
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, reason);
 			goto fail;
 		}
 	}
-	fclose(f);
 	return 0;
 fail:
-	fclose(f);
 	config_free(cfg);
 	return -1;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int r;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		/* As after a failed read: defaults, strings freed. */
+		config_defaults(cfg);
+		config_free(cfg);
+		return -1;
+	}
+	r = config_read(f, path, cfg, err, errlen);
+	fclose(f);
+	return r;
 }
 
 int config_override(struct config *cfg, const char *assignment, char *err, size_t errlen)

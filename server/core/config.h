@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct config {
 	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
@@ -95,6 +96,9 @@ struct config {
  * one-line reason ("kairan.conf:12: unknown key 'foo'") in err. The strings
  * are heap-allocated and freed by config_free. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* The same from an open stream, called name in the reason (tests/fuzz/
+ * fuzz_config.c reads from memory); the caller closes f. */
+int config_read(FILE *f, const char *name, struct config *cfg, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
 

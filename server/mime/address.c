@@ -108,7 +108,7 @@ static void skip_comments(struct ap *ap, struct buf *last_comment)
 	while (ap->i < ap->n && ap->t[ap->i].type == T_COMMENT) {
 		if (last_comment != NULL) {
 			buf_clear(last_comment);
-			buf_append(last_comment, ap->text.data + ap->t[ap->i].off, ap->t[ap->i].len);
+			buf_append(last_comment, buf_at(&ap->text, ap->t[ap->i].off), ap->t[ap->i].len);
 		}
 		ap->i++;
 	}
@@ -133,7 +133,7 @@ static void read_phrase(struct ap *ap, struct buf *out, struct buf *last_comment
 		if (t->type == T_SPECIAL)
 			buf_append(out, ".", 1);
 		else
-			buf_append(out, ap->text.data + t->off, t->len);
+			buf_append(out, buf_at(&ap->text, t->off), t->len);
 		ap->i++;
 	}
 }
@@ -149,7 +149,7 @@ static void read_dotted(struct ap *ap, struct buf *out, struct buf *last_comment
 		if (t == NULL)
 			return;
 		if (want_word && (is_word(t) || (domain && t->type == T_DOMLIT))) {
-			buf_append(out, ap->text.data + t->off, t->len);
+			buf_append(out, buf_at(&ap->text, t->off), t->len);
 			want_word = false;
 		} else if (!want_word && t->type == T_SPECIAL && t->c == '.') {
 			buf_append(out, ".", 1);
@@ -206,7 +206,7 @@ static void skip_rest(struct ap *ap, bool in_group, struct buf *last_comment)
 		const struct tok *t = &ap->t[ap->i];
 		if (t->type == T_COMMENT) {
 			buf_clear(last_comment);
-			buf_append(last_comment, ap->text.data + t->off, t->len);
+			buf_append(last_comment, buf_at(&ap->text, t->off), t->len);
 		}
 		if (t->type != T_SPECIAL)
 			continue;

@@ -41,7 +41,7 @@ static void write_params(struct buf *out, const struct mime_mtype *mt, bool vali
 			buf_append(out, " ", 1);
 		write_str(out, mt->params[i].name);
 		buf_append(out, " ", 1);
-		mime_imap_string(out, (const char *)mt->pool.data + mt->params[i].off, mt->params[i].len);
+		mime_imap_string(out, buf_at(&mt->pool, mt->params[i].off), mt->params[i].len);
 	}
 	if (add_charset)
 		buf_append_str(out, n > 0 ? " \"charset\" \"us-ascii\"" : "\"charset\" \"us-ascii\"");

@@ -26,6 +26,10 @@ void mime_utf8_sanitize(const char *in, size_t len, struct buf *out)
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i = 0, run = 0;
 
+	/* An empty part's decoded content is an empty buf, whose data is
+	 * NULL: even NULL + 0 is undefined behaviour (fuzz_mime found it). */
+	if (len == 0)
+		return;
 	buf_reserve(out, len);
 	while (i < len) {
 		size_t n = utf8_seq_len(s + i, len - i);

@@ -69,7 +69,7 @@ static void add_address_specs(struct buf *b, size_t from, struct mime_str raw, s
 	buf_clear(tmp);
 	mime_address_specs(tmp, raw);
 	if (tmp->len == 0 ||
-	    memmem(b->data + from, b->len - from, tmp->data, tmp->len) != NULL)
+	    memmem(buf_at(b, from), b->len - from, tmp->data, tmp->len) != NULL)
 		return;
 	buf_append(b, "\t", 1);
 	buf_append(b, tmp->data, tmp->len);

@@ -135,7 +135,7 @@ static bool merge_2231(struct mime_mtype *mt, struct raw_param *rp, size_t n, si
 			break;
 		rp[k].used = true;
 		found = true;
-		const char *v = (const char *)scratch->data + rp[k].off;
+		const char *v = buf_at(scratch, rp[k].off);
 		size_t len = rp[k].len;
 		if (rp[k].extended && sec <= 0) {
 			/* charset'language'value: both parts may be empty. */
@@ -284,7 +284,7 @@ bool mime_mtype_parse(struct mime_mtype *mt, struct mime_str v, bool with_subtyp
 		if (rp[i].section < 0 && !rp[i].extended && has_2231_form(rp, n, rp[i].name))
 			continue;       /* the RFC 2231 form of the same parameter wins */
 		rp[i].used = true;
-		add_param(mt, rp[i].name, scratch.data + rp[i].off, rp[i].len);
+		add_param(mt, rp[i].name, buf_at(&scratch, rp[i].off), rp[i].len);
 	}
 	buf_free(&scratch);
 	return true;
@@ -294,7 +294,7 @@ bool mime_mtype_param(const struct mime_mtype *mt, const char *name, struct mime
 {
 	for (size_t i = 0; i < mt->nparams; i++) {
 		if (mime_str_ieq(mt->params[i].name, name)) {
-			value->p = (const char *)mt->pool.data + mt->params[i].off;
+			value->p = buf_at(&mt->pool, mt->params[i].off);
 			value->len = mt->params[i].len;
 			return true;
 		}

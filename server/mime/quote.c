@@ -29,6 +29,12 @@ void mime_imap_string(struct buf *out, const char *s, size_t len)
 		}
 		return;
 	}
+	/* An empty value may come from an empty buf, whose data is NULL:
+	 * even NULL + 0 is undefined behaviour (fuzz_mime found ":;"). */
+	if (len == 0) {
+		buf_append(out, "\"\"", 2);
+		return;
+	}
 	buf_reserve(out, len + 2);
 	buf_append(out, "\"", 1);
 	size_t run = 0;

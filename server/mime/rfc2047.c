@@ -124,11 +124,17 @@ static bool all_wsp(const char *p, const char *end)
 
 void mime_decode_words(struct mime_cs *cs, const char *v, size_t len, struct buf *out)
 {
-	const char *p = v, *end = v + len, *lit = v;  /* lit: start of text not yet copied */
+	const char *p, *end, *lit;                     /* lit: start of text not yet copied */
 	struct buf bytes;                              /* decoded bytes of pending words */
 	struct mime_str pending = { NULL, 0 };
 	bool after_word = false;
 
+	/* An empty value ("From:" first in a header) comes as the NULL data
+	 * of an empty buf, and NULL + 0 is undefined behaviour (fuzz_mime). */
+	if (len == 0)
+		return;
+	p = lit = v;
+	end = v + len;
 	buf_init(&bytes);
 	while (p + 1 < end) {
 		const char *hit = memchr(p, '=', (size_t)(end - p - 1));

@@ -70,7 +70,8 @@ static void add_param_values(struct tx *x, struct mime_str v, bool with_subtype,
 	if (mime_mtype_parse(&mt, v, with_subtype, x->cs))
 		for (size_t i = 0; i < mt.nparams; i++) {
 			buf_append(out, "\n", 1);
-			buf_append(out, mt.pool.data + mt.params[i].off, mt.params[i].len);
+			/* Only RFC 2231 values were converted; a plain one is as sent. */
+			mime_utf8_sanitize(buf_at(&mt.pool, mt.params[i].off), mt.params[i].len, out);
 		}
 	mime_mtype_free(&mt);
 }

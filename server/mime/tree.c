@@ -188,7 +188,7 @@ static int match_boundary(const struct tp *tp, size_t ls, size_t le, bool *close
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	for (size_t k = tp->nb; k-- > 0;) {
-		const char *b = (const char *)tp->bpool.data + tp->bs[k].off;
+		const char *b = buf_at(&tp->bpool, tp->bs[k].off);
 		size_t bl = tp->bs[k].len;
 
 		if (n == bl && memcmp(s, b, bl) == 0) {

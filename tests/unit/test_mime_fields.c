@@ -187,6 +187,12 @@ static void test_text(void)
 			"--b--\r\n",
 		   "Content-Type: application/zip\nContent-Description: r\303\251sum\303\251\n"
 		   "Content-Disposition: attachment; filename*=utf-8''caf%C3%A9_1.zip\ncaf\303\251_1.zip");
+	/* mime.h: the text is valid UTF-8, so 8-bit bytes in a plain (not
+	 * RFC 2231) parameter value of a part become U+FFFD too (fuzz_mime
+	 * found them copied as they were). */
+	check_text("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+			"Content-Type: application/x; name=\"a\377\"\r\n\r\nbin\r\n--b--\r\n",
+		   "Content-Type: application/x; name=\"a\357\277\275\"\na\357\277\275");
 	/* Undecodable bytes become U+FFFD; NUL is dropped. */
 	check_text("Content-Type: text/plain; charset=utf-8\r\n\r\na\377b\0c", "a\357\277\275b");
 }
