@@ -106,7 +106,9 @@ struct imap_result imap_check_append(struct imap_session *s, const struct imap_c
 		struct imap_result res;
 		if (parse_message(&s->arena, &arg, &req->msgs[i], &problem) < 0)
 			return imap_bad(s, NULL, "%s", problem);
-		if (req->msgs[i].raw == NULL && !imap_catenate_parse(s, arg - 1, &req->cat[i], &res))
+		/* No bytes and no spool: a CATENATE list (parse_message). */
+		if (req->msgs[i].raw == NULL && req->msgs[i].raw_spool == NULL &&
+		    !imap_catenate_parse(s, arg - 1, &req->cat[i], &res))
 			return res;
 	}
 	if (arg->type != IMAP_ARG_EOL)
