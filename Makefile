@@ -176,7 +176,7 @@ FUZZ_SRCS_url    := $(FUZZ_SRCS)
 # What APPEND and LMTP run on every message (server/imap/message_analyse.c).
 FUZZ_SRCS_mime   := server/core/arena.c server/core/buf.c server/core/base64.c server/core/quoting.c \
                     $(wildcard server/mime/*.c) server/imap/message_analyse.c \
-                    server/imap/datetime.c server/imap/mutf7.c
+                    server/imap/datetime.c server/imap/mutf7.c server/core/spool.c server/core/utf8.c
 FUZZ_SEEDS_mime  := tests/fixtures/mail
 FUZZ_SRCS_config := server/core/buf.c server/core/config.c
 
