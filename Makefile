@@ -163,7 +163,7 @@ FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
-                server/imap/writer.c
+                server/imap/writer.c server/imap/mutf7.c server/core/base64.c
 FUZZ_NAMES   := parser writer
 
 # Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.

@@ -122,6 +122,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
+	/* RFC 9755: mailbox_name.c, cmd_append.c, header_downgrade.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH)
+		buf_append_str(out, " UTF8=ACCEPT");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");

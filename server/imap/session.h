@@ -103,6 +103,9 @@ struct imap_session {
 	 * only, §3.2.3); QRESYNC implies CONDSTORE. */
 	bool condstore;
 	bool qresync;
+	/* RFC 9755: UTF8=ACCEPT enabled: mailbox names are UTF-8 both ways
+	 * and header data is shown as stored (imap_session_utf8). */
+	bool utf8_accept;
 	bool holds_user_slot;
 
 	/* A SASL exchange waiting for the client's response line (RFC 3501
@@ -182,6 +185,15 @@ bool imap_session_login_allowed(const struct imap_session *s);
 
 /* IDLE (RFC 2177). Whether an IDLE command is running. */
 bool imap_session_idling(const struct imap_session *s);
+
+/* Whether the client takes UTF-8 (RFC 9755 §3): mailbox names go both
+ * ways as UTF-8 instead of modified UTF-7, and messages with UTF-8 header
+ * fields are shown undowngraded. The one test every such place asks, so
+ * that IMAP4rev2 (RFC 9051, which implies the same) joins it here. */
+static inline bool imap_session_utf8(const struct imap_session *s)
+{
+	return s->utf8_accept;
+}
 /* In the loop, before the worker job that reports an idling session's
  * changes: makes s->cmd and s->def the IDLE command again, so that the
  * pipeline (imap_session_execute) syncs the selected mailbox as for NOOP.
