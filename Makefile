@@ -163,8 +163,9 @@ FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
-                server/imap/writer.c server/imap/mutf7.c server/core/base64.c
-FUZZ_NAMES   := parser writer
+                server/imap/writer.c server/imap/mutf7.c server/core/base64.c \
+                server/imap/header_downgrade.c
+FUZZ_NAMES   := parser writer header_downgrade
 
 # Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.
 # make test builds them too (fuzz-build), so a target cannot rot unnoticed.

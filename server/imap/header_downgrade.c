@@ -182,7 +182,9 @@ static void next(struct walk *w, struct token *t)
 	} else {
 		while (q < w->end && *q != ' ' && *q != '(' && *q != ')' && *q != '"' && *q != '{')
 			q++;
-		if (q > t->src)
+		/* An atom is copied as it is, so one with 8-bit bytes (which
+		 * server/mime never writes) is refused rather than sent. */
+		if (q > t->src && !imap_has_8bit(t->src, (size_t)(q - t->src)))
 			t->kind = q - t->src == 3 && strncasecmp(t->src, "NIL", 3) == 0 ? TK_NIL : TK_ATOM;
 	}
 	t->src_len = (size_t)(q - t->src);
@@ -333,7 +335,10 @@ static int envelope(struct walk *w)
 		}
 	}
 	next(w, &t);
-	r = t.kind == TK_END ? 0 : -1;
+	if (t.kind == TK_END) {
+		emit(w->out, &t);            /* trailing spaces, kept as they were */
+		r = 0;
+	}
 out:
 	buf_free(&t.value);
 	return r;
@@ -365,7 +370,9 @@ int imap_bodystructure_downgrade(const char *v, size_t len, struct buf *out)
 		depth -= t->kind == TK_CLOSE;
 		emit(out, t);
 	}
-	if (depth != 0)
+	if (r == 0 && depth != 0)
 		r = -1;
+	if (r == 0)
+		emit(out, t);                    /* TK_END: trailing spaces */
 	return walk_done(&w, r, old_len);
 }
