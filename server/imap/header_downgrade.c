@@ -6,9 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 2047 §2: an encoded-word is at most 75 characters. "=?UTF-8?B?"
- * and "?=" take 12, leaving 63 for BASE64: 15 groups of 4, so 45 bytes. */
-#define WORD_BYTES 45
+/* RFC 2047 §2: an encoded-word is at most 75 characters. */
+#define WORD_MAX 75
 
 bool imap_has_8bit(const char *s, size_t len)
 {
@@ -18,37 +17,6 @@ bool imap_has_8bit(const char *s, size_t len)
 	return false;
 }
 
-/* The length of the UTF-8 sequence a lead byte announces (1 for a byte
- * that cannot lead one, so that it is replaced on its own). */
-static size_t sequence_length(unsigned char c)
-{
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	if (c >= 0xe0)
-		return c <= 0xef ? 3 : 1;
-	if (c >= 0xc2)
-		return 2;
-	return 1;
-}
-
-/* Valid UTF-8 as it is; every other byte (a Latin-1 header, a NUL the
- * store kept as 0x80) as U+FFFD, so that the encoded-word says UTF-8
- * truthfully. */
-static void sanitise(const char *s, size_t len, struct buf *out)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = sequence_length((unsigned char)s[i]);
-
-		if (i + n <= len && imap_utf8_valid(s + i, n)) {
-			buf_append(out, s + i, n);
-			i += n;
-		} else {
-			buf_append(out, "\xef\xbf\xbd", 3);
-			i++;
-		}
-	}
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
@@ -56,47 +24,46 @@ static bool is_space(char c)
 
 void imap_encode_words(const char *s, size_t len, struct buf *out)
 {
-	struct buf clean;
-	const char *t;
-	size_t start = 0, end, n;
+	/* A header that is not UTF-8 is almost always Latin-1 (or its
+	 * Windows superset) written raw by an old mailer: labelled so, every
+	 * byte reaches the client, which could not be said of U+FFFD. */
+	bool utf8 = imap_utf8_valid(s, len);
+	const char *charset = utf8 ? "UTF-8" : "ISO-8859-1";
+	/* "=?" charset "?B?" ... "?=", and 4 BASE64 characters for 3 bytes:
+	 * 45 bytes a word in UTF-8, 42 in ISO-8859-1. */
+	size_t per_word = (WORD_MAX - 7 - strlen(charset)) / 4 * 3;
+	size_t start = 0, end = len;
 
-	buf_init(&clean);
-	sanitise(s, len, &clean);
-	t = clean.len > 0 ? (const char *)clean.data : "";
-	n = clean.len;
 	/* RFC 2047 §5: an encoded-word replaces whole words, so the run
 	 * starts and ends at white space. */
-	while (start < n && (unsigned char)t[start] < 0x80)
+	while (start < len && (unsigned char)s[start] < 0x80)
 		start++;
-	if (start == n) {
-		buf_append(out, t, n);
-		buf_free(&clean);
+	if (start == len) {
+		buf_append(out, s, len);
 		return;
 	}
-	end = n;
-	while ((unsigned char)t[end - 1] < 0x80)
+	while ((unsigned char)s[end - 1] < 0x80)
 		end--;
-	while (start > 0 && !is_space(t[start - 1]))
+	while (start > 0 && !is_space(s[start - 1]))
 		start--;
-	while (end < n && !is_space(t[end]))
+	while (end < len && !is_space(s[end]))
 		end++;
-	buf_append(out, t, start);
+	buf_append(out, s, start);
 	for (size_t i = start; i < end;) {
-		size_t j = i + WORD_BYTES < end ? i + WORD_BYTES : end;
+		size_t j = i + per_word < end ? i + per_word : end;
 
 		/* Never split a character: each word must decode on its own
 		 * (RFC 2047 §5). */
-		while (j < end && ((unsigned char)t[j] & 0xc0) == 0x80)
+		while (utf8 && j < end && ((unsigned char)s[j] & 0xc0) == 0x80)
 			j--;
 		if (i > start)
 			buf_append(out, " ", 1);
-		buf_append_str(out, "=?UTF-8?B?");
-		base64_encode(t + i, j - i, out);
+		buf_appendf(out, "=?%s?B?", charset);
+		base64_encode(s + i, j - i, out);
 		buf_append_str(out, "?=");
 		i = j;
 	}
-	buf_append(out, t + end, n - end);
-	buf_free(&clean);
+	buf_append(out, s + end, len - end);
 }
 
 enum tok_kind { TK_END, TK_ERROR, TK_OPEN, TK_CLOSE, TK_NIL, TK_ATOM, TK_STRING };

@@ -5,9 +5,10 @@
  * must not see them raw, so FETCH rewrites them on the way out:
  *
  *   - a string holding 8-bit bytes becomes RFC 2047 encoded-words
- *     (charset UTF-8, "B" encoding), covering the words from the first to
- *     the last that hold 8-bit bytes, so ASCII words around them stay as
- *     they were; bytes that are not UTF-8 become U+FFFD;
+ *     ("B" encoding, charset UTF-8, or ISO-8859-1 for a string that is not
+ *     UTF-8, so that no byte is lost), covering the words from the first
+ *     to the last that hold 8-bit bytes, so ASCII words around them stay
+ *     as they were;
  *   - in an ENVELOPE, an address whose mailbox or host holds 8-bit bytes
  *     cannot be written in ASCII at all: it becomes an empty group whose
  *     name is the encoded address ("Name <local@host>"), RFC 6858 §3's

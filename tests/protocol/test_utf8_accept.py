@@ -162,6 +162,11 @@ def test_names_are_utf8_after_enable_and_mutf7_before_rfc9755_s3(env):
     # A UTF-8 pattern matches UTF-8 names (RFC 9755 §3 with RFC 3501 §6.3.8).
     assert list_names(c, '"Été/%"') == ['"Été/Bücher"'.encode()]
 
+    expect(c, 'SUBSCRIBE "Été/Bücher"', "OK")
+    assert expect(c, 'LSUB "" "Été/*"', "OK") == ['* LSUB () "/" "Été/Bücher"'.encode()]
+    untagged = expect(legacy, 'LSUB "" "*"', "OK")
+    assert f'* LSUB () "/" {mutf7("Été/Bücher")}'.encode() in untagged, untagged
+
     untagged = expect(c, 'STATUS "Été/Bücher" (MESSAGES)', "OK")
     assert untagged == ['* STATUS "Été/Bücher" (MESSAGES 0)'.encode()]
     untagged = expect(c, 'SELECT "日本語"', "OK")
@@ -372,6 +377,17 @@ def test_raw_sections_are_the_stored_bytes_for_everyone(env):
     _, header = fetch_item(c, "1", "BODY.PEEK[HEADER]", answer="BODY[HEADER]")
     assert header == UTF8_MSG[:UTF8_MSG.index(b"\r\n\r\n") + 4]
     c.close()
+
+
+def test_raw_latin1_header_keeps_its_bytes_for_legacy_clients(env):
+    # docs/protocol.md: a header that is not UTF-8 is labelled ISO-8859-1.
+    raw = b"From: a@example.org\r\nSubject: caf\xe9 cr\xe8me\r\n\r\nbody\r\n"
+    enabled, c = both_sessions(env, raw)
+    resp, envelope = fetch_item(c, "1", "ENVELOPE")
+    assert all(b < 0x80 for b in resp), resp
+    assert decoded(envelope[1]) == "café crème"
+    c.close()
+    enabled.close()
 
 
 def test_ascii_envelope_is_unchanged_for_legacy_clients(env):

@@ -28,10 +28,10 @@ static void test_words(void)
 	/* ASCII words around the 8-bit ones stay as they are. */
 	ENCODE("Re: Gr\xc3\xbc\xc3\x9f" "e now", "Re: =?UTF-8?B?R3LDvMOfZQ==?= now");
 	ENCODE("plain", "plain");
-	/* A byte that is not UTF-8 (Latin-1 "é") is U+FFFD: "caf" EF BF BD. */
-	ENCODE("caf\xe9", "=?UTF-8?B?Y2Fm77+9?=");
-	/* Overlong and surrogate forms are not UTF-8 either: two U+FFFD. */
-	ENCODE("\xc0\xaf", "=?UTF-8?B?77+977+9?=");
+	/* Not UTF-8 (a raw Latin-1 "é"): every byte, labelled ISO-8859-1. */
+	ENCODE("caf\xe9", "=?ISO-8859-1?B?Y2Fm6Q==?=");
+	/* An overlong form is not UTF-8 either. */
+	ENCODE("\xc0\xaf", "=?ISO-8859-1?B?wK8=?=");
 }
 
 /* RFC 2047 §2: no encoded-word over 75 characters, and §5: none splits
@@ -56,6 +56,20 @@ static void test_long_text_splits_on_characters(void)
 	/* 44 bytes are 60 BASE64 characters without padding. */
 	CHECK(q - p == 10 + 60 + 2);
 	CHECK(memcmp(q + 1, "=?UTF-8?B?", 10) == 0);
+}
+
+/* The same limit in ISO-8859-1: 42 bytes a word (56 BASE64 characters). */
+static void test_long_latin1_text(void)
+{
+	char in[50];
+	const char *p, *q;
+
+	memset(in, '\xe9', sizeof(in));
+	buf_clear(&out);
+	imap_encode_words(in, sizeof(in), &out);
+	p = (const char *)out.data;
+	q = memchr(p, ' ', out.len);
+	CHECK(q != NULL && q - p == 15 + 56 + 2);
 }
 
 static void test_envelope(void)
@@ -124,6 +138,7 @@ int main(void)
 	buf_init(&out);
 	UNIT_RUN(test_words);
 	UNIT_RUN(test_long_text_splits_on_characters);
+	UNIT_RUN(test_long_latin1_text);
 	UNIT_RUN(test_envelope);
 	UNIT_RUN(test_malformed);
 	UNIT_RUN(test_bodystructure);
