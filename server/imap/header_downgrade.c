@@ -320,26 +320,112 @@ int imap_envelope_downgrade(const char *env, size_t len, struct buf *out)
 	return walk_done(&w, envelope(&w), old_len);
 }
 
+/* Whether the list whose "(" was just read is a body-fld-param (RFC 3501
+ * §9: "(" string SP string *(SP string SP string) ")"): strings only, in
+ * pairs. No other list of BODYSTRUCTURE is (a disposition holds a list,
+ * a language list has no 8-bit bytes to rewrite). The reader is left
+ * where it was. */
+static bool at_parameters(struct walk *w)
+{
+	const char *at = w->p;
+	struct token *t = &w->tok[2];
+	size_t n = 0;
+
+	for (next(w, t); t->kind == TK_STRING; next(w, t))
+		n++;
+	w->p = at;
+	return t->kind == TK_CLOSE && n >= 2 && n % 2 == 0;
+}
+
+/* RFC 2231 §7 attribute-char: what an extended value may hold as it is. */
+static bool attribute_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("*'%()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/* A parameter whose value has 8-bit bytes, as the message would have had
+ * it without RFC 6532: RFC 2231's name*=charset''%XX (§4), the form MIME
+ * defines for parameter values (RFC 2047 §5 forbids encoded-words in
+ * them). */
+static void emit_extended_parameter(struct buf *out, const struct token *key,
+				    const struct token *value)
+{
+	const char *v = (const char *)value->value.data;
+	struct buf name, ext;
+
+	buf_init(&name);
+	buf_init(&ext);
+	buf_append(&name, key->value.data, key->value.len);
+	buf_append(&name, "*", 1);
+	buf_append_str(&ext, imap_utf8_valid(v, value->value.len) ? "utf-8''" : "iso-8859-1''");
+	for (size_t i = 0; i < value->value.len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (attribute_char(c))
+			buf_append(&ext, &v[i], 1);
+		else
+			buf_appendf(&ext, "%%%02X", c);
+	}
+	buf_append(out, key->sep, key->sep_len);
+	imap_write_string(out, (const char *)name.data, name.len);
+	buf_append(out, value->sep, value->sep_len);
+	imap_write_string(out, (const char *)ext.data, ext.len);
+	buf_free(&name);
+	buf_free(&ext);
+}
+
+/* The pairs of a parameter list, its "(" written; ends after its ")". */
+static int parameters(struct walk *w)
+{
+	struct token *key = &w->tok[0], *value = &w->tok[1];
+
+	for (;;) {
+		next(w, key);
+		if (key->kind == TK_CLOSE) {
+			emit(w->out, key);
+			return 0;
+		}
+		next(w, value);
+		if (key->kind != TK_STRING || value->kind != TK_STRING)
+			return -1;
+		if (!is_8bit_string(key) && is_8bit_string(value)) {
+			emit_extended_parameter(w->out, key, value);
+		} else {
+			emit(w->out, key);
+			emit(w->out, value);
+		}
+	}
+}
+
 int imap_bodystructure_downgrade(const char *v, size_t len, struct buf *out)
 {
 	struct walk w;
 	size_t old_len = out->len, depth = 0;
-	struct token *t = &w.tok[0];
+	struct token t;
 	int r = 0;
 
+	buf_init(&t.value);
 	walk_init(&w, v, len, out);
-	for (next(&w, t); t->kind != TK_END; next(&w, t)) {
-		if (t->kind == TK_ERROR || (t->kind == TK_CLOSE && depth == 0)) {
+	for (next(&w, &t); t.kind != TK_END; next(&w, &t)) {
+		if (t.kind == TK_ERROR || (t.kind == TK_CLOSE && depth == 0)) {
 			r = -1;
 			break;
 		}
-		depth += t->kind == TK_OPEN;
-		depth -= t->kind == TK_CLOSE;
-		emit(out, t);
+		emit(out, &t);
+		if (t.kind == TK_OPEN && at_parameters(&w)) {
+			if (parameters(&w) < 0) {
+				r = -1;
+				break;
+			}
+			continue;
+		}
+		depth += t.kind == TK_OPEN;
+		depth -= t.kind == TK_CLOSE;
 	}
 	if (r == 0 && depth != 0)
 		r = -1;
 	if (r == 0)
-		emit(out, t);                    /* TK_END: trailing spaces */
+		emit(out, &t);                   /* TK_END: trailing spaces */
+	buf_free(&t.value);
 	return walk_done(&w, r, old_len);
 }

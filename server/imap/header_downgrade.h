@@ -9,6 +9,8 @@
  *     UTF-8, so that no byte is lost), covering the words from the first
  *     to the last that hold 8-bit bytes, so ASCII words around them stay
  *     as they were;
+ *   - a BODYSTRUCTURE parameter value with 8-bit bytes takes RFC 2231's
+ *     form instead (below);
  *   - in an ENVELOPE, an address whose mailbox or host holds 8-bit bytes
  *     cannot be written in ASCII at all: it becomes an empty group whose
  *     name is the encoded address ("Name <local@host>"), RFC 6858 §3's
@@ -37,9 +39,10 @@ bool imap_has_8bit(const char *s, size_t len);
  * syntax (the caller then writes it unchanged). */
 int imap_envelope_downgrade(const char *env, size_t len, struct buf *out);
 
-/* The same for BODYSTRUCTURE and BODY: every 8-bit string (a parameter
- * value such as a raw UTF-8 filename, a description) becomes
- * encoded-words. */
+/* The same for BODYSTRUCTURE and BODY: a parameter value with 8-bit
+ * bytes takes RFC 2231's form, name*=utf-8''%XX (RFC 2047 §5 forbids
+ * encoded-words there; server/mime stores RFC 2231 values decoded), and
+ * every other 8-bit string (a description) becomes encoded-words. */
 int imap_bodystructure_downgrade(const char *v, size_t len, struct buf *out);
 
 /* Appends the encoded-word form of the text s (see above); exposed for

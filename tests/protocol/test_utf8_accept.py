@@ -351,16 +351,15 @@ def test_envelope_raw_when_enabled_and_downgraded_otherwise_rfc6858(env):
     legacy.close()
 
 
-def test_bodystructure_parameters_downgraded_rfc6858(env):
+def test_bodystructure_parameters_downgraded_rfc2231(env):
     c, legacy = both_sessions(env, UTF8_MSG)
     resp, bs = fetch_item(c, "1", "BODYSTRUCTURE")
     assert "Übersicht.pdf".encode() in resp
     resp, bs = fetch_item(legacy, "1", "BODYSTRUCTURE")
     assert all(b < 0x80 for b in resp), resp
+    # RFC 2231 §4 (RFC 2047 §5 forbids encoded-words in parameters).
     disposition = bs[1][8]
-    assert disposition[0] == b"attachment"
-    assert disposition[1][0] == b"filename"
-    assert decoded(disposition[1][1]) == "Übersicht.pdf"
+    assert disposition == [b"attachment", [b"filename*", b"utf-8''%C3%9Cbersicht.pdf"]]
     resp, _ = fetch_item(legacy, "1", "BODY")
     assert all(b < 0x80 for b in resp), resp
     c.close()

@@ -121,16 +121,27 @@ static void test_malformed(void)
 	}
 }
 
+#define BODYSTRUCTURE(in, want) do { \
+	buf_clear(&out); \
+	CHECK(imap_bodystructure_downgrade((in), sizeof(in) - 1, &out) == 0); \
+	CHECK_MEM(out.data, out.len, (want), sizeof(want) - 1); \
+} while (0)
+
+/* Parameter values take RFC 2231's form (§4, §7: "Ü" is C3 9C; " " and
+ * "*" are not attribute-chars); other strings take encoded-words. */
 static void test_bodystructure(void)
 {
-	const char in[] = "(\"application\" \"pdf\" NIL NIL NIL \"7bit\" 4 NIL "
-			  "(\"attachment\" (\"filename\" {3}\r\n\xc3\x9c" "a)) NIL NIL)";
-	const char want[] = "(\"application\" \"pdf\" NIL NIL NIL \"7bit\" 4 NIL "
-			    "(\"attachment\" (\"filename\" \"=?UTF-8?B?w5xh?=\")) NIL NIL)";
-
-	buf_clear(&out);
-	CHECK(imap_bodystructure_downgrade(in, sizeof(in) - 1, &out) == 0);
-	CHECK_MEM(out.data, out.len, want, sizeof(want) - 1);
+	BODYSTRUCTURE("(\"application\" \"pdf\" NIL NIL NIL \"7bit\" 4 NIL "
+		      "(\"attachment\" (\"filename\" {6}\r\n\xc3\x9c" "a b*)) NIL NIL)",
+		      "(\"application\" \"pdf\" NIL NIL NIL \"7bit\" 4 NIL "
+		      "(\"attachment\" (\"filename*\" \"utf-8''%C3%9Ca%20b%2A\")) NIL NIL)");
+	BODYSTRUCTURE("(\"text\" \"plain\" (\"charset\" \"x\" \"name\" {1}\r\n\xe9) NIL {2}\r\n\xc3\xa9 "
+		      "\"8bit\" 1 1)",
+		      "(\"text\" \"plain\" (\"charset\" \"x\" \"name*\" \"iso-8859-1''%E9\") NIL "
+		      "\"=?UTF-8?B?w6k=?=\" \"8bit\" 1 1)");
+	/* A language list is strings only, but has no 8-bit bytes; an odd
+	 * list of strings is not parameters. */
+	BODYSTRUCTURE("(\"a\" \"b\" ({1}\r\n\xe9))", "(\"a\" \"b\" (\"=?ISO-8859-1?B?6Q==?=\"))");
 }
 
 int main(void)
