@@ -27,12 +27,10 @@ static void normalise_inbox(char *name, size_t len)
 		memcpy(name, "INBOX", 5);
 }
 
-/* C0 controls, DEL, the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F)
- * and the line and paragraph separators U+2028, U+2029 (E2 80 A8, E2 80
- * A9): a name holding one cannot be shown or typed, RFC 3501 §5.1 calls
- * them "best avoided" and RFC 9755 §3 forbids all of them in a UTF-8 name.
- * Refusing them at the door, whichever encoding the client uses, keeps
- * them out of every client's folder list. The input is valid UTF-8. */
+/* C0 controls, DEL and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F):
+ * a name holding one cannot be shown or typed, and RFC 3501 §5.1 calls
+ * them "best avoided"; refusing them at the door keeps them out of every
+ * client's folder list. The input is valid UTF-8. */
 static bool has_control(const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -42,10 +40,21 @@ static bool has_control(const char *name, size_t len)
 			return true;
 		if (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f)
 			return true;
-		if (c == 0xe2 && i + 2 < len && (unsigned char)name[i + 1] == 0x80 &&
+	}
+	return false;
+}
+
+/* The line and paragraph separators U+2028, U+2029 (E2 80 A8, E2 80 A9),
+ * which RFC 9755 §3 forbids in a name besides the controls. Modified UTF-7
+ * could always spell them, so a store may hold such names from before:
+ * they are refused for new names only (imap_mailbox_name_creatable),
+ * and an old one can still be renamed or deleted. */
+static bool has_separator(const char *name, size_t len)
+{
+	for (size_t i = 0; i + 2 < len; i++)
+		if ((unsigned char)name[i] == 0xe2 && (unsigned char)name[i + 1] == 0x80 &&
 		    ((unsigned char)name[i + 2] == 0xa8 || (unsigned char)name[i + 2] == 0xa9))
 			return true;
-	}
 	return false;
 }
 
@@ -177,6 +186,11 @@ struct imap_result imap_mailbox_name_refused(struct imap_session *s, enum imap_n
 bool imap_mailbox_name_creatable(const char *name, size_t len, const char **error_r)
 {
 	size_t start = 0;
+
+	if (has_separator(name, len)) {
+		*error_r = "Mailbox name contains a line or paragraph separator (RFC 9755 3)";
+		return false;
+	}
 
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && name[i] != IMAP_MAILBOX_DELIM)

@@ -62,8 +62,9 @@ struct imap_result imap_mailbox_name_refused(struct imap_session *s, enum imap_n
 /* Whether a valid name may be given to a new mailbox or subscription
  * (CREATE, RENAME's target, SUBSCRIBE, kairanctl): no level may be "." or
  * "..", which clients and tools read as paths (mbsync aborts a whole
- * account's sync on them). An existing such name stays usable, so that it
- * can be renamed or deleted. false with *error_r. */
+ * account's sync on them), and no U+2028 or U+2029 (RFC 9755 §3). An
+ * existing such name stays usable, so that it can be renamed or deleted.
+ * false with *error_r. */
 bool imap_mailbox_name_creatable(const char *name, size_t len, const char **error_r);
 
 /* The same for CREATE, where one trailing delimiter is the client's hint

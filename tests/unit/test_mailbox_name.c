@@ -56,6 +56,8 @@ static void test_inbox(void)
 
 static void test_invalid(void)
 {
+	const char *problem;
+
 	expect("", false, NULL);
 	expect("/foo", false, NULL);
 	expect("foo/", false, NULL);
@@ -64,10 +66,12 @@ static void test_invalid(void)
 	expect("a\x7f", false, NULL);
 	expect("a\xc2\x85", false, NULL);          /* U+0085, a C1 control */
 	expect("a\xc2\xa0", false, "a\xc2\xa0");   /* U+00A0 is not */
-	/* RFC 9755 §3: no LINE or PARAGRAPH SEPARATOR; U+2027 is fine. */
-	expect("a\xe2\x80\xa8", false, NULL);
-	expect("a\xe2\x80\xa9" "b", false, NULL);
-	expect("a\xe2\x80\xa7", false, "a\xe2\x80\xa7");
+	/* RFC 9755 §3: no LINE or PARAGRAPH SEPARATOR in a new name (an old
+	 * one still names its mailbox); U+2027 is fine. */
+	expect("a\xe2\x80\xa8", false, "a\xe2\x80\xa8");
+	CHECK(!imap_mailbox_name_creatable("a\xe2\x80\xa8", 4, &problem));
+	CHECK(!imap_mailbox_name_creatable("a\xe2\x80\xa9" "b", 5, &problem));
+	CHECK(imap_mailbox_name_creatable("a\xe2\x80\xa7", 4, &problem));
 }
 
 /* §6.3.3: one trailing delimiter on CREATE is a hint, not part of the name. */
