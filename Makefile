@@ -29,8 +29,9 @@ LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c server/bus
             $(BUILD)/gen/migrations.c
 # server/lmtp/data.c (the DATA decoder) is pure, so the unit tests link it.
 KAIRAND_SRCS   := $(wildcard server/*.c) $(filter-out server/lmtp/data.c,$(wildcard server/lmtp/*.c))
-# kairanctl shares the translation of the directory settings with kairand.
-KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c
+# kairanctl shares the translation of the directory settings with kairand,
+# and the making of teams from LDAP groups (server/teams.c).
+KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c server/teams.c
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 MIGRATIONS     := $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
@@ -163,9 +164,9 @@ FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
-                server/imap/writer.c server/imap/mutf7.c server/core/base64.c \
+                server/imap/writer.c server/imap/imap_url.c server/imap/mutf7.c server/core/base64.c \
                 server/imap/header_downgrade.c
-FUZZ_NAMES   := parser writer header_downgrade
+FUZZ_NAMES   := parser writer url header_downgrade
 
 # Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.
 # make test builds them too (fuzz-build), so a target cannot rot unnoticed.

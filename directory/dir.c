@@ -77,6 +77,9 @@ int dir_open(const struct dir_config *cfg, dir **dir_r)
 	d->group_filter = dir_strdup(dir_or(cfg->group_filter, DIR_DEFAULT_GROUP_FILTER));
 	d->group_name_attribute = dir_strdup(dir_or(cfg->group_name_attribute,
 		DIR_DEFAULT_GROUP_NAME_ATTRIBUTE));
+	d->team_filter = dir_strdup(dir_or(cfg->team_filter, DIR_DEFAULT_TEAM_FILTER));
+	d->team_mail_attribute = dir_strdup(dir_or(cfg->team_mail_attribute,
+		DIR_DEFAULT_TEAM_MAIL_ATTRIBUTE));
 	d->tls_ca_file = dir_strdup(cfg->tls_ca_file);
 	d->starttls = cfg->starttls;
 	d->tls_skip_verify = cfg->tls_skip_verify;
@@ -87,7 +90,8 @@ int dir_open(const struct dir_config *cfg, dir **dir_r)
 	if (d->uri == NULL || d->bind_dn == NULL || d->bind_password == NULL ||
 	    d->base_dn == NULL || d->user_filter == NULL || d->login_attribute == NULL ||
 	    d->mail_attributes == NULL || d->group_base_dn == NULL || d->group_filter == NULL ||
-	    d->group_name_attribute == NULL || d->tls_ca_file == NULL) {
+	    d->group_name_attribute == NULL || d->tls_ca_file == NULL ||
+	    d->team_filter == NULL || d->team_mail_attribute == NULL) {
 		dir_close(&d);
 		return -1;
 	}
@@ -118,6 +122,8 @@ void dir_close(dir **dp)
 	free(d->group_filter);
 	free(d->group_name_attribute);
 	free(d->tls_ca_file);
+	free(d->team_filter);
+	free(d->team_mail_attribute);
 	free(d);
 	*dp = NULL;
 }
@@ -174,6 +180,17 @@ static int dir_check_optional(const struct dir_config *cfg, char *err, size_t er
 	if (cfg->group_name_attribute != NULL && cfg->group_name_attribute[0] != '\0' &&
 	    !dir_attribute_valid(cfg->group_name_attribute)) {
 		dir_set_err(err, errlen, "LDAP group name attribute is not an attribute name");
+		return -1;
+	}
+	if (cfg->team_filter != NULL && cfg->team_filter[0] != '\0' &&
+	    !dir_filter_valid(cfg->team_filter)) {
+		dir_set_err(err, errlen, "LDAP team filter must be one filter in parentheses, "
+			"e.g. (objectClass=extensibleObject)");
+		return -1;
+	}
+	if (cfg->team_mail_attribute != NULL && cfg->team_mail_attribute[0] != '\0' &&
+	    !dir_attribute_valid(cfg->team_mail_attribute)) {
+		dir_set_err(err, errlen, "LDAP team mail attribute is not an attribute name");
 		return -1;
 	}
 	if (dir_membership_parse(cfg->group_membership, &m) < 0) {

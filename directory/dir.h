@@ -40,6 +40,8 @@ struct dir_config {
 	const char *group_filter;         /* which entries are groups; default DIR_DEFAULT_GROUP_FILTER */
 	const char *group_name_attribute; /* a group's name, as in "group:NAME" ACL identifiers; default "cn" */
 	const char *group_membership;     /* member, uniqueMember, memberUid, memberOf or auto (the default) */
+	const char *team_filter;          /* which groups may be teams, ANDed with group_filter; default DIR_DEFAULT_TEAM_FILTER */
+	const char *team_mail_attribute;  /* a team group's addresses; default DIR_DEFAULT_TEAM_MAIL_ATTRIBUTE */
 	bool starttls;              /* StartTLS on ldap:// URIs (ldaps:// is TLS already); never falls back to plaintext */
 	const char *tls_ca_file;    /* PEM CA bundle for the directory's certificate; default: the system's trust store */
 	bool tls_skip_verify;       /* accept any certificate (ldap_tls_require_cert = no): for tests only */
@@ -49,6 +51,8 @@ struct dir_config {
 #define DIR_DEFAULT_GROUP_FILTER \
 	"(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))"
 #define DIR_DEFAULT_GROUP_NAME_ATTRIBUTE "cn"
+#define DIR_DEFAULT_TEAM_FILTER "(objectClass=*)"
+#define DIR_DEFAULT_TEAM_MAIL_ATTRIBUTE "mail"
 
 /* Bounds on what one call returns, so that a huge group cannot make a login
  * or an admin command unbounded in time or memory. */
@@ -233,6 +237,34 @@ enum dir_result dir_group_members_by_dn(dir *d, const char *group_dn,
 /* Frees a list from dir_user_groups or dir_group_members and sets *list_p to
  * NULL. NULL-safe. */
 void dir_groups_free(char ***list_p);
+
+/* Teams from the directory (docs/acl.md, "A team run from LDAP"): groups
+ * (group_filter and team_filter, under group_base_dn) that have an address
+ * in team_mail_attribute. Their names are as dir_user_groups gives them,
+ * so "group:NAME" grants the team's members. */
+
+/* The team whose group has address (compared as the directory's matching
+ * rule for team_mail_attribute says; for mail: case-insensitive). DIR_OK
+ * with the group's name in name_r; DIR_FAIL when no group, or more than
+ * one, has it (err says which), or address is not usable (as
+ * dir_lookup_by_mail); DIR_UNAVAILABLE as dir_lookup_user. */
+enum dir_result dir_team_by_mail(dir *d, const char *address, size_t len,
+		char name_r[DIR_LOGIN_MAX + 1], char *err, size_t errlen);
+
+/* One address of one team. */
+struct dir_team {
+	char *name;
+	char *address;   /* as the directory holds it */
+};
+
+/* Every (team, address) pair, sorted by name then address (strcmp), at
+ * most DIR_GROUPS_MAX groups (a note in err if more were left out).
+ * Groups whose name is not a usable identifier are skipped. DIR_OK with
+ * *teams_r (free with dir_teams_free; never NULL) and *n_r, or
+ * DIR_UNAVAILABLE. */
+enum dir_result dir_teams(dir *d, struct dir_team **teams_r, size_t *n_r,
+		char *err, size_t errlen);
+void dir_teams_free(struct dir_team **teams_p, size_t n);
 
 /* A TTL cache of look-up results, shared by all worker threads of a process
  * (it has its own mutex; no directory I/O happens while it is held). Bounded

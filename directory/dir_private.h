@@ -26,6 +26,7 @@ struct dir {
 	int timeout_sec;
 	/* The same for the optional fields, defaults already filled in. */
 	char *mail_attributes, *group_base_dn, *group_filter, *group_name_attribute;
+	char *team_filter, *team_mail_attribute;
 	char *tls_ca_file; /* "" = the system's trust store */
 	bool starttls, tls_skip_verify;
 	/* group_membership parsed; false when it names no known schema, which

@@ -13,6 +13,7 @@
 #ifndef KAIRAN_SCHEMA_DB_H
 #define KAIRAN_SCHEMA_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,10 +70,12 @@ const char *db_error(const db *d);
 
 /* Creates the account of kind 'user' on first login, or records a changed
  * ldap_dn (NULL allowed) on later ones, and returns its id in
- * *account_id_r.  One round trip; no write when nothing changed.  Fails
- * (-1, err set) if login belongs to a shared account: those never log in. */
+ * *account_id_r, and in *trace_r (unless NULL) whether an admin asked for
+ * the login's sessions to be traced (kairanctl trace).  One round trip; no
+ * write when nothing changed.  Fails (-1, err set) if login belongs to a
+ * shared account: those never log in. */
 int db_account_provision(db *d, const char *login, const char *ldap_dn,
-                         int64_t *account_id_r, char *err, size_t errlen);
+                         int64_t *account_id_r, bool *trace_r, char *err, size_t errlen);
 
 /* kairanctl migrate.  Connects itself with dsn (same settings as db_open,
  * but without the statement timeout: a migration may legitimately run for

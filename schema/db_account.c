@@ -19,7 +19,9 @@
  *
  * The kind is returned so that a login colliding with a shared account is
  * refused rather than turned into that account; such rows are neither
- * updated nor given an INBOX. */
+ * updated nor given an INBOX.  So is whether an admin asked for the
+ * user's sessions to be traced (migration 0014): read here, it costs no
+ * round trip of its own. */
 const struct db_stmt db_account_stmts[] = {
 	{ "account_provision",
 	  "WITH ins AS ("
@@ -42,14 +44,13 @@ const struct db_stmt db_account_stmts[] = {
 	  "  ON CONFLICT DO NOTHING),"  /* any unique index: see db_mailbox.c */
 	  " subs AS (INSERT INTO subscriptions (account_id, name)"
 	  "  SELECT ins.id, f.name FROM ins, folders f)"
-	  " SELECT id, kind FROM ins"
-	  " UNION ALL"
-	  " SELECT id, kind FROM old" },
+	  " SELECT id, kind, EXISTS (SELECT 1 FROM protocol_trace WHERE login = $1)"
+	  " FROM (SELECT id, kind FROM ins UNION ALL SELECT id, kind FROM old) r" },
 	{ NULL, NULL },
 };
 
 int db_account_provision(db *d, const char *login, const char *ldap_dn,
-                         int64_t *account_id_r, char *err, size_t errlen)
+                         int64_t *account_id_r, bool *trace_r, char *err, size_t errlen)
 {
 	const char *params[2] = { login, ldap_dn };
 
@@ -83,6 +84,8 @@ int db_account_provision(db *d, const char *login, const char *ldap_dn,
 			return -1;
 		}
 		shared = strcmp(PQgetvalue(res, 0, 1), "user") != 0;
+		if (trace_r != NULL)
+			*trace_r = PQgetvalue(res, 0, 2)[0] == 't';
 		PQclear(res);
 		if (shared) {
 			db_errf(err, errlen, "provisioning account: the login names a shared account");

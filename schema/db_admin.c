@@ -40,21 +40,6 @@ const struct db_stmt db_admin_stmts[] = {
 	{ NULL, NULL },
 };
 
-/* Runs a prepared statement that returns rows (tuples) or none (command).
- * NULL with err set on failure; the caller PQclears the result. */
-static PGresult *run(db *d, const char *stmt, int nparams, const char *const *params,
-		     bool tuples, const char *what, char *err, size_t errlen)
-{
-	PGresult *res = PQexecPrepared(d->conn, stmt, nparams, params, NULL, NULL, 0);
-
-	if (PQresultStatus(res) != (tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
-		db_err_result(err, errlen, what, d->conn, res);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
 enum db_result db_admin_tx(db *d, enum db_tx what, char *err, size_t errlen)
 {
 	static const char *const sql[] = { "BEGIN", "COMMIT", "ROLLBACK" };
@@ -66,7 +51,7 @@ enum db_result db_admin_account(db *d, const char *login, struct db_admin_accoun
 				char *err, size_t errlen)
 {
 	const char *params[1] = { login };
-	PGresult *res = run(d, "admin_account", 1, params, true, "reading the account", err, errlen);
+	PGresult *res = db_run(d, "admin_account", 1, params, true, "reading the account", err, errlen);
 	enum db_result r = DB_NOT_FOUND;
 
 	if (res == NULL)
@@ -85,7 +70,7 @@ enum db_result db_admin_shared_account(db *d, const char *login, int64_t *accoun
 	const char *params[1] = { login };
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		PGresult *res = run(d, "admin_shared_account", 1, params, true,
+		PGresult *res = db_run(d, "admin_shared_account", 1, params, true,
 				    "creating the shared account", err, errlen);
 		enum db_result r = DB_OK;
 
@@ -118,7 +103,7 @@ enum db_result db_admin_shared_inbox(db *d, int64_t account_id, int seen_per_use
 	enum db_result r = DB_OK;
 
 	snprintf(id, sizeof(id), "%lld", (long long)account_id);
-	res = run(d, "admin_shared_inbox", 2, params, true, "creating INBOX", err, errlen);
+	res = db_run(d, "admin_shared_inbox", 2, params, true, "creating INBOX", err, errlen);
 	if (res == NULL)
 		return DB_FAILED;
 	if (PQntuples(res) != 1 || db_get_int64(res, 0, 0, mailbox_id_r) < 0) {
@@ -129,7 +114,7 @@ enum db_result db_admin_shared_inbox(db *d, int64_t account_id, int seen_per_use
 	return r;
 }
 
-/* run() for the statements whose one parameter is a mailbox id. */
+/* db_run() for the statements whose one parameter is a mailbox id. */
 static PGresult *run_id(db *d, const char *stmt, int64_t mailbox_id, bool tuples,
 			const char *what, char *err, size_t errlen)
 {
@@ -137,7 +122,7 @@ static PGresult *run_id(db *d, const char *stmt, int64_t mailbox_id, bool tuples
 	const char *params[1] = { id };
 
 	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
-	return run(d, stmt, 1, params, tuples, what, err, errlen);
+	return db_run(d, stmt, 1, params, tuples, what, err, errlen);
 }
 
 enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_t errlen)
@@ -153,11 +138,6 @@ enum db_result db_admin_mailbox_lock(db *d, int64_t mailbox_id, char *err, size_
 	return r;
 }
 
-static const char *text(struct arena *a, const PGresult *res, int row, int col)
-{
-	return arena_strndup(a, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
-}
-
 enum db_result db_admin_mailboxes(db *d, int64_t account_id, struct arena *arena,
 				  struct db_admin_mailbox **rows_r, size_t *n_r,
 				  char *err, size_t errlen)
@@ -171,7 +151,7 @@ enum db_result db_admin_mailboxes(db *d, int64_t account_id, struct arena *arena
 	int nt;
 
 	snprintf(id, sizeof(id), "%lld", (long long)account_id);
-	res = run(d, "admin_mailboxes", 1, params, true, "listing mailboxes", err, errlen);
+	res = db_run(d, "admin_mailboxes", 1, params, true, "listing mailboxes", err, errlen);
 	if (res == NULL)
 		return DB_FAILED;
 	nt = PQntuples(res);
@@ -185,11 +165,11 @@ enum db_result db_admin_mailboxes(db *d, int64_t account_id, struct arena *arena
 		if (mb == NULL || mb->mailbox_id != mailbox_id || mailbox_id == 0) {
 			mb = &rows[n++];
 			*mb = (struct db_admin_mailbox){
-				.owner_login = text(arena, res, i, 0),
+				.owner_login = db_get_text(arena, res, i, 0),
 				.owner_shared = PQgetvalue(res, i, 1)[0] == 't',
 				.mailbox_id = mailbox_id,
-				.name = text(arena, res, i, 3),
-				.shared_name = text(arena, res, i, 4),
+				.name = db_get_text(arena, res, i, 3),
+				.shared_name = db_get_text(arena, res, i, 4),
 				.noselect = PQgetvalue(res, i, 5)[0] == 't',
 				.seen_per_user = PQgetvalue(res, i, 6)[0] == 't',
 				.seen_fixed = PQgetvalue(res, i, 7)[0] == 't',
@@ -198,8 +178,8 @@ enum db_result db_admin_mailboxes(db *d, int64_t account_id, struct arena *arena
 		}
 		if (PQgetisnull(res, i, 8))
 			continue;
-		entries[i].identifier = text(arena, res, i, 8);
-		entries[i].rights = text(arena, res, i, 9);
+		entries[i].identifier = db_get_text(arena, res, i, 8);
+		entries[i].rights = db_get_text(arena, res, i, 9);
 		mb->nacl++;
 	}
 	PQclear(res);

@@ -58,6 +58,7 @@ void db_analysed_params(struct db_analysed *a, const struct db_append_msg *m)
 	snprintf(a->sent, sizeof(a->sent), "%lld", (long long)m->sent_days);
 	a->values[7] = m->sent_days == INT64_MIN ? NULL : a->sent;
 	a->values[8] = m->header_text != NULL ? m->header_text : "";
+	a->values[9] = m->preview != NULL ? m->preview : "";
 }
 
 void db_analysed_free(struct db_analysed *a)

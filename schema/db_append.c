@@ -40,9 +40,9 @@
 const struct db_stmt db_append_stmts[] = {
 	{ "append_message",
 	  "WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts,"
-	  "     mime_version, header_fields, body_text, sent_date, header_text, search_ready)"
+	  "     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)"
 	  "   SELECT sha256($3), $3, octet_length($3), $4, $5, $6, convert_from($7, 'UTF8')::jsonb, $8::int,"
-	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15), false"
+	  "     $12::text[], lower($13), DATE '1970-01-01' + $14::int, lower($15), false, $18"
 	  "   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id),"
 	  " box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2),"
 	  " nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") "),"
@@ -71,8 +71,8 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 			const char *cap, const struct db_append_msg *m)
 {
 	char flags[8], date[24];
-	const char *values[17];
-	int lengths[17] = { 0 }, formats[17] = { 0 };
+	const char *values[18];
+	int lengths[18] = { 0 }, formats[18] = { 0 };
 	struct db_analysed a;
 	bool ok;
 
@@ -82,9 +82,9 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 	values[0] = owner;
 	values[1] = mailbox;
 	values[2] = m->raw, lengths[2] = (int)m->raw_len, formats[2] = 1;
-	/* $4..$8 and $12..$15: the precomputed columns. */
+	/* $4..$8, $12..$15 and $18: the precomputed columns. */
 	for (int i = 0; i < DB_ANALYSED_NPARAMS; i++) {
-		int at = i < 5 ? 3 + i : 6 + i;
+		int at = i < 5 ? 3 + i : i < 9 ? 6 + i : 17;
 		values[at] = a.values[i];
 		lengths[at] = a.lengths[i];
 		formats[at] = a.formats[i];
@@ -94,7 +94,7 @@ static bool append_send(db *d, const char *reader, const char *owner, const char
 	values[10] = date;
 	values[15] = reader;
 	values[16] = cap;
-	ok = PQsendQueryPrepared(d->conn, "append_message", 17, values, lengths, formats, 0) == 1;
+	ok = PQsendQueryPrepared(d->conn, "append_message", 18, values, lengths, formats, 0) == 1;
 	db_analysed_free(&a);
 	return ok;
 }

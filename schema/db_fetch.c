@@ -22,17 +22,30 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "SELECT mm.uid, " DB_SEEN_FLAGS("mm", DB_SEEN_PER_USER("$1"), DB_SEEN_SET("$5", "$1")) "::bigint,"
 	  " array_to_string(mm.keywords, ' '),"
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
-	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts"
+	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts, mm.message_id, m.preview,"
+	  " extract(epoch FROM mm.saved_at)::bigint"
 	  " FROM mailbox_messages mm"
 	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
 	  " LEFT JOIN LATERAL (SELECT size,"
 	  "   CASE WHEN $4::int & 1 <> 0 THEN envelope END AS envelope,"
 	  "   CASE WHEN $4::int & 2 <> 0 THEN body END AS body,"
 	  "   CASE WHEN $4::int & 4 <> 0 THEN bodystructure END AS bodystructure,"
-	  "   CASE WHEN $4::int & 8 <> 0 THEN raw END AS raw,"
-	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts"
+	  "   CASE WHEN $4::int & 8 <> 0 OR ($4::int & 128 <> 0 AND preview IS NULL)"
+	  "     THEN raw END AS raw,"
+	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts,"
+	  "   CASE WHEN $4::int & 64 <> 0 THEN preview END AS preview"
 	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
+	/* A preview computed at FETCH time (migrations/0015); a row the
+	 * indexer rewrote meanwhile keeps its own, the same text. */
+	{ "fetch_set_preview",
+	  "UPDATE messages SET preview = $2 WHERE id = $1 AND preview IS NULL" },
+	/* One message named by an IMAP URL (CATENATE), with its mailbox's
+	 * UIDVALIDITY to compare with the URL's. */
+	{ "fetch_url_message",
+	  "SELECT b.uidvalidity::bigint, m.raw, m.parts::text FROM mailboxes b"
+	  " JOIN mailbox_messages mm ON mm.mailbox_id = b.id AND mm.uid = $2::bigint"
+	  " JOIN messages m ON m.id = mm.message_id WHERE b.id = $1" },
 	{ NULL, NULL },
 };
 
@@ -129,11 +142,61 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 		row.bodystructure = bytes(res, 0, 8, &row.bodystructure_len);
 		row.raw = bytes(res, 0, 9, &row.raw_len);
 		row.parts = bytes(res, 0, 10, &row.parts_len);
+		row.message_id = be64(res, 0, 11);
+		row.preview = bytes(res, 0, 12, &row.preview_len);
+		row.saved_known = !PQgetisnull(res, 0, 13);
+		row.saved_at = be64(res, 0, 13);
 		if (row_cb(ctx, &row) != 0) {
 			db_errf(err, errlen, "fetch stopped");
 			r = DB_NOT_FOUND;
 		}
 		PQclear(res);
 	}
+	return r;
+}
+
+enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
+				      char *err, size_t errlen)
+{
+	char id[24];
+	const char *params[2] = { id, preview };
+	enum db_result r = DB_OK;
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	res = PQexecPrepared(d->conn, "fetch_set_preview", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_err_result(err, errlen, "storing a preview", d->conn, res);
+		r = DB_FAILED;
+	}
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_url_message(db *d, int64_t mailbox_id, uint32_t uid,
+			      void (*cb)(void *ctx, const struct db_url_message *m), void *ctx,
+			      char *err, size_t errlen)
+{
+	char id[24], u[16];
+	const char *params[2] = { id, u };
+	struct db_url_message m;
+	enum db_result r = DB_OK;
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)mailbox_id);
+	snprintf(u, sizeof(u), "%u", uid);
+	res = PQexecPrepared(d->conn, "fetch_url_message", 2, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_err_result(err, errlen, "reading a message named by a URL", d->conn, res);
+		r = DB_FAILED;
+	} else if (PQntuples(res) == 0) {
+		r = DB_NOT_FOUND;
+	} else {
+		m.uidvalidity = (uint32_t)be64(res, 0, 0);
+		m.raw = bytes(res, 0, 1, &m.raw_len);
+		m.parts = bytes(res, 0, 2, &m.parts_len);
+		cb(ctx, &m);
+	}
+	PQclear(res);
 	return r;
 }

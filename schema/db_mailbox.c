@@ -43,7 +43,8 @@ const struct db_stmt db_mailbox_stmts[] = {
 	/* $1 owner, $2 name, $3 the account's mailbox limit, $4 the mailbox
 	 * whose ACL and \Seen mode the new one inherits (0: none). Columns:
 	 * the count before, the new UIDVALIDITY (NULL if nothing was
-	 * created), whether a selectable mailbox of that name exists. */
+	 * created), whether a selectable mailbox of that name exists, the
+	 * new mailbox's id. */
 	{ "mailbox_create",
 	  "WITH cnt AS (SELECT count(*) AS n FROM mailboxes WHERE owner_id = $1),"
 	  " ok AS (SELECT 1 FROM cnt WHERE n < $3),"
@@ -62,7 +63,8 @@ const struct db_stmt db_mailbox_stmts[] = {
 	  "  FROM (SELECT id FROM box UNION ALL SELECT id FROM sup) n, acl a WHERE a.mailbox_id = $4"
 	  "  ON CONFLICT DO NOTHING)"
 	  " SELECT (SELECT n FROM cnt), (SELECT uidvalidity FROM box),"
-	  "  EXISTS (SELECT 1 FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect)" },
+	  "  EXISTS (SELECT 1 FROM mailboxes WHERE owner_id = $1 AND name = $2 AND NOT noselect),"
+	  "  (SELECT id FROM box)" },
 
 	/* $1 owner, $2 name. The row is locked first, so a concurrent
 	 * APPEND either finishes before (and its message is deleted too) or
@@ -175,7 +177,7 @@ static enum db_mbox_result run_one(db *d, const char *stmt, const char *what, in
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
 				      int64_t inherit_from, const char *const *special_use,
 				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
-				      char *err, size_t errlen)
+				      int64_t *mailbox_id_r, char *err, size_t errlen)
 {
 	char owner[24], max[24], parent[24];
 	const char *params[5] = { owner, name, max, parent, NULL };
@@ -197,7 +199,8 @@ enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
 		db_errf(err, errlen, "creating mailbox: unexpected result");
 		r = DB_MBOX_FAILED;
 	} else if (!PQgetisnull(res, 0, 1)) {
-		if (db_get_int64(res, 0, 1, &uidvalidity) < 0) {
+		if (db_get_int64(res, 0, 1, &uidvalidity) < 0 ||
+		    db_get_int64(res, 0, 3, mailbox_id_r) < 0) {
 			db_errf(err, errlen, "creating mailbox: invalid uidvalidity");
 			r = DB_MBOX_FAILED;
 		} else

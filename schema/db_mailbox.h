@@ -48,7 +48,7 @@ enum db_mbox_result {
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
 				      int64_t inherit_from, const char *const *special_use,
 				      size_t nspecial_use, long max_mailboxes, uint32_t *uidvalidity_r,
-				      char *err, size_t errlen);
+				      int64_t *mailbox_id_r, char *err, size_t errlen);
 
 /* DELETE (§6.3.4). Without inferiors the row goes, and with it (ON DELETE
  * CASCADE) its messages, expunges, seen state and ACL. With inferiors the
@@ -94,6 +94,15 @@ enum db_mbox_result db_mailbox_list(db *d, int64_t owner_id, bool subscriptions,
 				    void (*row_cb)(void *ctx, const struct db_mailbox_row *row),
 				    void *ctx, char *err, size_t errlen);
 
+/* The LIST attributes of one mailbox of owner_id (RFC 9051 §6.3.2: SELECT
+ * answers a LIST response): its RFC 6154 attributes, space-separated, into
+ * special_use (cut at the last whole attribute that fits in size, >= 1),
+ * and whether it has inferiors. One round trip. DB_MBOX_NONEXISTENT when
+ * there is no such mailbox. */
+enum db_mbox_result db_mailbox_attributes(db *d, int64_t owner_id, const char *name,
+					  bool *children_r, char *special_use, size_t size,
+					  char *err, size_t errlen);
+
 /* SUBSCRIBE (§6.3.6): the name need not exist. Subscribing twice is fine.
  * DB_MBOX_LIMIT when the account has max_subscriptions already. */
 enum db_mbox_result db_subscribe(db *d, int64_t account_id, const char *name,
@@ -113,6 +122,7 @@ struct db_mailbox_status {
 	uint32_t uidvalidity;
 	uint64_t highestmodseq;
 	uint64_t size;              /* sum of RFC822.SIZE; only with want_size */
+	int64_t mailbox_id;         /* the mailboxes row (RFC 8474 MAILBOXID) */
 };
 /* STATUS of owner_id's mailbox name as reader_id (the logged-in account)
  * sees it: UNSEEN counts what reader_id has not seen (its seen row in a

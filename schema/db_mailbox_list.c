@@ -30,6 +30,13 @@ const struct db_stmt db_mailbox_list_stmts[] = {
 	  "  EXISTS (SELECT 1 FROM subscriptions WHERE account_id = $1 AND name = $2)" },
 	{ "mailbox_unsubscribe",
 	  "DELETE FROM subscriptions WHERE account_id = $1 AND name = $2" },
+	/* $1 owner, $2 name. Columns: special-use attributes joined with
+	 * spaces (as in mailbox_list), whether the name has inferiors. */
+	{ "mailbox_attributes",
+	  "SELECT array_to_string(m.special_use, ' '),"
+	  "  EXISTS (SELECT 1 FROM mailboxes c WHERE c.owner_id = $1"
+	  "   AND starts_with(c.name, $2 || '/'))"
+	  " FROM mailboxes m WHERE m.owner_id = $1 AND m.name = $2" },
 	{ NULL, NULL },
 };
 
@@ -105,4 +112,40 @@ enum db_mbox_result db_unsubscribe(db *d, int64_t account_id, const char *name,
 	}
 	PQclear(res);
 	return DB_MBOX_OK;
+}
+
+enum db_mbox_result db_mailbox_attributes(db *d, int64_t owner_id, const char *name,
+					  bool *children_r, char *special_use, size_t size,
+					  char *err, size_t errlen)
+{
+	char owner[24];
+	const char *params[2] = { owner, name };
+	PGresult *res;
+	enum db_mbox_result r = DB_MBOX_OK;
+
+	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
+	res = PQexecPrepared(d->conn, "mailbox_attributes", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
+		db_err_result(err, errlen, "reading mailbox attributes", d->conn, res);
+		PQclear(res);
+		return DB_MBOX_FAILED;
+	}
+	if (PQntuples(res) == 0)
+		r = DB_MBOX_NONEXISTENT;
+	else {
+		const char *v = PQgetvalue(res, 0, 0);
+		size_t n = strlen(v);
+
+		/* Cut at a whole attribute, never inside one. */
+		if (n >= size) {
+			n = size - 1;
+			while (n > 0 && v[n] != ' ')
+				n--;
+		}
+		memcpy(special_use, v, n);
+		special_use[n] = '\0';
+		*children_r = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	}
+	PQclear(res);
+	return r;
 }

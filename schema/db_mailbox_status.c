@@ -70,7 +70,8 @@ static int read_status(const PGresult *res, int row, bool want_size, struct db_m
 	    get_u64(res, row, 3, &st->highestmodseq) < 0 || get_u32(res, row, 4, &st->messages) < 0 ||
 	    get_u32(res, row, 5, &st->recent) < 0 || get_u32(res, row, 6, &st->unseen) < 0 ||
 	    get_u32(res, row, 7, &st->deleted) < 0 ||
-	    (want_size && get_u64(res, row, 8, &st->size) < 0))
+	    (want_size && get_u64(res, row, 8, &st->size) < 0) ||
+	    db_get_int64(res, row, 9, &st->mailbox_id) < 0)
 		return -1;
 	return 0;
 }

@@ -128,6 +128,10 @@ enum db_fetch_column {
 	DB_FETCH_RAW = 1 << 3,
 	DB_FETCH_PARTS = 1 << 4,
 	DB_FETCH_CONTENT = 1 << 5,  /* the messages row at all (any of the above, or the size) */
+	DB_FETCH_PREVIEW = 1 << 6,  /* messages.preview (RFC 8970; NULL: not computed yet) */
+	/* raw too for rows whose preview is NULL, so that the caller can
+	 * compute it (with DB_FETCH_PREVIEW; raw is read for those rows only) */
+	DB_FETCH_PREVIEW_RAW = 1 << 7,
 };
 struct db_message_row {
 	uint32_t uid;
@@ -138,6 +142,13 @@ struct db_message_row {
 	uint64_t modseq;
 	const char *envelope, *body, *bodystructure, *raw, *parts;   /* NULL when not asked */
 	size_t envelope_len, body_len, bodystructure_len, raw_len, parts_len;
+	int64_t message_id;              /* the content's messages.id (EMAILID) */
+	const char *preview;             /* NULL when not asked or not computed */
+	size_t preview_len;
+	/* When the message was saved into the mailbox (migrations/0017),
+	 * UTC seconds; saved_known false for rows older than that. */
+	int64_t saved_at;
+	bool saved_known;
 };
 /* Streams the rows of the UIDs in ranges: the callback gets each row as it
  * arrives (libpq single-row mode), so memory holds one message at a time.
@@ -147,6 +158,24 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 				 const struct db_uid_ranges *ranges, unsigned columns,
 				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
 				 char *err, size_t errlen);
+
+/* Stores the preview computed at FETCH time for a message stored before
+ * migrations/0015 (only where none is stored yet). preview is
+ * NUL-terminated UTF-8. */
+enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
+				      char *err, size_t errlen);
+
+/* CATENATE (RFC 4469): message uid of mailbox_id as cb sees it (valid
+ * during the call only), with the mailbox's UIDVALIDITY; DB_NOT_FOUND
+ * when there is no such message. The caller has checked the rights. */
+struct db_url_message {
+	uint32_t uidvalidity;
+	const char *raw, *parts;
+	size_t raw_len, parts_len;
+};
+enum db_result db_url_message(db *d, int64_t mailbox_id, uint32_t uid,
+			      void (*cb)(void *ctx, const struct db_url_message *m), void *ctx,
+			      char *err, size_t errlen);
 
 /* STORE. mode: 0 replace, 1 add, 2 remove. keywords: text[] literal of the
  * keywords ("{a,b}"). Every message of the set is reported to row_cb (in
@@ -235,6 +264,9 @@ struct db_append_msg {
 	/* The header as a reader sees it, for SEARCH TEXT: "Name: value" lines
 	 * (names as sent, values decoded). */
 	const char *header_text;
+	/* RFC 8970 FETCH PREVIEW (migrations/0015): NUL-terminated UTF-8,
+	 * "" when the message has no text to preview. */
+	const char *preview;
 };
 struct db_append_result {
 	uint32_t uidvalidity;

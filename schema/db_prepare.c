@@ -30,6 +30,8 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_search_index_stmts,
 	db_reanalyse_stmts,
 	db_notify_stmts,
+	db_trace_stmts,
+	db_team_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

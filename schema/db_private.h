@@ -4,8 +4,10 @@
 #define KAIRAN_SCHEMA_DB_PRIVATE_H
 
 #include <postgresql/libpq-fe.h>
+#include <stdbool.h>
 
 #include "schema/db.h"
+#include "server/core/arena.h"
 #include "server/core/buf.h"
 
 struct db {
@@ -46,14 +48,17 @@ extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
 extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
+extern const struct db_stmt db_trace_stmts[];
+extern const struct db_stmt db_team_stmts[];
 
 /* --- db_analysed.c: a message's precomputed columns as parameters --- */
 
 struct db_append_msg;
 /* envelope, body, bodystructure, parts (binary), mime_version,
  * header_fields (a text[] literal), body_text, the sent date in days
- * (NULL: none), header_text: what APPEND stores and reanalysis rewrites. */
-#define DB_ANALYSED_NPARAMS 9
+ * (NULL: none), header_text, preview: what APPEND stores and reanalysis
+ * rewrites. */
+#define DB_ANALYSED_NPARAMS 10
 struct db_analysed {
 	const char *values[DB_ANALYSED_NPARAMS];
 	int lengths[DB_ANALYSED_NPARAMS], formats[DB_ANALYSED_NPARAMS];
@@ -117,5 +122,13 @@ int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r);
 /* Appends ids as a NUL-terminated PostgreSQL bigint[] literal, "{1,7}",
  * for a $n::bigint[] parameter (one round trip for many ids). */
 void db_id_array(struct buf *b, const int64_t *ids, size_t n);
+/* The text value at (row, col), copied into a ("" for NULL). */
+const char *db_get_text(struct arena *a, const PGresult *res, int row, int col);
+
+/* Runs a prepared statement that returns rows (tuples) or none (command).
+ * NULL with err set ("<what>: <reason>") on failure; the caller PQclears
+ * the result. */
+PGresult *db_run(db *d, const char *stmt, int nparams, const char *const *params, bool tuples,
+		 const char *what, char *err, size_t errlen);
 
 #endif

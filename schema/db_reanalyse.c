@@ -11,7 +11,7 @@
 #define STR(x) STR_(x)
 
 /* reanalyse_stale reads through messages_mime_stale (the partial index
- * migrations/0012 builds for "mime_version < DB_MIME_VERSION", which the
+ * migrations/0015 builds for "mime_version < DB_MIME_VERSION", which the
  * constant in the statement lets the planner use). reanalyse_update
  * writes what APPEND would store today (db_append.c, same encoding:
  * db_analysed.c); the text is lower-cased as 0007 requires. */
@@ -23,7 +23,7 @@ const struct db_stmt db_reanalyse_stmts[] = {
 	  "UPDATE messages SET envelope = $2, body = $3, bodystructure = $4,"
 	  "   parts = convert_from($5, 'UTF8')::jsonb, mime_version = $6::int,"
 	  "   header_fields = $7::text[], body_text = lower($8),"
-	  "   sent_date = DATE '1970-01-01' + $9::int, header_text = lower($10)"
+	  "   sent_date = DATE '1970-01-01' + $9::int, header_text = lower($10), preview = $11"
 	  " WHERE id = $1 AND mime_version < $6::int" },
 	{ NULL, NULL },
 };

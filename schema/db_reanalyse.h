@@ -14,11 +14,11 @@
 
 struct db_append_msg;
 
-/* The MIME version the store's stale-row index (migrations/0012) is
+/* The MIME version the store's stale-row index (migrations/0015) is
  * written for: equal to server/mime's MIME_VERSION (checked where both
  * are known, server/indexer.c). A bump needs a migration that replaces
  * the index. */
-#define DB_MIME_VERSION 2
+#define DB_MIME_VERSION 3
 
 /* Fills m's precomputed columns from m->raw (raw_len bytes); m->raw stays
  * valid until the next call. */

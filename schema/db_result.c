@@ -31,3 +31,21 @@ void db_id_array(struct buf *b, const int64_t *ids, size_t n)
 		buf_appendf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
 	buf_append(b, "}", 2); /* with the NUL */
 }
+
+PGresult *db_run(db *d, const char *stmt, int nparams, const char *const *params, bool tuples,
+		 const char *what, char *err, size_t errlen)
+{
+	PGresult *res = PQexecPrepared(d->conn, stmt, nparams, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != (tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
+		db_err_result(err, errlen, what, d->conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+const char *db_get_text(struct arena *a, const PGresult *res, int row, int col)
+{
+	return arena_strndup(a, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
+}

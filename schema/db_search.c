@@ -170,6 +170,9 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	struct buf *t = &q->text;
 	/* INTERNALDATE's calendar date in UTC, as it is shown (+0000). */
 	const char *idate = "(mm.internaldate AT TIME ZONE 'UTC')::date";
+	/* The save date's, the same way; RFC 8514 §4.3: INTERNALDATE's
+	 * where there is none (a row older than migrations/0017). */
+	const char *sdate = "(coalesce(mm.saved_at, mm.internaldate) AT TIME ZONE 'UTC')::date";
 	char conds[2][48];          /* a text key's conditions, for sql_text_cond */
 	const char *const cond[2] = { conds[0], conds[1] };
 
@@ -269,6 +272,13 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		buf_appendf(t, "(mm.internaldate > now() - make_interval(secs => $%d::bigint))",
 			    sql_param_int(q, n->number));
 		return;
+	case DB_SEARCH_MESSAGE_ID:
+		buf_appendf(t, "(mm.message_id = $%d::bigint)", sql_param_int(q, n->number));
+		return;
+	case DB_SEARCH_SAVEDBEFORE: sql_date(q, sdate, "<", n->number); return;
+	case DB_SEARCH_SAVEDON: sql_date(q, sdate, "=", n->number); return;
+	case DB_SEARCH_SAVEDSINCE: sql_date(q, sdate, ">=", n->number); return;
+	case DB_SEARCH_SAVED_KNOWN: buf_append_str(t, "(mm.saved_at IS NOT NULL)"); return;
 	case DB_SEARCH_MODSEQ: {
 		/* The reader's MODSEQ (migrations/0011): the shared one, the
 		 * reader's own later changes (their UIDs, one InitPlan), or the

@@ -25,6 +25,11 @@ enum db_search_op {
 	DB_SEARCH_BODY, DB_SEARCH_TEXT,                               /* value */
 	DB_SEARCH_OLDER, DB_SEARCH_YOUNGER,                           /* number: seconds */
 	DB_SEARCH_MODSEQ,         /* number: modseq >= */
+	DB_SEARCH_MESSAGE_ID,     /* number: messages.id (EMAILID, RFC 8474 §6) */
+	/* number: days; the save date, INTERNALDATE for rows without one
+	 * (migrations/0017, RFC 8514 §4.3) */
+	DB_SEARCH_SAVEDBEFORE, DB_SEARCH_SAVEDON, DB_SEARCH_SAVEDSINCE,
+	DB_SEARCH_SAVED_KNOWN,    /* the row has a save date (SAVEDATESUPPORTED) */
 };
 
 struct db_search_node {

@@ -6,6 +6,7 @@
 #include "server/core/llist.h"
 #include "server/core/log.h"
 #include "server/imap/session.h"
+#include "server/imap/trace.h"
 #include "server/net/conn.h"
 #include "server/net/loop.h"
 
@@ -32,11 +33,38 @@
 
 static void client_pump(struct client *c);
 
-static void client_close(struct client *c, const char *reason)
+/* The one line a session leaves in the log when it ends (docs/deployment.md,
+ * "Logs"), with the reason client_close recorded. Only while no worker
+ * owns the session: it reads the session's user and command count. */
+static void client_log_end(struct client *c)
+{
+	const struct imap_session *s = &c->session;
+	struct log_field f[] = {
+		log_str("peer", net_conn_peer(c->conn)),
+		log_str("user", s->user != NULL ? s->user : ""),
+		log_num("duration_ms", (long long)(clock_now_ms() - c->connected_ms)),
+		log_num("commands", s->commands),
+		log_num("bytes_in", (long long)net_conn_bytes_in(c->conn)),
+		log_num("bytes_out", (long long)net_conn_bytes_out(c->conn)),
+		log_str("reason", c->end_kind),
+		log_str("detail", c->end_detail),
+	};
+
+	log_fields(LOG_LEVEL_INFO, "session end", f, sizeof(f) / sizeof(f[0]));
+	if (s->trace != NULL)
+		imap_trace_note(s->trace, "session end: %s (%s)", c->end_kind, c->end_detail);
+}
+
+/* kind is the reason in one stable word (logout, timeout, ...), detail
+ * says more in words; both must outlive the client (constants, or the
+ * connection's error text). */
+static void client_close(struct client *c, const char *kind, const char *detail)
 {
 	if (c->closed)
 		return;
 	c->closed = true;
+	c->end_kind = kind;
+	c->end_detail = detail;
 	if (c->held) {
 		c->held = false;
 		c->srv->nheld--;
@@ -45,18 +73,32 @@ static void client_close(struct client *c, const char *reason)
 	c->gone = true;
 	pthread_cond_signal(&c->drained);
 	pthread_mutex_unlock(&c->out_lock);
-	log_info("%s: disconnected: %s", net_conn_peer(c->conn), reason);
 	client_idle_unlist(c);
 	net_loop_del(c->srv->loop, &c->watch);
 	if (c->counted_peer)
 		peer_connection_close(c->srv->peers, net_conn_peer_addr(c->conn));
 	c->counted_peer = false;
-	/* A busy client is moved to the dead list when its command returns. */
+	/* A busy client is moved to the dead list, and logs its end, when its
+	 * command returns. */
 	if (!c->busy) {
+		client_log_end(c);
 		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
 		LLIST_PREPEND(c->srv->dead, c);
 	}
+}
+
+/* An I/O failure ends the session at once. */
+static void client_close_failed(struct client *c)
+{
+	client_close(c, "error", net_conn_error(c->conn));
+}
+
+void client_end_after_flush(struct client *c, const char *kind)
+{
+	if (c->end_kind == NULL)
+		c->end_kind = kind;
+	c->close_after_flush = true;
 }
 
 /* Takes c off the server's outbox list, if it is there. */
@@ -100,6 +142,8 @@ static void client_append_out(struct client *c, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
+	if (c->session.trace != NULL)
+		imap_trace_output(c->session.trace, data, len);
 	if (c->out_pos == c->out.len) {
 		buf_clear(&c->out);
 		c->out_pos = 0;
@@ -219,6 +263,24 @@ static void client_start_compression(struct client *c)
 	c->reread = true;
 }
 
+/* RFC 8437 §4.1: compression ends after the CRLF of UNAUTHENTICATE's OK,
+ * which has just been flushed, and the client sends plain after the CRLF
+ * of its command. What was read but not inflated is plain input. Our
+ * final block may have to wait for EPOLLOUT, which calls this again. */
+static void client_stop_compression(struct client *c)
+{
+	int r = net_conn_stop_compression(c->conn, &c->in);
+
+	if (r < 0) {
+		client_close_failed(c);
+		return;
+	}
+	if (r == 0)
+		return;
+	c->uncompress_after_flush = false;
+	c->reread = true;
+}
+
 void client_flush(struct client *c)
 {
 	int pushed;
@@ -230,7 +292,7 @@ void client_flush(struct client *c)
 			return; /* EPOLLOUT will bring us back */
 		}
 		if (n < 0) {
-			client_close(c, net_conn_error(c->conn));
+			client_close_failed(c);
 			return;
 		}
 		c->out_pos += (size_t)n;
@@ -240,7 +302,7 @@ void client_flush(struct client *c)
 	 * output (net_conn_flush). */
 	pushed = net_conn_flush(c->conn);
 	if (pushed < 0) {
-		client_close(c, net_conn_error(c->conn));
+		client_close_failed(c);
 		return;
 	}
 	client_stream_progress(c);
@@ -249,8 +311,9 @@ void client_flush(struct client *c)
 	if (pushed == 0)
 		return; /* EPOLLOUT will bring us back */
 	if (c->close_after_flush) {
-		client_close(c, c->close_reason != NULL ? c->close_reason :
-				c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
+		client_close(c, c->end_kind != NULL ? c->end_kind : "closed",
+			     c->close_reason != NULL ? c->close_reason :
+			     c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed by server");
 		return;
 	}
 	if (c->starttls_after_flush) {
@@ -260,13 +323,15 @@ void client_flush(struct client *c)
 		buf_clear(&c->in);
 		imap_parser_reset(c->session.parser);
 		if (net_conn_start_tls(c->conn, c->srv->tls) < 0) {
-			client_close(c, net_conn_error(c->conn));
+			client_close_failed(c);
 			return;
 		}
 		c->session.tls_active = true;
 	}
 	if (c->compress_after_flush)
 		client_start_compression(c);
+	if (c->uncompress_after_flush)
+		client_stop_compression(c);
 }
 
 /* Reads until the socket has nothing more or the input buffer is full.
@@ -316,15 +381,17 @@ static void client_release(struct client *c)
 	c->session.after = IMAP_AFTER_NOTHING;
 	imap_session_command_done(&c->session);
 	if (after == IMAP_AFTER_CLOSE)
-		c->close_after_flush = true;
+		client_end_after_flush(c, c->session.state == IMAP_STATE_LOGOUT ? "logout" : "closed");
 	else if (after == IMAP_AFTER_STARTTLS)
 		c->starttls_after_flush = true;
 	else if (after == IMAP_AFTER_COMPRESS)
 		c->compress_after_flush = true;
+	else if (after == IMAP_AFTER_UNCOMPRESS)
+		c->uncompress_after_flush = true;
 	if (c->srv->shutting_down && !c->close_after_flush) {
 		imap_session_shutdown(&c->session);
 		client_take_output(c);
-		c->close_after_flush = true;
+		client_end_after_flush(c, "shutdown");
 	}
 }
 
@@ -342,6 +409,7 @@ static void client_auth_failed(struct client *c)
 	if (++c->session.auth_failures >= (unsigned)cfg->max_auth_failures) {
 		imap_untagged(&c->session, "BYE Too many authentication failures");
 		c->session.after = IMAP_AFTER_CLOSE;
+		c->end_kind = "auth-failures";
 	}
 	if (delay > 0 && !c->srv->shutting_down) {
 		c->held = true;
@@ -350,16 +418,61 @@ static void client_auth_failed(struct client *c)
 	}
 }
 
+/* A login whose user is to be traced (trace_users, kairanctl trace): the
+ * trace starts with the login command itself, secrets redacted, so that
+ * its response follows. A session traced by its address already has one. */
+static void client_trace_login(struct client *c)
+{
+	struct imap_session *s = &c->session;
+
+	s->trace_wanted = false;
+	if (s->trace != NULL) {
+		imap_trace_login(s->trace, s->user);
+		return;
+	}
+	s->trace = imap_trace_open(s->cfg->trace_dir, net_conn_peer(c->conn), s->user);
+	if (s->trace == NULL)
+		return;
+	imap_trace_note(s->trace, "trace of %s from %s, from the login on", s->user,
+			net_conn_peer(c->conn));
+	imap_trace_command(s->trace, s->cmd);
+	for (unsigned i = 0; i < s->nsasl; i++)
+		imap_trace_sasl_line(s->trace, (const uint8_t *)s->sasl_response[i],
+				     s->sasl_response_len[i]);
+}
+
+/* Back to not authenticated (UNAUTHENTICATE, RFC 8437): a trace started
+ * for the user ends with the user, so that whoever logs in next on the
+ * connection is not written into it; a trace of a listed address goes on,
+ * as it began before any login. */
+static void client_trace_unauthenticated(struct client *c)
+{
+	struct imap_session *s = &c->session;
+
+	if (imap_trace_listed(s->cfg->trace_addresses, net_conn_peer_addr(c->conn))) {
+		imap_trace_note(s->trace, "not authenticated any more");
+		return;
+	}
+	imap_trace_note(s->trace, "trace ends: the user left the session (UNAUTHENTICATE)");
+	imap_trace_close(&s->trace);
+}
+
 static void client_command_finished(struct client *c)
 {
 	c->busy = false;
 	if (c->closed) {
+		client_log_end(c);   /* held back while the worker owned the session */
 		LLIST_REMOVE(c->srv->clients, c);
 		c->srv->nclients--;
 		LLIST_PREPEND(c->srv->dead, c);
 		return;
 	}
 	c->last_activity_ms = clock_now_ms();
+	/* A login: of a user to trace, or in a session traced by address. */
+	if (c->session.trace_wanted || (c->session.trace != NULL && c->session.user != NULL))
+		client_trace_login(c);
+	else if (c->session.trace != NULL && c->session.unauthenticated)
+		client_trace_unauthenticated(c);
 	if (c->session.auth_failed)
 		client_auth_failed(c);
 	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
@@ -389,7 +502,8 @@ static void client_process(struct client *c)
 	size_t pos = 0;
 
 	while (!c->busy && !c->held && !c->close_after_flush && !c->starttls_after_flush &&
-	       !c->compress_after_flush && !c->closed && pos < c->in.len &&
+	       !c->compress_after_flush && !c->uncompress_after_flush && !c->closed &&
+	       pos < c->in.len &&
 	       client_unwritten(c) < CLIENT_OUTPUT_MAX) {
 		size_t used;
 		enum imap_input_result r = imap_session_input(&c->session, c->in.data + pos,
@@ -399,7 +513,7 @@ static void client_process(struct client *c)
 		if (c->idle_listed && !imap_session_idling(&c->session))
 			client_idle_unlist(c);  /* DONE: before the next command starts */
 		if (r == IMAP_INPUT_CLOSE) {
-			c->close_after_flush = true;
+			client_end_after_flush(c, "protocol");
 		} else if (r == IMAP_INPUT_COMMAND) {
 			c->session.after = IMAP_AFTER_NOTHING;
 			c->command_started_ms = clock_now_ms();
@@ -411,14 +525,23 @@ static void client_process(struct client *c)
 		}
 	}
 	buf_consume(&c->in, pos);
+	/* A client that ended its compressed stream other than with
+	 * UNAUTHENTICATE (which is running, or waiting to stop compression)
+	 * has nothing more to say: as a close. */
+	if (net_conn_compression_ended(c->conn) && !c->busy && !c->held &&
+	    !c->close_after_flush && !c->uncompress_after_flush) {
+		client_end_after_flush(c, "disconnected");
+		c->close_reason = "compressed stream ended by peer";
+	}
 	if (c->eof && !c->busy && !c->held && !c->close_after_flush) {
-		c->close_after_flush = true;
+		client_end_after_flush(c, "disconnected");
 		c->close_reason = "closed by peer";
 		if (net_conn_input_corrupt(c->conn)) {
 			/* The stream cannot be resynchronised, but the other
 			 * direction still works: say why before closing. */
 			imap_untagged(&c->session, "BYE Invalid compressed data");
 			client_take_output(c);
+			c->end_kind = "protocol";
 			c->close_reason = net_conn_error(c->conn);
 		}
 	}
@@ -448,7 +571,8 @@ static void client_pump(struct client *c)
 
 		if (c->closed)
 			return;
-		if (!c->close_after_flush && !c->starttls_after_flush && !c->compress_after_flush)
+		if (!c->close_after_flush && !c->starttls_after_flush && !c->compress_after_flush &&
+		    !c->uncompress_after_flush)
 			full = client_read(c);
 		before = c->in.len;
 		client_process(c);
@@ -473,8 +597,12 @@ static void client_pump(struct client *c)
 		client_ack_partial_command(c);
 		client_idle_update(c);
 	}
-	if (c->eof && !c->busy && !c->held && !c->closed && client_unwritten(c) == 0)
-		client_close(c, net_conn_error(c->conn)[0] ? net_conn_error(c->conn) : "closed by peer");
+	if (c->eof && !c->busy && !c->held && !c->closed && client_unwritten(c) == 0) {
+		if (net_conn_error(c->conn)[0] != '\0')
+			client_close_failed(c);
+		else
+			client_close(c, "disconnected", "closed by peer");
+	}
 }
 
 static void client_event(struct net_watch *w, uint32_t events)
@@ -486,7 +614,7 @@ static void client_event(struct net_watch *w, uint32_t events)
 }
 
 void client_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
-		   bool implicit_tls)
+		   bool implicit_tls, bool proxied)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 	int one = 1;
@@ -508,15 +636,23 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	pthread_cond_init(&c->drained, NULL);
 	buf_init(&c->outbox);
 	snprintf(c->session.peer, sizeof(c->session.peer), "%s", net_conn_peer(c->conn));
-	c->session.peer_loopback = net_conn_peer_is_loopback(c->conn);
+	c->session.peer_loopback = !proxied && net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
 	c->last_activity_ms = c->last_write_ms = clock_now_ms();
+	c->connected_ms = c->last_activity_ms;
 	LLIST_PREPEND(srv->clients, c);
 	srv->nclients++;
-	log_info("%s: connected (%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
+	log_info("%s: connected (%s%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap",
+		 proxied ? ", through the PROXY listener" : "");
+	if (imap_trace_listed(srv->cfg->trace_addresses, net_conn_peer_addr(c->conn))) {
+		c->session.trace = imap_trace_open(srv->cfg->trace_dir, net_conn_peer(c->conn), NULL);
+		if (c->session.trace != NULL)
+			imap_trace_note(c->session.trace, "trace of %s (%s), listed in trace_addresses",
+					net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap");
+	}
 
 	if (implicit_tls && net_conn_start_tls(c->conn, srv->tls) < 0) {
-		client_close(c, net_conn_error(c->conn));
+		client_close_failed(c);
 		return;
 	}
 	c->session.tls_active = implicit_tls;
@@ -531,7 +667,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 					       srv->cfg->max_connections_per_ip);
 	if (!c->counted_peer) {
 		imap_untagged(&c->session, "BYE [LIMIT] Too many connections from your address");
-		c->close_after_flush = true;
+		client_end_after_flush(c, "limit");
 	} else
 		imap_session_greeting(&c->session);
 	client_take_output(c);
@@ -554,7 +690,7 @@ void client_shutdown_all(struct server *srv)
 		if (!c->close_after_flush) {
 			imap_session_shutdown(&c->session);
 			client_take_output(c);
-			c->close_after_flush = true;
+			client_end_after_flush(c, "shutdown");
 		}
 		client_flush(c);
 	}
@@ -601,7 +737,7 @@ void client_tick(struct server *srv, uint64_t now_ms)
 		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {
 			imap_session_timeout(&c->session);
 			client_take_output(c);
-			c->close_after_flush = true;
+			client_end_after_flush(c, "timeout");
 			client_flush(c);
 		}
 	}
@@ -621,6 +757,13 @@ void client_free_all(struct server *srv)
 {
 	while (srv->clients != NULL) {
 		struct client *c = srv->clients;
+		/* Still open when the shutdown's wait ended, or closed while
+		 * its last command ran: neither has logged its end. */
+		if (!c->closed) {
+			c->end_kind = "shutdown";
+			c->end_detail = "server stopped";
+		}
+		client_log_end(c);
 		LLIST_REMOVE(srv->clients, c);
 		client_free(c);
 	}

@@ -12,9 +12,12 @@
 
 #include "server/server.h"
 
-/* Takes ownership of fd, an accepted connection. */
+/* Takes ownership of fd, an accepted connection; sa is the client's
+ * address. proxied: it came through a load balancer's PROXY header
+ * (server/proxy_accept.h), so it is never taken for loopback, whatever
+ * the address. */
 void client_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
-		   bool implicit_tls);
+		   bool implicit_tls, bool proxied);
 /* Sends BYE to every session and closes each once its command has finished. */
 void client_shutdown_all(struct server *srv);
 /* Once a second: idle and pre-login timeouts, held-back replies. */

@@ -141,7 +141,7 @@ void client_idle_timers(struct client *c, uint64_t now_ms)
 	if (now_ms - c->idle_since_ms >= 1000 * (uint64_t)cfg->timeout_idle_command) {
 		imap_session_timeout(&c->session);
 		client_take_output(c);
-		c->close_after_flush = true;
+		client_end_after_flush(c, "timeout");
 		client_flush(c);
 		return;
 	}

@@ -38,9 +38,13 @@ struct client {
 	bool close_after_flush;
 	bool starttls_after_flush;
 	bool compress_after_flush;      /* COMPRESS answered OK: deflate after it */
+	bool uncompress_after_flush;    /* UNAUTHENTICATE answered OK: plain after it */
 	bool reread;                    /* input waits where epoll cannot see it */
 	bool closed;
 	const char *close_reason;       /* for the log, once close_after_flush is set */
+	const char *end_kind;           /* the end line's reason, once decided */
+	const char *end_detail;         /* ... and its words, once closed */
+	uint64_t connected_ms;
 	bool counted_peer;              /* counted in srv->peers */
 	uint64_t command_started_ms;
 
@@ -78,6 +82,9 @@ void client_take_output(struct client *c);
 void client_flush(struct client *c);
 /* Hands the session's command (s->cmd) to a worker. */
 void client_submit(struct client *c);
+/* Closes the connection once its output is written; kind is the reason
+ * the session's end line gives (the first one set wins). */
+void client_end_after_flush(struct client *c, const char *kind);
 
 /* client_idle.c */
 /* After each turn of the client (client_pump): lists or unlists it as an

@@ -15,6 +15,8 @@ void server_dir_config(const struct config *cfg, struct dir_config *dc_r)
 		.group_filter = cfg->ldap_group_filter,
 		.group_name_attribute = cfg->ldap_group_name_attribute,
 		.group_membership = cfg->ldap_group_membership,
+		.team_filter = cfg->ldap_team_filter,
+		.team_mail_attribute = cfg->ldap_team_mail_attribute,
 		.starttls = cfg->ldap_starttls,
 		.tls_ca_file = cfg->ldap_tls_ca_file,
 		.tls_skip_verify = !cfg->ldap_tls_require_cert,

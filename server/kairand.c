@@ -24,6 +24,7 @@
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/net/listen.h"
+#include "server/proxy_accept.h"
 #include "server/net/loop.h"
 #include "server/net/tls.h"
 #include "directory/dir.h"
@@ -77,8 +78,10 @@ static void on_accept(struct net_watch *w, uint32_t events)
 		}
 		if (l->lmtp)
 			lmtp_accept(l->srv, fd, (struct sockaddr *)&ss, sslen);
+		else if (l->proxy)
+			proxy_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls);
 		else
-			client_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls);
+			client_accept(l->srv, fd, (struct sockaddr *)&ss, sslen, l->implicit_tls, false);
 	}
 }
 
@@ -100,6 +103,7 @@ static void begin_shutdown(const char *why)
 	srv.shutting_down = true;
 	srv.shutdown_deadline_ms = clock_now_ms() + SHUTDOWN_GRACE_MS;
 	stop_listening();
+	proxy_close_all(&srv);
 	client_shutdown_all(&srv);
 	lmtp_shutdown_all(&srv);
 }
@@ -139,6 +143,7 @@ static void on_tick(struct net_watch *w, uint32_t events)
 	(void)events;
 	(void)read(w->fd, &expirations, sizeof(expirations));
 	client_tick(&srv, now);
+	proxy_tick(&srv, now);
 	lmtp_tick(&srv, now);
 	report_status(now);
 	if (srv.shutting_down && ((srv.nclients == 0 && srv.nlmtp == 0) ||
@@ -227,7 +232,7 @@ static struct imap_backend *open_backends(size_t n)
 	return be;
 }
 
-static void add_listener(const char *spec, bool implicit_tls, bool lmtp)
+static void add_listener(const char *spec, bool implicit_tls, bool lmtp, bool proxy)
 {
 	struct listener *l = &srv.listeners[srv.nlisteners];
 	char err[512];
@@ -236,7 +241,7 @@ static void add_listener(const char *spec, bool implicit_tls, bool lmtp)
 	if (spec[0] == '\0')
 		return;
 	if (implicit_tls && srv.tls == NULL)
-		die("imaps_listen needs tls_cert and tls_key");
+		die("%s: implicit TLS needs tls_cert and tls_key", spec);
 	fd = net_listen(spec, err, sizeof(err));
 	if (fd < 0)
 		die("%s", err);
@@ -245,6 +250,7 @@ static void add_listener(const char *spec, bool implicit_tls, bool lmtp)
 	l->srv = &srv;
 	l->implicit_tls = implicit_tls;
 	l->lmtp = lmtp;
+	l->proxy = proxy;
 	if (net_loop_add(srv.loop, &l->watch, EPOLLIN) < 0)
 		die("epoll: %s", strerror(errno));
 	srv.nlisteners++;
@@ -258,6 +264,10 @@ static void announce_listeners(bool dropped)
 		log_info("listening on %s (imap)", cfg.imap_listen);
 	if (cfg.imaps_listen[0] != '\0')
 		log_info("listening on %s (imaps)", cfg.imaps_listen);
+	if (cfg.imap_proxy_listen[0] != '\0')
+		log_info("listening on %s (imap behind a PROXY v2 balancer)", cfg.imap_proxy_listen);
+	if (cfg.imaps_proxy_listen[0] != '\0')
+		log_info("listening on %s (imaps behind a PROXY v2 balancer)", cfg.imaps_proxy_listen);
 	if (cfg.lmtp_listen[0] != '\0')
 		log_info("listening on %s (lmtp)", cfg.lmtp_listen);
 	if (cfg.lmtp_socket[0] != '\0')
@@ -266,6 +276,12 @@ static void announce_listeners(bool dropped)
 		log_info("listening on %s (metrics)", cfg.metrics_listen);
 	if (dropped)
 		log_info("running as user %s", cfg.user);
+	/* After the privileges are dropped: the traces are written as the
+	 * user kairand runs as. A warning, not a refusal: tracing is a
+	 * debugging aid and must not keep the service from starting. */
+	if (cfg.trace_dir[0] != '\0' && access(cfg.trace_dir, W_OK | X_OK) < 0)
+		log_warning("trace_dir %s: %s: no trace can be written", cfg.trace_dir,
+			    strerror(errno));
 }
 
 static void add_watch(struct net_watch *w, int fd, net_watch_fn *fn)
@@ -287,6 +303,7 @@ int main(int argc, char **argv)
 	const char **overrides = xcalloc((size_t)argc + 1, sizeof(*overrides));
 	size_t noverrides = 0;
 	char err[512];
+	struct log_settings log_settings;
 	int opt, tfd, dropped;
 
 	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
@@ -306,6 +323,9 @@ int main(int argc, char **argv)
 	if (config_source_load(&cfg_source, &cfg, err, sizeof(err)) < 0)
 		die("%s", err);
 	log_init("kairand", cfg.log_syslog);
+	if (log_settings_parse(cfg.log_level, cfg.log_format, &log_settings, err, sizeof(err)) < 0)
+		die("%s", err);
+	log_settings_apply(&log_settings);
 	/* Before the drop of root: connected now, the socket serves whatever
 	 * its file's permissions. */
 	if (service_notify_open(err, sizeof(err)) < 0)
@@ -334,12 +354,14 @@ int main(int argc, char **argv)
 		die("epoll: %s", strerror(errno));
 	net_loop_set_after_batch(srv.loop, after_batch, &srv);
 	client_outbox_init(&srv);
-	add_listener(cfg.imap_listen, false, false);
-	add_listener(cfg.imaps_listen, true, false);
+	add_listener(cfg.imap_listen, false, false, false);
+	add_listener(cfg.imaps_listen, true, false, false);
+	add_listener(cfg.imap_proxy_listen, false, false, true);
+	add_listener(cfg.imaps_proxy_listen, true, false, true);
 	if (lmtp_check_config(&cfg, err, sizeof(err)) < 0)
 		die("%s", err);
-	add_listener(cfg.lmtp_listen, false, true);
-	add_listener(cfg.lmtp_socket, false, true);
+	add_listener(cfg.lmtp_listen, false, true, false);
+	add_listener(cfg.lmtp_socket, false, true, false);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
 	if (cfg.metrics_listen[0] != '\0' &&

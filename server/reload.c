@@ -71,13 +71,15 @@ static void keep_tls_presence(const struct server *srv, struct config *next, con
 
 /* 0 with next ready to publish, or -1 with the reason in err. */
 static int reload_prepare(struct server *srv, const struct config_source *src, struct config *next,
-			  struct fixed_keys *fixed, char *err, size_t errlen)
+			  struct fixed_keys *fixed, struct log_settings *log_r, char *err,
+			  size_t errlen)
 {
 	const struct config *cur = srv->cfg;
 
 	if (config_source_load(src, next, err, errlen) < 0)
 		return -1;
-	if (lmtp_check_config(next, err, errlen) < 0) {
+	if (lmtp_check_config(next, err, errlen) < 0 ||
+	    log_settings_parse(next->log_level, next->log_format, log_r, err, errlen) < 0) {
 		config_free(next);
 		return -1;
 	}
@@ -96,10 +98,11 @@ void server_reload(struct server *srv, const struct config_source *src)
 {
 	struct config_generation *g = xcalloc(1, sizeof(*g));
 	struct fixed_keys fixed = { .len = 0 };
+	struct log_settings log_settings;
 	char err[512];
 
 	service_notify_reloading();
-	if (reload_prepare(srv, src, &g->cfg, &fixed, err, sizeof(err)) < 0) {
+	if (reload_prepare(srv, src, &g->cfg, &fixed, &log_settings, err, sizeof(err)) < 0) {
 		/* One line that says what stays in force, then why. */
 		log_error("SIGHUP: keeping the old certificate and configuration: %s", err);
 		free(g);
@@ -107,6 +110,7 @@ void server_reload(struct server *srv, const struct config_source *src)
 		g->older = generations;
 		generations = g;
 		srv->cfg = &g->cfg;
+		log_settings_apply(&log_settings);
 		if (fixed.len > 0)
 			log_warning("SIGHUP: only a restart changes %s: keeping the old value(s)",
 				    fixed.names);

@@ -26,6 +26,7 @@ struct listener {
 	struct server *srv;
 	bool implicit_tls;
 	bool lmtp;                     /* LMTP (server/lmtp/), not IMAP */
+	bool proxy;                    /* a PROXY v2 header first (server/proxy_accept.h) */
 };
 
 struct server {
@@ -38,7 +39,7 @@ struct server {
 	struct net_loop *loop;
 	struct worker_pool *pool;
 	struct net_tls *tls;           /* NULL when no certificate is configured */
-	struct listener listeners[4];
+	struct listener listeners[6];
 	size_t nlisteners;
 
 	struct client *clients;        /* every open connection */

@@ -36,6 +36,9 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	KEY_STR(imap_listen, "127.0.0.1:143"),
 	KEY_STR(imaps_listen, "127.0.0.1:993"),
+	KEY_STR(imap_proxy_listen, ""),
+	KEY_STR(imaps_proxy_listen, ""),
+	LIVE_STR(proxy_trusted, "127.0.0.1 ::1"),
 	KEY_STR(lmtp_listen, ""),
 	KEY_STR(lmtp_socket, ""),
 	LIVE_STR(lmtp_detail_delimiter, "+"),
@@ -109,12 +112,23 @@ static const struct config_key config_keys[] = {
 	LIVE_BOOL(trust_loopback, "yes"),
 	LIVE_BOOL(auto_subscribe_shared, "yes"),
 	LIVE_STR(auth_admin_group, ""),
+	/* RFC 8437 §8: a server MUST offer a way to turn it off. */
+	LIVE_BOOL(allow_unauthenticate, "yes"),
 	KEY_BOOL(log_syslog, "no"),
 	KEY_STR(user, ""),
 	KEY_STR(group, ""),
 	KEY_BOOL(allow_root, "no"),
 	KEY_STR(metrics_listen, ""),
 	KEY_BOOL(metrics_allow_remote, "no"),
+	LIVE_STR(log_level, "info"),
+	LIVE_STR(log_format, "text"),
+	LIVE_STR(trace_dir, ""),
+	LIVE_STR(trace_users, ""),
+	LIVE_STR(trace_addresses, ""),
+	LIVE_STR(teams_from_directory, "no"),
+	LIVE_STR(team_rights, "lrswipte"),
+	KEY_STR(ldap_team_filter, "(objectClass=*)"),
+	KEY_STR(ldap_team_mail_attribute, "mail"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

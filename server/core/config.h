@@ -12,6 +12,9 @@
 struct config {
 	char *imap_listen;          /* host:port for IMAP with STARTTLS; "" disables */
 	char *imaps_listen;         /* host:port for implicit TLS; "" disables */
+	char *imap_proxy_listen;    /* the same behind a PROXY v2 load balancer (proxy_accept.h) */
+	char *imaps_proxy_listen;
+	char *proxy_trusted;        /* the balancers' addresses/networks a PROXY listener accepts */
 	char *lmtp_listen;          /* host:port for LMTP delivery (RFC 2033); "" disables */
 	char *lmtp_socket;          /* path of a Unix socket for LMTP; "" disables */
 	char *lmtp_detail_delimiter;/* "user+detail@domain": one character, "" = none */
@@ -65,12 +68,23 @@ struct config {
 	bool auto_subscribe_shared; /* LIST subscribes newly shared mailboxes once */
 	bool literal_plus;          /* advertise LITERAL+ instead of LITERAL- (RFC 7888) */
 	char *auth_admin_group;     /* DN of the group whose members may act as others (PLAIN authzid) */
+	bool allow_unauthenticate;  /* UNAUTHENTICATE (RFC 8437) is offered */
 	bool log_syslog;
 	char *user;                 /* kairand becomes this user after binding; "" = stay */
 	char *group;                /* ... and this group; "" = the user's primary group */
 	bool allow_root;            /* run on as root after start-up */
 	char *metrics_listen;       /* host:port of the Prometheus endpoint; "" = off */
 	bool metrics_allow_remote;  /* metrics_listen may be a non-loopback address */
+	char *log_level;            /* error, warn, info or debug (log.h) */
+	char *log_format;           /* text or json (log.h) */
+	char *trace_dir;            /* protocol traces go here, a file a session; "" = the log */
+	char *trace_users;          /* logins whose sessions are traced, comma/space-separated */
+	char *trace_addresses;      /* client addresses whose sessions are traced, likewise */
+	/* Teams from the directory (docs/acl.md, "A team run from LDAP"). */
+	char *teams_from_directory; /* "no", "yes", or the group names allowed, space-separated */
+	char *team_rights;          /* rights of group:NAME on a team made from the directory */
+	char *ldap_team_filter;     /* which groups may be teams, ANDed with ldap_group_filter */
+	char *ldap_team_mail_attribute; /* a team group's addresses */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a

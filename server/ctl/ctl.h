@@ -17,6 +17,7 @@
 #include "directory/dir.h"
 #include "schema/db.h"
 #include "schema/db_acl.h"
+#include "server/core/address.h"
 #include "server/core/arena.h"
 #include "server/core/config.h"
 
@@ -178,18 +179,43 @@ void ctl_list_sort(struct ctl_list *l);
 /* Sorts, then prints one string a line. */
 void ctl_list_print(struct ctl_list *l);
 
+/* --- ctl_team.c: team addresses --- */
+
+/* Normalises an ADDRESS argument (server/core/address.h); CTL_USAGE with
+ * command's usage line when it is not one a team can have. */
+enum ctl_status ctl_team_address_arg(const char *command, const char *arg,
+				     char norm_r[ADDRESS_MAX + 1], char *err, size_t errlen);
+
+/* Refuses (CTL_FAILED with the reason) an address the directory gives to
+ * a person, or, with teams_from_directory, to another team's group: mail
+ * to it would not reach Shared/name (docs/delivery.md, "Clashes"). */
+enum ctl_status ctl_team_address_check(struct ctl *ctl, const char *name, const char *address,
+				       char *err, size_t errlen);
+
+/* Gives the (normalised) address to the shared account, in the caller's
+ * transaction if any; *added_r false when it had it. CTL_FAILED when
+ * another shared account holds it. */
+enum ctl_status ctl_team_address_add(struct ctl *ctl, db *d, int64_t account_id,
+				     const char *address, bool *added_r, char *err, size_t errlen);
+
 /* The commands (one file per family), as kairanctl.c's table calls them:
  * argc/argv are the arguments after the command's name. */
 int ctl_cmd_migrate(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_gc(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_shared_create(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_shared_list(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_shared_address_add(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_shared_address_remove(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_shared_address_list(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_shared_sync(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_set(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_remove(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_acl_show(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_mailbox_seen(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_who_can_access(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_what_user_can_see(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_trace(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_trace_list(struct ctl *ctl, int argc, char **argv);
 
 /* A usage error of one command: prints "kairanctl: <why>" and the
  * command's usage line, returns CTL_USAGE. Defined by kairanctl.c, which

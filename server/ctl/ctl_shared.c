@@ -4,6 +4,7 @@
 #include "server/ctl/ctl.h"
 #include "schema/db_admin.h"
 #include "server/imap/namespace.h"
+#include "server/teams.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,9 @@ struct create_args {
 	int seen;                              /* -1 unchanged, 0 shared, 1 per user */
 	struct grant *grants;
 	size_t ngrants;
+	char (*addresses)[ADDRESS_MAX + 1];    /* normalised */
+	bool *added;                           /* each address was new */
+	size_t naddresses;
 };
 
 /* The option at argv[*ip] if it is name ("--x V" or "--x=V"): 1 with
@@ -51,6 +55,8 @@ static int parse_create(struct ctl *ctl, int argc, char **argv, struct create_ar
 	memset(a, 0, sizeof(*a));
 	a->seen = -1;
 	a->grants = arena_alloc(&ctl->arena, ((size_t)argc + 1) * sizeof(*a->grants));
+	a->addresses = arena_alloc(&ctl->arena, ((size_t)argc + 1) * sizeof(*a->addresses));
+	a->added = arena_alloc(&ctl->arena, ((size_t)argc + 1) * sizeof(*a->added));
 	for (int i = 0; i < argc; i++) {
 		const char *v = NULL, *eq;
 		int r;
@@ -69,6 +75,11 @@ static int parse_create(struct ctl *ctl, int argc, char **argv, struct create_ar
 			if (strcmp(v, "per-user") != 0 && strcmp(v, "shared") != 0)
 				return ctl_usage(CMD, "--seen is per-user or shared");
 			a->seen = strcmp(v, "per-user") == 0;
+		} else if (r == 0 && (r = option(argc, argv, &i, "--address", &v)) > 0) {
+			enum ctl_status st = ctl_team_address_arg(CMD, v, a->addresses[a->naddresses++],
+								  err, errlen);
+			if (st != CTL_OK)
+				return st;
 		} else if (r < 0) {
 			return ctl_usage(CMD, "an option needs a value");
 		} else if (strncmp(argv[i], "--", 2) == 0 || a->name != NULL) {
@@ -89,11 +100,8 @@ static int parse_create(struct ctl *ctl, int argc, char **argv, struct create_ar
  * name, at most ACL_NAME_MAX bytes (acl/identifier.h). */
 static enum ctl_status check_name(const char *name, char *err, size_t errlen)
 {
-	struct acl_identifier id;
-	enum acl_id_error e = acl_identifier_parse(name, strlen(name), &id);
+	enum acl_id_error e = teams_name_check(name);
 
-	if (e == ACL_ID_OK && (id.kind != ACL_ID_USER || id.negative))
-		e = ACL_ID_RESERVED;
 	if (e != ACL_ID_OK)
 		return ctl_err(CTL_USAGE, err, errlen, "invalid shared account name '%s': %s", name,
 			       acl_id_error_str(e));
@@ -139,6 +147,10 @@ static enum ctl_status check_create(struct ctl *ctl, db *d, struct create_args *
 		if (st != CTL_OK)
 			return st;
 	}
+	for (size_t i = 0; i < a->naddresses; i++)
+		if ((st = ctl_team_address_check(ctl, a->name, a->addresses[i], err,
+						  errlen)) != CTL_OK)
+			return st;
 	return CTL_OK;
 }
 
@@ -164,6 +176,10 @@ static enum ctl_status create(struct ctl *ctl, db *d, struct create_args *a,
 		if (st != CTL_OK)
 			return st;
 	}
+	for (size_t i = 0; i < a->naddresses; i++)
+		if ((st = ctl_team_address_add(ctl, d, mb.owner_id, a->addresses[i], &a->added[i],
+					       err, errlen)) != CTL_OK)
+			return st;
 	return CTL_OK;
 }
 
@@ -188,13 +204,17 @@ int ctl_cmd_shared_create(struct ctl *ctl, int argc, char **argv)
 		printf("created shared account %s: Shared/%s\n", a.name, a.name);
 	else
 		printf("shared account %s exists: %s\n", a.name,
-		       a.ngrants > 0 || a.seen >= 0 ? "grants and settings updated" :
+		       a.ngrants > 0 || a.seen >= 0 || a.naddresses > 0 ?
+		       "grants and settings updated" :
 		       "nothing to change");
 	if (a.seen >= 0)
 		printf("Shared/%s\tseen=%s\n", a.name, a.seen ? "per-user" : "shared");
 	for (size_t i = 0; i < a.ngrants; i++)
 		printf("Shared/%s\t%s\t%s\n", a.name, a.grants[i].ident,
 		       ctl_rights_text(&ctl->arena, a.grants[i].stored));
+	for (size_t i = 0; i < a.naddresses; i++)
+		printf("Shared/%s\t%s\t%s\n", a.name, a.addresses[i],
+		       a.added[i] ? "added" : "already there");
 	return CTL_OK;
 }
 

@@ -12,6 +12,7 @@
  * The config file is read with the daemon's own reader (server/core/config.c)
  * so both programs accept and reject exactly the same files, and the
  * directory is used with kairand's own settings (server/dir_settings.c). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,17 @@ static const struct ctl_command commands[] = {
 	{ "gc", ctl_cmd_gc, "[--grace SECONDS]",
 	  "delete message content no mailbox refers to (default grace 3600 s)" },
 	{ "shared create", ctl_cmd_shared_create,
-	  "NAME [--grant IDENTIFIER=RIGHTS]... [--seen per-user|shared]",
+	  "NAME [--grant IDENTIFIER=RIGHTS]... [--seen per-user|shared] [--address ADDRESS]...",
 	  "create the shared account NAME and its INBOX (Shared/NAME), or add grants to it" },
 	{ "shared list", ctl_cmd_shared_list, "", "shared accounts, their mailboxes and ACLs" },
+	{ "shared address add", ctl_cmd_shared_address_add, "NAME ADDRESS",
+	  "mail to ADDRESS is delivered into Shared/NAME" },
+	{ "shared address remove", ctl_cmd_shared_address_remove, "NAME ADDRESS",
+	  "take ADDRESS from Shared/NAME" },
+	{ "shared address list", ctl_cmd_shared_address_list, "[NAME]",
+	  "the team addresses (of Shared/NAME)" },
+	{ "shared sync", ctl_cmd_shared_sync, "",
+	  "make a team of every LDAP group with an address (teams_from_directory)" },
 	{ "acl set", ctl_cmd_acl_set, "MAILBOX IDENTIFIER [+|-]RIGHTS",
 	  "replace, add to (+) or take from (-) one ACL entry, as SETACL does" },
 	{ "acl remove", ctl_cmd_acl_remove, "MAILBOX IDENTIFIER", "remove one ACL entry" },
@@ -43,6 +52,10 @@ static const struct ctl_command commands[] = {
 	  "every person with a right on MAILBOX (groups expanded), and their rights" },
 	{ "what-user-can-see", ctl_cmd_what_user_can_see, "LOGIN",
 	  "every mailbox LOGIN can see, as LOGIN's client names it, and LOGIN's rights" },
+	/* "trace list" before "trace": the one-word entry matches any login. */
+	{ "trace list", ctl_cmd_trace_list, "", "the logins whose IMAP sessions are traced" },
+	{ "trace", ctl_cmd_trace, "LOGIN on|off",
+	  "trace (or stop tracing) LOGIN's IMAP sessions from their next login (trace_dir)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -77,26 +90,42 @@ int ctl_usage(const char *command, const char *why)
 	return CTL_USAGE;
 }
 
-/* The entry named by argv[0] (and argv[1] for two words); *words_r is how
- * many arguments the name took. */
+/* How many of argv's words name spells out ("shared address add" takes
+ * three), 0 if they do not. *partial_r is set when argv[0] is the first
+ * word of name (a family such as "acl" without one of its commands). */
+static int command_words(const char *name, int argc, char **argv, bool *partial_r)
+{
+	int words = 0;
+
+	while (*name != '\0') {
+		size_t len = strcspn(name, " ");
+
+		if (words >= argc || strncmp(argv[words], name, len) != 0 ||
+		    argv[words][len] != '\0')
+			return 0;
+		if (words++ == 0)
+			*partial_r = true;
+		name += len;
+		name += strspn(name, " ");
+	}
+	return words;
+}
+
+/* The entry named by the first words of argv; *words_r is how many
+ * arguments the name took (1 when only a family's first word matched). */
 static const struct ctl_command *find_command(int argc, char **argv, int *words_r)
 {
-	for (size_t c = 0; c < N_COMMANDS; c++) {
-		const char *name = commands[c].name, *space = strchr(name, ' ');
-		size_t first = space != NULL ? (size_t)(space - name) : strlen(name);
+	bool partial = false;
 
-		if (strncmp(argv[0], name, first) != 0 || argv[0][first] != '\0')
-			continue;
-		if (space == NULL) {
-			*words_r = 1;
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		int words = command_words(commands[c].name, argc, argv, &partial);
+
+		if (words > 0) {
+			*words_r = words;
 			return &commands[c];
 		}
-		if (argc >= 2 && strcmp(argv[1], space + 1) == 0) {
-			*words_r = 2;
-			return &commands[c];
-		}
-		*words_r = 1;   /* a family ("acl") without one of its commands */
 	}
+	*words_r = partial ? 1 : 0;
 	return NULL;
 }
 

@@ -1,10 +1,12 @@
-/* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502) and APPENDUID
- * (RFC 4315). Each message is parsed once here (server/mime) so that FETCH
+/* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID
+ * (RFC 4315), CATENATE (RFC 4469, catenate.c) and the UTF8 data item
+ * (RFC 9755 §4). Each message is parsed once here (server/mime) so that FETCH
  * never has to; all messages of one command commit together or not at all.
  * Everything the store takes is in the command arena: the messages are
  * counted first and their rows allocated once. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/catenate.h"
 #include "server/imap/datetime.h"
 #include "server/imap/message_analyse.h"
 #include "server/imap/rights.h"
@@ -22,8 +24,15 @@
 /* What the check step parsed: one row for the store per message. */
 struct append_request {
 	struct db_append_msg *msgs;
+	struct imap_catenate *cat;   /* per message; nparts 0: a literal */
 	size_t n;
 };
+
+/* "CATENATE" SP "(" ... ")" (RFC 4469 §3) where a literal would be. */
+static bool is_catenate(const struct imap_arg *arg)
+{
+	return imap_arg_atom_is(arg, "CATENATE") && arg[1].type == IMAP_ARG_LIST;
+}
 
 /* RFC 9755 §4: append-data =/ "UTF8" SP "(" literal8 ")". */
 static bool is_utf8_data(const struct imap_arg *arg)
@@ -76,7 +85,8 @@ static int parse_message(struct arena *a, bool utf8, const struct imap_arg **arg
 		arg++;
 	}
 	/* RFC 3516 §4.4: with BINARY a message may come as a literal8
-	 * (~{n}), NULs and all; it is stored as received. */
+	 * (~{n}), NULs and all; it is stored as received. A CATENATE list
+	 * is parsed by the caller and leaves raw NULL. */
 	if (is_utf8_data(arg)) {
 		msg = utf8_data_message(arg, utf8, error_r);
 		if (msg == NULL)
@@ -85,22 +95,28 @@ static int parse_message(struct arena *a, bool utf8, const struct imap_arg **arg
 	} else if (arg->type == IMAP_ARG_LITERAL) {
 		msg = arg;
 		*args = arg + 1;
+	} else if (is_catenate(arg)) {
+		msg = NULL;
+		*args = arg + 2;
 	} else {
 		*error_r = "APPEND expects a message literal";
 		return -1;
 	}
 	memset(m, 0, sizeof(*m));
-	m->raw = msg->u.str.data;
-	m->raw_len = msg->u.str.len;
+	if (msg != NULL) {
+		m->raw = msg->u.str.data;
+		m->raw_len = msg->u.str.len;
+	}
 	m->flags = flags.system;
 	m->keywords_array = imap_keywords_array(a, &flags);
 	m->internaldate = date;
 	return 0;
 }
 
-/* The mailbox (argument 1) is dispatch's. Every literal is a message (a
- * flag list is a list and a date-time a quoted string), and so is every
- * UTF8 data item, so counting them counts the messages. */
+/* The mailbox (argument 1) is dispatch's. Every top-level literal,
+ * CATENATE or UTF8 data item is a message (a flag list is a list and a
+ * date-time a quoted string; CATENATE's and UTF8's literals are inside
+ * their lists), so counting them counts the messages. */
 struct imap_result imap_check_append(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct append_request *req = arena_alloc(&s->arena, sizeof(*req));
@@ -111,23 +127,29 @@ struct imap_result imap_check_append(struct imap_session *s, const struct imap_c
 	if (cmd->nargs < 2)
 		return imap_bad(s, NULL, "APPEND expects a mailbox and a message");
 	for (arg = &cmd->args[1]; arg->type != IMAP_ARG_EOL; arg++)
-		n += arg->type == IMAP_ARG_LITERAL || is_utf8_data(arg);
+		n += arg->type == IMAP_ARG_LITERAL || is_catenate(arg) || is_utf8_data(arg);
 	if (n > APPEND_MAX_MESSAGES)
 		return imap_bad(s, NULL, "Too many messages in one APPEND");
 	if (n == 0)
 		return imap_bad(s, NULL, "APPEND expects a message literal");
 	req->msgs = arena_alloc(&s->arena, n * sizeof(*req->msgs));
+	req->cat = arena_alloc(&s->arena, n * sizeof(*req->cat));
+	memset(req->cat, 0, n * sizeof(*req->cat));
 	req->n = n;
 	arg = &cmd->args[1];
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct imap_result res;
 		if (parse_message(&s->arena, imap_session_utf8(s), &arg, &req->msgs[i], &problem) < 0)
 			return imap_bad(s, NULL, "%s", problem);
+		if (req->msgs[i].raw == NULL && !imap_catenate_parse(s, arg - 1, &req->cat[i], &res))
+			return res;
+	}
 	if (arg->type != IMAP_ARG_EOL)
 		return imap_bad(s, NULL, "APPEND expects a message literal");
 	/* Not a syntax error, but known before any SQL (and answered NO as
 	 * it always was). */
 	for (size_t i = 0; i < n; i++)
-		if (req->msgs[i].raw_len == 0)
+		if (req->msgs[i].raw_len == 0 && req->cat[i].nparts == 0)
 			return imap_no(s, NULL, "Cannot append an empty message");
 	s->parsed = req;
 	return imap_ok(s, NULL, "checked");
@@ -148,6 +170,26 @@ static void drop_flags(const struct imap_mailbox_acl *target, struct append_requ
 		if (!keywords)
 			req->msgs[i].keywords_array = "{}";
 	}
+}
+
+/* RFC 4469: the CATENATE messages' bytes, from their text and URLs. */
+static bool build_catenated(struct imap_session *s, struct imap_backend *be,
+			    struct append_request *req, struct imap_result *res_r)
+{
+	uint64_t url_budget = (uint64_t)s->cfg->max_literal_size;
+
+	for (size_t i = 0; i < req->n; i++) {
+		if (req->cat[i].nparts == 0)
+			continue;
+		if (!imap_catenate_build(s, be, &req->cat[i], &url_budget, &req->msgs[i].raw,
+					 &req->msgs[i].raw_len, res_r))
+			return false;
+		if (req->msgs[i].raw_len == 0) {
+			*res_r = imap_no(s, NULL, "Cannot append an empty message");
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Dispatch has parsed the messages, resolved the target and checked "i"
@@ -175,6 +217,8 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 		return refused;
 	if (target->exists)
 		drop_flags(target, req);
+	if (!build_catenated(s, be, req, &refused))
+		return refused;
 	/* From here to the commit the command is "storing" for the search
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */
 	activity_begin(be->writes);

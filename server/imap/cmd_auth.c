@@ -2,6 +2,7 @@
  * steps that LOGIN and AUTHENTICATE share. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/trace.h"
 #include "server/imap/user_slots.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
@@ -33,6 +34,7 @@ struct auth_user {
 	char login[DIR_LOGIN_MAX + 1];
 	bool admin;              /* member of auth_admin_group */
 	int64_t account_id;
+	bool trace;              /* kairanctl trace asked for this login's sessions */
 };
 
 /* The loop delays the NO (longer for an address that keeps failing) and
@@ -156,7 +158,8 @@ static bool auth_provision(struct imap_session *s, struct imap_backend *be, stru
 {
 	char err[256];
 
-	if (db_account_provision(be->db, u->login, u->dn, &u->account_id, err, sizeof(err)) == 0)
+	if (db_account_provision(be->db, u->login, u->dn, &u->account_id, &u->trace, err,
+				 sizeof(err)) == 0)
 		return true;
 	if (s->user_slots != NULL)
 		imap_user_slot_release(s->user_slots, u->login);
@@ -168,23 +171,17 @@ static bool auth_provision(struct imap_session *s, struct imap_backend *be, stru
  * tagged OK spares the client a CAPABILITY round trip. */
 static struct imap_result auth_logged_in(struct imap_session *s, const struct auth_user *u)
 {
-	struct buf caps;
-	const char *code;
-
 	s->holds_user_slot = s->user_slots != NULL;
 	s->user = xstrdup(u->login);
 	s->user_dn = xstrdup(u->dn);
 	s->admin = u->admin;
 	s->account_id = u->account_id;
+	/* The loop starts the trace when this command returns (client.c). */
+	s->trace_wanted = u->trace || imap_trace_listed(s->cfg->trace_users, u->login);
 	imap_session_set_state(s, IMAP_STATE_AUTH);
 	log_info("%s: user %s logged in", s->peer, u->login);
-	buf_init(&caps);
-	buf_append_str(&caps, "CAPABILITY ");
-	imap_capabilities(s, &caps);
-	code = arena_strndup(&s->arena, caps.data, caps.len);
-	buf_free(&caps);
 	metrics_add(METRICS_LOGINS_OK, 1);
-	return imap_ok(s, code, "Logged in");
+	return imap_ok(s, imap_capability_code(s), "Logged in");
 }
 
 struct imap_result imap_auth_login(struct imap_session *s, struct imap_backend *be,

@@ -11,7 +11,10 @@
 #include "server/imap/fetch_section.h"
 #include "server/imap/header_downgrade.h"
 #include "server/imap/msgset.h"
+#include "server/imap/objectid.h"
 #include "server/imap/view.h"
+#include "server/imap/writer.h"
+#include "server/mime/mime.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -33,6 +36,21 @@ struct fetch_ctx {
 	uint64_t changedsince;
 	bool add_modseq;
 	bool seen_shared;          /* setting \Seen changed the message rows (a common \Seen) */
+	/* Previews computed here for rows stored before migrations/0015,
+	 * stored once the rows have been read (fetch_store_previews). */
+	struct fetch_preview *previews;
+	size_t npreviews;
+};
+
+/* A FETCH stores at most this many previews it computed (each at most
+ * 1 KiB: 256 characters of UTF-8), so a FETCH 1:* PREVIEW of a large old
+ * mailbox holds a bounded amount; the indexer's reanalysis
+ * (migrations/0015) or the next FETCH stores the rest. */
+#define FETCH_PREVIEW_STORE_MAX 256
+
+struct fetch_preview {
+	int64_t message_id;
+	const char *text;
 };
 
 static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
@@ -95,6 +113,35 @@ static void write_header_data(const struct imap_session *s, struct buf *out, con
 		buf_append(out, v, len);
 }
 
+/* RFC 8970 §3.1 PREVIEW: the stored preview; for a row stored before
+ * there was one, NIL under LAZY (the indexer computes it later), else
+ * computed from the raw bytes now (then kept for storing). */
+static void write_preview(struct fetch_ctx *f, const struct imap_fetch_item *it,
+			  const struct db_message_row *row, struct buf *out)
+{
+	buf_append_str(out, "PREVIEW ");
+	if (row->preview != NULL) {
+		imap_write_string(out, row->preview, row->preview_len);
+		return;
+	}
+	if (row->raw == NULL || (it->lazy && !f->req->needs_raw)) {
+		buf_append_str(out, "NIL");
+		return;
+	}
+	buf_clear(&f->scratch);
+	mime_preview(row->raw, row->raw_len, &f->scratch);
+	imap_write_string(out, (const char *)f->scratch.data, f->scratch.len);
+	if (f->npreviews < FETCH_PREVIEW_STORE_MAX && row->message_id > 0) {
+		if (f->previews == NULL)
+			f->previews = arena_alloc(&f->s->arena,
+						  FETCH_PREVIEW_STORE_MAX * sizeof(*f->previews));
+		f->previews[f->npreviews++] = (struct fetch_preview){
+			row->message_id,
+			arena_strndup(&f->s->arena, (const char *)f->scratch.data, f->scratch.len),
+		};
+	}
+}
+
 static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		       const struct db_message_row *row, struct buf *out)
 {
@@ -134,6 +181,24 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		buf_append_str(out, "BODYSTRUCTURE ");
 		write_header_data(f->s, out, row->bodystructure, row->bodystructure_len,
 				  imap_bodystructure_downgrade);
+		return;
+	case IMAP_FETCH_PREVIEW:
+		write_preview(f, it, row, out);
+		return;
+	case IMAP_FETCH_EMAILID: {
+		char id[IMAP_OBJECTID_BUF];
+		buf_appendf(out, "EMAILID (%s)", imap_emailid(id, row->message_id));
+		return;
+	}
+	case IMAP_FETCH_THREADID:
+		buf_append_str(out, "THREADID NIL");   /* objectid.h: no threads */
+		return;
+	case IMAP_FETCH_SAVEDATE:
+		buf_append_str(out, "SAVEDATE ");
+		if (row->saved_known)
+			imap_datetime_format(row->saved_at, 0, out);
+		else
+			buf_append_str(out, "NIL");   /* saved before migrations/0017 */
 		return;
 	default:
 		break;
@@ -228,6 +293,9 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 		case IMAP_FETCH_BODY: cols |= DB_FETCH_BODY; break;
 		case IMAP_FETCH_BODYSTRUCTURE: cols |= DB_FETCH_BODYSTRUCTURE; break;
 		case IMAP_FETCH_RFC822_SIZE: cols |= DB_FETCH_CONTENT; break;
+		case IMAP_FETCH_PREVIEW:
+			cols |= DB_FETCH_PREVIEW | (req->items[i].lazy ? 0 : DB_FETCH_PREVIEW_RAW);
+			break;
 		default: break;
 		}
 	if (req->needs_raw)
@@ -282,15 +350,27 @@ struct imap_result imap_check_fetch(struct imap_session *s, const struct imap_co
 {
 	struct fetch_request *req = arena_alloc(&s->arena, sizeof(*req));
 	const char *problem;
+	size_t mods = 2;
 
 	memset(req, 0, sizeof(*req));
-	if (cmd->nargs != 2 && cmd->nargs != 3)
+	if (cmd->nargs < 2 || cmd->nargs > 4)
 		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
 	if (imap_msgset(s, &cmd->args[0], cmd->name[0] == 'U', &req->ranges, &problem) < 0 ||
 	    imap_fetch_parse(&s->arena, &cmd->args[1], &req->items, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
-	if (cmd->nargs == 3 &&
-	    (problem = fetch_modifiers(s, &cmd->args[2], cmd->name[0] == 'U', req)) != NULL)
+	/* RFC 8970 §5: a lone "PREVIEW (LAZY)" is not in parentheses, so its
+	 * modifiers come where FETCH modifiers would. */
+	if (imap_arg_atom_is(&cmd->args[1], "PREVIEW") && cmd->nargs > 2 &&
+	    cmd->args[2].type == IMAP_ARG_LIST && cmd->args[2].u.list.count > 0 &&
+	    imap_arg_atom_is(&cmd->args[2].u.list.items[0], "LAZY")) {
+		if (imap_fetch_preview_mods(&cmd->args[2], &req->items.items[0].lazy, &problem) < 0)
+			return imap_bad(s, NULL, "%s", problem);
+		mods = 3;
+	}
+	if (cmd->nargs > mods + 1)
+		return imap_bad(s, NULL, "FETCH expects a sequence set and data items");
+	if (cmd->nargs == mods + 1 &&
+	    (problem = fetch_modifiers(s, &cmd->args[mods], cmd->name[0] == 'U', req)) != NULL)
 		return imap_bad(s, NULL, "%s", problem);
 	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE. */
 	for (size_t i = 0; i < req->items.count; i++)
@@ -321,15 +401,16 @@ static enum db_result set_seen(struct imap_session *s, struct imap_backend *be,
 			      errlen);
 }
 
-/* Whether the shared state can answer: flags, UIDs and modseqs only, and
- * no \Seen to set. */
+/* Whether the shared state can answer: flags, UIDs and modseqs only (and
+ * THREADID, always NIL), and no \Seen to set. EMAILID and SAVEDATE come
+ * from the message rows: the state does not hold them. */
 static bool answerable_from_state(const struct imap_view *v, const struct imap_fetch_request *req)
 {
 	if (!v->flags_cached || req->sets_seen)
 		return false;
 	for (size_t i = 0; i < req->count; i++)
 		if (req->items[i].kind != IMAP_FETCH_UID && req->items[i].kind != IMAP_FETCH_FLAGS &&
-		    req->items[i].kind != IMAP_FETCH_MODSEQ)
+		    req->items[i].kind != IMAP_FETCH_MODSEQ && req->items[i].kind != IMAP_FETCH_THREADID)
 			return false;
 	return true;
 }
@@ -429,6 +510,20 @@ struct imap_result imap_fetch_changed_since(struct imap_session *s, struct imap_
 	return imap_done(s);
 }
 
+/* After the rows: the previews computed for rows stored before
+ * migrations/0015 (the connection is free again). Best effort: the client
+ * has its answer, and a preview not stored is computed again next time
+ * or by the indexer; a broken connection is repaired by the next command. */
+static void fetch_store_previews(struct imap_backend *be, struct fetch_ctx *f)
+{
+	char err[256];
+
+	for (size_t i = 0; i < f->npreviews; i++)
+		if (db_message_set_preview(be->db, f->previews[i].message_id, f->previews[i].text,
+					   err, sizeof(err)) != DB_OK)
+			return;
+}
+
 /* Dispatch has parsed the arguments and checked "r". */
 struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *cmd,
 			     struct imap_backend *be)
@@ -469,6 +564,8 @@ struct imap_result cmd_fetch(struct imap_session *s, const struct imap_command *
 				      fetch_columns(&req->items), fetch_row, &f, err, sizeof(err));
 	buf_free(&f.scratch);
 	free(f.seen_set);
+	if (r == DB_OK)
+		fetch_store_previews(be, &f);
 	if (r == DB_FAILED)
 		return imap_store_failed(s, "fetching", err);
 	if (r == DB_NOT_FOUND)

@@ -324,3 +324,24 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 	}
 	return list_write(s, be, &c, req);
 }
+
+/* RFC 9051 §6.3.2: SELECT and EXAMINE of an IMAP4rev2 session answer a
+ * LIST response for the mailbox, with accurate attributes. children: 1
+ * \HasChildren, 0 \HasNoChildren, -1 not said (another owner's mailbox,
+ * whose inferiors the caller may not be allowed to learn of). */
+void imap_list_write_selected(struct imap_session *s, const char *name, size_t len,
+			      int children, const char *special_use)
+{
+	struct buf *out = &s->out;
+	bool first = true;
+
+	buf_append_str(out, "* LIST (");
+	if (children == 1)
+		attr(out, &first, "\\HasChildren");
+	else if (children == 0)
+		attr(out, &first, "\\HasNoChildren");
+	write_special_use(out, &first, special_use);
+	buf_append_str(out, ") \"/\" ");
+	imap_write_mailbox(s, out, name, len);
+	buf_append(out, "\r\n", 2);
+}

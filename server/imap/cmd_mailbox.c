@@ -7,6 +7,7 @@
 #include "server/imap/commands.h"
 #include "server/imap/mailbox_name.h"
 #include "server/imap/mailbox_place.h"
+#include "server/imap/objectid.h"
 #include "server/imap/rights.h"
 #include "server/imap/special_use.h"
 #include "server/imap/view.h"
@@ -176,8 +177,10 @@ struct imap_result cmd_create(struct imap_session *s, const struct imap_command 
 	const struct mailbox_names *n = s->parsed;
 	struct imap_new_place to;
 	struct imap_result r;
+	enum db_mbox_result created;
 	uint32_t uidvalidity = 0;
-	char err[256];
+	int64_t mailbox_id = 0;
+	char err[256], id[IMAP_OBJECTID_BUF];
 
 	(void)cmd;
 	if (!imap_new_name_place(s, be, n->name, n->len, ACL_OP_CREATE, &to, &r))
@@ -187,10 +190,15 @@ struct imap_result cmd_create(struct imap_session *s, const struct imap_command 
 	 * it is not given there either. */
 	if (n->nuses > 0 && to.owner != s->account_id)
 		return imap_no(s, "USEATTR", "Special use is for one's own mailboxes");
-	return imap_mailbox_result(s, db_mailbox_create(be->db, to.owner, to.store_name, to.parent,
-							n->uses, n->nuses, IMAP_MAILBOXES_PER_ACCOUNT,
-							&uidvalidity, err, sizeof(err)),
-				   "creating a mailbox", err);
+	created = db_mailbox_create(be->db, to.owner, to.store_name, to.parent, n->uses, n->nuses,
+				    IMAP_MAILBOXES_PER_ACCOUNT, &uidvalidity, &mailbox_id, err,
+				    sizeof(err));
+	if (created != DB_MBOX_OK)
+		return imap_mailbox_result(s, created, "creating a mailbox", err);
+	/* RFC 8474 §4.1: every successful CREATE names the new mailbox. */
+	return imap_ok(s, arena_printf(&s->arena, "MAILBOXID (%s)",
+					imap_mailboxid(id, mailbox_id, uidvalidity)),
+		       "CREATE completed");
 }
 
 /* §6.3.4. Deleting INBOX is an error; a name with inferiors is kept as a

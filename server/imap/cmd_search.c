@@ -7,6 +7,7 @@
 #include "server/imap/datetime.h"
 #include "server/imap/msgset.h"
 #include "server/imap/mutf7.h"
+#include "server/imap/objectid.h"
 #include "server/imap/search_args.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
@@ -126,6 +127,16 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		return true;
 	case IMAP_SK_RECENT:
 	case IMAP_SK_OLD:
+	case IMAP_SK_NEW:
+		/* RFC 9051 Appendix E: no \Recent, so no keys built on it. */
+		if (c->s->imap4rev2) {
+			c->error = "RECENT, NEW and OLD are not IMAP4rev2 search keys";
+			return false;
+		}
+		if (k->op == IMAP_SK_NEW) {
+			convert_new(c, n);
+			return true;
+		}
 		if (k->op == IMAP_SK_OLD) {
 			n->op = DB_SEARCH_NOT;
 			n->nchildren = 1;
@@ -135,9 +146,6 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		}
 		n->op = DB_SEARCH_UIDS;
 		recent_ranges(c->s, &n->ranges);
-		return true;
-	case IMAP_SK_NEW:
-		convert_new(c, n);
 		return true;
 	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE:
 	case IMAP_SK_SENTBEFORE: case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: {
@@ -154,6 +162,23 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_OLDER: n->op = DB_SEARCH_OLDER; n->number = k->u.number; return true;
 	case IMAP_SK_YOUNGER: n->op = DB_SEARCH_YOUNGER; n->number = k->u.number; return true;
 	case IMAP_SK_MODSEQ: n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
+	case IMAP_SK_EMAILID:
+	case IMAP_SK_THREADID:
+		/* objectid.h: an EMAILID names a messages row; no THREADID
+		 * names anything (RFC 8474 §5.2: it matches no message). */
+		n->op = k->op == IMAP_SK_EMAILID &&
+			imap_emailid_parse(k->u.str.value, k->u.str.value_len, &n->number) ?
+			DB_SEARCH_MESSAGE_ID : DB_SEARCH_FALSE;
+		return true;
+	case IMAP_SK_SAVEDBEFORE: case IMAP_SK_SAVEDON: case IMAP_SK_SAVEDSINCE: {
+		static const enum db_search_op ops[] = {
+			DB_SEARCH_SAVEDBEFORE, DB_SEARCH_SAVEDON, DB_SEARCH_SAVEDSINCE,
+		};
+		n->op = ops[k->op - IMAP_SK_SAVEDBEFORE];
+		n->number = imap_date_days(&k->u.date);
+		return true;
+	}
+	case IMAP_SK_SAVEDATESUPPORTED: n->op = DB_SEARCH_SAVED_KNOWN; return true;
 	case IMAP_SK_HEADER: {
 		if (!search_string_ok(c, k->u.str.value, k->u.str.value_len))
 			return false;
@@ -286,6 +311,12 @@ struct imap_result imap_check_search(struct imap_session *s, const struct imap_c
 		if (c.badcharset)
 			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
 		return imap_bad(s, NULL, "%s", c.error);
+	}
+	/* RFC 9051 §6.4.4, §7.3.4: an IMAP4rev2 session gets ESEARCH, never
+	 * SEARCH; without RETURN, as if it had asked RETURN (ALL). */
+	if (s->imap4rev2 && !req->prog.esearch) {
+		req->prog.esearch = true;
+		req->prog.return_opts = IMAP_SEARCH_RETURN_ALL;
 	}
 	/* RFC 7162 §3.1: SEARCH MODSEQ enables CONDSTORE. */
 	if (req->prog.modseq)

@@ -3,9 +3,11 @@
 #include "server/imap/commands.h"
 #include "server/imap/args.h"
 #include "server/imap/msgset.h"
+#include "server/imap/objectid.h"
 #include "server/imap/rights.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
+#include "schema/db_mailbox.h"
 #include "schema/db_message.h"
 
 #include <stdlib.h>
@@ -123,6 +125,31 @@ struct imap_result imap_check_select(struct imap_session *s, const struct imap_c
 	return imap_ok(s, NULL, "checked");
 }
 
+/* RFC 9051 §6.3.2: "The server MUST return a LIST response with the
+ * mailbox name", its attributes accurate: special-use, and whether it has
+ * inferiors when the caller owns it (another owner's inferiors may be
+ * hidden from the caller, so nothing is said of them). The name is the
+ * canonical one (INBOX in capitals), which may differ from the client's. */
+static bool write_list(struct imap_session *s, struct imap_backend *be,
+		       const struct imap_mailbox_acl *acl, struct imap_result *res_r)
+{
+	char special_use[256], err[256];
+	bool children = false;
+	enum db_mbox_result r;
+
+	r = db_mailbox_attributes(be->db, acl->owner_id, acl->store_name, &children,
+				  special_use, sizeof(special_use), err, sizeof(err));
+	if (r == DB_MBOX_FAILED) {
+		*res_r = imap_store_failed(s, "reading the mailbox's attributes", err);
+		return false;
+	}
+	if (r != DB_MBOX_OK)
+		special_use[0] = '\0';   /* deleted meanwhile: the next command says so */
+	imap_list_write_selected(s, acl->name, strlen(acl->name),
+				 acl->owner_id == s->account_id ? children : -1, special_use);
+	return true;
+}
+
 /* Dispatch has deselected (§6.3.1: even a failing SELECT does), resolved
  * the mailbox and checked "r". */
 static struct imap_result select_mailbox(struct imap_session *s, struct imap_backend *be,
@@ -133,6 +160,7 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 	struct imap_result res;
 	struct imap_view *v;
 	uint32_t first_unseen, unseen_msn;
+	char id[IMAP_OBJECTID_BUF];
 
 	/* RFC 4314 §4: with "r" but none of the rights to change anything,
 	 * the mailbox opens read-only. */
@@ -145,15 +173,25 @@ static struct imap_result select_mailbox(struct imap_session *s, struct imap_bac
 
 	imap_view_write_flags(s, v);
 	imap_untagged(s, "%u EXISTS", imap_view_count(v));
-	imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
-	unseen_msn = first_unseen != 0 ? imap_view_msn(v, first_unseen) : 0;
-	if (unseen_msn != 0)
-		imap_untagged(s, "OK [UNSEEN %u] First unseen message", unseen_msn);
+	if (s->imap4rev2) {
+		if (!write_list(s, be, acl, &res)) {
+			imap_session_unselect(s);   /* §6.3.2: a failed SELECT */
+			return res;
+		}
+	} else {
+		/* RFC 3501 only: RFC 9051 Appendix E drops both. */
+		imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
+		unseen_msn = first_unseen != 0 ? imap_view_msn(v, first_unseen) : 0;
+		if (unseen_msn != 0)
+			imap_untagged(s, "OK [UNSEEN %u] First unseen message", unseen_msn);
+	}
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", v->uidnext);
 	/* RFC 7162 §3.1.2.1: the reader's HIGHESTMODSEQ (migrations/0011). */
 	imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 		      (unsigned long long)imap_view_highestmodseq(v));
+	/* RFC 8474 §4.2 (objectid.h). */
+	imap_untagged(s, "OK [MAILBOXID (%s)] Ok", imap_mailboxid(id, v->mailbox_id, v->uidvalidity));
 	/* §3.2.5: what changed since the client's modseq, when it knows this
 	 * UIDVALIDITY; VANISHED (EARLIER) first, then the FETCHes. */
 	if (params != NULL && params->qresync && params->uidvalidity == v->uidvalidity) {

@@ -1,6 +1,7 @@
 /* Session housekeeping: ID (RFC 2971) and ENABLE (RFC 5161). */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/view.h"
 #include "server/imap/writer.h"
 #include "server/core/log.h"
 
@@ -90,6 +91,8 @@ struct imap_result imap_check_enable(struct imap_session *s, const struct imap_c
 
 /* RFC 5161 §3.1: capabilities this server can enable: CONDSTORE and
  * QRESYNC (RFC 7162 §3.1, §3.2.3; QRESYNC implies CONDSTORE), and
+ * IMAP4rev2 (RFC 9051 §6.3.1), which from then on drops \Recent, among
+ * other things, also from a mailbox already selected (view.h), and
  * UTF8=ACCEPT (RFC 9755 §3: imap_session_utf8). Unknown
  * names are ignored; ENABLED lists only what this command newly enabled
  * (RFC 5161 §3.2: "capabilities that were not already enabled"). Enabling
@@ -98,7 +101,7 @@ struct imap_result imap_check_enable(struct imap_session *s, const struct imap_c
 struct imap_result cmd_enable(struct imap_session *s, const struct imap_command *cmd,
 			      struct imap_backend *be)
 {
-	bool condstore = false, qresync = false, utf8 = false;
+	bool condstore = false, qresync = false, rev2 = false, utf8 = false;
 
 	(void)be;
 	for (size_t i = 0; i < cmd->nargs; i++) {
@@ -106,6 +109,8 @@ struct imap_result cmd_enable(struct imap_session *s, const struct imap_command 
 			condstore = true;
 		else if (imap_arg_atom_is(&cmd->args[i], "QRESYNC"))
 			qresync = true;
+		else if (imap_arg_atom_is(&cmd->args[i], "IMAP4rev2"))
+			rev2 = true;
 		else if (imap_arg_atom_is(&cmd->args[i], "UTF8=ACCEPT"))
 			utf8 = true; /* RFC 9755 §3 */
 	}
@@ -116,11 +121,18 @@ struct imap_result cmd_enable(struct imap_session *s, const struct imap_command 
 		buf_append_str(&s->out, " CONDSTORE");
 	if (qresync && !s->qresync)
 		buf_append_str(&s->out, " QRESYNC");
+	if (rev2 && !s->imap4rev2)
+		buf_append_str(&s->out, " IMAP4rev2");
 	if (utf8 && !s->utf8_accept)
 		buf_append_str(&s->out, " UTF8=ACCEPT");
 	buf_append(&s->out, "\r\n", 2);
 	s->utf8_accept |= utf8;
 	s->condstore |= condstore || qresync;
 	s->qresync |= qresync;
+	if (rev2 && !s->imap4rev2) {
+		s->imap4rev2 = true;
+		if (s->view != NULL)
+			imap_view_forget_recent(s->view);
+	}
 	return imap_done(s);
 }

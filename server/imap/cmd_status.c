@@ -1,10 +1,11 @@
 /* STATUS (RFC 3501 §6.3.10; DELETED and SIZE from RFC 9051 §6.3.11 and
  * RFC 8438, HIGHESTMODSEQ from RFC 7162 §3.1.6, APPENDLIMIT from RFC 7889
- * §4). One query whatever the items; the SIZE sum is only computed when
- * asked for. */
+ * §4, MAILBOXID from RFC 8474 §4.3). One query whatever the items; the
+ * SIZE sum is only computed when asked for. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
 #include "server/imap/mailbox_place.h"
+#include "server/imap/objectid.h"
 #include "server/imap/rights.h"
 #include "server/imap/store_args.h"
 #include "server/imap/writer.h"
@@ -17,6 +18,7 @@ void imap_status_write_items(struct imap_session *s, unsigned items,
 {
 	struct buf *out = &s->out;
 	const char *sep = "";
+	char id[IMAP_OBJECTID_BUF];
 
 	/* A fixed order, whatever the request's: the RFC sets none. */
 #define ITEM(bit, fmt, ...) do { \
@@ -34,6 +36,7 @@ void imap_status_write_items(struct imap_session *s, unsigned items,
 	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, st->size);
 	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %" PRIu64, st->highestmodseq);
 	ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %lld", (long long)s->cfg->max_literal_size);
+	ITEM(IMAP_STATUS_MAILBOXID, "MAILBOXID (%s)", imap_mailboxid(id, st->mailbox_id, st->uidvalidity));
 #undef ITEM
 }
 
@@ -48,6 +51,9 @@ struct imap_result imap_check_status(struct imap_session *s, const struct imap_c
 		return imap_bad(s, NULL, "STATUS expects a mailbox name and a list of items");
 	if (imap_status_parse(&cmd->args[1], items, &problem) < 0)
 		return imap_bad(s, NULL, "%s", problem);
+	/* RFC 9051 Appendix E: no \Recent, so no RECENT item either. */
+	if (s->imap4rev2 && (*items & IMAP_STATUS_RECENT))
+		return imap_bad(s, NULL, "RECENT is not an IMAP4rev2 STATUS item");
 	s->parsed = items;
 	return imap_ok(s, NULL, "checked");
 }

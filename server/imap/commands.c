@@ -30,6 +30,10 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "AUTHENTICATE", .fn = cmd_authenticate, .states = IMAP_STATE_NOT_AUTH,
 	  .flags = IMAP_CMD_SASL, .check = imap_check_authenticate },
 
+	/* cmd_unauthenticate.c: RFC 8437; no store needed */
+	{ .name = "UNAUTHENTICATE", .fn = cmd_unauthenticate, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_NO_STORE, .check = imap_check_no_args },
+
 	/* cmd_session.c */
 	{ .name = "ID", .fn = cmd_id, .states = IMAP_STATES_ANY, .flags = IMAP_CMD_IN_LOOP,
 	  .check = imap_check_id },
@@ -64,7 +68,7 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_DESELECT, .check = imap_check_select, .mailbox_arg = 1,
 	  .op = ACL_OP_EXAMINE },
 	{ .name = "CHECK", .fn = cmd_check, .states = IMAP_STATE_SELECTED,
-	  .flags = IMAP_CMD_MESSAGES, .check = imap_check_no_args },
+	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_REV1_ONLY, .check = imap_check_no_args },
 	/* CLOSE expunges only with "e" and never fails for its lack (RFC 4314 §4). */
 	{ .name = "CLOSE", .fn = cmd_close, .states = IMAP_STATE_SELECTED,
 	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE, .check = imap_check_no_args },
@@ -87,7 +91,8 @@ static const struct imap_command_def imap_commands[] = {
 
 	/* cmd_list.c: each mailbox is shown only with "l" (list_shared.c) */
 	{ .name = "LIST", .fn = cmd_list, .states = AUTH_OR_SELECTED, .check = imap_check_list },
-	{ .name = "LSUB", .fn = cmd_list, .states = AUTH_OR_SELECTED, .check = imap_check_list },
+	{ .name = "LSUB", .fn = cmd_list, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_REV1_ONLY, .check = imap_check_list },
 
 	/* cmd_status.c */
 	{ .name = "STATUS", .fn = cmd_status, .states = AUTH_OR_SELECTED,

@@ -48,6 +48,9 @@ typedef bool imap_authorize_fn(struct imap_session *s, acl_rights rights, struct
 /* Deselects before anything is checked (SELECT, EXAMINE: RFC 3501 §6.3.1,
  * a failing SELECT leaves the session unselected). */
 #define IMAP_CMD_DESELECT 0x40
+/* Not part of IMAP4rev2 (RFC 9051 Appendix E: LSUB, CHECK): BAD once the
+ * session enabled IMAP4rev2. */
+#define IMAP_CMD_REV1_ONLY 0x200
 
 struct imap_command_def {
 	const char *name;
@@ -131,6 +134,10 @@ imap_check_fn imap_check_create, imap_check_delete, imap_check_rename, imap_chec
 /* cmd_list.c */
 imap_command_fn cmd_list;   /* and LSUB */
 imap_check_fn imap_check_list;
+/* The LIST response SELECT sends an IMAP4rev2 session (RFC 9051 §6.3.2):
+ * name in UTF-8; children 1, 0, or -1 to say nothing of inferiors. */
+void imap_list_write_selected(struct imap_session *s, const char *name, size_t len,
+			      int children, const char *special_use);
 
 /* cmd_status.c */
 imap_command_fn cmd_status;
@@ -169,6 +176,11 @@ imap_check_fn imap_check_copy;
 /* cmd_search.c */
 imap_command_fn cmd_search;
 imap_check_fn imap_check_search;
+
+/* cmd_unauthenticate.c: RFC 8437. Whether the command is offered
+ * (allow_unauthenticate). */
+imap_command_fn cmd_unauthenticate;
+bool imap_unauthenticate_offered(const struct imap_session *s);
 
 /* cmd_acl.c */
 imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,

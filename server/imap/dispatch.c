@@ -138,8 +138,14 @@ static struct imap_result check(struct imap_session *s, struct imap_backend *be)
 	struct imap_result r = { .status = IMAP_RESULT_OK };
 	bool selected = (def->flags & IMAP_CMD_MESSAGES) && s->view != NULL;
 
-	if (def->flags & IMAP_CMD_DESELECT)
+	if ((def->flags & IMAP_CMD_DESELECT) && s->view != NULL) {
 		imap_session_unselect(s);
+		/* RFC 9051 §7.1, RFC 7162 §3.2.11: the boundary between the
+		 * responses of the mailbox closed and those of the new one,
+		 * for clients that know the code. */
+		if (s->imap4rev2 || s->qresync)
+			imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
+	}
 	if (be != NULL && (!(def->flags & IMAP_CMD_NO_STORE) || selected)) {
 		metrics_add(METRICS_STORE_COMMANDS, 1);
 		if (!imap_store_ready(s, be, &r))

@@ -347,7 +347,9 @@ static const struct {
 	{ "RFC822.HEADER", IMAP_FETCH_RFC822_HEADER }, { "RFC822.SIZE", IMAP_FETCH_RFC822_SIZE },
 	{ "RFC822.TEXT", IMAP_FETCH_RFC822_TEXT }, { "BODY", IMAP_FETCH_BODY },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE }, { "UID", IMAP_FETCH_UID },
-	{ "MODSEQ", IMAP_FETCH_MODSEQ },
+	{ "MODSEQ", IMAP_FETCH_MODSEQ }, { "PREVIEW", IMAP_FETCH_PREVIEW },
+	{ "EMAILID", IMAP_FETCH_EMAILID }, { "THREADID", IMAP_FETCH_THREADID },
+	{ "SAVEDATE", IMAP_FETCH_SAVEDATE },
 };
 
 /* The attributes that take a section, and how their response is named. */
@@ -431,6 +433,7 @@ static void add_item(struct imap_fetch_request *req, const struct imap_fetch_ite
 		struct imap_fetch_item *old = &req->items[i];
 		if (old->name_len == it->name_len && memcmp(old->name, it->name, it->name_len) == 0) {
 			old->peek = old->peek && it->peek;
+			old->lazy = old->lazy && it->lazy;
 			return;
 		}
 	}
@@ -453,6 +456,20 @@ static size_t macro_size(const struct imap_arg *arg)
 	if (strcasecmp(arg->u.str.data, "ALL") == 0)
 		return 4;
 	return strcasecmp(arg->u.str.data, "FULL") == 0 ? 5 : 0;
+}
+
+int imap_fetch_preview_mods(const struct imap_arg *list, bool *lazy_r, const char **error_r)
+{
+	*lazy_r = false;
+	if (list->type != IMAP_ARG_LIST || list->u.list.count == 0)
+		return fail(error_r, "PREVIEW expects a list of modifiers");
+	for (size_t i = 0; i < list->u.list.count; i++) {
+		const struct imap_arg *m = &list->u.list.items[i];
+		if (m->type != IMAP_ARG_ATOM || strcasecmp(m->u.str.data, "LAZY") != 0)
+			return fail(error_r, "Unknown PREVIEW modifier");
+		*lazy_r = true;
+	}
+	return 0;
 }
 
 int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
@@ -486,6 +503,9 @@ int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 		if (macro_size(&list[i]) > 0)
 			return fail(error_r, "ALL, FAST and FULL cannot be used in a list");
 		if (parse_att(a, list[i].u.str.data, list[i].u.str.len, &it, error_r) < 0)
+			return -1;
+		if (it.kind == IMAP_FETCH_PREVIEW && i + 1 < n && list[i + 1].type == IMAP_ARG_LIST &&
+		    imap_fetch_preview_mods(&list[++i], &it.lazy, error_r) < 0)
 			return -1;
 		add_item(req_r, &it);
 	}

@@ -1,5 +1,6 @@
 /* FETCH's data items (RFC 3501 §6.4.5 and §9 fetch-att, RFC 3516 and RFC
- * 9051 §6.4.5 BINARY, RFC 7162 §3.1.4 MODSEQ), checked strictly and turned
+ * 9051 §6.4.5 BINARY, RFC 7162 §3.1.4 MODSEQ, RFC 8474 EMAILID and
+ * THREADID, RFC 8514 SAVEDATE), checked strictly and turned
  * into a list of typed items, each with the name its response must carry.
  * Pure: no I/O; results in the command's arena; errors are a static reason
  * for the tagged BAD. */
@@ -22,6 +23,9 @@ enum imap_fetch_kind {
 	IMAP_FETCH_ENVELOPE, IMAP_FETCH_BODY, IMAP_FETCH_BODYSTRUCTURE, IMAP_FETCH_RFC822,
 	IMAP_FETCH_RFC822_HEADER, IMAP_FETCH_RFC822_TEXT, IMAP_FETCH_BODY_SECTION,
 	IMAP_FETCH_BINARY, IMAP_FETCH_BINARY_SIZE, IMAP_FETCH_MODSEQ,
+	IMAP_FETCH_PREVIEW,             /* RFC 8970 */
+	IMAP_FETCH_EMAILID, IMAP_FETCH_THREADID,    /* RFC 8474 §5.3 */
+	IMAP_FETCH_SAVEDATE,                        /* RFC 8514 §4.2 */
 };
 
 enum imap_section_text {
@@ -45,6 +49,7 @@ struct imap_section {
 struct imap_fetch_item {
 	enum imap_fetch_kind kind;
 	bool peek;                      /* BODY.PEEK / BINARY.PEEK */
+	bool lazy;                      /* PREVIEW (LAZY) */
 	struct imap_section section;    /* BODY_SECTION, BINARY, BINARY_SIZE */
 	bool partial;                   /* <offset.length> was given */
 	uint32_t offset, length;        /* length >= 1; offset + length may exceed 2^32 */
@@ -78,5 +83,9 @@ struct imap_fetch_request {
  * command's business, not this parser's. */
 int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 		     struct imap_fetch_request *req_r, const char **error_r);
+
+/* RFC 8970 §5: "(" preview-mod *(SP preview-mod) ")" after PREVIEW; the
+ * only modifier is LAZY. Returns 0 with *lazy_r, or -1 with *error_r. */
+int imap_fetch_preview_mods(const struct imap_arg *list, bool *lazy_r, const char **error_r);
 
 #endif

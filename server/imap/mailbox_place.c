@@ -102,7 +102,9 @@ struct imap_result imap_mailbox_result(struct imap_session *s, enum db_mbox_resu
 		 * for SELECT, there is no mailbox here. */
 		return imap_no(s, "NONEXISTENT", "Mailbox is not selectable (\\Noselect)");
 	case DB_MBOX_HAS_CHILDREN:
-		return imap_no(s, "CANNOT", "Name has inferior hierarchical names");
+		/* RFC 9051 §7.1 has a code for it; RFC 5530 only CANNOT. */
+		return imap_no(s, s->imap4rev2 ? "HASCHILDREN" : "CANNOT",
+			       "Name has inferior hierarchical names");
 	case DB_MBOX_LIMIT:
 		if (strcmp(s->cmd->name, "SUBSCRIBE") == 0)
 			return imap_no(s, "LIMIT", "Too many subscriptions (at most %d)",

@@ -106,6 +106,7 @@ void imap_message_analyse(struct arena *a, struct db_append_msg *m)
 	m->mime_version = MIME_VERSION;
 	search_fields(a, &mm, m);
 	m->body_text = arena_utf8(a, mm.text.data, mm.text.len, &m->body_text_len);
+	m->preview = arena_utf8(a, mm.preview.data, mm.preview.len, NULL);
 	m->sent_days = mm.sent_date == INT64_MIN ? INT64_MIN :
 		       imap_utc_days(mm.sent_date, mm.sent_zone);
 	mime_message_free(&mm);

@@ -1,5 +1,6 @@
 #include "server/imap/search_args.h"
 #include "server/imap/args.h"
+#include "server/imap/objectid.h"
 #include "server/imap/store_args.h"
 
 #include <string.h>
@@ -18,6 +19,7 @@ enum key_arg {
 	KA_HEADER,          /* header-fld-name SP astring */
 	KA_NOT, KA_OR,
 	KA_MODSEQ,          /* [entry-name SP entry-type-req SP] mod-sequence-valzer */
+	KA_OBJECTID,        /* EMAILID THREADID: objectid (RFC 8474 §7) */
 };
 
 static const struct key_def {
@@ -67,6 +69,14 @@ static const struct key_def {
 	{ "UNKEYWORD", IMAP_SK_UNKEYWORD, KA_KEYWORD, 0, false, NULL, false },
 	{ "UNSEEN", IMAP_SK_FLAG, KA_NONE, IMAP_FLAG_SEEN, true, NULL, false },
 	{ "YOUNGER", IMAP_SK_YOUNGER, KA_NZNUMBER, 0, false, NULL, false },
+	/* RFC 8474 §6 */
+	{ "EMAILID", IMAP_SK_EMAILID, KA_OBJECTID, 0, false, NULL, false },
+	{ "THREADID", IMAP_SK_THREADID, KA_OBJECTID, 0, false, NULL, false },
+	/* RFC 8514 §4.3 */
+	{ "SAVEDBEFORE", IMAP_SK_SAVEDBEFORE, KA_DATE, 0, false, NULL, false },
+	{ "SAVEDON", IMAP_SK_SAVEDON, KA_DATE, 0, false, NULL, false },
+	{ "SAVEDSINCE", IMAP_SK_SAVEDSINCE, KA_DATE, 0, false, NULL, false },
+	{ "SAVEDATESUPPORTED", IMAP_SK_SAVEDATESUPPORTED, KA_NONE, 0, false, NULL, false },
 };
 
 #define N_ELEMS(x) (sizeof(x) / sizeof((x)[0]))
@@ -234,6 +244,15 @@ static int parse_key_args(struct search_ctx *x, const struct key_def *def,
 		break;
 	case KA_MODSEQ:
 		return parse_modseq(x, argp, k);
+	case KA_OBJECTID:
+		/* objectid is an atom in the grammar; a quoted one is
+		 * tolerated, as it cannot be mistaken for anything else. */
+		if (arg->type == IMAP_ARG_EOL || !imap_arg_astring(arg, &s, &len) ||
+		    !imap_objectid_valid(s, len))
+			return fail(x, "Invalid object id (1 to 255 letters, digits, _ or -)");
+		k->u.str.value = s;
+		k->u.str.value_len = len;
+		break;
 	case KA_NOT:
 	case KA_OR:
 		if (depth + 1 > IMAP_SEARCH_MAX_DEPTH)

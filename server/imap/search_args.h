@@ -1,5 +1,6 @@
 /* The SEARCH program (RFC 3501 §6.4.4 and §9 search-key; RFC 4731 and RFC
- * 5182 RETURN options; RFC 5032 OLDER/YOUNGER; RFC 7162 §3.1.5 MODSEQ),
+ * 5182 RETURN options; RFC 5032 OLDER/YOUNGER; RFC 7162 §3.1.5 MODSEQ;
+ * RFC 8474 §6 EMAILID/THREADID; RFC 8514 §4.3 SAVED*),
  * checked strictly and turned into a tree of keys. Pure: no I/O; results in
  * the command's arena; errors are a static reason for the tagged BAD. */
 #ifndef KAIRAN_IMAP_SEARCH_ARGS_H
@@ -47,6 +48,12 @@ enum imap_search_op {
 	IMAP_SK_TEXT,       /* u.str.value: header and body */
 	IMAP_SK_OLDER, IMAP_SK_YOUNGER,   /* u.number: seconds, 1 .. 2^32-1 (RFC 5032) */
 	IMAP_SK_MODSEQ,     /* u.modseq (RFC 7162 §3.1.5) */
+	/* u.str.value: a valid objectid (RFC 8474 §6), which may name no
+	 * message of this server (objectid.h) */
+	IMAP_SK_EMAILID, IMAP_SK_THREADID,
+	/* RFC 8514 §4.3: u.date, the save date (or INTERNALDATE without one) */
+	IMAP_SK_SAVEDBEFORE, IMAP_SK_SAVEDON, IMAP_SK_SAVEDSINCE,
+	IMAP_SK_SAVEDATESUPPORTED,
 };
 
 enum imap_search_modseq_type {

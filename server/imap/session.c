@@ -4,6 +4,7 @@
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
 #include "server/imap/result.h"
+#include "server/imap/trace.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
 #include "directory/dir.h"
@@ -54,6 +55,7 @@ void imap_session_deinit(struct imap_session *s)
 		imap_user_slot_release(s->user_slots, s->user);
 	imap_session_unselect(s);
 	imap_parser_free(&s->parser);
+	imap_trace_close(&s->trace);
 	arena_free(&s->arena);
 	buf_free(&s->out);
 	buf_free(&s->raw_line);
@@ -98,9 +100,11 @@ bool imap_session_login_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, struct buf *out)
 {
 	/* RFC 7888: one of the two, and the parser holds to it
-	 * (session_limits). */
-	buf_append_str(out, s->cfg->literal_plus ? "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE" :
-			    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE");
+	 * (session_limits); LITERAL+ is a superset of what IMAP4rev2 needs.
+	 * RFC 9051 beside RFC 3501: a client chooses with ENABLE IMAP4rev2
+	 * (cmd_session.c). */
+	buf_append_str(out, s->cfg->literal_plus ? "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE" :
+			    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE");
 	/* LIST attributes (RFC 3348, RFC 6154) and STATUS SIZE (RFC 8438):
 	 * cmd_list.c, cmd_status.c. */
 	buf_append_str(out, " CHILDREN SPECIAL-USE STATUS=SIZE");
@@ -114,14 +118,24 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
 	 * cmd_select.c, view_resync.c. */
 	buf_append_str(out, " CONDSTORE QRESYNC");
+	/* RFC 8970: cmd_fetch.c, server/mime/preview.c (migrations/0015). */
+	buf_append_str(out, " PREVIEW");
+	/* RFC 4469: cmd_append.c, catenate.c, imap_url.c. */
+	buf_append_str(out, " CATENATE");
 	/* The selected state: cmd_append.c, cmd_copy.c, cmd_expunge.c,
 	 * cmd_select.c, cmd_search.c. */
 	buf_appendf(out, " UIDPLUS MOVE UNSELECT MULTIAPPEND APPENDLIMIT=%ld ESEARCH SEARCHRES WITHIN"
 		    " ACL RIGHTS=texk NAMESPACE BINARY",
 		    s->cfg->max_literal_size);
+	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0017): cmd_fetch.c,
+	 * cmd_search.c, cmd_select.c, cmd_status.c, cmd_mailbox.c. */
+	buf_append_str(out, " OBJECTID SAVEDATE");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
+	/* RFC 8437 §3 lets it be shown after login only: cmd_unauthenticate.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH && imap_unauthenticate_offered(s))
+		buf_append_str(out, " UNAUTHENTICATE");
 	/* RFC 9755: mailbox_name.c, cmd_append.c, header_downgrade.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH)
 		buf_append_str(out, " UTF8=ACCEPT");
@@ -133,6 +147,19 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 		else
 			buf_append_str(out, " LOGINDISABLED");
 	}
+}
+
+const char *imap_capability_code(struct imap_session *s)
+{
+	struct buf caps;
+	const char *code;
+
+	buf_init(&caps);
+	buf_append_str(&caps, "CAPABILITY ");
+	imap_capabilities(s, &caps);
+	code = arena_strndup(&s->arena, caps.data, caps.len);
+	buf_free(&caps);
+	return code;
 }
 
 void imap_session_greeting(struct imap_session *s)
@@ -211,6 +238,7 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 
 	if (r->status == IMAP_RESULT_CONTINUE)
 		return;
+	s->commands++;
 	/* s->def is NULL only for a command refused before dispatch (unknown,
 	 * or not allowed in this state): only then is the table searched. */
 	metrics_command(imap_command_slot(s->def != NULL ? s->def : imap_command_find(s->cmd->name)),
@@ -225,6 +253,10 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r)
 		log_info("%s: %s %s%s%s%s %s", s->peer, s->cmd->name, status[r->status],
 			 r->code != NULL ? " [" : "", r->code != NULL ? r->code : "",
 			 r->code != NULL ? "]" : "", r->text);
+	else if (log_enabled(LOG_LEVEL_DEBUG))
+		/* The name only: arguments may hold a password (LOGIN). */
+		log_debug("%s: %s OK in %llu us", s->peer, s->cmd->name,
+			  (unsigned long long)(metrics_now_us() - s->cmd_start_us));
 }
 
 static bool session_too_many_bad(struct imap_session *s)
@@ -246,6 +278,9 @@ static enum imap_input_result session_parse_error(struct imap_session *s)
 		return IMAP_INPUT_CLOSE;
 	}
 	metrics_command(0, e == IMAP_PERR_LITERAL_TOO_BIG ? METRICS_NO : METRICS_BAD, 0);
+	s->commands++;
+	if (s->trace != NULL)
+		imap_trace_bad_input(s->trace, text);
 	switch (e) {
 	case IMAP_PERR_LITERAL_TOO_BIG:
 		/* RFC 7889: refused before the continuation, so no data follows. */
@@ -320,6 +355,8 @@ static enum imap_input_result session_dispatch(struct imap_session *s)
 		r = imap_bad(s, NULL, "%s not allowed %s", def->name,
 			   s->state == IMAP_STATE_NOT_AUTH ? "before authentication" :
 			   "after authentication");
+	else if ((def->flags & IMAP_CMD_REV1_ONLY) && s->imap4rev2)
+		r = imap_bad(s, NULL, "%s is not an IMAP4rev2 command", def->name);
 	else {
 		s->def = def;
 		return session_sasl_next(s) ? IMAP_INPUT_NEED_MORE : IMAP_INPUT_COMMAND;
@@ -382,6 +419,8 @@ static enum imap_input_result session_sasl_line(struct imap_session *s, const ui
 	if (!session_raw_line(s, data, len, used_r))
 		return IMAP_INPUT_NEED_MORE;
 	s->sasl_waiting = false;
+	if (s->trace != NULL)
+		imap_trace_sasl_line(s->trace, s->raw_line.data, s->raw_line.len);
 	if (s->raw_overflow) {
 		r = imap_bad(s, "TOOBIG", "Authentication response too long");
 	} else if (s->raw_line.len == 1 && s->raw_line.data[0] == '*') {
@@ -427,6 +466,10 @@ static enum imap_input_result session_idle_line(struct imap_session *s, const ui
 	if (!session_raw_line(s, data, len, used_r))
 		return IMAP_INPUT_NEED_MORE;
 	session_idle_command(s);
+	if (s->trace != NULL && s->raw_overflow)
+		imap_trace_bad_input(s->trace, "line too long");
+	else if (s->trace != NULL)
+		imap_trace_client_line(s->trace, s->raw_line.data, s->raw_line.len);
 	if (s->raw_overflow)
 		r = imap_bad(s, "TOOBIG", "Line too long; IDLE terminated, expected DONE");
 	else if (s->raw_line.len == 4 && strncasecmp((const char *)s->raw_line.data, "DONE", 4) == 0)
@@ -464,6 +507,8 @@ enum imap_input_result imap_session_input(struct imap_session *s, const uint8_t 
 			r = session_parse_error(s);
 			break;
 		case IMAP_PARSE_DONE:
+			if (s->trace != NULL)
+				imap_trace_command(s->trace, imap_parser_command(s->parser));
 			r = session_dispatch(s);
 			break;
 		}
@@ -496,6 +541,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->parsed = NULL;
 	s->nchanged = 0;
 	s->auth_failed = false;
+	s->unauthenticated = false;
 	memset(s->sasl_response, 0, sizeof(s->sasl_response));
 	memset(s->sasl_response_len, 0, sizeof(s->sasl_response_len));
 	s->nsasl = 0;

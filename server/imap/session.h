@@ -26,6 +26,7 @@ struct mbox_cache;
 struct bus;
 struct imap_user_slots;
 struct imap_view;
+struct imap_trace;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -40,6 +41,7 @@ enum imap_after {
 	IMAP_AFTER_NOTHING,
 	IMAP_AFTER_STARTTLS,   /* discard buffered input, start the TLS handshake */
 	IMAP_AFTER_COMPRESS,   /* deflate everything after the OK (RFC 4978) */
+	IMAP_AFTER_UNCOMPRESS, /* plain again after the OK (RFC 8437 §4.1) */
 	IMAP_AFTER_CLOSE,
 };
 
@@ -103,6 +105,9 @@ struct imap_session {
 	 * only, §3.2.3); QRESYNC implies CONDSTORE. */
 	bool condstore;
 	bool qresync;
+	/* RFC 9051 enabled (ENABLE IMAP4rev2, §6.3.1): the session speaks
+	 * IMAP4rev2 from then on (docs/protocol.md, "IMAP4rev2"). */
+	bool imap4rev2;
 	/* RFC 9755: UTF8=ACCEPT enabled: mailbox names are UTF-8 both ways
 	 * and header data is shown as stored (imap_session_utf8). */
 	bool utf8_accept;
@@ -129,8 +134,17 @@ struct imap_session {
 	char *idle_tag;
 
 
+	/* The protocol trace (trace.h), NULL when the session is not traced:
+	 * the loop's thread opens it, writes to it and closes it. A login
+	 * sets trace_wanted when the user is to be traced (trace_users, or
+	 * kairanctl trace); the loop then starts the trace with that command. */
+	struct imap_trace *trace;
+	bool trace_wanted;
+	unsigned commands;       /* tagged responses, for the session's end line */
+
 	unsigned consecutive_bad;
 	bool auth_failed;        /* set by a command: an authentication just failed */
+	bool unauthenticated;    /* set by a command: UNAUTHENTICATE just ended the login */
 	unsigned auth_failures;  /* on this connection */
 	enum imap_after after;
 
@@ -188,12 +202,13 @@ bool imap_session_idling(const struct imap_session *s);
 
 /* Whether the client takes UTF-8 (RFC 9755 §3): mailbox names go both
  * ways as UTF-8 instead of modified UTF-7, and messages with UTF-8 header
- * fields are shown undowngraded. The one test every such place asks, so
- * that IMAP4rev2 (RFC 9051, which implies the same) joins it here. */
+ * fields are shown undowngraded. The one test every such place asks.
+ * IMAP4rev2 includes all of it (RFC 9755's abstract, RFC 9051 §5.1). */
 static inline bool imap_session_utf8(const struct imap_session *s)
 {
-	return s->utf8_accept;
+	return s->utf8_accept || s->imap4rev2;
 }
+
 /* In the loop, before the worker job that reports an idling session's
  * changes: makes s->cmd and s->def the IDLE command again, so that the
  * pipeline (imap_session_execute) syncs the selected mailbox as for NOOP.
@@ -218,5 +233,8 @@ void imap_session_reply(struct imap_session *s, const struct imap_result *r);
 void imap_untagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The capability list for the session's current state, space-separated. */
 void imap_capabilities(const struct imap_session *s, struct buf *out);
+/* "CAPABILITY ..." as a response code, in the arena: for the tagged OK of
+ * a command that changed them (login, UNAUTHENTICATE). */
+const char *imap_capability_code(struct imap_session *s);
 
 #endif

@@ -231,6 +231,7 @@ int imap_status_parse(const struct imap_arg *arg, unsigned *items_r, const char 
 		{ "UNSEEN", IMAP_STATUS_UNSEEN }, { "DELETED", IMAP_STATUS_DELETED },
 		{ "SIZE", IMAP_STATUS_SIZE }, { "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
 		{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
+		{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
 	};
 	unsigned items = 0;
 

@@ -71,7 +71,7 @@ int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_s
 		     const char **error_r);
 
 /* STATUS data items (RFC 3501 §6.3.10, RFC 9051 §6.3.11, RFC 7162 §3.1.6,
- * RFC 7889 §4). */
+ * RFC 7889 §4, RFC 8474 §4.3). */
 #define IMAP_STATUS_MESSAGES      (1u << 0)
 #define IMAP_STATUS_RECENT        (1u << 1)
 #define IMAP_STATUS_UIDNEXT       (1u << 2)
@@ -81,6 +81,7 @@ int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_s
 #define IMAP_STATUS_SIZE          (1u << 6)
 #define IMAP_STATUS_HIGHESTMODSEQ (1u << 7)
 #define IMAP_STATUS_APPENDLIMIT   (1u << 8)
+#define IMAP_STATUS_MAILBOXID     (1u << 9)   /* RFC 8474 §4.3 */
 
 /* A parenthesised, non-empty list of the items above, in any case, repeats
  * allowed; anything else is -1 with *error_r. */

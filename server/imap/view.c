@@ -68,6 +68,14 @@ bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
 	return false;
 }
 
+void imap_view_forget_recent(struct imap_view *v)
+{
+	free(v->recent);
+	v->recent = NULL;
+	v->nrecent = 0;
+	v->no_recent = true;
+}
+
 uint32_t imap_view_recent_count(const struct imap_view *v)
 {
 	uint32_t n = 0;

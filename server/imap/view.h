@@ -34,6 +34,10 @@ struct imap_view {
 	struct msn_map msns;        /* message sequence numbers ↔ UIDs */
 	struct imap_uid_range *recent;  /* UIDs that are \Recent for this session */
 	size_t nrecent;
+	/* IMAP4rev2 (RFC 9051 Appendix E): no \Recent at all. The session
+	 * claims nothing, so the mail stays recent for IMAP4rev1 sessions,
+	 * and shows and counts none. */
+	bool no_recent;
 	struct imap_keyword_set keywords;   /* announced in FLAGS */
 	uint64_t *own_modseqs;      /* changes this session made and already reported */
 	size_t nown;
@@ -127,6 +131,9 @@ uint32_t imap_view_uid(const struct imap_view *v, uint32_t msn);
 uint32_t imap_view_last_uid(const struct imap_view *v);
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
 uint32_t imap_view_recent_count(const struct imap_view *v);
+/* The session enabled IMAP4rev2 while selected: from now on nothing is
+ * \Recent for it (what it claimed stays claimed). */
+void imap_view_forget_recent(struct imap_view *v);
 /* Remembers a modseq this session's own STORE produced and reported, so the
  * next sync does not report the change again. */
 void imap_view_own_change(struct imap_view *v, uint64_t modseq);

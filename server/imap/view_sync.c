@@ -237,7 +237,7 @@ static void sync_claim(struct imap_view *v, const struct db_sync_mailbox *m)
 {
 	struct imap_uid_range *last = v->nrecent > 0 ? &v->recent[v->nrecent - 1] : NULL;
 
-	if (m->recent_from == 0 || m->recent_from >= m->uidnext)
+	if (v->no_recent || m->recent_from == 0 || m->recent_from >= m->uidnext)
 		return;
 	if (last != NULL && m->recent_from >= last->lo && m->recent_from <= last->hi + 1) {
 		if (last->hi < m->uidnext - 1)
@@ -327,13 +327,14 @@ bool imap_view_open(struct imap_session *s, struct imap_backend *be,
 {
 	struct imap_view *v = xcalloc(1, sizeof(*v));
 	struct sync_state st = { .s = s, .v = v, .opening = true };
-	struct db_sync_request req = { .claim_recent = !readonly, .seen_set = true,
-				       .private_changes = s->condstore };
+	struct db_sync_request req = { .claim_recent = !readonly && !s->imap4rev2,
+				       .seen_set = true, .private_changes = s->condstore };
 	enum db_result r;
 
 	v->mailbox_id = acl->mailbox_id;
 	v->name = xstrdup(acl->name);
 	v->readonly = readonly;
+	v->no_recent = s->imap4rev2;
 	v->rights = acl->rights;
 	v->cache = be->mbox_cache;
 	v->state = mbox_cache_acquire(v->cache, v->mailbox_id);
@@ -379,7 +380,8 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 {
 	struct imap_view *v = s->view;
 	struct sync_state st = { .s = s, .v = v, .allow_expunge = allow_expunge };
-	struct db_sync_request req = { .expunges = true, .claim_recent = !v->readonly,
+	struct db_sync_request req = { .expunges = true,
+				       .claim_recent = !v->readonly && !v->no_recent,
 				       .private_changes = true };
 	bool load_private = imap_view_wants_private_log(s);
 	uint64_t state = state_modseq(v->state), gen = bus_generation(v->bus, v->mailbox_id, v->reader);
@@ -404,7 +406,8 @@ bool imap_view_sync(struct imap_session *s, struct imap_backend *be, bool allow_
 		sync_claim(v, &st.m);
 		if (st.nnew > 0) {
 			imap_untagged(s, "%u EXISTS", imap_view_count(v));
-			imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
+			if (!v->no_recent)   /* RFC 9051 Appendix E */
+				imap_untagged(s, "%u RECENT", imap_view_recent_count(v));
 		}
 		/* Own changes are at or below the new watermark: they cannot
 		 * come back, so the list starts afresh. */

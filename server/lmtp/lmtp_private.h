@@ -1,6 +1,6 @@
 /* The parts of server/lmtp/ shared by conn.c (the connection on the loop),
- * session.c (commands, in the loop) and deliver.c (RCPT look-ups and the
- * delivery, on a worker). */
+ * session.c (commands, in the loop), recipient.c (RCPT look-ups, on a
+ * worker) and deliver.c (the delivery, on a worker). */
 #ifndef KAIRAN_LMTP_PRIVATE_H
 #define KAIRAN_LMTP_PRIVATE_H
 
@@ -30,6 +30,7 @@ enum lmtp_job_kind { LMTP_JOB_RCPT, LMTP_JOB_DELIVER };
 struct lmtp_rcpt {
 	char *address;          /* the forward-path, without <> */
 	char *folder;           /* the +detail, NULL: INBOX */
+	char *team;             /* a team address: the shared account's login; NULL: a person */
 	int64_t account_id;
 	int64_t mailbox_id;     /* after delivery: where it went (0: nowhere) */
 };
@@ -77,6 +78,13 @@ void lmtp_reply(struct lmtp_conn *c, const char *fmt, ...) __attribute__((format
 
 /* deliver.c, on a worker */
 void lmtp_job_run(struct worker_job *job, struct imap_backend *be);
+/* Appends "CODE <address> TEXT" to c->reply: a worker's reply about one
+ * recipient. */
+void lmtp_rcpt_reply(struct lmtp_conn *c, const char *code, const char *address, const char *text);
+
+/* recipient.c, on a worker: resolves c->pending (RCPT) and writes its
+ * reply; c->pending.account_id stays 0 when it is not accepted. */
+void lmtp_rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be);
 
 /* conn.c */
 void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind);

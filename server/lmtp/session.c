@@ -6,6 +6,7 @@
 #include "server/lmtp/lmtp_private.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
+#include "server/teams.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ void lmtp_reset(struct lmtp_conn *c)
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		free(c->rcpts[i].address);
 		free(c->rcpts[i].folder);
+		free(c->rcpts[i].team);
 	}
 	c->nrcpts = 0;
 	free(c->sender);
@@ -290,6 +292,7 @@ void lmtp_job_finished(struct lmtp_conn *c)
 		if (c->pending.account_id == 0) {
 			free(c->pending.address);
 			free(c->pending.folder);
+			free(c->pending.team);
 		} else {
 			if (c->nrcpts == c->rcpt_cap) {
 				c->rcpt_cap = c->rcpt_cap ? 2 * c->rcpt_cap : 8;
@@ -390,5 +393,5 @@ int lmtp_check_config(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "lmtp_socket must be an absolute path");
 		return -1;
 	}
-	return 0;
+	return teams_check_config(cfg, err, errlen);
 }

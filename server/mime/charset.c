@@ -13,46 +13,13 @@
  * today, and guessing further would make search results depend on
  * heuristics. */
 #include "server/mime/mime_internal.h"
+#include "server/core/utf8.h"
 
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 
 static const char replacement[] = "\xEF\xBF\xBD";
-
-/* Valid UTF-8 sequence length at s (RFC 3629 §4: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
 
 void mime_utf8_sanitize(const char *in, size_t len, struct buf *out)
 {
@@ -61,7 +28,7 @@ void mime_utf8_sanitize(const char *in, size_t len, struct buf *out)
 
 	buf_reserve(out, len);
 	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
+		size_t n = utf8_seq_len(s + i, len - i);
 
 		if (n > 0) {
 			i += n;

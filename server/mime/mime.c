@@ -22,6 +22,7 @@ void mime_message_init(struct mime_message *m)
 	buf_init(&m->bodystructure);
 	buf_init(&m->parts);
 	buf_init(&m->text);
+	buf_init(&m->preview);
 	buf_init(&m->field_data_);
 	m->sent_date = INT64_MIN;
 }
@@ -33,6 +34,7 @@ void mime_message_free(struct mime_message *m)
 	buf_free(&m->bodystructure);
 	buf_free(&m->parts);
 	buf_free(&m->text);
+	buf_free(&m->preview);
 	buf_free(&m->field_data_);
 	free(m->fields);
 	mime_message_init(m);
@@ -146,6 +148,7 @@ void mime_parse(const char *raw, size_t len, const struct mime_limits *limits, s
 	read_fields(m, raw, root, &l, &cs);
 	mime_extract_text(&m->text, raw, &t, &l, &cs, &m->degraded);
 	drop_nuls(&m->text, 0);
+	mime_extract_preview(&m->preview, raw, &t, &l, &cs);
 	mime_tree_free(&t);
 	mime_cs_free(&cs);
 }

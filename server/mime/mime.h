@@ -24,7 +24,10 @@
  * mime_parse changes for some input (a bug fix in BODYSTRUCTURE, a new part
  * map format), so that rows computed by an older kairand can be recomputed
  * lazily. */
-#define MIME_VERSION 2
+#define MIME_VERSION 3
+
+/* The longest preview, in characters (RFC 8970 §3: "no more than 256"). */
+#define MIME_PREVIEW_CHARS 256
 
 struct mime_limits {
 	size_t max_depth;        /* nesting of multipart/message parts; 32 */
@@ -89,6 +92,10 @@ struct mime_message {
 	 * "\n"; at most max_text_bytes (cut on a character boundary). Valid
 	 * UTF-8 without NUL bytes, ready for a PostgreSQL text column. */
 	struct buf text;
+	/* RFC 8970 preview (preview.c): at most MIME_PREVIEW_CHARS characters
+	 * of the first text part, white space collapsed; valid UTF-8 without
+	 * NUL or control characters; empty when there is no text to show. */
+	struct buf preview;
 	unsigned degraded;         /* enum mime_degraded bits */
 
 	/* private: storage for fields[].value */
@@ -106,6 +113,11 @@ void mime_message_free(struct mime_message *m);
  * Never fails; see enum mime_degraded. */
 void mime_parse(const char *raw, size_t len, const struct mime_limits *limits,
 		struct mime_message *m);
+
+/* The preview alone (as mime_message.preview), for messages stored before
+ * it was computed: one parse of the part tree, no other output. Appends
+ * to out. */
+void mime_preview(const char *raw, size_t len, struct buf *out);
 
 /* Byte range in the raw message. */
 struct mime_range {

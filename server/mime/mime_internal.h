@@ -197,6 +197,14 @@ void mime_write_bodystructure(struct buf *out, const char *raw, const struct mim
 void mime_write_partmap(struct buf *out, const struct mime_tree *t);
 void mime_extract_text(struct buf *out, const char *raw, const struct mime_tree *t,
 		const struct mime_limits *l, struct mime_cs *cs, unsigned *degraded);
+/* Appends the text of a text leaf as a reader sees it: at most take bytes
+ * of its body, content-transfer-encoding undone, converted from its
+ * charset to UTF-8, text/html reduced to text. tmp is scratch. */
+void mime_leaf_text(const char *raw, const struct mime_part *p, uint64_t take,
+		const struct mime_limits *l, struct mime_cs *cs, struct buf *tmp, struct buf *out);
+/* Appends the preview of the message (RFC 8970, preview.c) to out. */
+void mime_extract_preview(struct buf *out, const char *raw, const struct mime_tree *t,
+		const struct mime_limits *l, struct mime_cs *cs);
 /* Appends the text of an HTML document (tags dropped, entities decoded). */
 void mime_html_to_text(const char *in, size_t len, struct buf *out);
 /* Lenient decoding for search: never fails, skips what it cannot decode. */

@@ -103,11 +103,37 @@ static void add_header(struct tx *x, const struct mime_part *p)
 	add_piece(x, &x->b);
 }
 
-static void add_leaf(struct tx *x, const struct mime_part *p)
+void mime_leaf_text(const char *raw, const struct mime_part *p, uint64_t take,
+		const struct mime_limits *l, struct mime_cs *cs, struct buf *tmp, struct buf *out)
 {
 	struct mime_cfields cf;
 	struct mime_ctype ct;
 	struct mime_str charset = { "us-ascii", 8 }, tok;
+
+	if (take > p->blen)
+		take = p->blen;
+	memset(&cf, 0, sizeof(cf));
+	if (!p->synthetic)
+		mime_cfields_read(raw + p->hoff, p->hlen, l, &cf);
+	mime_ctype_read(&ct, &cf, false, cs);
+	if (ct.valid)
+		mime_mtype_param(&ct.mt, "charset", &charset);
+	enum mime_encoding enc = mime_cte_parse(&cf, &tok);
+	buf_clear(tmp);
+	mime_decode_lenient(raw + p->boff, (size_t)take, enc, tmp);
+	if (mime_str_ieq(ct.subtype, "html")) {
+		struct buf utf8;
+		buf_init(&utf8);
+		mime_to_utf8(cs, charset, (const char *)tmp->data, tmp->len, &utf8);
+		mime_html_to_text((const char *)utf8.data, utf8.len, out);
+		buf_free(&utf8);
+	} else
+		mime_to_utf8(cs, charset, (const char *)tmp->data, tmp->len, out);
+	mime_ctype_free(&ct);
+}
+
+static void add_leaf(struct tx *x, const struct mime_part *p)
+{
 	size_t room = room_left(x);
 
 	if (room == 0)
@@ -117,25 +143,9 @@ static void add_leaf(struct tx *x, const struct mime_part *p)
 		take = (uint64_t)room * 16 + 65536;
 		*x->degraded |= MIME_DEGRADED_TEXT;
 	}
-	memset(&cf, 0, sizeof(cf));
-	if (!p->synthetic)
-		mime_cfields_read(x->raw + p->hoff, p->hlen, x->l, &cf);
-	mime_ctype_read(&ct, &cf, false, x->cs);
-	if (ct.valid)
-		mime_mtype_param(&ct.mt, "charset", &charset);
-	enum mime_encoding enc = mime_cte_parse(&cf, &tok);
-	buf_clear(&x->a);
 	buf_clear(&x->b);
-	mime_decode_lenient(x->raw + p->boff, (size_t)take, enc, &x->a);
-	mime_to_utf8(x->cs, charset, (const char *)x->a.data, x->a.len, &x->b);
-	struct buf *text = &x->b;
-	if (mime_str_ieq(ct.subtype, "html")) {
-		buf_clear(&x->a);
-		mime_html_to_text((const char *)x->b.data, x->b.len, &x->a);
-		text = &x->a;
-	}
-	mime_ctype_free(&ct);
-	add_piece(x, text);
+	mime_leaf_text(x->raw, p, take, x->l, x->cs, &x->a, &x->b);
+	add_piece(x, &x->b);
 }
 
 static void walk(struct tx *x, uint32_t idx)

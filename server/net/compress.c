@@ -166,3 +166,31 @@ void net_compress_out_sent(struct net_compress *z, size_t n)
 	if (z->pending_pos == z->pending.len)
 		buffer_emptied(&z->pending, &z->pending_pos);
 }
+
+bool net_compress_peer_ended(const struct net_compress *z)
+{
+	return z->ended;
+}
+
+void net_compress_finish(struct net_compress *z)
+{
+	int ret;
+
+	z->out.next_in = NULL;
+	z->out.avail_in = 0;
+	do {
+		buf_reserve(&z->pending, 64);
+		z->out.next_out = z->pending.data + z->pending.len;
+		z->out.avail_out = (uInt)(z->pending.cap - z->pending.len);
+		ret = deflate(&z->out, Z_FINISH);
+		if (ret != Z_STREAM_END && ret != Z_OK && ret != Z_BUF_ERROR)
+			zlib_failed("deflate", ret);
+		z->pending.len = z->pending.cap - z->out.avail_out;
+	} while (ret != Z_STREAM_END);
+}
+
+const uint8_t *net_compress_unread(const struct net_compress *z, size_t *len_r)
+{
+	*len_r = z->raw.len - z->raw_pos;
+	return z->raw.data + z->raw_pos;
+}

@@ -59,4 +59,14 @@ size_t net_compress_deflate(struct net_compress *z, const void *data, size_t len
 const uint8_t *net_compress_out(const struct net_compress *z, size_t *len_r);
 void net_compress_out_sent(struct net_compress *z, size_t n);
 
+/* The end of compression (RFC 8437 §4.1, UNAUTHENTICATE). The client's
+ * stream ended with a final block: inflating stops there, and what
+ * follows it was sent uncompressed. */
+bool net_compress_peer_ended(const struct net_compress *z);
+/* Ends our stream with a final block, into the output waiting. */
+void net_compress_finish(struct net_compress *z);
+/* The bytes read from the transport and not inflated: after the client's
+ * stream ended, or once the client stopped compressing, they are plain. */
+const uint8_t *net_compress_unread(const struct net_compress *z, size_t *len_r);
+
 #endif

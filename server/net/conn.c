@@ -23,10 +23,12 @@ struct net_conn {
 	bool handshake_failed;   /* counted once in the metrics */
 	bool loopback;
 	struct net_compress *z;  /* COMPRESS=DEFLATE, NULL until it starts */
+	bool z_finished;         /* our final block is in z's output (stopping) */
 	bool corrupt;            /* the client's compressed stream was invalid */
 	char peer[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN];
 	char error[160];
+	uint64_t bytes_in, bytes_out;   /* as the metrics count them, for the session end line */
 };
 
 struct net_conn *net_conn_new(int fd, const struct sockaddr *sa, socklen_t salen)
@@ -82,6 +84,8 @@ const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
 const char *net_conn_peer_addr(const struct net_conn *c) { return c->addr; }
 bool net_conn_peer_is_loopback(const struct net_conn *c) { return c->loopback; }
 bool net_conn_is_tls(const struct net_conn *c) { return c->ssl != NULL; }
+uint64_t net_conn_bytes_in(const struct net_conn *c) { return c->bytes_in; }
+uint64_t net_conn_bytes_out(const struct net_conn *c) { return c->bytes_out; }
 bool net_conn_tls_handshaking(const struct net_conn *c) { return c->ssl != NULL && !c->handshake_done; }
 const char *net_conn_error(const struct net_conn *c) { return c->error; }
 
@@ -218,8 +222,10 @@ static ssize_t counted_read(struct net_conn *c, void *buf, size_t len)
 {
 	ssize_t n = transport_read(c, buf, len);
 
-	if (n > 0)
+	if (n > 0) {
 		metrics_add(METRICS_BYTES_IN, (uint64_t)n);
+		c->bytes_in += (uint64_t)n;
+	}
 	return n;
 }
 
@@ -227,8 +233,10 @@ static ssize_t counted_write(struct net_conn *c, const void *buf, size_t len)
 {
 	ssize_t n = transport_write(c, buf, len);
 
-	if (n > 0)
+	if (n > 0) {
 		metrics_add(METRICS_BYTES_OUT, (uint64_t)n);
+		c->bytes_out += (uint64_t)n;
+	}
 	return n;
 }
 
@@ -246,6 +254,10 @@ static ssize_t compressed_read(struct net_conn *c, void *buf, size_t len)
 
 		if (n > 0)
 			return n;
+		/* The client ended its stream: what follows is plain, and is
+		 * left unread until the glue stops compressing (or closes). */
+		if (n < 0 && err == NULL && net_compress_peer_ended(c->z))
+			return 0;
 		if (n < 0) {
 			c->corrupt = err != NULL;
 			if (err != NULL)
@@ -326,6 +338,31 @@ size_t net_conn_unsent(const struct net_conn *c)
 void net_conn_start_compression(struct net_conn *c, const void *pending, size_t len)
 {
 	c->z = net_compress_new(pending, len);
+}
+
+int net_conn_stop_compression(struct net_conn *c, struct buf *in)
+{
+	const uint8_t *unread;
+	size_t len;
+	int pushed;
+
+	if (!c->z_finished) {
+		net_compress_finish(c->z);
+		c->z_finished = true;
+	}
+	pushed = compressed_push(c);
+	if (pushed <= 0)
+		return pushed;
+	unread = net_compress_unread(c->z, &len);
+	buf_append(in, unread, len);
+	net_compress_free(&c->z);
+	c->z_finished = false;
+	return 1;
+}
+
+bool net_conn_compression_ended(const struct net_conn *c)
+{
+	return c->z != NULL && net_compress_peer_ended(c->z);
 }
 
 bool net_conn_is_compressed(const struct net_conn *c) { return c->z != NULL; }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -24,6 +25,10 @@ const char *net_conn_peer(const struct net_conn *c);
 /* The address alone, for per-address accounting. */
 const char *net_conn_peer_addr(const struct net_conn *c);
 bool net_conn_peer_is_loopback(const struct net_conn *c);
+/* Bytes read from and written to the peer so far, as the byte metrics
+ * count them: after TLS, and compressed once COMPRESS is on. */
+uint64_t net_conn_bytes_in(const struct net_conn *c);
+uint64_t net_conn_bytes_out(const struct net_conn *c);
 
 /* Starts the server side of a TLS handshake; reads and writes drive it.
  * -1 if a TLS session could not be created. */
@@ -55,6 +60,16 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
  * inflated first. Nothing announces them to epoll: read after calling. */
 void net_conn_start_compression(struct net_conn *c, const void *pending, size_t len);
 bool net_conn_is_compressed(const struct net_conn *c);
+/* Ends compression both ways (RFC 8437 §4.1), after the last compressed
+ * response was flushed: our stream gets its final block, and what was
+ * read but not inflated (the client sends plain after ending its stream,
+ * or after the command that ends it) is appended to in. 1: done, plain
+ * from now on; 0: the final block waits for EPOLLOUT (call again); -1:
+ * failed. */
+int net_conn_stop_compression(struct net_conn *c, struct buf *in);
+/* The client ended its compressed stream (a final block): nothing more is
+ * read until compression stops; if it does not, the peer has gone. */
+bool net_conn_compression_ended(const struct net_conn *c);
 /* With compression, net_conn_write counts a piece as written once it is
  * deflated, and its compressed bytes may still wait here for the socket:
  * after the last write of a batch, net_conn_flush sends them. 1: nothing

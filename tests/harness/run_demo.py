@@ -99,7 +99,9 @@ Kairan demo is running (data in {var}).
   Users  alice, bob, carol     password: secret
          (or log in as alice@example.org, bob@example.org, carol@example.org)
   Groups sales (alice, bob), support (carol)
-  Shared Shared/sales, granted to group:sales (lrswipte): see docs/acl.md
+  Shared Shared/sales, granted to group:sales (lrswipte), mail to sales@example.org
+         Shared/support, made from the LDAP group support (support@example.org)
+         see docs/acl.md and docs/delivery.md
   LDAP   {slapd.uri}  admin: {ke.ADMIN_DN} / {ke.ADMIN_PASSWORD}
   SQL    psql "{pg.dsn}"
   Stats  curl http://127.0.0.1:{ports.metrics_port}/metrics   (docs/metrics.md)
@@ -186,11 +188,16 @@ def main():
         config["metrics_listen"] = f"127.0.0.1:{args.metrics_port}"
         # Log in by login name or by mail address (docs/config.md, LDAP).
         config["ldap_user_filter"] = DEMO_USER_FILTER
+        # The support group (mail: support@example.org) is a team run from
+        # LDAP: Shared/support (docs/acl.md, "A team run from LDAP").
+        config["teams_from_directory"] = "support"
         kairand = ke.Kairand(build, var, config, stderr="tee")
         kairand.start()
         # The team mailbox of docs/acl.md's example, so that a client shows
         # Shared/sales to alice and bob at once (idempotent on re-runs).
-        kairand.ctl("shared", "create", "sales", "--grant", "group:sales=lrswipte")
+        kairand.ctl("shared", "create", "sales", "--grant", "group:sales=lrswipte",
+                    "--address", "sales@example.org")
+        kairand.ctl("shared", "sync")
         print(banner(var, pg, slapd, cert, args), flush=True)
         while kairand.running:
             time.sleep(0.2)

@@ -197,3 +197,26 @@ def ok(c, text, tag="t"):
     tagged, untagged = c.cmd(tag, text)
     assert tagged.startswith(tag.encode() + b" OK"), (text[:200], tagged, untagged[:5])
     return untagged
+
+
+CIRCULAR = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
+            b"Subject: circular %d\r\nMessage-ID: <c%d@example.org>\r\n\r\nRead me.\r\n")
+
+
+def append_circulars(c, mailbox, n, flags=""):
+    """APPENDs n small distinct messages ("circular 0" ...) to mailbox,
+    each with flags (e.g. "(\\Seen) "), each of which must succeed."""
+    for i in range(n):
+        raw = CIRCULAR % (i, i)
+        c.send(f"ap APPEND {mailbox} {flags}{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
+        tagged, _ = c.read_tagged("ap")
+        assert tagged.startswith(b"ap OK"), tagged
+
+
+def bad(c, text, tag="b"):
+    """Runs a command that must be refused with BAD, then checks that the
+    session goes on; returns the tagged response."""
+    tagged, _ = c.cmd(tag, text)
+    assert tagged.startswith(tag.encode() + b" BAD "), (text[:200], tagged)
+    ok(c, "NOOP", tag="n")
+    return tagged

@@ -3,18 +3,7 @@ private keywords, CONDSTORE): alice creates "Team" with messages and
 shares it with bob, which makes its \\Seen per reader (SETACL granting "r"
 to someone else, docs/acl.md)."""
 
-from imapclient import login, ok
-
-MSG = (b"From: Alice <alice@example.org>\r\nTo: team@example.org\r\n"
-       b"Subject: circular %d\r\nMessage-ID: <c%d@example.org>\r\n\r\nRead me.\r\n")
-
-
-def append(c, mailbox, n, flags=""):
-    for i in range(n):
-        raw = MSG % (i, i)
-        c.send(f"ap APPEND {mailbox} {flags}{{{len(raw)}+}}\r\n".encode() + raw + b"\r\n")
-        tagged, _ = c.read_tagged("ap")
-        assert tagged.startswith(b"ap OK"), tagged
+from imapclient import append_circulars as append, login, ok
 
 
 def make_team(env, prefix, n_messages, rights="lrsw", port=None):

@@ -4,6 +4,7 @@ and 127.0.0.1; login by mail address as well as by login name."""
 
 import os
 import signal
+import smtplib
 import ssl
 import subprocess
 import sys
@@ -81,6 +82,15 @@ def test_make_run_on_other_ports(env):
         assert f"http://127.0.0.1:{ports['metrics']}/metrics" in banner
         with login(ports["imap"], "bob@example.org") as c:
             ok(c, "SELECT INBOX")
+        # The team addresses of the demo (docs/delivery.md): sales is an
+        # admin's, support the LDAP group's; each lands in its team mailbox.
+        for team in ("sales@example.org", "support@example.org"):
+            with smtplib.LMTP("127.0.0.1", ports["lmtp"]) as s:
+                assert s.sendmail("x@example.net", [team],
+                                  b"Subject: demo team\r\n\r\nhi\r\n") == {}
+        for user, box in (("alice", "Shared/sales"), ("carol", "Shared/support")):
+            with login(ports["imap"], user) as c:
+                assert any(b" 1 EXISTS" in line for line in ok(c, f"EXAMINE {box}"))
         for name in ("imaps", "ldap", "lmtp", "metrics"):
             ke.wait_for_tcp("127.0.0.1", ports[name], 5)
     finally:

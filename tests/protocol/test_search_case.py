@@ -149,11 +149,15 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # Back to 0006 also means undoing 0008 (search_ready, its partial
     # indexes) and what follows it: 0009 (the keyword registry, which
     # takes 0005's keyword index with it) and 0010 (the \Recent bound's
-    # own table), 0011 (the per-reader modseq), 0012 (the stale-MIME
-    # index) and 0013 (private keywords); migrating again then applies 0007
-    # onwards, and 0008 marks
-    # the existing rows indexed.
-    env.pg.psql("DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
+    # own table), and what came after 0010: 0011 (the per-reader modseq),
+    # 0012 (the stale-MIME index), 0013 (private keywords), 0014
+    # (protocol_trace), 0015 (the preview column), 0016 (team addresses)
+    # and 0017 (the save date); migrating again then applies 0007 onwards,
+    # and 0008 marks the existing rows indexed.
+    env.pg.psql("ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
+                "DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
+                "DROP TABLE protocol_trace; ALTER TABLE messages DROP COLUMN preview; "
+                "DROP TABLE shared_addresses; "
                 "DROP TABLE seen_changes; ALTER TABLE seen DROP COLUMN modseq, DROP COLUMN pruned_modseq; "
                 "ALTER TABLE mailboxes DROP COLUMN shared_modseq, DROP COLUMN expunged_floor; "
                 "ALTER TABLE expunges DROP COLUMN expunged_at; "

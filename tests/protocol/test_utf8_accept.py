@@ -396,3 +396,31 @@ def test_ascii_envelope_is_unchanged_for_legacy_clients(env):
     assert fetch_item(c, "1", "ENVELOPE")[0] == fetch_item(enabled, "1", "ENVELOPE")[0]
     c.close()
     enabled.close()
+
+
+# --- IMAP4rev2 and UNAUTHENTICATE --------------------------------------------
+
+def test_imap4rev2_session_is_a_utf8_session_rfc9051_s5_1(env):
+    # RFC 9755's abstract: IMAP4rev2 "includes everything in this
+    # extension"; an IMAP4rev2 session needs no ENABLE UTF8=ACCEPT.
+    user = env.new_user("u8")
+    c = login(env.imap_port, user)
+    assert expect(c, "ENABLE IMAP4rev2", "OK") == [b"* ENABLED IMAP4rev2"]
+    expect(c, 'CREATE "Été"', "OK")
+    assert '"Été"'.encode() in list_names(c)
+    append_literal(c, "INBOX", UTF8_MSG)
+    expect(c, "EXAMINE INBOX", "OK")
+    _, envelope = fetch_item(c, "1", "ENVELOPE")
+    assert envelope[1] == "Re: Grüße aus Köln".encode()
+    c.close()
+
+
+def test_unauthenticate_forgets_utf8_accept_rfc8437_s4_1(env):
+    user = env.new_user("u8")
+    c = enabled_login(env, user)
+    expect(c, 'CREATE "Été"', "OK")
+    expect(c, "UNAUTHENTICATE", "OK")
+    expect(c, f"LOGIN {user} secret", "OK")
+    assert mutf7("Été").encode() in list_names(c)
+    assert expect(c, ENABLE, "OK") == [b"* ENABLED UTF8=ACCEPT"]
+    c.close()

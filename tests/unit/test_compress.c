@@ -130,12 +130,30 @@ static void feed(struct net_compress *z, const void *data, size_t len)
 	net_compress_in_added(z, len);
 }
 
+/* A whole raw DEFLATE stream of text, ended by a final block (Z_FINISH),
+ * into wire (size bytes); returns its length. */
+static size_t finished_stream(const char *text, uint8_t *wire, size_t size)
+{
+	z_stream zs;
+	size_t len;
+
+	memset(&zs, 0, sizeof(zs));
+	CHECK(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)text;   /* zlib without ZLIB_CONST */
+	zs.avail_in = (uInt)strlen(text);
+	zs.next_out = wire;
+	zs.avail_out = (uInt)size;
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	len = size - zs.avail_out;
+	deflateEnd(&zs);
+	return len;
+}
+
 static void test_corrupt_and_finished_streams(void)
 {
 	struct net_compress *z = net_compress_new(NULL, 0);
 	uint8_t out[64], fin[64];
 	const char *err = NULL;
-	z_stream zs;
 
 	/* BFINAL 1, BTYPE 3: a reserved block type. */
 	feed(z, "\x07\xff", 2);
@@ -143,19 +161,48 @@ static void test_corrupt_and_finished_streams(void)
 	net_compress_free(&z);
 
 	/* A final block (Z_FINISH): its data, then the end, which is no error. */
-	memset(&zs, 0, sizeof(zs));
-	CHECK(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-	zs.next_in = (Bytef *)"o LOGOUT\r\n";
-	zs.avail_in = 10;
-	zs.next_out = fin;
-	zs.avail_out = sizeof(fin);
-	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-	z = net_compress_new(fin, sizeof(fin) - zs.avail_out);
-	deflateEnd(&zs);
+	z = net_compress_new(fin, finished_stream("o LOGOUT\r\n", fin, sizeof(fin)));
 	CHECK(net_compress_inflate(z, out, sizeof(out), &err) == 10);
 	CHECK_MEM(out, 10, "o LOGOUT\r\n", 10);
 	CHECK(net_compress_inflate(z, out, sizeof(out), &err) == -1 && err == NULL);
 	net_compress_free(&z);
+}
+
+/* RFC 8437 §4.1: the client's final block, then plain bytes; and our
+ * own final block ends a stream that zlib's inflate sees end. */
+static void test_ending_both_streams(void)
+{
+	struct net_compress *server = net_compress_new(NULL, 0);
+	struct net_compress *client = net_compress_new(NULL, 0);
+	uint8_t out[64], wire[64];
+	const uint8_t *unread, *fin;
+	size_t len, n;
+	const char *err = NULL;
+
+	/* The client: "u UNAUTHENTICATE\r\n", its final block, then plain. */
+	len = finished_stream("u UNAUTHENTICATE\r\n", wire, sizeof(wire));
+	feed(server, wire, len);
+	feed(server, "l LOGIN", 7);
+	CHECK(!net_compress_peer_ended(server));
+	CHECK(net_compress_inflate(server, out, sizeof(out), &err) == 18);
+	CHECK(net_compress_inflate(server, out, sizeof(out), &err) == -1 && err == NULL);
+	CHECK(net_compress_peer_ended(server));
+	unread = net_compress_unread(server, &n);
+	CHECK_MEM(unread, n, "l LOGIN", 7);
+
+	/* The server: its OK, then its final block; the client inflates the
+	 * OK and sees the end of the stream. */
+	carry(server, client, "u OK\r\n", 6);
+	net_compress_finish(server);
+	fin = net_compress_out(server, &n);
+	feed(client, fin, n);
+	net_compress_out_sent(server, n);
+	CHECK(net_compress_inflate(client, out, sizeof(out), &err) == 6);
+	CHECK_MEM(out, 6, "u OK\r\n", 6);
+	CHECK(net_compress_inflate(client, out, sizeof(out), &err) == -1 && err == NULL);
+	CHECK(net_compress_peer_ended(client));
+	net_compress_free(&server);
+	net_compress_free(&client);
 }
 
 int main(void)
@@ -164,5 +211,6 @@ int main(void)
 	UNIT_RUN(test_pending_input_comes_first);
 	UNIT_RUN(test_bomb_inflates_only_into_the_room_given);
 	UNIT_RUN(test_corrupt_and_finished_streams);
+	UNIT_RUN(test_ending_both_streams);
 	return unit_report("test_compress");
 }

@@ -312,6 +312,11 @@ static void test_config_defaults(void)
 	CHECK_STR(cfg.ldap_tls_ca_file, "");
 	CHECK(cfg.ldap_tls_require_cert);
 	CHECK(cfg.ldap_cache_ttl == 60);
+	CHECK_STR(cfg.ldap_team_filter, DIR_DEFAULT_TEAM_FILTER);
+	CHECK_STR(cfg.ldap_team_mail_attribute, DIR_DEFAULT_TEAM_MAIL_ATTRIBUTE);
+	CHECK(dir_filter_valid(DIR_DEFAULT_TEAM_FILTER));
+	CHECK_STR(cfg.teams_from_directory, "no");
+	CHECK_STR(cfg.team_rights, "lrswipte");
 	config_free(&cfg);
 }
 

@@ -84,6 +84,9 @@ static void test_simple(void)
 		{ "BODYSTRUCTURE", "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 		{ "uid", "UID", IMAP_FETCH_UID },
 		{ "ModSeq", "MODSEQ", IMAP_FETCH_MODSEQ },
+		{ "emailid", "EMAILID", IMAP_FETCH_EMAILID },
+		{ "ThreadId", "THREADID", IMAP_FETCH_THREADID },
+		{ "savedate", "SAVEDATE", IMAP_FETCH_SAVEDATE },
 	};
 	struct imap_fetch_request req;
 	const char *err;

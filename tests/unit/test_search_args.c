@@ -140,6 +140,8 @@ static void test_date_and_number_keys(void)
 		{ "BEFORE", IMAP_SK_BEFORE }, { "ON", IMAP_SK_ON }, { "SINCE", IMAP_SK_SINCE },
 		{ "SENTBEFORE", IMAP_SK_SENTBEFORE }, { "senton", IMAP_SK_SENTON },
 		{ "SentSince", IMAP_SK_SENTSINCE },
+		{ "SAVEDBEFORE", IMAP_SK_SAVEDBEFORE }, { "savedon", IMAP_SK_SAVEDON },
+		{ "SavedSince", IMAP_SK_SAVEDSINCE },
 	};
 	const struct imap_search_key *k;
 	char prog[64];
@@ -163,6 +165,34 @@ static void test_date_and_number_keys(void)
 	CHECK(k->op == IMAP_SK_OLDER && k->u.number == 3600);
 	k = one("YOUNGER 4294967295");
 	CHECK(k->op == IMAP_SK_YOUNGER && k->u.number == 4294967295ll);
+}
+
+/* RFC 8474 §6 and RFC 8514 §4.3. */
+static void test_objectid_and_savedate_keys(void)
+{
+	const struct imap_search_key *k;
+	char prog[300];
+
+	k = one("EMAILID E12");
+	CHECK(k->op == IMAP_SK_EMAILID);
+	CHECK_MEM(k->u.str.value, k->u.str.value_len, "E12", 3);
+	k = one("threadid \"T_a-9\"");
+	CHECK(k->op == IMAP_SK_THREADID);
+	CHECK_MEM(k->u.str.value, k->u.str.value_len, "T_a-9", 5);
+	memset(prog, 'x', sizeof(prog));
+	memcpy(prog, "EMAILID ", 8);
+	prog[8 + 255] = '\0';
+	CHECK(one(prog)->u.str.value_len == 255);
+	prog[8 + 255] = 'x';
+	prog[8 + 256] = '\0';
+	expect_error(prog, -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	expect_error("EMAILID", -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	expect_error("EMAILID \"\"", -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	expect_error("EMAILID a.b", -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	expect_error("THREADID (T1)", -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	expect_error("EMAILID {3}\r\na b", -1, "Invalid object id (1 to 255 letters, digits, _ or -)");
+	CHECK(one("SAVEDATESUPPORTED")->op == IMAP_SK_SAVEDATESUPPORTED);
+	expect_error("SAVEDON 2001-02-03", -1, "Invalid date (d-Mon-yyyy expected)");
 }
 
 static void test_sets(void)
@@ -391,6 +421,7 @@ int main(void)
 	UNIT_RUN(test_flag_keys);
 	UNIT_RUN(test_string_keys);
 	UNIT_RUN(test_date_and_number_keys);
+	UNIT_RUN(test_objectid_and_savedate_keys);
 	UNIT_RUN(test_sets);
 	UNIT_RUN(test_modseq);
 	UNIT_RUN(test_structure);
