@@ -303,6 +303,11 @@ def test_append_utf8_needs_a_literal8_rfc9755_s4(env):
     assert tagged.startswith(b"x BAD"), tagged
     tagged, _ = cmd(c, "y", "APPEND INBOX UTF8 ()")
     assert tagged.startswith(b"y BAD"), tagged
+    # docs/protocol.md: no UTF8 part inside CATENATE (TEXT does the same).
+    c.send(f"z APPEND INBOX CATENATE (UTF8 (~{{{len(UTF8_MSG)}+}}\r\n".encode() + UTF8_MSG +
+           b"))\r\n")
+    tagged, _ = c.read_tagged("z")
+    assert tagged.startswith(b"z BAD"), tagged
     expect(c, "STATUS INBOX (MESSAGES)", "OK")
     c.close()
 
