@@ -166,13 +166,15 @@ FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(FUZZ_DEFINES)
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
-                server/imap/writer.c server/imap/imap_url.c server/imap/mutf7.c server/core/base64.c
-FUZZ_NAMES   := parser writer url mime config
+                server/imap/writer.c server/imap/imap_url.c server/imap/mutf7.c server/core/base64.c \
+                server/imap/header_downgrade.c
+FUZZ_NAMES   := parser writer url mime config header_downgrade
 # Each target's sources (FUZZ_SRCS_<name>) and, beside tests/fuzz/corpus/<name>,
 # further seed directories (FUZZ_SEEDS_<name>).
 FUZZ_SRCS_parser := $(FUZZ_SRCS)
 FUZZ_SRCS_writer := $(FUZZ_SRCS)
 FUZZ_SRCS_url    := $(FUZZ_SRCS)
+FUZZ_SRCS_header_downgrade := $(FUZZ_SRCS)
 # What APPEND and LMTP run on every message (server/imap/message_analyse.c).
 FUZZ_SRCS_mime   := server/core/arena.c server/core/buf.c server/core/base64.c server/core/quoting.c \
                     $(wildcard server/mime/*.c) server/imap/message_analyse.c \

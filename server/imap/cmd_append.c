@@ -1,11 +1,13 @@
 /* APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID
- * (RFC 4315) and CATENATE (RFC 4469, catenate.c). Each message is parsed once here (server/mime) so that FETCH
+ * (RFC 4315), CATENATE (RFC 4469, catenate.c) and the UTF8 data item
+ * (RFC 9755 §4). Each message is parsed once here (server/mime) so that FETCH
  * never has to; all messages of one command commit together or not at all.
  * Everything the store takes is in the command arena: the messages are
  * counted first and their rows allocated once; a big message is in a
  * spool file instead (literal_sink.c), which the store streams. */
 #include "server/imap/commands.h"
 #include "server/imap/args.h"
+#include "server/imap/commands.h"
 #include "server/imap/catenate.h"
 #include "server/imap/datetime.h"
 #include "server/imap/message_analyse.h"
@@ -35,12 +37,40 @@ static bool is_catenate(const struct imap_arg *arg)
 	return imap_arg_atom_is(arg, "CATENATE") && arg[1].type == IMAP_ARG_LIST;
 }
 
-/* One "[flags] [date-time] literal" group (RFC 3502 §6: append-message);
- * advances *args past it. */
-static int parse_message(struct arena *a, const struct imap_arg **args, struct db_append_msg *m,
-			 const char **error_r)
+/* RFC 9755 §4: append-data =/ "UTF8" SP "(" literal8 ")". */
+static bool is_utf8_data(const struct imap_arg *arg)
 {
-	const struct imap_arg *arg = *args;
+	return imap_arg_atom_is(arg, "UTF8") && arg[1].type == IMAP_ARG_LIST;
+}
+
+/* The message of a UTF8 data item: the list must hold one literal8.
+ * Only a client that enabled UTF8=ACCEPT may send it (RFC 9755 §4: "MUST
+ * reject, with a BAD response"). Its message is stored as any other: a
+ * plain literal may carry UTF-8 header fields too (RFC 9051 and RFC 9755
+ * §4 do not make the UTF8 item a condition for them). */
+static const struct imap_arg *utf8_data_message(const struct imap_arg *arg, bool enabled,
+						const char **error_r)
+{
+	const struct imap_arg *list = &arg[1];
+
+	if (!enabled) {
+		*error_r = "APPEND UTF8 needs ENABLE UTF8=ACCEPT first (RFC 9755 4)";
+		return NULL;
+	}
+	if (list->u.list.count != 1 || list->u.list.items[0].type != IMAP_ARG_LITERAL ||
+	    !list->u.list.items[0].literal8) {
+		*error_r = "APPEND UTF8 expects (~{n}) with one literal8 (RFC 9755 4)";
+		return NULL;
+	}
+	return &list->u.list.items[0];
+}
+
+/* One "[flags] [date-time] append-data" group (RFC 3502 §6:
+ * append-message, RFC 9755 §4); advances *args past it. */
+static int parse_message(struct arena *a, bool utf8, const struct imap_arg **args,
+			 struct db_append_msg *m, const char **error_r)
+{
+	const struct imap_arg *arg = *args, *msg;
 	struct imap_flags flags = { 0 };
 	int64_t date = (int64_t)time(NULL);
 	int zone;
@@ -60,28 +90,37 @@ static int parse_message(struct arena *a, const struct imap_arg **args, struct d
 	/* RFC 3516 §4.4: with BINARY a message may come as a literal8
 	 * (~{n}), NULs and all; it is stored as received. A CATENATE list
 	 * is parsed by the caller and leaves raw NULL. */
-	if (arg->type != IMAP_ARG_LITERAL && !is_catenate(arg)) {
+	if (is_utf8_data(arg)) {
+		msg = utf8_data_message(arg, utf8, error_r);
+		if (msg == NULL)
+			return -1;
+		*args = arg + 2;
+	} else if (arg->type == IMAP_ARG_LITERAL) {
+		msg = arg;
+		*args = arg + 1;
+	} else if (is_catenate(arg)) {
+		msg = NULL;
+		*args = arg + 2;
+	} else {
 		*error_r = "APPEND expects a message literal";
 		return -1;
 	}
 	memset(m, 0, sizeof(*m));
-	if (arg->type == IMAP_ARG_LITERAL) {
-		m->raw = arg->u.str.data;
-		m->raw_len = arg->u.str.len;
-		m->raw_spool = arg->spool;   /* a big message: literal_sink.c */
-	} else
-		arg++;
+	if (msg != NULL) {
+		m->raw = msg->u.str.data;
+		m->raw_len = msg->u.str.len;
+		m->raw_spool = msg->spool;   /* a big message: literal_sink.c */
+	}
 	m->flags = flags.system;
 	m->keywords_array = imap_keywords_array(a, &flags);
 	m->internaldate = date;
-	*args = arg + 1;
 	return 0;
 }
 
-/* The mailbox (argument 1) is dispatch's. Every top-level literal or
- * CATENATE is a message (a flag list is a list and a date-time a quoted
- * string; CATENATE's literals are inside its list), so counting them
- * counts the messages. */
+/* The mailbox (argument 1) is dispatch's. Every top-level literal,
+ * CATENATE or UTF8 data item is a message (a flag list is a list and a
+ * date-time a quoted string; CATENATE's and UTF8's literals are inside
+ * their lists), so counting them counts the messages. */
 struct imap_result imap_check_append(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct append_request *req = arena_alloc(&s->arena, sizeof(*req));
@@ -92,7 +131,7 @@ struct imap_result imap_check_append(struct imap_session *s, const struct imap_c
 	if (cmd->nargs < 2)
 		return imap_bad(s, NULL, "APPEND expects a mailbox and a message");
 	for (arg = &cmd->args[1]; arg->type != IMAP_ARG_EOL; arg++)
-		n += arg->type == IMAP_ARG_LITERAL || is_catenate(arg);
+		n += arg->type == IMAP_ARG_LITERAL || is_catenate(arg) || is_utf8_data(arg);
 	if (n > APPEND_MAX_MESSAGES)
 		return imap_bad(s, NULL, "Too many messages in one APPEND");
 	if (n == 0)
@@ -104,7 +143,7 @@ struct imap_result imap_check_append(struct imap_session *s, const struct imap_c
 	arg = &cmd->args[1];
 	for (size_t i = 0; i < n; i++) {
 		struct imap_result res;
-		if (parse_message(&s->arena, &arg, &req->msgs[i], &problem) < 0)
+		if (parse_message(&s->arena, imap_session_utf8(s), &arg, &req->msgs[i], &problem) < 0)
 			return imap_bad(s, NULL, "%s", problem);
 		/* No bytes and no spool: a CATENATE list (parse_message). */
 		if (req->msgs[i].raw == NULL && req->msgs[i].raw_spool == NULL &&

@@ -9,6 +9,7 @@
 #include "server/imap/fetch_args.h"
 #include "acl/command_rights.h"
 #include "server/imap/fetch_section.h"
+#include "server/imap/header_downgrade.h"
 #include "server/imap/msgset.h"
 #include "server/imap/objectid.h"
 #include "server/imap/view.h"
@@ -102,6 +103,16 @@ static void write_section(struct buf *out, const struct imap_fetch_item *it,
 	buf_append(out, data, n);
 }
 
+/* A precomputed ENVELOPE, BODY or BODYSTRUCTURE: as stored to a client
+ * that takes UTF-8, downgraded when it holds 8-bit bytes and the client
+ * does not (RFC 9755, RFC 6855 §7: header_downgrade.h). */
+static void write_header_data(const struct imap_session *s, struct buf *out, const char *v,
+			      size_t len, int (*downgrade)(const char *, size_t, struct buf *))
+{
+	if (imap_session_utf8(s) || !imap_has_8bit(v, len) || downgrade(v, len, out) < 0)
+		buf_append(out, v, len);
+}
+
 /* RFC 8970 §3.1 PREVIEW: the stored preview; for a row stored before
  * there was one, NIL under LAZY (the indexer computes it later), else
  * computed from the raw bytes now (then kept for storing). */
@@ -160,15 +171,16 @@ static void write_item(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		return;
 	case IMAP_FETCH_ENVELOPE:
 		buf_append_str(out, "ENVELOPE ");
-		buf_append(out, row->envelope, row->envelope_len);
+		write_header_data(f->s, out, row->envelope, row->envelope_len, imap_envelope_downgrade);
 		return;
 	case IMAP_FETCH_BODY:
 		buf_append_str(out, "BODY ");
-		buf_append(out, row->body, row->body_len);
+		write_header_data(f->s, out, row->body, row->body_len, imap_bodystructure_downgrade);
 		return;
 	case IMAP_FETCH_BODYSTRUCTURE:
 		buf_append_str(out, "BODYSTRUCTURE ");
-		buf_append(out, row->bodystructure, row->bodystructure_len);
+		write_header_data(f->s, out, row->bodystructure, row->bodystructure_len,
+				  imap_bodystructure_downgrade);
 		return;
 	case IMAP_FETCH_PREVIEW:
 		write_preview(f, it, row, out);

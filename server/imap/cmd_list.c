@@ -18,7 +18,6 @@
 #include "server/imap/list_shared.h"
 #include "server/imap/list_tree.h"
 #include "server/imap/mailbox_name.h"
-#include "server/imap/mutf7.h"
 #include "schema/db_mailbox.h"
 
 #include <string.h>
@@ -223,8 +222,9 @@ static struct imap_result compile_pattern(struct imap_session *s, const struct i
 	if (p->len == 0)
 		return imap_ok(s, NULL, "checked");
 	buf_init(&canon);
-	if ((p->s[0] != IMAP_MAILBOX_DELIM && imap_mutf7_to_utf8(args->ref, args->ref_len, &canon) < 0) ||
-	    imap_mutf7_to_utf8(p->s, p->len, &canon) < 0) {
+	if ((p->s[0] != IMAP_MAILBOX_DELIM &&
+	     imap_name_from_client(s, args->ref, args->ref_len, &canon) < 0) ||
+	    imap_name_from_client(s, p->s, p->len, &canon) < 0) {
 		/* Not a syntax error: a pattern for names that cannot exist,
 		 * which matches nothing (as in Dovecot). */
 		buf_free(&canon);

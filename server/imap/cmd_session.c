@@ -92,7 +92,8 @@ struct imap_result imap_check_enable(struct imap_session *s, const struct imap_c
 /* RFC 5161 §3.1: capabilities this server can enable: CONDSTORE and
  * QRESYNC (RFC 7162 §3.1, §3.2.3; QRESYNC implies CONDSTORE), and
  * IMAP4rev2 (RFC 9051 §6.3.1), which from then on drops \Recent, among
- * other things, also from a mailbox already selected (view.h). Unknown
+ * other things, also from a mailbox already selected (view.h), and
+ * UTF8=ACCEPT (RFC 9755 §3: imap_session_utf8). Unknown
  * names are ignored; ENABLED lists only what this command newly enabled
  * (RFC 5161 §3.2: "capabilities that were not already enabled"). Enabling
  * CONDSTORE while a per-user mailbox is selected makes the next change
@@ -100,7 +101,7 @@ struct imap_result imap_check_enable(struct imap_session *s, const struct imap_c
 struct imap_result cmd_enable(struct imap_session *s, const struct imap_command *cmd,
 			      struct imap_backend *be)
 {
-	bool condstore = false, qresync = false, rev2 = false;
+	bool condstore = false, qresync = false, rev2 = false, utf8 = false;
 
 	(void)be;
 	for (size_t i = 0; i < cmd->nargs; i++) {
@@ -110,6 +111,8 @@ struct imap_result cmd_enable(struct imap_session *s, const struct imap_command 
 			qresync = true;
 		else if (imap_arg_atom_is(&cmd->args[i], "IMAP4rev2"))
 			rev2 = true;
+		else if (imap_arg_atom_is(&cmd->args[i], "UTF8=ACCEPT"))
+			utf8 = true; /* RFC 9755 §3 */
 	}
 	/* Named as asked: "ENABLE QRESYNC" answers "ENABLED QRESYNC" (RFC
 	 * 7162 §3.2.3's example) though it enables CONDSTORE too. */
@@ -120,7 +123,10 @@ struct imap_result cmd_enable(struct imap_session *s, const struct imap_command 
 		buf_append_str(&s->out, " QRESYNC");
 	if (rev2 && !s->imap4rev2)
 		buf_append_str(&s->out, " IMAP4rev2");
+	if (utf8 && !s->utf8_accept)
+		buf_append_str(&s->out, " UTF8=ACCEPT");
 	buf_append(&s->out, "\r\n", 2);
+	s->utf8_accept |= utf8;
 	s->condstore |= condstore || qresync;
 	s->qresync |= qresync;
 	if (rev2 && !s->imap4rev2) {

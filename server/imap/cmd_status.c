@@ -74,11 +74,15 @@ struct imap_result cmd_status(struct imap_session *s, const struct imap_command 
 	if (r != DB_MBOX_OK)
 		return imap_mailbox_result(s, r, "reading the mailbox's status", err);
 	/* The name as the client spelled it (already checked to be valid
-	 * modified UTF-7), so that a client matching responses to its
-	 * requests by name finds it, whatever case it gave INBOX. */
+	 * modified UTF-7, or UTF-8 for a client that enabled it and takes it
+	 * quoted), so that a client matching responses to its requests by
+	 * name finds it, whatever case it gave INBOX. */
 	imap_arg_astring(&cmd->args[0], &raw, &raw_len);
 	buf_append_str(&s->out, "* STATUS ");
-	imap_write_astring(&s->out, raw, raw_len);
+	if (imap_session_utf8(s))
+		imap_write_utf8_astring(&s->out, raw, raw_len);
+	else
+		imap_write_astring(&s->out, raw, raw_len);
 	buf_append_str(&s->out, " (");
 	imap_status_write_items(s, items, &st);
 	buf_append_str(&s->out, ")\r\n");

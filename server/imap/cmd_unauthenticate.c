@@ -4,7 +4,7 @@
  * its per-user connection slot (max_connections_per_user counts one less
  * at once), the selected mailbox (closed without expunging, with its
  * SEARCHRES result), and what ENABLE turned on (CONDSTORE, QRESYNC,
- * IMAP4rev2), and a protocol trace started for the user (client.c). What
+ * IMAP4rev2, UTF8=ACCEPT), and a protocol trace started for the user (client.c). What
  * belongs to the connection stays: TLS, the peer's authentication
  * failures and the count of bad commands. The parser limits and the idle
  * timeout become the pre-login ones again (imap_session_set_state).
@@ -53,7 +53,7 @@ struct imap_result cmd_unauthenticate(struct imap_session *s, const struct imap_
 	s->groups_gen++;
 	s->admin = false;
 	s->account_id = 0;
-	s->condstore = s->qresync = s->imap4rev2 = false;
+	s->condstore = s->qresync = s->imap4rev2 = s->utf8_accept = false;
 	imap_session_set_state(s, IMAP_STATE_NOT_AUTH);
 	s->unauthenticated = true;
 	/* The capabilities change back, as at login (RFC 3501 §7.1). */

@@ -44,6 +44,20 @@ static bool has_control(const char *name, size_t len)
 	return false;
 }
 
+/* The line and paragraph separators U+2028, U+2029 (E2 80 A8, E2 80 A9),
+ * which RFC 9755 §3 forbids in a name besides the controls. Modified UTF-7
+ * could always spell them, so a store may hold such names from before:
+ * they are refused for new names only (imap_mailbox_name_creatable),
+ * and an old one can still be renamed or deleted. */
+static bool has_separator(const char *name, size_t len)
+{
+	for (size_t i = 0; i + 2 < len; i++)
+		if ((unsigned char)name[i] == 0xe2 && (unsigned char)name[i + 1] == 0x80 &&
+		    ((unsigned char)name[i + 2] == 0xa8 || (unsigned char)name[i + 2] == 0xa9))
+			return true;
+	return false;
+}
+
 int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char **error_r)
 {
 	size_t len = *len_r, levels = 1;
@@ -91,6 +105,21 @@ int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char *
 	return 0;
 }
 
+int imap_name_from_client(const struct imap_session *s, const char *raw, size_t len,
+			  struct buf *out)
+{
+	/* RFC 9755 §3: after ENABLE UTF8=ACCEPT a name is UTF-8 and nothing
+	 * else, so "&" is an ordinary character and "&AOk-" names a mailbox
+	 * called "&AOk-", not "é" (RFC 9051 §5.1 reads names the same way). */
+	if (imap_session_utf8(s)) {
+		if (!imap_utf8_valid(raw, len))
+			return -1;
+		buf_append(out, raw, len);
+		return 0;
+	}
+	return imap_mutf7_to_utf8(raw, len, out);
+}
+
 static enum imap_name_status mailbox_arg(struct imap_session *s, const struct imap_arg *arg,
 					 bool create, const char **name_r, size_t *len_r,
 					 const char **error_r)
@@ -113,9 +142,10 @@ static enum imap_name_status mailbox_arg(struct imap_session *s, const struct im
 		return IMAP_NAME_IMPOSSIBLE;
 	}
 	buf_init(&utf8);
-	if (imap_mutf7_to_utf8(raw, raw_len, &utf8) < 0) {
+	if (imap_name_from_client(s, raw, raw_len, &utf8) < 0) {
 		buf_free(&utf8);
-		*error_r = "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)";
+		*error_r = imap_session_utf8(s) ? "Mailbox name is not valid UTF-8 (RFC 9755 3)" :
+			   "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)";
 		return IMAP_NAME_IMPOSSIBLE;
 	}
 	len = utf8.len;
@@ -157,6 +187,11 @@ bool imap_mailbox_name_creatable(const char *name, size_t len, const char **erro
 {
 	size_t start = 0;
 
+	if (has_separator(name, len)) {
+		*error_r = "Mailbox name contains a line or paragraph separator (RFC 9755 3)";
+		return false;
+	}
+
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && name[i] != IMAP_MAILBOX_DELIM)
 			continue;
@@ -170,14 +205,26 @@ bool imap_mailbox_name_creatable(const char *name, size_t len, const char **erro
 	return true;
 }
 
+void imap_name_to_client(const struct imap_session *s, const char *name, size_t len,
+			 struct buf *out)
+{
+	if (imap_session_utf8(s))
+		buf_append(out, name, len);
+	else
+		imap_utf8_to_mutf7(name, len, out);
+}
+
 void imap_write_mailbox(const struct imap_session *s, struct buf *out,
 			const char *name, size_t len)
 {
 	struct buf enc;
 
-	/* The session decides the encoding once UTF8=ACCEPT (RFC 6855) is
-	 * supported; until then every client gets modified UTF-7. */
-	(void)s;
+	/* RFC 9755 §3: a client that enabled UTF-8 gets it in a quoted
+	 * string; the others get modified UTF-7, which is US-ASCII. */
+	if (imap_session_utf8(s)) {
+		imap_write_utf8_astring(out, name, len);
+		return;
+	}
 	buf_init(&enc);
 	imap_utf8_to_mutf7(name, len, &enc);
 	imap_write_astring(out, enc.len > 0 ? (const char *)enc.data : "", enc.len);

@@ -62,8 +62,9 @@ struct imap_result imap_mailbox_name_refused(struct imap_session *s, enum imap_n
 /* Whether a valid name may be given to a new mailbox or subscription
  * (CREATE, RENAME's target, SUBSCRIBE, kairanctl): no level may be "." or
  * "..", which clients and tools read as paths (mbsync aborts a whole
- * account's sync on them). An existing such name stays usable, so that it
- * can be renamed or deleted. false with *error_r. */
+ * account's sync on them), and no U+2028 or U+2029 (RFC 9755 §3). An
+ * existing such name stays usable, so that it can be renamed or deleted.
+ * false with *error_r. */
 bool imap_mailbox_name_creatable(const char *name, size_t len, const char **error_r);
 
 /* The same for CREATE, where one trailing delimiter is the client's hint
@@ -81,9 +82,23 @@ int imap_mailbox_name_check(char *name, size_t *len_r, bool create, const char *
 bool imap_mailbox_is_inbox(const char *name, size_t len);
 bool imap_mailbox_in_inbox(const char *name, size_t len);
 
-/* Writes a store name to out as the client must see it: modified UTF-7,
- * then an atom, quoted string or literal (imap_write_astring), so that
- * spaces, quotes and 8-bit bytes never break the response. */
+/* The one place a name changes encoding (RFC 9755 §3): a name the client
+ * sent (a mailbox argument, a LIST reference or pattern) becomes UTF-8,
+ * appended to out: decoded from modified UTF-7 (imap_mutf7_to_utf8), or,
+ * once the client enabled UTF-8 (imap_session_utf8), checked to be
+ * UTF-8 (imap_utf8_valid) and copied. -1 with out unchanged otherwise. */
+int imap_name_from_client(const struct imap_session *s, const char *raw, size_t len,
+			  struct buf *out);
+
+/* The reverse, for a name shown in text: UTF-8 to a client that enabled
+ * it, modified UTF-7 to the others. Appends to out. */
+void imap_name_to_client(const struct imap_session *s, const char *name, size_t len,
+			 struct buf *out);
+
+/* Writes a store name to out as the client must see it: modified UTF-7
+ * (or UTF-8, imap_name_to_client), then an atom, quoted string or literal
+ * (imap_write_astring), so that spaces, quotes and 8-bit bytes never
+ * break the response. */
 void imap_write_mailbox(const struct imap_session *s, struct buf *out,
 			const char *name, size_t len);
 

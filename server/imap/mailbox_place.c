@@ -1,6 +1,5 @@
 #include "server/imap/mailbox_place.h"
 #include "server/imap/mailbox_name.h"
-#include "server/imap/mutf7.h"
 #include "server/imap/namespace.h"
 #include "server/imap/rights.h"
 
@@ -46,9 +45,9 @@ static bool parent_allows(struct imap_session *s, enum acl_operation op,
 		*res_r = imap_no(s, "NOPERM", "Permission denied");
 		return false;
 	}
-	/* The text shows names as the client spells them (modified UTF-7). */
+	/* The text shows names as the client spells them. */
 	buf_init(&shown);
-	imap_utf8_to_mutf7(parent->name, strlen(parent->name), &shown);
+	imap_name_to_client(s, parent->name, strlen(parent->name), &shown);
 	text = arena_strndup(&s->arena, shown.data, shown.len);
 	buf_free(&shown);
 	return imap_rights_check(s, op, parent->rights, text, res_r);

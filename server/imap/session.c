@@ -143,6 +143,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 8437 §3 lets it be shown after login only: cmd_unauthenticate.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && imap_unauthenticate_offered(s))
 		buf_append_str(out, " UNAUTHENTICATE");
+	/* RFC 9755: mailbox_name.c, cmd_append.c, header_downgrade.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH)
+		buf_append_str(out, " UTF8=ACCEPT");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		if (!s->tls_active && s->tls_available)
 			buf_append_str(out, " STARTTLS");

@@ -117,6 +117,9 @@ struct imap_session {
 	/* RFC 9051 enabled (ENABLE IMAP4rev2, §6.3.1): the session speaks
 	 * IMAP4rev2 from then on (docs/protocol.md, "IMAP4rev2"). */
 	bool imap4rev2;
+	/* RFC 9755: UTF8=ACCEPT enabled: mailbox names are UTF-8 both ways
+	 * and header data is shown as stored (imap_session_utf8). */
+	bool utf8_accept;
 	bool holds_user_slot;
 
 	/* A SASL exchange waiting for the client's response line (RFC 3501
@@ -217,6 +220,16 @@ bool imap_session_login_allowed(const struct imap_session *s);
 
 /* IDLE (RFC 2177). Whether an IDLE command is running. */
 bool imap_session_idling(const struct imap_session *s);
+
+/* Whether the client takes UTF-8 (RFC 9755 §3): mailbox names go both
+ * ways as UTF-8 instead of modified UTF-7, and messages with UTF-8 header
+ * fields are shown undowngraded. The one test every such place asks.
+ * IMAP4rev2 includes all of it (RFC 9755's abstract, RFC 9051 §5.1). */
+static inline bool imap_session_utf8(const struct imap_session *s)
+{
+	return s->utf8_accept || s->imap4rev2;
+}
+
 /* In the loop, before the worker job that reports an idling session's
  * changes: makes s->cmd and s->def the IDLE command again, so that the
  * pipeline (imap_session_execute) syncs the selected mailbox as for NOOP.

@@ -1,5 +1,6 @@
 #include "server/imap/writer.h"
 #include "server/core/quoting.h"
+#include "server/imap/mutf7.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -18,13 +19,8 @@ static bool is_atom(const char *s, size_t len)
 	return true;
 }
 
-void imap_write_string(struct buf *out, const char *s, size_t len)
+static void write_quoted(struct buf *out, const char *s, size_t len)
 {
-	if (!quoting_fits_quoted(s, len)) {
-		buf_appendf(out, "{%zu}\r\n", len);
-		buf_append(out, s, len);
-		return;
-	}
 	buf_reserve(out, len + 2);
 	buf_append(out, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
@@ -33,6 +29,29 @@ void imap_write_string(struct buf *out, const char *s, size_t len)
 		buf_append(out, &s[i], 1);
 	}
 	buf_append(out, "\"", 1);
+}
+
+void imap_write_string(struct buf *out, const char *s, size_t len)
+{
+	if (!quoting_fits_quoted(s, len)) {
+		buf_appendf(out, "{%zu}\r\n", len);
+		buf_append(out, s, len);
+		return;
+	}
+	write_quoted(out, s, len);
+}
+
+void imap_write_utf8_astring(struct buf *out, const char *s, size_t len)
+{
+	bool quotable = len <= 1024 && imap_utf8_valid(s, len) && memchr(s, '\r', len) == NULL &&
+			memchr(s, '\n', len) == NULL;
+
+	if (is_atom(s, len))
+		buf_append(out, s, len);
+	else if (quotable)
+		write_quoted(out, s, len);
+	else
+		imap_write_string(out, s, len);
 }
 
 void imap_write_astring(struct buf *out, const char *s, size_t len)

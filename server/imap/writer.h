@@ -13,6 +13,9 @@
 void imap_write_string(struct buf *out, const char *s, size_t len);
 /* astring: an atom when it is one, else as imap_write_string. */
 void imap_write_astring(struct buf *out, const char *s, size_t len);
+/* astring for a client that enabled UTF-8 (RFC 9755 §3, uQUOTED-CHAR):
+ * valid UTF-8 goes in a quoted string rather than a literal. */
+void imap_write_utf8_astring(struct buf *out, const char *s, size_t len);
 /* nstring: NIL for s == NULL, else a string. */
 void imap_write_nstring(struct buf *out, const char *s, size_t len);
 /* Free text after a response code (resp-text): bytes that would break the

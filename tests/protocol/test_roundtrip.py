@@ -1199,6 +1199,11 @@ def stored(env, messages):
 def test_round_trip_body_envelope_bodystructure(env, messages, stored):
     user, uids = stored
     with login(env, user) as c:
+        # The values as stored, UTF-8 header data and all, are what this
+        # test compares with Python's; a client that has not enabled UTF-8
+        # gets them downgraded (tests/protocol/test_utf8_accept.py).
+        tagged, _ = c.cmd("u", "ENABLE UTF8=ACCEPT")
+        assert tagged.startswith(b"u OK"), tagged
         tagged, _ = c.cmd("x", "EXAMINE INBOX")
         assert tagged.startswith(b"x OK"), tagged
         c.send(b"f FETCH 1:* (UID BODY.PEEK[] ENVELOPE BODYSTRUCTURE RFC822.SIZE)\r\n")

@@ -56,6 +56,8 @@ static void test_inbox(void)
 
 static void test_invalid(void)
 {
+	const char *problem;
+
 	expect("", false, NULL);
 	expect("/foo", false, NULL);
 	expect("foo/", false, NULL);
@@ -64,6 +66,12 @@ static void test_invalid(void)
 	expect("a\x7f", false, NULL);
 	expect("a\xc2\x85", false, NULL);          /* U+0085, a C1 control */
 	expect("a\xc2\xa0", false, "a\xc2\xa0");   /* U+00A0 is not */
+	/* RFC 9755 §3: no LINE or PARAGRAPH SEPARATOR in a new name (an old
+	 * one still names its mailbox); U+2027 is fine. */
+	expect("a\xe2\x80\xa8", false, "a\xe2\x80\xa8");
+	CHECK(!imap_mailbox_name_creatable("a\xe2\x80\xa8", 4, &problem));
+	CHECK(!imap_mailbox_name_creatable("a\xe2\x80\xa9" "b", 5, &problem));
+	CHECK(imap_mailbox_name_creatable("a\xe2\x80\xa7", 4, &problem));
 }
 
 /* §6.3.3: one trailing delimiter on CREATE is a hint, not part of the name. */
@@ -100,7 +108,8 @@ static void test_limits(void)
 /* §5.1.3 on the way out, and quoting (§4.3) where an atom will not do. */
 static void test_write(void)
 {
-	struct imap_session *s = NULL;
+	static struct imap_session legacy, utf8 = { .utf8_accept = true };
+	struct imap_session *s = &legacy;
 	struct buf out;
 
 	buf_init(&out);
@@ -118,6 +127,22 @@ static void test_write(void)
 	buf_clear(&out);
 	imap_write_mailbox(s, &out, "", 0);
 	CHECK_MEM(out.data, out.len, "\"\"", 2);
+	/* RFC 9755 §3: UTF-8 as it is, quoted, once enabled; "&" is "&". */
+	buf_clear(&out);
+	imap_write_mailbox(&utf8, &out, "Entw\xc3\xbcrfe", 9);
+	CHECK_MEM(out.data, out.len, "\"Entw\xc3\xbcrfe\"", 11);
+	buf_clear(&out);
+	imap_write_mailbox(&utf8, &out, "R&D", 3);
+	CHECK_MEM(out.data, out.len, "R&D", 3);
+	buf_clear(&out);
+	CHECK(imap_name_from_client(&utf8, "R&AOk-", 6, &out) == 0);
+	CHECK_MEM(out.data, out.len, "R&AOk-", 6);
+	buf_clear(&out);
+	CHECK(imap_name_from_client(&legacy, "R&AOk-", 6, &out) == 0);
+	CHECK_MEM(out.data, out.len, "R\xc3\xa9", 3);
+	buf_clear(&out);
+	CHECK(imap_name_from_client(&utf8, "R\xe9", 2, &out) < 0 && out.len == 0);
+	CHECK(imap_name_from_client(&legacy, "R\xc3\xa9", 3, &out) < 0 && out.len == 0);
 	buf_free(&out);
 }
 

@@ -58,6 +58,19 @@ static void test_long_values_are_literals(void)
 	CHECK(out.len == sizeof(big) + 8 && memcmp(out.data, "{2000}\r\n", 8) == 0);
 }
 
+/* RFC 9755 §3 (uQUOTED-CHAR): UTF-8 quoted for a client that enabled it;
+ * what is not UTF-8, or would break the line, stays a literal. */
+static void test_utf8_astring(void)
+{
+	EXPECT(imap_write_utf8_astring, "INBOX", "INBOX");
+	EXPECT(imap_write_utf8_astring, "\xc3\x89t\xc3\xa9", "\"\xc3\x89t\xc3\xa9\"");
+	EXPECT(imap_write_utf8_astring, "a \"\xe6\x97\xa5\"", "\"a \\\"\xe6\x97\xa5\\\"\"");
+	EXPECT(imap_write_utf8_astring, "caf\xe9", "{4}\r\ncaf\xe9");
+	EXPECT(imap_write_utf8_astring, "\xc0\xaf", "{2}\r\n\xc0\xaf");
+	EXPECT(imap_write_utf8_astring, "\xc3\xa9\r\n", "{4}\r\n\xc3\xa9\r\n");
+	EXPECT(imap_write_utf8_astring, "nul\0", "{4}\r\nnul\0");
+}
+
 int main(void)
 {
 	buf_init(&out);
@@ -66,6 +79,7 @@ int main(void)
 	UNIT_RUN(test_literals);
 	UNIT_RUN(test_nstring_and_text);
 	UNIT_RUN(test_long_values_are_literals);
+	UNIT_RUN(test_utf8_astring);
 	buf_free(&out);
 	return unit_report("test_writer");
 }
