@@ -373,3 +373,26 @@ def test_mbsync_over_literal_minus(env, tmp_path):
         assert max(len(m) for m in msgs) > 4096
     finally:
         k.stop()
+
+
+def test_mbsync_after_someone_tried_to_create_dot_dot(env, tmp_path):
+    """Issue 13: mbsync aborts a whole account's sync when LIST shows a
+    '..' level. Such names are refused at CREATE (NO [CANNOT], RFC 3501
+    §5.1: they cannot exist), so the account keeps syncing: its folders
+    arrive, and no '..' appears anywhere in the replica."""
+    if MBSYNC is None:
+        pytest.fail("mbsync not found: `make deps` installs it (Debian package isync)")
+    user = env.new_user("mbsyncd")
+    server = Server(env, user)
+    try:
+        server.cmd("CREATE Projects")
+        for name in ("../x", "../../etc", "Projects/..", "a/./b"):
+            tagged, _ = server.c.cmd("c", f'CREATE "{name}"')
+            assert tagged.startswith(b"c NO [CANNOT]"), (name, tagged)
+    finally:
+        server.close()
+    home, dst = str(tmp_path), str(tmp_path / "dst")
+    os.makedirs(dst)
+    mbsync(write_rc(os.path.join(home, "dst.rc"), env, user, dst), home)
+    assert os.path.isdir(os.path.join(dst, "Projects"))
+    assert not any(".." in d for _, dirs, _ in os.walk(dst) for d in dirs)
