@@ -156,6 +156,14 @@ class RssSampler:
         self._thread.join()
 
 
+def sanitized(env):
+    """A make asan build: AddressSanitizer's shadow memory and quarantine
+    make kairand's resident size say nothing about its own allocations,
+    so the memory bounds are checked by make test only (the rest of each
+    test, messages intact and every reply, still runs)."""
+    return os.path.basename(os.path.normpath(env.build)).endswith("-asan")
+
+
 def concurrent_appends(env, clients, size, rss_limit_kib):
     """`clients` connections APPEND one `size`-byte message each, all at
     once, to a fresh kairand; its peak resident size stays under the limit,
@@ -189,7 +197,7 @@ def concurrent_appends(env, clients, size, rss_limit_kib):
         assert tagged.startswith(f"a{i} OK".encode()), tagged
     # The issue's bound is on the resident size; VmHWM also sees the peaks
     # between two samples.
-    assert max(rss.peak, hwm) <= rss_limit_kib, (
+    assert sanitized(env) or max(rss.peak, hwm) <= rss_limit_kib, (
         f"peak VmRSS {rss.peak} KiB, VmHWM {hwm} KiB, RssAnon {rss.peak_anon} KiB "
         f"(at start {base}); limit {rss_limit_kib} KiB")
     # Every message is stored intact: read back after the measurement (a
@@ -498,7 +506,7 @@ def test_lmtp_4_big_deliveries_at_once_bounded_memory(env):
     hwm = status(k.pid)["VmHWM"]
     assert not errors, errors
     # Before the spool: 78 MB.
-    assert max(rss.peak, hwm) <= 48 * 1024, (rss.peak, hwm)
+    assert sanitized(env) or max(rss.peak, hwm) <= 48 * 1024, (rss.peak, hwm)
     print(f"\nLMTP 4 x 8 MiB: peak VmRSS {rss.peak // 1024} MiB, VmHWM {hwm // 1024} MiB")
     for i, (replies, digest, size) in enumerate(results):
         assert replies[0].startswith(b"250 2.1.5"), replies
