@@ -94,12 +94,17 @@ static void test_override(void)
 }
 
 static char changed_keys[256];
+static size_t changed_len;
 
 static void note_changed(const char *name, void *ctx)
 {
+	int n;
+
 	(void)ctx;
-	strncat(changed_keys, name, sizeof(changed_keys) - strlen(changed_keys) - 2);
-	strcat(changed_keys, " ");
+	n = snprintf(changed_keys + changed_len, sizeof(changed_keys) - changed_len, "%s ", name);
+	if (n > 0)
+		changed_len += (size_t)n < sizeof(changed_keys) - changed_len ? (size_t)n :
+			       sizeof(changed_keys) - changed_len - 1;
 }
 
 /* SIGHUP (docs/config.md, "Reloading"): fixed keys keep the value in
@@ -112,6 +117,7 @@ static void test_keep_fixed(void)
 	CHECK(load("workers = 4\ntimeout_idle = 100\ndb_dsn = dbname=a\n", &cur, err, sizeof(err)) == 0);
 	CHECK(load("workers = 2\ntimeout_idle = 200\ndb_dsn = dbname=b\n", &next, err, sizeof(err)) == 0);
 	changed_keys[0] = '\0';
+	changed_len = 0;
 	config_keep_fixed(&next, &cur, note_changed, NULL);
 	CHECK_STR(changed_keys, "db_dsn workers ");
 	CHECK(next.workers == 4 && next.timeout_idle == 200);
