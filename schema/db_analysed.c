@@ -7,23 +7,6 @@
 #include "schema/db_message.h"
 #include "schema/db_private.h"
 
-/* A text[] literal: every element double-quoted with " and \ escaped;
- * NUL bytes (which text cannot hold) are dropped. */
-static void text_array(char *const *items, size_t n, struct buf *out)
-{
-	buf_append(out, "{", 1);
-	for (size_t i = 0; i < n; i++) {
-		buf_append_str(out, i ? ",\"" : "\"");
-		for (const char *p = items[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_append(out, "\\", 1);
-			buf_append(out, p, 1);
-		}
-		buf_append(out, "\"", 1);
-	}
-	buf_append(out, "}", 2);
-}
-
 /* The body text without NUL bytes. */
 static void clean_text(const char *s, size_t len, struct buf *out)
 {
@@ -51,7 +34,7 @@ void db_analysed_params(struct db_analysed *a, const struct db_append_msg *m)
 	binary(a, 3, m->parts, m->parts_len);
 	snprintf(a->version, sizeof(a->version), "%d", m->mime_version);
 	a->values[4] = a->version;
-	text_array(m->header_fields, m->nheader_fields, &a->fields);
+	db_text_array_append(&a->fields, (const char *const *)m->header_fields, m->nheader_fields);
 	a->values[5] = (const char *)a->fields.data;
 	clean_text(m->body_text != NULL ? m->body_text : "", m->body_text_len, &a->text);
 	a->values[6] = (const char *)a->text.data;

@@ -38,8 +38,9 @@ const struct db_stmt db_fetch_stmts[] = {
 	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
 	/* A preview computed at FETCH time (migrations/0015); a row the
 	 * indexer rewrote meanwhile keeps its own, the same text. */
-	{ "fetch_set_preview",
-	  "UPDATE messages SET preview = $2 WHERE id = $1 AND preview IS NULL" },
+	{ "fetch_set_previews",
+	  "UPDATE messages m SET preview = v.p FROM unnest($1::bigint[], $2::text[]) v(id, p)"
+	  " WHERE m.id = v.id AND m.preview IS NULL" },
 	/* One message named by an IMAP URL (CATENATE), with its mailbox's
 	 * UIDVALIDITY to compare with the URL's. */
 	{ "fetch_url_message",
@@ -155,18 +156,25 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 	return r;
 }
 
-enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
-				      char *err, size_t errlen)
+enum db_result db_message_set_previews(db *d, const int64_t *message_ids, char *const *previews,
+				       size_t n, char *err, size_t errlen)
 {
-	char id[24];
-	const char *params[2] = { id, preview };
+	struct buf ids, texts;
+	const char *params[2];
 	enum db_result r = DB_OK;
 	PGresult *res;
 
-	snprintf(id, sizeof(id), "%lld", (long long)message_id);
-	res = PQexecPrepared(d->conn, "fetch_set_preview", 2, params, NULL, NULL, 0);
+	buf_init(&ids);
+	buf_init(&texts);
+	db_id_array(&ids, message_ids, n);
+	db_text_array_append(&texts, (const char *const *)previews, n);
+	params[0] = (const char *)ids.data;
+	params[1] = (const char *)texts.data;
+	res = PQexecPrepared(d->conn, "fetch_set_previews", 2, params, NULL, NULL, 0);
+	buf_free(&ids);
+	buf_free(&texts);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		db_err_result(err, errlen, "storing a preview", d->conn, res);
+		db_err_result(err, errlen, "storing previews", d->conn, res);
 		r = DB_FAILED;
 	}
 	PQclear(res);

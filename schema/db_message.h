@@ -159,11 +159,11 @@ enum db_result db_fetch_messages(db *d, int64_t reader_id, int64_t mailbox_id,
 				 int (*row_cb)(void *ctx, const struct db_message_row *row), void *ctx,
 				 char *err, size_t errlen);
 
-/* Stores the preview computed at FETCH time for a message stored before
- * migrations/0015 (only where none is stored yet). preview is
- * NUL-terminated UTF-8. */
-enum db_result db_message_set_preview(db *d, int64_t message_id, const char *preview,
-				      char *err, size_t errlen);
+/* Stores the previews computed at FETCH time for messages stored before
+ * migrations/0015 (only where none is stored yet), n of them in one
+ * statement. Each preview is NUL-terminated UTF-8. */
+enum db_result db_message_set_previews(db *d, const int64_t *message_ids, char *const *previews,
+				       size_t n, char *err, size_t errlen);
 
 /* CATENATE (RFC 4469): message uid of mailbox_id as cb sees it (valid
  * during the call only), with the mailbox's UIDVALIDITY; DB_NOT_FOUND

@@ -87,27 +87,14 @@ int db_notifications(db *d, void (*fn)(void *ctx, int sender_pid, const char *pa
 	return 0;
 }
 
-/* A bigint[] literal of the n values, malloc'ed. */
-static char *int64_array(const int64_t *v, size_t n)
-{
-	size_t cap = 3 + n * 21;
-	char *array = xmalloc(cap), *p = array;
-
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++)
-		p += snprintf(p, cap - (size_t)(p - array), "%s%lld", i ? "," : "", (long long)v[i]);
-	*p++ = '}';
-	*p = '\0';
-	return array;
-}
-
 int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n, const struct db_bus_reader *readers,
 		       size_t nreaders,
 		       void (*fn)(void *ctx, int64_t id, int64_t account, uint64_t modseq), void *ctx,
 		       char *err, size_t errlen)
 {
 	int64_t *m = xmalloc((nreaders + 1) * sizeof(*m)), *a = xmalloc((nreaders + 1) * sizeof(*a));
-	char *params[3];
+	struct buf arrays[3];
+	const char *params[3];
 	PGresult *res;
 	int r = 0;
 
@@ -115,12 +102,16 @@ int db_mailbox_modseqs(db *d, const int64_t *ids, size_t n, const struct db_bus_
 		m[i] = readers[i].mailbox_id;
 		a[i] = readers[i].account_id;
 	}
-	params[0] = int64_array(ids, n);
-	params[1] = int64_array(m, nreaders);
-	params[2] = int64_array(a, nreaders);
-	res = PQexecPrepared(d->conn, "bus_modseqs", 3, (const char *const *)params, NULL, NULL, 0);
 	for (size_t i = 0; i < 3; i++)
-		free(params[i]);
+		buf_init(&arrays[i]);
+	db_id_array(&arrays[0], ids, n);
+	db_id_array(&arrays[1], m, nreaders);
+	db_id_array(&arrays[2], a, nreaders);
+	for (size_t i = 0; i < 3; i++)
+		params[i] = (const char *)arrays[i].data;
+	res = PQexecPrepared(d->conn, "bus_modseqs", 3, params, NULL, NULL, 0);
+	for (size_t i = 0; i < 3; i++)
+		buf_free(&arrays[i]);
 	free(m);
 	free(a);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -140,6 +140,9 @@ int db_get_int64(const PGresult *res, int row, int col, int64_t *value_r);
 /* Appends ids as a NUL-terminated PostgreSQL bigint[] literal, "{1,7}",
  * for a $n::bigint[] parameter (one round trip for many ids). */
 void db_id_array(struct buf *b, const int64_t *ids, size_t n);
+/* Appends the NUL-terminated strings as a NUL-terminated text[] literal,
+ * every element double-quoted with " and \ escaped (db_result.c). */
+void db_text_array_append(struct buf *b, const char *const *v, size_t n);
 /* The text value at (row, col), copied into a ("" for NULL). */
 const char *db_get_text(struct arena *a, const PGresult *res, int row, int col);
 

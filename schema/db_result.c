@@ -49,3 +49,18 @@ const char *db_get_text(struct arena *a, const PGresult *res, int row, int col)
 {
 	return arena_strndup(a, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
 }
+
+void db_text_array_append(struct buf *b, const char *const *v, size_t n)
+{
+	buf_append(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		buf_append_str(b, i ? ",\"" : "\"");
+		for (const char *p = v[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_append(b, "\\", 1);
+			buf_append(b, p, 1);
+		}
+		buf_append(b, "\"", 1);
+	}
+	buf_append(b, "}", 2); /* with the NUL */
+}

@@ -53,18 +53,8 @@ const char *db_text_array(struct arena *arena, const char *const *v, size_t n)
 	char *out;
 
 	buf_init(&b);
-	buf_append(&b, "{", 1);
-	for (size_t i = 0; i < n; i++) {
-		buf_append_str(&b, i ? ",\"" : "\"");
-		for (const char *p = v[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_append(&b, "\\", 1);
-			buf_append(&b, p, 1);
-		}
-		buf_append(&b, "\"", 1);
-	}
-	buf_append(&b, "}", 1);
-	out = arena_strndup(arena, b.data, b.len);
+	db_text_array_append(&b, v, n);
+	out = arena_strndup(arena, (const char *)b.data, b.len - 1);   /* without the NUL */
 	buf_free(&b);
 	return out;
 }

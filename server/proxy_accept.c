@@ -101,15 +101,23 @@ static void pending_free(struct server *srv, struct proxy_pending *p, bool close
 	free(p);
 }
 
+/* The address as text for the log ("?" when it is not IP). */
+static const char *address_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
+{
+	uint8_t a[16];
+	size_t n = address_bytes(sa, a);
+
+	if (n == 0 || inet_ntop(n == 4 ? AF_INET : AF_INET6, a, out, INET6_ADDRSTRLEN) == NULL)
+		return "?";
+	return out;
+}
+
 static void drop(struct proxy_pending *p, const char *why)
 {
-	char from[INET6_ADDRSTRLEN] = "?";
-	uint8_t a[16];
-	size_t n = address_bytes((const struct sockaddr *)&p->from, a);
+	char from[INET6_ADDRSTRLEN];
 
-	if (n > 0)
-		inet_ntop(n == 4 ? AF_INET : AF_INET6, a, from, sizeof(from));
-	log_warning("%s: PROXY listener: %s; connection closed", from, why);
+	log_warning("%s: PROXY listener: %s; connection closed",
+		    address_text((const struct sockaddr *)&p->from, from), why);
 	pending_free(p->srv, p, true);
 }
 
@@ -120,7 +128,7 @@ static void complete(struct proxy_pending *p)
 	struct server *srv = p->srv;
 	struct sockaddr_storage client;
 	socklen_t clientlen = 0;
-	bool local;
+	bool local, tls = p->implicit_tls;
 	int fd = p->watch.fd;
 
 	if (proxy_v2_parse(p->buf, p->got, &client, &clientlen, &local) < 0) {
@@ -131,11 +139,8 @@ static void complete(struct proxy_pending *p)
 		client = p->from;
 		clientlen = p->fromlen;
 	}
-	{
-		bool tls = p->implicit_tls;
-		pending_free(srv, p, false);
-		client_accept(srv, fd, (const struct sockaddr *)&client, clientlen, tls, true);
-	}
+	pending_free(srv, p, false);
+	client_accept(srv, fd, (const struct sockaddr *)&client, clientlen, tls, true);
 }
 
 /* Reads exactly what the header still needs, never a byte of what the
@@ -180,12 +185,8 @@ void proxy_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen
 	struct proxy_pending *p;
 
 	if (!proxy_trusted_address(srv->cfg->proxy_trusted, sa) || npending >= PROXY_MAX_PENDING) {
-		uint8_t a[16];
-		char from[INET6_ADDRSTRLEN] = "?";
-		size_t n = address_bytes(sa, a);
-		if (n > 0)
-			inet_ntop(n == 4 ? AF_INET : AF_INET6, a, from, sizeof(from));
-		log_warning("%s: PROXY listener: %s; connection refused", from,
+		char from[INET6_ADDRSTRLEN];
+		log_warning("%s: PROXY listener: %s; connection refused", address_text(sa, from),
 			    npending >= PROXY_MAX_PENDING ? "too many headers pending" :
 			    "not in proxy_trusted");
 		close(fd);

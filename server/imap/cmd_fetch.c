@@ -38,7 +38,8 @@ struct fetch_ctx {
 	bool seen_shared;          /* setting \Seen changed the message rows (a common \Seen) */
 	/* Previews computed here for rows stored before migrations/0015,
 	 * stored once the rows have been read (fetch_store_previews). */
-	struct fetch_preview *previews;
+	int64_t *preview_ids;      /* previews to store (FETCH_PREVIEW_STORE_MAX at most) */
+	char **preview_texts;
 	size_t npreviews;
 };
 
@@ -47,11 +48,6 @@ struct fetch_ctx {
  * mailbox holds a bounded amount; the indexer's reanalysis
  * (migrations/0015) or the next FETCH stores the rest. */
 #define FETCH_PREVIEW_STORE_MAX 256
-
-struct fetch_preview {
-	int64_t message_id;
-	const char *text;
-};
 
 static bool seen_now(const struct fetch_ctx *f, uint32_t uid)
 {
@@ -132,13 +128,15 @@ static void write_preview(struct fetch_ctx *f, const struct imap_fetch_item *it,
 	mime_preview(row->raw, row->raw_len, &f->scratch);
 	imap_write_string(out, (const char *)f->scratch.data, f->scratch.len);
 	if (f->npreviews < FETCH_PREVIEW_STORE_MAX && row->message_id > 0) {
-		if (f->previews == NULL)
-			f->previews = arena_alloc(&f->s->arena,
-						  FETCH_PREVIEW_STORE_MAX * sizeof(*f->previews));
-		f->previews[f->npreviews++] = (struct fetch_preview){
-			row->message_id,
-			arena_strndup(&f->s->arena, (const char *)f->scratch.data, f->scratch.len),
-		};
+		if (f->preview_ids == NULL) {
+			f->preview_ids = arena_alloc(&f->s->arena,
+						     FETCH_PREVIEW_STORE_MAX * sizeof(*f->preview_ids));
+			f->preview_texts = arena_alloc(&f->s->arena,
+						       FETCH_PREVIEW_STORE_MAX * sizeof(*f->preview_texts));
+		}
+		f->preview_ids[f->npreviews] = row->message_id;
+		f->preview_texts[f->npreviews++] =
+			arena_strndup(&f->s->arena, (const char *)f->scratch.data, f->scratch.len);
 	}
 }
 
@@ -277,10 +275,8 @@ static void seen_row(void *ctx, const struct db_stored_row *row)
 	f->seen_set[f->nseen++] = row->uid;
 	imap_view_own_change(v, row->modseq);
 	f->seen_shared |= row->shared;
-	if (!row->shared) {
-		struct uid_ranges one = { &(struct imap_uid_range){ row->uid, row->uid }, 1, 1 };
-		imap_view_private_change(v, row->modseq, &one);
-	}
+	if (!row->shared)
+		modseq_map_raise(&v->private_modseqs, row->uid, row->uid, row->modseq);
 }
 
 static unsigned fetch_columns(const struct imap_fetch_request *req)
@@ -518,10 +514,9 @@ static void fetch_store_previews(struct imap_backend *be, struct fetch_ctx *f)
 {
 	char err[256];
 
-	for (size_t i = 0; i < f->npreviews; i++)
-		if (db_message_set_preview(be->db, f->previews[i].message_id, f->previews[i].text,
-					   err, sizeof(err)) != DB_OK)
-			return;
+	if (f->npreviews > 0)
+		(void)db_message_set_previews(be->db, f->preview_ids, f->preview_texts, f->npreviews,
+					      err, sizeof(err));
 }
 
 /* Dispatch has parsed the arguments and checked "r". */

@@ -264,11 +264,15 @@ void imap_view_format_flags(struct buf *out, const struct imap_view *v, uint32_t
 	}
 	/* In a per-user mailbox a shared keyword that is a private one's
 	 * name means nothing (as the stored \Seen bit): the reader's own set
-	 * says. */
-	for (const char *p = keywords; p != NULL && *p != '\0';) {
+	 * says. Elsewhere the list goes out as it is. */
+	if (v->private_names == NULL && keywords != NULL && keywords[0] != '\0') {
+		buf_append_str(out, first ? "" : " ");
+		buf_append_str(out, keywords);
+		first = false;
+	}
+	for (const char *p = v->private_names != NULL ? keywords : NULL; p != NULL && *p != '\0';) {
 		size_t n = strcspn(p, " "), len;
-		if (n > 0 && (v->private_names == NULL ||
-			      imap_private_keyword(v->private_names, p, n, &len) == NULL)) {
+		if (n > 0 && imap_private_keyword(v->private_names, p, n, &len) == NULL) {
 			buf_append_str(out, first ? "" : " ");
 			buf_append(out, p, n);
 			first = false;

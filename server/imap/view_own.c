@@ -25,10 +25,9 @@ void imap_view_own_row(struct imap_session *s, const struct db_stored_row *store
 		.uid = stored->uid, .flags = stored->flags, .shared = stored->shared,
 		.keywords = arena_strndup(&s->arena, stored->keywords, strlen(stored->keywords)),
 	};
-	struct uid_ranges one = { &(struct imap_uid_range){ stored->uid, stored->uid }, 1, 1 };
 
 	if (!stored->shared)
-		imap_view_private_change(s->view, stored->modseq, &one);
+		modseq_map_raise(&s->view->private_modseqs, stored->uid, stored->uid, stored->modseq);
 	own_row(s, &row, stored->modseq);
 }
 

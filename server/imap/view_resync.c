@@ -3,13 +3,14 @@
  * when that was pruned, from what exists now (the RFC's fallback, §3.2.5.2:
  * every UID the client may know that is not in the mailbox). */
 #include "server/imap/view.h"
+#include "server/imap/seqset.h"
 #include "schema/db_message.h"
 
 #include <string.h>
 
 struct vanished {
 	struct imap_session *s;
-	struct imap_uid_range *r;   /* ascending, in the arena */
+	struct imap_seq_range *r;   /* ascending, in the arena */
 	size_t n, cap;
 };
 
@@ -20,7 +21,7 @@ static void add_range(struct vanished *v, uint32_t lo, uint32_t hi)
 		return;
 	}
 	v->r = arena_grow(&v->s->arena, v->r, v->n, &v->cap, sizeof(*v->r));
-	v->r[v->n++] = (struct imap_uid_range){ lo, hi };
+	v->r[v->n++] = (struct imap_seq_range){ lo, hi };
 }
 
 static void add_uid(void *ctx, uint32_t uid)
@@ -86,9 +87,7 @@ bool imap_report_vanished_since(struct imap_session *s, struct imap_backend *be,
 	if (v.n == 0)
 		return true;
 	buf_append_str(&s->out, "* VANISHED (EARLIER) ");
-	for (size_t i = 0; i < v.n; i++)
-		buf_appendf(&s->out, v.r[i].lo == v.r[i].hi ? "%s%u" : "%s%u:%u", i > 0 ? "," : "",
-			    v.r[i].lo, v.r[i].hi);
+	imap_seqset_format(&(struct imap_seqset){ .ranges = v.r, .count = v.n }, &s->out);
 	buf_append(&s->out, "\r\n", 2);
 	return true;
 }
