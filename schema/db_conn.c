@@ -116,10 +116,22 @@ int db_exec(PGconn *conn, const char *sql, char *err, size_t errlen)
  * and SET values do not survive it. */
 static int session_setup(PGconn *conn, char *err, size_t errlen)
 {
-	/* Only if nothing (DSN options, PGOPTIONS, ALTER ROLE/DATABASE ... SET)
-	 * configured a timeout already: the administrator's choice wins. */
-	if (db_exec(conn, "SELECT set_config('statement_timeout', '" DB_STATEMENT_TIMEOUT "', false)"
-	                  " WHERE current_setting('statement_timeout') = '0'", err, errlen) < 0)
+	/* Only where nothing (DSN options, PGOPTIONS, ALTER ROLE/DATABASE ...
+	 * SET) configured them already: the administrator's choice wins.
+	 *
+	 * Generic plans: every statement is prepared once and planned once.
+	 * Left to choose, PostgreSQL re-planned store_flags and mailbox_sync
+	 * at every call, as their generic plans looked dearer on paper, and
+	 * planning took more of its CPU than running them (1.1 against 0.4
+	 * ms a STORE; tests/bench/results-mixed.md). The statements are
+	 * written so that one plan fits every mailbox and UID set
+	 * (DB_UID_RANGE_ROWS); the searches, built per command, ask for a
+	 * plan of their own (search_settings). */
+	if (db_exec(conn, "SELECT CASE WHEN current_setting('statement_timeout') = '0'"
+	                  " THEN set_config('statement_timeout', '" DB_STATEMENT_TIMEOUT "', false) END,"
+	                  " CASE WHEN current_setting('plan_cache_mode') = 'auto'"
+	                  " THEN set_config('plan_cache_mode', 'force_generic_plan', false) END",
+	            err, errlen) < 0)
 		return -1;
 	/* The version is checked before preparing: against an old schema the
 	 * statements would fail with "column does not exist", which tells the

@@ -49,9 +49,8 @@ const struct db_stmt db_copy_stmts[] = {
 	  "   " DB_SEEN_FLAGS("mm", "(SELECT seen_per_user FROM lk WHERE id = $1)", DB_SEEN_SET("$7", "$1"))
 	  "     & $8::int AS flags,"
 	  "   row_number() OVER (ORDER BY mm.uid) - 1 AS n"
-	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
-	  "     ON mm.uid BETWEEN r.lo AND r.hi"
-	  "   WHERE mm.mailbox_id = $1 AND EXISTS (SELECT 1 FROM dst0)),"
+	  "   FROM " DB_UID_RANGE_ROWS("mm", "$1", "OFFSET 0")
+	  "   WHERE EXISTS (SELECT 1 FROM dst0)),"
 	  " nkw AS (" DB_KW_NEW("dst0, src, unnest(src.keywords) u(k)", "dst0.id") "),"
 	  " fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM dst0)", "$10") "),"
 	  " dst AS (UPDATE mailboxes m SET uidnext = m.uidnext + (SELECT count(*) FROM src),"

@@ -24,8 +24,7 @@ const struct db_stmt db_fetch_stmts[] = {
 	  " extract(epoch FROM mm.internaldate)::bigint, coalesce(m.size, 0), mm.modseq,"
 	  " m.envelope, m.body, m.bodystructure, m.raw, m.parts, mm.message_id, m.preview,"
 	  " extract(epoch FROM mm.saved_at)::bigint"
-	  " FROM mailbox_messages mm"
-	  " JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi) ON mm.uid BETWEEN r.lo AND r.hi"
+	  " FROM " DB_UID_RANGE_ROWS("mm", "$1", "OFFSET 0")
 	  " LEFT JOIN LATERAL (SELECT size,"
 	  "   CASE WHEN $4::int & 1 <> 0 THEN envelope END AS envelope,"
 	  "   CASE WHEN $4::int & 2 <> 0 THEN body END AS body,"
@@ -34,8 +33,8 @@ const struct db_stmt db_fetch_stmts[] = {
 	  "     THEN raw END AS raw,"
 	  "   CASE WHEN $4::int & 16 <> 0 THEN parts::text END AS parts,"
 	  "   CASE WHEN $4::int & 64 <> 0 THEN preview END AS preview"
-	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0) m ON true"
-	  " WHERE mm.mailbox_id = $1 ORDER BY mm.uid" },
+	  "   FROM messages WHERE id = mm.message_id AND $4::int & 32 <> 0 OFFSET 0) m ON true"
+	  " ORDER BY mm.uid" },
 	/* A preview computed at FETCH time (migrations/0015); a row the
 	 * indexer rewrote meanwhile keeps its own, the same text. */
 	{ "fetch_set_previews",

@@ -26,8 +26,7 @@ const struct db_stmt db_private_keywords_stmts[] = {
 	{ "store_private_keywords",
 	  "WITH lk AS (SELECT id FROM mailboxes WHERE id = $1 AND seen_per_user FOR UPDATE),"
 	  " sr AS (SELECT coalesce(range_agg(int8range(mm.uid, mm.uid, '[]')), '{}') - $8::int8multirange AS u"
-	  "   FROM mailbox_messages mm JOIN unnest($2::bigint[], $3::bigint[]) r(lo, hi)"
-	  "     ON mm.uid BETWEEN r.lo AND r.hi WHERE mm.mailbox_id = (SELECT id FROM lk)),"
+	  "   FROM " DB_UID_RANGE_ROWS("mm", "(SELECT id FROM lk)", "OFFSET 0") "),"
 	  " cur AS (SELECT keyword, uids FROM private_keywords"
 	  "   WHERE account_id = $6 AND mailbox_id = (SELECT id FROM lk) FOR UPDATE),"
 	  " want AS (SELECT k, coalesce(c.uids, '{}') AS old,"

@@ -316,6 +316,9 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 const struct db_stmt db_search_stmts[] = {
 	{ "search_settings",
 	  "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),"
+	  /* A search is one statement built for its own criteria: planned
+	   * with its values (schema/db_conn.c makes generic plans the rule). */
+	  " set_config('plan_cache_mode', 'force_custom_plan', true),"
 	  " set_config('parallel_setup_cost', CASE WHEN $2::bool THEN '0'"
 	  "   ELSE current_setting('parallel_setup_cost') END, true),"
 	  " set_config('parallel_tuple_cost', CASE WHEN $2::bool THEN '0'"

@@ -41,7 +41,9 @@
  *   3  an ACL entry (RFC 4314 §4: a right revoked while the mailbox is
  *      open takes effect at the next command);
  *   4  a keyword registered since $7 (one probe of
- *      mailbox_keywords_modseq_idx, which mostly finds nothing);
+ *      mailbox_keywords_modseq_idx, which mostly finds nothing), by
+ *      modseq and then by name, so that FLAGS lists the keywords one
+ *      STORE registered in the same order in every session;
  *   5  a private change of the reader's after $9: modseq, the UIDs;
  *   6  with the seen set, each of the reader's private keywords
  *      (migrations/0013): keyword, UIDs.
@@ -78,7 +80,7 @@ const struct db_stmt db_select_stmts[] = {
 	  " UNION ALL SELECT 6, NULL, NULL, NULL, NULL, NULL, keyword, uids::text, NULL, NULL, NULL"
 	  "   FROM private_keywords WHERE account_id = $4 AND mailbox_id = $1"
 	  "   AND (SELECT seen_per_user FROM l) AND ($8::boolean OR EXISTS (SELECT 1 FROM pv))"
-	  " ORDER BY 1, 2" },
+	  " ORDER BY 1, 2, 7" },
 	/* QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs within the ranges $3/$4
 	 * (empty: all) expunged after modseq $2, ascending; or the single row
 	 * 0 when the history after $2 may have been pruned (migrations/0011,

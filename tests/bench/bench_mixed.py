@@ -217,19 +217,21 @@ def wal_collect(st):
 
 
 def stat_collect(st, top=10):
-    """(total calls, [(calls, total ms, mean ms, query)]) since the last
-    reset, leaving out the benchmark's own psql statements."""
+    """(total calls, [(calls, total ms, mean ms, planning ms, plans, query)])
+    since the last reset, leaving out the benchmark's own psql statements.
+    Planning is 0 unless pg_stat_statements.track_planning is on (--pg-set)."""
     where = "WHERE query NOT LIKE '%pg_stat_statements%'"
     total = st.pg.psql(f"SELECT coalesce(sum(calls), 0) FROM pg_stat_statements {where}")
     rows = st.pg.psql(
         "SELECT calls || chr(9) || round(total_exec_time::numeric, 1) || chr(9) || "
         "round(mean_exec_time::numeric, 3) || chr(9) || "
+        "round(total_plan_time::numeric, 1) || chr(9) || plans || chr(9) || "
         "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
         f"{where} ORDER BY total_exec_time DESC LIMIT {top}")
     out = []
     for line in rows.splitlines():
-        calls, tot, mean, query = line.split("\t", 3)
-        out.append((int(calls), float(tot), float(mean), query))
+        calls, tot, mean, plan, plans, query = line.split("\t", 5)
+        out.append((int(calls), float(tot), float(mean), float(plan), int(plans), query))
     return int(total.strip()), out
 
 
@@ -516,11 +518,11 @@ def render_run(args, run, add):
             f"{res['kairand']['wal'][1]:,} full-page images). Top {len(top)} statements by "
             f"total time:")
         add("")
-        add("| calls | total ms | mean ms | statement |")
-        add("|---|---|---|---|")
-        for calls, tot, mean, q in top:
+        add("| calls | total ms | mean ms | plans | planning ms | statement |")
+        add("|---|---|---|---|---|---|")
+        for calls, tot, mean, plan, plans, q in top:
             q = q.replace("|", "\\|")
-            add(f"| {calls:,} | {tot:,.1f} | {mean:.3f} | `{q[:150]}{'…' if len(q) > 150 else ''}` |")
+            add(f"| {calls:,} | {tot:,.1f} | {mean:.3f} | {plans:,} | {plan:,.1f} | `{q[:150]}{'…' if len(q) > 150 else ''}` |")
 
 
 # --------------------------------------------------------------------------
