@@ -132,6 +132,10 @@ enum db_fetch_column {
 	/* raw too for rows whose preview is NULL, so that the caller can
 	 * compute it (with DB_FETCH_PREVIEW; raw is read for those rows only) */
 	DB_FETCH_PREVIEW_RAW = 1 << 7,
+	/* the message's own header alone as raw (its length from the part
+	 * map), for rows DB_FETCH_RAW and DB_FETCH_PREVIEW_RAW do not read
+	 * whole: raw_len < size then */
+	DB_FETCH_HEADER = 1 << 8,
 };
 struct db_message_row {
 	uint32_t uid;

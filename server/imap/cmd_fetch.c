@@ -120,7 +120,7 @@ static void write_preview(struct fetch_ctx *f, const struct imap_fetch_item *it,
 		imap_write_string(out, row->preview, row->preview_len);
 		return;
 	}
-	if (row->raw == NULL || (it->lazy && !f->req->needs_raw)) {
+	if (row->raw == NULL || row->raw_len < row->size || (it->lazy && !f->req->needs_raw)) {
 		buf_append_str(out, "NIL");
 		return;
 	}
@@ -295,7 +295,7 @@ static unsigned fetch_columns(const struct imap_fetch_request *req)
 		default: break;
 		}
 	if (req->needs_raw)
-		cols |= DB_FETCH_RAW | DB_FETCH_PARTS;
+		cols |= (req->header_only ? DB_FETCH_HEADER : DB_FETCH_RAW) | DB_FETCH_PARTS;
 	if (cols != 0)
 		cols |= DB_FETCH_CONTENT;
 	return cols;

@@ -472,6 +472,31 @@ int imap_fetch_preview_mods(const struct imap_arg *list, bool *lazy_r, const cha
 	return 0;
 }
 
+enum raw_need { RAW_NONE, RAW_HEADER, RAW_ALL };
+
+/* How much of the message bytes an item reads: the message's own header
+ * alone for BODY[HEADER], BODY[HEADER.FIELDS[.NOT] ...] and RFC822.HEADER;
+ * ENVELOPE, BODY, BODYSTRUCTURE and RFC822.SIZE none (precomputed). */
+static enum raw_need raw_need(const struct imap_fetch_item *it)
+{
+	switch (it->kind) {
+	case IMAP_FETCH_RFC822_HEADER:
+		return RAW_HEADER;
+	case IMAP_FETCH_BODY_SECTION:
+		return it->section.nparts == 0 && (it->section.text == IMAP_SECTION_HEADER ||
+						   it->section.text == IMAP_SECTION_HEADER_FIELDS ||
+						   it->section.text == IMAP_SECTION_HEADER_FIELDS_NOT)
+		       ? RAW_HEADER : RAW_ALL;
+	case IMAP_FETCH_BINARY:
+	case IMAP_FETCH_BINARY_SIZE:
+	case IMAP_FETCH_RFC822:
+	case IMAP_FETCH_RFC822_TEXT:
+		return RAW_ALL;
+	default:
+		return RAW_NONE;
+	}
+}
+
 int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 		     struct imap_fetch_request *req_r, const char **error_r)
 {
@@ -509,26 +534,17 @@ int imap_fetch_parse(struct arena *a, const struct imap_arg *arg,
 			return -1;
 		add_item(req_r, &it);
 	}
+	req_r->header_only = true;
 	for (size_t i = 0; i < req_r->count; i++) {
 		const struct imap_fetch_item *it = &req_r->items[i];
-		switch (it->kind) {
-		case IMAP_FETCH_BODY_SECTION:
-		case IMAP_FETCH_BINARY:
-			req_r->sets_seen |= !it->peek;
-			req_r->needs_raw = true;
-			break;
-		case IMAP_FETCH_RFC822:
-		case IMAP_FETCH_RFC822_TEXT:
-			req_r->sets_seen = true;
-			req_r->needs_raw = true;
-			break;
-		case IMAP_FETCH_RFC822_HEADER:
-		case IMAP_FETCH_BINARY_SIZE:
-			req_r->needs_raw = true;
-			break;
-		default:
-			break;
-		}
+		enum raw_need need = raw_need(it);
+
+		req_r->needs_raw |= need != RAW_NONE;
+		req_r->header_only &= need != RAW_ALL;
+		req_r->sets_seen |= it->kind == IMAP_FETCH_RFC822 || it->kind == IMAP_FETCH_RFC822_TEXT ||
+				    ((it->kind == IMAP_FETCH_BODY_SECTION || it->kind == IMAP_FETCH_BINARY) &&
+				     !it->peek);
 	}
+	req_r->header_only &= req_r->needs_raw;
 	return 0;
 }

@@ -70,8 +70,13 @@ struct imap_fetch_request {
 	bool sets_seen;
 	/* Some item reads the message bytes (BODY[...], BINARY*, RFC822,
 	 * RFC822.HEADER, RFC822.TEXT); ENVELOPE, BODY, BODYSTRUCTURE and
-	 * RFC822.SIZE are precomputed. */
+	 * RFC822.SIZE are precomputed. With a PREVIEW, needs_raw makes it
+	 * computed now rather than NIL under LAZY. */
 	bool needs_raw;
+	/* ... and every such item reads the message's own header alone
+	 * (BODY[HEADER], BODY[HEADER.FIELDS ...], RFC822.HEADER): a client
+	 * listing new mail does not make kairand read its attachments. */
+	bool header_only;
 };
 
 /* Parses FETCH's data item argument: ALL, FAST or FULL alone, one fetch-att,

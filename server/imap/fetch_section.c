@@ -45,16 +45,16 @@ void imap_filter_header(const char *hdr, size_t len, const struct imap_section *
 	buf_append(out, "\r\n", 2);
 }
 
-/* The ranges of the part the section names; depth 0 is the message. */
-static bool find_part(const struct imap_section *sec, size_t raw_len,
-		      const char *parts, size_t parts_len, struct mime_section *ms)
+/* Ranges come from the stored map; never trust them past the bytes (which
+ * may also be the message's header alone: DB_FETCH_HEADER). */
+static enum imap_section_result slice(const char *raw, size_t raw_len, struct mime_range r,
+				      const char **data_r, size_t *len_r)
 {
-	if (mime_section_find((const uint8_t *)parts, parts_len, sec->parts, sec->nparts, ms) < 0)
-		return false;
-	/* Ranges come from the stored map; never trust them past the bytes. */
-	return ms->header.off + ms->header.len <= raw_len && ms->body.off + ms->body.len <= raw_len &&
-	       (!ms->is_message || (ms->msg_header.off + ms->msg_header.len <= raw_len &&
-				    ms->msg_text.off + ms->msg_text.len <= raw_len));
+	if (r.off > raw_len || r.len > raw_len - r.off)
+		return IMAP_SECTION_MISSING;
+	*data_r = raw + r.off;
+	*len_r = (size_t)r.len;
+	return IMAP_SECTION_OK;
 }
 
 enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
@@ -64,6 +64,8 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 	const struct imap_section *sec = &item->section;
 	struct mime_section ms;
 	struct mime_range hdr, text;
+	const char *body;
+	size_t body_len;
 	bool have_message;
 
 	if (item->kind == IMAP_FETCH_RFC822) {
@@ -71,7 +73,7 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 		*len_r = raw_len;
 		return IMAP_SECTION_OK;
 	}
-	if (!find_part(sec, raw_len, parts, parts_len, &ms))
+	if (mime_section_find((const uint8_t *)parts, parts_len, sec->parts, sec->nparts, &ms) < 0)
 		return IMAP_SECTION_MISSING;
 	/* At depth 0, HEADER and TEXT are the message's own; deeper they
 	 * exist only for a message/rfc822 part (RFC 3501 §6.4.5). */
@@ -87,8 +89,10 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 			*len_r = raw_len;
 			return IMAP_SECTION_OK;
 		}
+		if (slice(raw, raw_len, ms.body, &body, &body_len) != IMAP_SECTION_OK)
+			return IMAP_SECTION_MISSING;
 		buf_clear(scratch);
-		if (mime_decode_content(raw + ms.body.off, (size_t)ms.body.len, ms.encoding, scratch) < 0)
+		if (mime_decode_content(body, body_len, ms.encoding, scratch) < 0)
 			return IMAP_SECTION_UNDECODABLE;
 		*data_r = (const char *)scratch->data;
 		*len_r = scratch->len;
@@ -100,37 +104,29 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 		if (sec->nparts == 0) {
 			*data_r = raw;
 			*len_r = raw_len;
-		} else {
-			*data_r = raw + ms.body.off;
-			*len_r = (size_t)ms.body.len;
+			return IMAP_SECTION_OK;
 		}
-		return IMAP_SECTION_OK;
+		return slice(raw, raw_len, ms.body, data_r, len_r);
 	case IMAP_SECTION_MIME:
-		*data_r = raw + ms.header.off;
-		*len_r = (size_t)ms.header.len;
-		return IMAP_SECTION_OK;
+		return slice(raw, raw_len, ms.header, data_r, len_r);
 	case IMAP_SECTION_HEADER:
 		if (!have_message)
 			return IMAP_SECTION_MISSING;
-		*data_r = raw + hdr.off;
-		*len_r = (size_t)hdr.len;
-		return IMAP_SECTION_OK;
+		return slice(raw, raw_len, hdr, data_r, len_r);
 	case IMAP_SECTION_HEADER_FIELDS:
 	case IMAP_SECTION_HEADER_FIELDS_NOT:
-		if (!have_message)
+		if (!have_message || slice(raw, raw_len, hdr, &body, &body_len) != IMAP_SECTION_OK)
 			return IMAP_SECTION_MISSING;
 		buf_clear(scratch);
-		imap_filter_header(raw + hdr.off, (size_t)hdr.len, sec,
-				   sec->text == IMAP_SECTION_HEADER_FIELDS_NOT, scratch);
+		imap_filter_header(body, body_len, sec, sec->text == IMAP_SECTION_HEADER_FIELDS_NOT,
+				   scratch);
 		*data_r = (const char *)scratch->data;
 		*len_r = scratch->len;
 		return IMAP_SECTION_OK;
 	case IMAP_SECTION_TEXT:
 		if (!have_message)
 			return IMAP_SECTION_MISSING;
-		*data_r = raw + text.off;
-		*len_r = (size_t)text.len;
-		return IMAP_SECTION_OK;
+		return slice(raw, raw_len, text, data_r, len_r);
 	}
 	return IMAP_SECTION_MISSING;
 }
