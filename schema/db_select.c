@@ -14,12 +14,22 @@
  * something to claim, so sessions that find nothing new never wait and
  * never write; two that both find new mail serialise on that row alone, and
  * the second, re-reading the bound after the first committed, finds
- * nothing left. Deliveries never touch the row. */
+ * nothing left. Deliveries never touch the row.
+ *
+ * A claim is the statement's only write, and it commits without waiting
+ * for its WAL to reach the disk (synchronous_commit off for this
+ * transaction alone): a claim holds the row until its commit, and every
+ * session of a busy team folder claims in turn. What a crash of
+ * PostgreSQL can take back is a claim of the last moments, after which a
+ * second session may see those messages as \Recent too, as RFC 3501
+ * §2.3.2 prefers when it cannot tell; nothing a client stored depends on
+ * it (docs/tuning.md). */
 #define CLAIM_RECENT(when) \
 	" o AS (SELECT recent_uid FROM mailbox_recent WHERE " when \
 	"   AND mailbox_id = (SELECT id FROM l) AND recent_uid < (SELECT uidnext FROM l) FOR UPDATE)," \
 	" c AS (UPDATE mailbox_recent r SET recent_uid = l.uidnext FROM l, o" \
-	"   WHERE r.mailbox_id = l.id AND r.recent_uid < l.uidnext RETURNING o.recent_uid AS old)"
+	"   WHERE r.mailbox_id = l.id AND r.recent_uid < l.uidnext" \
+	"   RETURNING o.recent_uid AS old, set_config('synchronous_commit', 'off', true))"
 
 /* Everything a session needs of its selected mailbox, in one round trip,
  * at SELECT and before each command on it (docs/architecture.md, "The
