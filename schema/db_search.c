@@ -84,6 +84,44 @@ static int sql_param_like(struct sql *q, const char *field, size_t field_len,
 
 static void sql_node(struct sql *q, const struct db_search_node *n);
 
+/* Case folding beyond lower() (docs/protocol.md, "Case-insensitive
+ * matching"): lower() maps each letter to its lower case, but Unicode case
+ * folding also unifies two lower-case pairs that real text uses, final and
+ * medial sigma (ς σ, both from Σ) and the micro sign and mu (µ μ, both
+ * from Μ). The text is stored as lower() left it (migrations/0007), so a
+ * pattern with one of them matches in two steps: with each of those
+ * letters as "_" (any one character), which the trigram index can still
+ * answer from the rest of the pattern, then exactly, both sides folded,
+ * on the few rows that passed. Patterns without them (almost all) keep
+ * the one LIKE. */
+#define FOLD_FROM "'ςµ'"
+#define FOLD_TO "'σμ'"
+#define FOLD_ANY "'σςμµ', '____'"
+
+/* Whether value holds a letter that lower() may turn into σ, ς, µ or μ:
+ * Σ σ ς, Μ μ, µ. */
+static bool sql_needs_fold(const char *v, size_t len)
+{
+	static const char *const letters[] = { "Σ", "σ", "ς", "Μ", "μ", "µ" };
+
+	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+		if (memmem(v, len, letters[i], strlen(letters[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* column LIKE the pattern of parameter p (sql_param_like), folded. */
+static void sql_like(char *out, size_t size, const char *column, int p, bool fold)
+{
+	if (!fold)
+		snprintf(out, size, "%s LIKE lower($%d)", column, p);
+	else
+		snprintf(out, size, "(%s LIKE translate(lower($%d), " FOLD_ANY ") AND"
+			 " translate(%s, " FOLD_FROM ", " FOLD_TO ") LIKE"
+			 " translate(lower($%d), " FOLD_FROM ", " FOLD_TO "))",
+			 column, p, column, p);
+}
+
 /* A condition on the search text (header_text, body_text): the OR of
  * conds[0..n-1], each one column's LIKE. The text of a message is in the
  * trigram indexes only once the indexer has marked it search_ready
@@ -187,8 +225,9 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	/* The save date's, the same way; RFC 8514 §4.3: INTERNALDATE's
 	 * where there is none (a row older than migrations/0017). */
 	const char *sdate = "(coalesce(mm.saved_at, mm.internaldate) AT TIME ZONE 'UTC')::date";
-	char conds[2][48];          /* a text key's conditions, for sql_text_cond */
+	char conds[2][256];         /* a text key's conditions, for sql_text_cond */
 	const char *const cond[2] = { conds[0], conds[1] };
+	bool fold = n->value != NULL && sql_needs_fold(n->value, n->value_len);
 
 	if ((n->op == DB_SEARCH_KEYWORD || n->op == DB_SEARCH_HEADER || n->op == DB_SEARCH_BODY ||
 	     n->op == DB_SEARCH_TEXT) && sql_has_nul(n)) {
@@ -264,25 +303,31 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 					n->value, n->value_len);
 		buf_append_str(t, "(");
 		if (n->value_len > 0) {
-			snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)",
-				 sql_param_like(q, NULL, 0, n->value, n->value_len));
+			sql_like(conds[0], sizeof(conds[0]), "m.header_text",
+				 sql_param_like(q, NULL, 0, n->value, n->value_len), fold);
 			sql_text_cond(q, cond, 1);
 			buf_append_str(t, " AND ");
 		}
-		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))", fp);
+		if (fold)
+			buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE"
+				    " translate(lower(h), " FOLD_FROM ", " FOLD_TO ") LIKE"
+				    " translate(lower($%d), " FOLD_FROM ", " FOLD_TO ")))", fp);
+		else
+			buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))",
+				    fp);
 		return;
 	}
 	case DB_SEARCH_BODY:
-		snprintf(conds[0], sizeof(conds[0]), "m.body_text LIKE lower($%d)",
-			 sql_param_like(q, NULL, 0, n->value, n->value_len));
+		sql_like(conds[0], sizeof(conds[0]), "m.body_text",
+			 sql_param_like(q, NULL, 0, n->value, n->value_len), fold);
 		sql_text_cond(q, cond, 1);
 		return;
 	case DB_SEARCH_TEXT: {
 		/* The header first: it is short, and a match there spares
 		 * decompressing and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
-		snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)", p);
-		snprintf(conds[1], sizeof(conds[1]), "m.body_text LIKE lower($%d)", p);
+		sql_like(conds[0], sizeof(conds[0]), "m.header_text", p, fold);
+		sql_like(conds[1], sizeof(conds[1]), "m.body_text", p, fold);
 		sql_text_cond(q, cond, 2);
 		return;
 	}
