@@ -31,13 +31,19 @@ struct esearch_request {
 };
 
 /* The decoded names of IN: each becomes the name LIST shows (INBOX
- * normalised). One that no mailbox can have names nothing (NULL). */
+ * normalised). One that no mailbox can have names nothing (NULL), except
+ * "" for subtree and subtree-one: the root of the hierarchy, whose
+ * subtree is every mailbox and whose children are the top-level ones. */
 static struct imap_result decode_names(struct imap_session *s, struct imap_esearch_source *src)
 {
 	for (size_t i = 0; i < src->nnames; i++) {
 		struct imap_esearch_name *n = &src->names[i];
 		const char *problem;
 
+		if (n->len == 0 && n->kind != IMAP_ESEARCH_MAILBOXES) {
+			n->name = "";
+			continue;
+		}
 		switch (imap_mailbox_arg(s, n->arg, &n->name, &n->len, &problem)) {
 		case IMAP_NAME_OK:
 			break;
@@ -87,10 +93,12 @@ struct imap_result imap_check_esearch(struct imap_session *s, const struct imap_
 }
 
 /* Whether name (len bytes) is base, below it, or (one_level) just one
- * level below it. */
+ * level below it; base "" is the root, above every name. */
 static bool in_subtree(const char *name, size_t len, const char *base, size_t blen,
 		       bool one_level)
 {
+	if (blen == 0)
+		return !one_level || memchr(name, IMAP_MAILBOX_DELIM, len) == NULL;
 	if (len < blen || memcmp(name, base, blen) != 0)
 		return false;
 	if (len == blen)

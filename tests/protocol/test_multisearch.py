@@ -166,6 +166,11 @@ def test_rfc7377_filters(env, team):
         "Projects/2026", "INBOX"}
     assert set(esearch(b, f"IN (mailboxes Projects/2026/Q1 subtree-one Projects/2026) {pl}")) \
         == {"Projects/2026", "Projects/2026/Q1"}
+    # "" is the root: its subtree is everything, its children the top level.
+    assert set(esearch(b, f'IN (subtree "") {pl}')) == {
+        "INBOX", "Projects", "Projects/2026", "Projects/2026/Q1", team["box"]}
+    assert set(esearch(b, f'IN (subtree-one "") {pl}')) == {"INBOX", "Projects"}
+    assert esearch(b, f'IN (mailboxes "") {pl}') == {}
     # A name is not a prefix: "Proj" names nothing.
     assert esearch(b, f"IN (subtree Proj mailboxes Proj) {pl}") == {}
     # The shared namespace as a subtree, with the personal one.
