@@ -347,15 +347,18 @@ struct imap_result imap_search_program(struct imap_session *s, const struct imap
 	int rc;
 
 	rc = imap_search_parse(&s->arena, args, true, prog, &problem);
+	/* RFC 5182 §2.1: a NO empties a SAVEd result, which only SEARCH
+	 * makes (an ESEARCH with SAVE is BAD, and may have no view). */
 	if (rc == -2) {
-		/* RFC 5182 §2.1: a NO empties a SAVEd result. */
-		imap_search_forget(s, prog);
+		if (!multi)
+			imap_search_forget(s, prog);
 		return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
 	}
 	if (rc < 0)
 		return imap_bad(s, NULL, "%s", problem);
 	if (!convert(&c, prog->root, root)) {
-		imap_search_forget(s, prog);
+		if (!multi)
+			imap_search_forget(s, prog);
 		if (c.badcharset)
 			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
 		return imap_bad(s, NULL, "%s", c.error);

@@ -248,6 +248,9 @@ def test_rfc7377_unknown_and_invisible_names_look_the_same(env, team):
     ("IN ((depth 1)) ALL", b"mailbox filter first"),
     ("IN (personal)", b"Missing search criteria"),
     ("IN (personal) RETURN (SAVE) ALL", b"SAVE is not allowed"),
+    ("RETURN (SAVE) ALL", b"SAVE is not allowed"),
+    ("IN (personal) RETURN (SAVE) 1:3", b"need the selected mailbox"),
+    ("IN (personal) RETURN (SAVE MIN) NOT UID $", b"need the selected mailbox"),
     ("IN (personal) RETURN (BOGUS) ALL", b"Unknown RETURN option"),
     ("IN (personal) 1:3", b"need the selected mailbox"),
     ("IN (personal) NOT 1", b"need the selected mailbox"),
@@ -273,6 +276,18 @@ def test_rfc7377_charset_and_state(env):
     c = login(env.imap_port, env.new_user("cs"))
     tagged, _ = c.cmd("e", "ESEARCH IN (personal) CHARSET KOI8-R ALL")
     assert tagged.startswith(b"e NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
+    # With SAVE too, in the authenticated state (no saved result to empty).
+    tagged, _ = c.cmd("e", "ESEARCH IN (personal) RETURN (SAVE) CHARSET KOI8-R ALL")
+    assert tagged.startswith(b"e NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
+    # A SEARCH's saved result survives a refused ESEARCH with SAVE.
+    ok(c, "SELECT INBOX")
+    c.send(b"ap APPEND INBOX {9+}\r\nSubject: \r\n\r\n")
+    assert c.read_tagged("ap")[0].startswith(b"ap OK")
+    ok(c, "UID SEARCH RETURN (SAVE) ALL")
+    for text in ("ESEARCH RETURN (SAVE) CHARSET KOI8-R ALL", "ESEARCH RETURN (SAVE) 1"):
+        tagged, _ = c.cmd("e", text)
+        assert tagged.startswith(b"e NO") or tagged.startswith(b"e BAD"), tagged
+    assert ok(c, "UID SEARCH UID $", "u") == [b"* SEARCH 1"]
     c.close()
 
 
