@@ -17,6 +17,11 @@ struct sql {
 	int nparams;
 	int64_t reader_id;
 	int reader_param;   /* its parameter number once a node needs it, else 0 */
+	/* The mailbox of the row: "$1" when one mailbox is searched; with
+	 * several (db_search_multi), the row's own, and its \Seen mode and the
+	 * reader's seen set from the "box" CTE. */
+	const char *mbox;
+	bool multi;
 };
 
 /* Adds a parameter (copied, NUL-terminated) and returns its number. */
@@ -78,6 +83,44 @@ static int sql_param_like(struct sql *q, const char *field, size_t field_len,
 }
 
 static void sql_node(struct sql *q, const struct db_search_node *n);
+
+/* Case folding beyond lower() (docs/protocol.md, "Case-insensitive
+ * matching"): lower() maps each letter to its lower case, but Unicode case
+ * folding also unifies two lower-case pairs that real text uses, final and
+ * medial sigma (ς σ, both from Σ) and the micro sign and mu (µ μ, both
+ * from Μ). The text is stored as lower() left it (migrations/0007), so a
+ * pattern with one of them matches in two steps: with each of those
+ * letters as "_" (any one character), which the trigram index can still
+ * answer from the rest of the pattern, then exactly, both sides folded,
+ * on the few rows that passed. Patterns without them (almost all) keep
+ * the one LIKE. */
+#define FOLD_FROM "'ςµ'"
+#define FOLD_TO "'σμ'"
+#define FOLD_ANY "'σςμµ', '____'"
+
+/* Whether value holds a letter that lower() may turn into σ, ς, µ or μ:
+ * Σ σ ς, Μ μ, µ. */
+static bool sql_needs_fold(const char *v, size_t len)
+{
+	static const char *const letters[] = { "Σ", "σ", "ς", "Μ", "μ", "µ" };
+
+	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+		if (memmem(v, len, letters[i], strlen(letters[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* column LIKE the pattern of parameter p (sql_param_like), folded. */
+static void sql_like(char *out, size_t size, const char *column, int p, bool fold)
+{
+	if (!fold)
+		snprintf(out, size, "%s LIKE lower($%d)", column, p);
+	else
+		snprintf(out, size, "(%s LIKE translate(lower($%d), " FOLD_ANY ") AND"
+			 " translate(%s, " FOLD_FROM ", " FOLD_TO ") LIKE"
+			 " translate(lower($%d), " FOLD_FROM ", " FOLD_TO "))",
+			 column, p, column, p);
+}
 
 /* A condition on the search text (header_text, body_text): the OR of
  * conds[0..n-1], each one column's LIKE. The text of a message is in the
@@ -147,7 +190,10 @@ static void sql_flags(struct sql *q, int64_t mask, bool set)
 	struct buf *t = &q->text;
 	int p;
 
-	if (mask & DB_FLAG_SEEN) {
+	if ((mask & DB_FLAG_SEEN) && q->multi) {
+		buf_append(t, "(", 1);
+		buf_append_str(t, DB_SEEN_FLAGS("mm", "box.seen_per_user", "box.seen"));
+	} else if (mask & DB_FLAG_SEEN) {
 		/* The reader becomes a parameter only when needed: PostgreSQL
 		 * refuses a parameter whose type nothing in the query implies. */
 		if (q->reader_param == 0)
@@ -165,6 +211,12 @@ static void sql_flags(struct sql *q, int64_t mask, bool set)
 		buf_appendf(t, " & $%d::smallint = 0)", p);
 }
 
+/* A shared keyword, compared as STORE compares them (parameter p). */
+static void sql_keyword(struct sql *q, int p)
+{
+	buf_appendf(&q->text, "EXISTS (SELECT 1 FROM unnest(mm.keywords) k WHERE lower(k) = lower($%d))", p);
+}
+
 static void sql_node(struct sql *q, const struct db_search_node *n)
 {
 	struct buf *t = &q->text;
@@ -173,8 +225,9 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 	/* The save date's, the same way; RFC 8514 §4.3: INTERNALDATE's
 	 * where there is none (a row older than migrations/0017). */
 	const char *sdate = "(coalesce(mm.saved_at, mm.internaldate) AT TIME ZONE 'UTC')::date";
-	char conds[2][48];          /* a text key's conditions, for sql_text_cond */
+	char conds[2][256];         /* a text key's conditions, for sql_text_cond */
 	const char *const cond[2] = { conds[0], conds[1] };
+	bool fold = n->value != NULL && sql_needs_fold(n->value, n->value_len);
 
 	if ((n->op == DB_SEARCH_KEYWORD || n->op == DB_SEARCH_HEADER || n->op == DB_SEARCH_BODY ||
 	     n->op == DB_SEARCH_TEXT) && sql_has_nul(n)) {
@@ -209,17 +262,25 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 		sql_flags(q, n->number, n->op == DB_SEARCH_FLAGS_SET);
 		return;
 	case DB_SEARCH_KEYWORD:
-		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(mm.keywords) k WHERE lower(k) = lower($%d))",
-			    sql_param(q, n->value, strnlen(n->value, n->value_len)));
+		sql_keyword(q, sql_param(q, n->value, strnlen(n->value, n->value_len)));
 		return;
 	case DB_SEARCH_PRIVATE_KEYWORD: {
-		/* One InitPlan: the reader's set of the keyword. */
+		/* One InitPlan: the reader's set of the keyword. Across several
+		 * mailboxes the keyword is private only in those with per-user
+		 * \Seen, and shared in the others. */
 		int p = sql_param(q, n->value, strnlen(n->value, n->value_len));
 		if (q->reader_param == 0)
 			q->reader_param = sql_param_int(q, q->reader_id);
+		if (q->multi)
+			buf_append_str(t, "CASE WHEN box.seen_per_user THEN ");
 		buf_appendf(t, "coalesce(mm.uid <@ (SELECT p.uids FROM private_keywords p"
-			    " WHERE p.account_id = $%d AND p.mailbox_id = $1 AND p.keyword = $%d), false)",
-			    q->reader_param, p);
+			    " WHERE p.account_id = $%d AND p.mailbox_id = %s AND p.keyword = $%d), false)",
+			    q->reader_param, q->mbox, p);
+		if (q->multi) {
+			buf_append_str(t, " ELSE ");
+			sql_keyword(q, p);
+			buf_append_str(t, " END");
+		}
 		return;
 	}
 	case DB_SEARCH_BEFORE: sql_date(q, idate, "<", n->number); return;
@@ -242,25 +303,31 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 					n->value, n->value_len);
 		buf_append_str(t, "(");
 		if (n->value_len > 0) {
-			snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)",
-				 sql_param_like(q, NULL, 0, n->value, n->value_len));
+			sql_like(conds[0], sizeof(conds[0]), "m.header_text",
+				 sql_param_like(q, NULL, 0, n->value, n->value_len), fold);
 			sql_text_cond(q, cond, 1);
 			buf_append_str(t, " AND ");
 		}
-		buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))", fp);
+		if (fold)
+			buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE"
+				    " translate(lower(h), " FOLD_FROM ", " FOLD_TO ") LIKE"
+				    " translate(lower($%d), " FOLD_FROM ", " FOLD_TO ")))", fp);
+		else
+			buf_appendf(t, "EXISTS (SELECT 1 FROM unnest(m.header_fields) h WHERE h ILIKE $%d))",
+				    fp);
 		return;
 	}
 	case DB_SEARCH_BODY:
-		snprintf(conds[0], sizeof(conds[0]), "m.body_text LIKE lower($%d)",
-			 sql_param_like(q, NULL, 0, n->value, n->value_len));
+		sql_like(conds[0], sizeof(conds[0]), "m.body_text",
+			 sql_param_like(q, NULL, 0, n->value, n->value_len), fold);
 		sql_text_cond(q, cond, 1);
 		return;
 	case DB_SEARCH_TEXT: {
 		/* The header first: it is short, and a match there spares
 		 * decompressing and scanning the body. */
 		int p = sql_param_like(q, NULL, 0, n->value, n->value_len);
-		snprintf(conds[0], sizeof(conds[0]), "m.header_text LIKE lower($%d)", p);
-		snprintf(conds[1], sizeof(conds[1]), "m.body_text LIKE lower($%d)", p);
+		sql_like(conds[0], sizeof(conds[0]), "m.header_text", p, fold);
+		sql_like(conds[1], sizeof(conds[1]), "m.body_text", p, fold);
 		sql_text_cond(q, cond, 2);
 		return;
 	}
@@ -288,10 +355,10 @@ static void sql_node(struct sql *q, const struct db_search_node *n)
 			q->reader_param = sql_param_int(q, q->reader_id);
 		buf_appendf(t, "(mm.modseq >= $%d::bigint"
 			    " OR coalesce(mm.uid <@ (SELECT range_agg(c.uids) FROM seen_changes c"
-			    "   WHERE c.account_id = $%d AND c.mailbox_id = $1 AND c.modseq >= $%d::bigint), false)"
+			    "   WHERE c.account_id = $%d AND c.mailbox_id = %s AND c.modseq >= $%d::bigint), false)"
 			    " OR coalesce((SELECT s.pruned_modseq >= $%d::bigint FROM seen s"
-			    "   WHERE s.account_id = $%d AND s.mailbox_id = $1), false))",
-			    p, q->reader_param, p, p, q->reader_param);
+			    "   WHERE s.account_id = $%d AND s.mailbox_id = %s), false))",
+			    p, q->reader_param, q->mbox, p, p, q->reader_param, q->mbox);
 		return;
 	}
 	}
@@ -361,37 +428,33 @@ static ExecStatusType pipeline_result(PGconn *conn, PGresult **keep, char *sqlst
 	return worst;
 }
 
-enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t max_uid,
-			 long timeout_ms, const struct db_search_node *root,
-			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
-			 char *err, size_t errlen)
+static void sql_free(struct sql *q)
 {
-	struct sql q = { .nparams = 0, .params = NULL, .reader_id = reader_id };
+	for (int i = 0; i < q->nparams; i++)
+		free(q->params[i]);
+	free(q->params);
+	buf_free(&q->text);
+}
+
+/* Runs the query of q (NUL-terminated text) in a transaction of its own
+ * with its own settings (search_settings), so that no search can hold a
+ * worker longer than the configured bound; one round trip. DB_OK with
+ * the rows in *res_r (the caller clears it), DB_TIMEOUT or DB_FAILED. */
+static enum db_result search_exec(db *d, struct sql *q, bool reads_text, long timeout_ms,
+				  PGresult **res_r, char *err, size_t errlen)
+{
 	enum db_result r = DB_OK;
 	PGresult *res = NULL, *sync;
 	char timeout[24], sqlstate[8] = "";
-	const char *settings[2] = { timeout, sql_reads_text(root) ? "true" : "false" };
+	const char *settings[2] = { timeout, reads_text ? "true" : "false" };
 	bool sent;
 
-	buf_init(&q.text);
-	sql_param_int(&q, mailbox_id);
-	sql_param_int(&q, max_uid);
-	buf_append_str(&q.text, "SELECT mm.uid, mm.modseq FROM mailbox_messages mm"
-		       " JOIN messages m ON m.id = mm.message_id"
-		       " WHERE mm.mailbox_id = $1 AND mm.uid <= $2 AND ");
-	sql_node(&q, root);
-	buf_append_str(&q.text, " ORDER BY mm.uid");
-	buf_append(&q.text, "", 1);
 	snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
-
-	/* One round trip: the search runs in a transaction of its own with
-	 * its own settings (search_settings), so no search can hold a worker
-	 * longer than the configured bound. */
 	sent = PQenterPipelineMode(d->conn) &&
 	       PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQsendQueryPrepared(d->conn, "search_settings", 2, settings, NULL, NULL, 0) &&
-	       PQsendQueryParams(d->conn, (const char *)q.text.data, q.nparams, NULL,
-				 (const char *const *)q.params, NULL, NULL, 0) &&
+	       PQsendQueryParams(d->conn, (const char *)q->text.data, q->nparams, NULL,
+				 (const char *const *)q->params, NULL, NULL, 0) &&
 	       PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQpipelineSync(d->conn);
 	if (!sent) {
@@ -417,21 +480,100 @@ enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t 
 		PGresult *rb = PQexec(d->conn, "ROLLBACK");
 		PQclear(rb);
 	}
-	if (r == DB_OK) {
-		for (int i = 0; i < PQntuples(res); i++) {
-			int64_t uid, modseq;
-			if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &modseq) < 0) {
-				db_errf(err, errlen, "searching: unexpected result");
-				r = DB_FAILED;
-				break;
-			}
-			uid_cb(ctx, (uint32_t)uid, (uint64_t)modseq);
+	if (r != DB_OK) {
+		PQclear(res);
+		res = NULL;
+	}
+	*res_r = res;
+	return r;
+}
+
+enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t max_uid,
+			 long timeout_ms, const struct db_search_node *root,
+			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
+			 char *err, size_t errlen)
+{
+	struct sql q = { .reader_id = reader_id, .mbox = "$1" };
+	enum db_result r;
+	PGresult *res;
+
+	buf_init(&q.text);
+	sql_param_int(&q, mailbox_id);
+	sql_param_int(&q, max_uid);
+	buf_append_str(&q.text, "SELECT mm.uid, mm.modseq FROM mailbox_messages mm"
+		       " JOIN messages m ON m.id = mm.message_id"
+		       " WHERE mm.mailbox_id = $1 AND mm.uid <= $2 AND ");
+	sql_node(&q, root);
+	buf_append_str(&q.text, " ORDER BY mm.uid");
+	buf_append(&q.text, "", 1);
+	r = search_exec(d, &q, sql_reads_text(root), timeout_ms, &res, err, errlen);
+	for (int i = 0; r == DB_OK && i < PQntuples(res); i++) {
+		int64_t uid, modseq;
+		if (db_get_int64(res, i, 0, &uid) < 0 || db_get_int64(res, i, 1, &modseq) < 0) {
+			db_errf(err, errlen, "searching: unexpected result");
+			r = DB_FAILED;
+			break;
 		}
+		uid_cb(ctx, (uint32_t)uid, (uint64_t)modseq);
 	}
 	PQclear(res);
-	for (int i = 0; i < q.nparams; i++)
-		free(q.params[i]);
-	free(q.params);
-	buf_free(&q.text);
+	sql_free(&q);
+	return r;
+}
+
+/* Several mailboxes in one statement. The "box" CTE reads each mailbox's
+ * row once, with its \Seen mode and the reader's seen set made ready
+ * (DB_SEEN_UNPACK) once per mailbox rather than once per message;
+ * MATERIALIZED keeps it so. The messages are then those of the primary
+ * key's leading column, mailbox by mailbox, and every key's condition is
+ * the one a single mailbox's search uses, the row's mailbox in place of
+ * $1 (sql.mbox). */
+enum db_result db_search_multi(db *d, int64_t reader_id, const int64_t *mailbox_ids, size_t n,
+			       long timeout_ms, const struct db_search_node *root,
+			       void (*row_cb)(void *ctx, const struct db_search_match *m), void *ctx,
+			       char *err, size_t errlen)
+{
+	struct sql q = { .reader_id = reader_id, .mbox = "mm.mailbox_id", .multi = true };
+	enum db_result r;
+	struct buf ids;
+	PGresult *res;
+
+	buf_init(&q.text);
+	buf_init(&ids);
+	buf_append(&ids, "{", 1);
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(&ids, "%s%lld", i > 0 ? "," : "", (long long)mailbox_ids[i]);
+	buf_append(&ids, "}", 1);
+	sql_param(&q, (const char *)ids.data, ids.len);
+	buf_free(&ids);
+	q.reader_param = sql_param_int(&q, reader_id);
+	buf_append_str(&q.text, "WITH box AS MATERIALIZED (SELECT b.id, b.uidvalidity, b.seen_per_user, "
+		       DB_SEEN_SET("$2", "b.id") " AS seen"
+		       " FROM mailboxes b WHERE b.id = ANY($1::bigint[]))"
+		       " SELECT mm.mailbox_id, box.uidvalidity, mm.uid, mm.modseq"
+		       " FROM box JOIN mailbox_messages mm ON mm.mailbox_id = box.id"
+		       " JOIN messages m ON m.id = mm.message_id WHERE ");
+	sql_node(&q, root);
+	buf_append_str(&q.text, " ORDER BY mm.mailbox_id, mm.uid");
+	buf_append(&q.text, "", 1);
+	r = search_exec(d, &q, sql_reads_text(root), timeout_ms, &res, err, errlen);
+	for (int i = 0; r == DB_OK && i < PQntuples(res); i++) {
+		int64_t v[4];
+		struct db_search_match m;
+		for (int c = 0; c < 4; c++)
+			if (db_get_int64(res, i, c, &v[c]) < 0)
+				r = DB_FAILED;
+		if (r != DB_OK) {
+			db_errf(err, errlen, "searching: unexpected result");
+			break;
+		}
+		m.mailbox_id = v[0];
+		m.uidvalidity = (uint32_t)v[1];
+		m.uid = (uint32_t)v[2];
+		m.modseq = (uint64_t)v[3];
+		row_cb(ctx, &m);
+	}
+	PQclear(res);
+	sql_free(&q);
 	return r;
 }

@@ -53,4 +53,21 @@ enum db_result db_search(db *d, int64_t reader_id, int64_t mailbox_id, uint32_t 
 			 void (*uid_cb)(void *ctx, uint32_t uid, uint64_t modseq), void *ctx,
 			 char *err, size_t errlen);
 
+/* A match of db_search_multi: a message of one of the mailboxes. */
+struct db_search_match {
+	int64_t mailbox_id;
+	uint32_t uidvalidity, uid;
+	uint64_t modseq;          /* the shared one: MODSEQ is not asked of several mailboxes */
+};
+
+/* The same program over the n mailboxes mailbox_ids (RFC 7377 ESEARCH), in
+ * one statement: row_cb gets every match, by mailbox id, then UID. The
+ * caller has checked the reader's rights on each mailbox; \Seen is the
+ * reader's in each (per user or common, as db_search). The program may not
+ * name message numbers or the reader's \Recent: they belong to a view. */
+enum db_result db_search_multi(db *d, int64_t reader_id, const int64_t *mailbox_ids, size_t n,
+			       long timeout_ms, const struct db_search_node *root,
+			       void (*row_cb)(void *ctx, const struct db_search_match *m), void *ctx,
+			       char *err, size_t errlen);
+
 #endif

@@ -107,6 +107,8 @@ static const struct config_key config_keys[] = {
 	/* The fallback while no change bus wakes idling sessions. */
 	LIVE_LONG(idle_poll_interval_ms, "2000", 0, 3600000),
 	LIVE_LONG(search_timeout_ms, "20000", 1, 600000),
+	/* RFC 7377 ESEARCH: mailboxes one command may search (cmd_esearch.c). */
+	LIVE_LONG(search_max_mailboxes, "1000", 1, 100000),
 	KEY_LONG(search_index_quiet_ms, "200", 0, 3600000),
 	KEY_LONG(search_index_max_lag_s, "30", 1, 86400),
 	/* A batch must finish well inside the indexer's 30 s statement

@@ -65,6 +65,7 @@ struct config {
 	long idle_keepalive_interval; /* seconds between "* OK Still here" while idling; 0 = never */
 	long idle_poll_interval_ms; /* idling sessions re-read their mailbox this often; 0 = never */
 	long search_timeout_ms;     /* longest a SEARCH may run in the database */
+	long search_max_mailboxes;  /* mailboxes one ESEARCH may search (RFC 7377) */
 	long search_index_quiet_ms; /* no APPEND/COPY/MOVE for this long before the indexer runs */
 	long search_index_max_lag_s;/* ... unless the oldest waiting message has waited this long */
 	long search_index_batch;    /* messages the indexer marks per transaction */

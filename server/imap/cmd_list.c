@@ -58,6 +58,26 @@ static void collect_shared(void *ctx, const struct db_mailbox_row *row, acl_righ
 	collect_row(ctx, row, !row->subscription, rights);
 }
 
+bool imap_list_collect(struct imap_session *s, struct imap_backend *be, bool subscriptions,
+		       struct imap_list_entries *boxes, struct imap_list_entries *subs,
+		       struct imap_result *res_r)
+{
+	struct list_ctx c = { .s = s };
+	char err[256];
+
+	if (db_mailbox_list(be->db, s->account_id, subscriptions, collect_own, &c, err,
+			    sizeof(err)) != DB_MBOX_OK) {
+		*res_r = imap_store_failed(s, "listing mailboxes", err);
+		return false;
+	}
+	if (!imap_list_shared(s, be, collect_shared, &c, res_r))
+		return false;
+	imap_list_tree_build(&s->arena, &c.boxes);
+	*boxes = c.boxes;
+	*subs = c.subs;
+	return true;
+}
+
 /* Appends one attribute to the parenthesised list being written. */
 static void attr(struct buf *out, bool *first, const char *a)
 {
@@ -303,7 +323,6 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 	const struct imap_list_args *args = &req->args;
 	struct list_ctx c = { .s = s };
 	struct imap_result r;
-	char err[256];
 
 	/* The root of the reference in the personal namespace is "". */
 	if (req->delimiter_only) {
@@ -311,12 +330,9 @@ struct imap_result cmd_list(struct imap_session *s, const struct imap_command *c
 			imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
 		return imap_done(s);
 	}
-	if (db_mailbox_list(be->db, s->account_id, lsub || (args->ret & IMAP_LIST_RET_SUBSCRIBED),
-			    collect_own, &c, err, sizeof(err)) != DB_MBOX_OK)
-		return imap_store_failed(s, "listing mailboxes", err);
-	if (!imap_list_shared(s, be, collect_shared, &c, &r))
+	if (!imap_list_collect(s, be, lsub || (args->ret & IMAP_LIST_RET_SUBSCRIBED), &c.boxes,
+			       &c.subs, &r))
 		return r;
-	imap_list_tree_build(&s->arena, &c.boxes);
 	if (lsub) {
 		if (req->patterns[0] != NULL)
 			lsub_write(&c, req->patterns[0]);

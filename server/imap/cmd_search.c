@@ -19,7 +19,11 @@ struct search_ctx {
 	struct imap_session *s;
 	const char *error;
 	bool badcharset;
+	bool multi;         /* ESEARCH over mailboxes that need not be selected */
 };
+
+static const char not_multi[] =
+	"Message numbers, $, RECENT, NEW, OLD and MODSEQ need the selected mailbox: use UID SEARCH";
 
 /* Search strings are UTF-8 (RFC 9051 §6.4.4; US-ASCII is a subset); a
  * string that is not is in no charset the server accepts. NUL is let
@@ -82,8 +86,33 @@ static void convert_new(struct search_ctx *c, struct db_search_node *n)
 	n->children[1].number = 1;
 }
 
+/* A UID set of a search over mailboxes no view knows: "*" is each
+ * mailbox's last UID, which no one number can be; as the highest UID
+ * there is, "n:*" still holds every message from n up. (It differs from
+ * RFC 9051 §9 only where n is above a mailbox's last UID, where the set
+ * would name that last message: docs/protocol.md, MULTISEARCH.) */
+static void uid_ranges_any(struct imap_session *s, const struct imap_seqset *set,
+			   struct db_uid_ranges *out)
+{
+	struct imap_seqset r;
+	uint32_t *lo, *hi;
+
+	imap_seqset_resolve(&s->arena, set, UINT32_MAX, false, &r);
+	lo = arena_alloc(&s->arena, (r.count + 1) * sizeof(*lo));
+	hi = arena_alloc(&s->arena, (r.count + 1) * sizeof(*hi));
+	for (size_t i = 0; i < r.count; i++) {
+		lo[i] = r.ranges[i].lo;
+		hi[i] = r.ranges[i].hi;
+	}
+	out->lo = lo;
+	out->hi = hi;
+	out->count = r.count;
+}
+
 static bool convert(struct search_ctx *c, const struct imap_search_key *k, struct db_search_node *n)
 {
+	const char *names;
+
 	memset(n, 0, sizeof(*n));
 	switch (k->op) {
 	case IMAP_SK_AND: return convert_children(c, k, n, DB_SEARCH_AND);
@@ -93,6 +122,14 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_SEQSET:
 	case IMAP_SK_UIDSET:
 		n->op = DB_SEARCH_UIDS;
+		if (c->multi) {
+			if (k->op == IMAP_SK_SEQSET || k->u.set.saved) {
+				c->error = not_multi;
+				return false;
+			}
+			uid_ranges_any(c->s, &k->u.set, &n->ranges);
+			return true;
+		}
 		if (k->u.set.saved) {
 			imap_msgset_saved(c->s, &n->ranges);
 			return true;
@@ -117,9 +154,12 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 		n->op = DB_SEARCH_KEYWORD;
 		n->value = k->u.str.value;
 		n->value_len = k->u.str.value_len;
-		/* In a per-user mailbox a private keyword is the reader's own. */
-		if (c->s->view->private_names != NULL &&
-		    (n->value = imap_private_keyword(c->s->view->private_names, k->u.str.value,
+		/* In a per-user mailbox a private keyword is the reader's own;
+		 * across several mailboxes, in those that are per user
+		 * (db_search_multi). */
+		names = c->multi ? c->s->cfg->private_keywords : c->s->view->private_names;
+		if (names != NULL && names[0] != '\0' &&
+		    (n->value = imap_private_keyword(names, k->u.str.value,
 						     k->u.str.value_len, &n->value_len)) != NULL)
 			n->op = DB_SEARCH_PRIVATE_KEYWORD;
 		else
@@ -128,6 +168,10 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_RECENT:
 	case IMAP_SK_OLD:
 	case IMAP_SK_NEW:
+		if (c->multi) {
+			c->error = not_multi;
+			return false;
+		}
 		/* RFC 9051 Appendix E: no \Recent, so no keys built on it. */
 		if (c->s->imap4rev2) {
 			c->error = "RECENT, NEW and OLD are not IMAP4rev2 search keys";
@@ -161,7 +205,12 @@ static bool convert(struct search_ctx *c, const struct imap_search_key *k, struc
 	case IMAP_SK_SMALLER: n->op = DB_SEARCH_SMALLER; n->number = k->u.number; return true;
 	case IMAP_SK_OLDER: n->op = DB_SEARCH_OLDER; n->number = k->u.number; return true;
 	case IMAP_SK_YOUNGER: n->op = DB_SEARCH_YOUNGER; n->number = k->u.number; return true;
-	case IMAP_SK_MODSEQ: n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
+	case IMAP_SK_MODSEQ:
+		if (c->multi) {
+			c->error = not_multi;
+			return false;
+		}
+		n->op = DB_SEARCH_MODSEQ; n->number = (int64_t)k->u.modseq.value; return true;
 	case IMAP_SK_EMAILID:
 	case IMAP_SK_THREADID:
 		/* objectid.h: an EMAILID names a messages row; no THREADID
@@ -228,23 +277,26 @@ static void collect(void *ctx, uint32_t uid, uint64_t modseq)
 	r->items[r->n++] = value;
 }
 
+void imap_esearch_items(struct buf *out, unsigned opts, const uint32_t *items, size_t n)
+{
+	if (n > 0 && (opts & IMAP_SEARCH_RETURN_MIN))
+		buf_appendf(out, " MIN %u", items[0]);
+	if (n > 0 && (opts & IMAP_SEARCH_RETURN_MAX))
+		buf_appendf(out, " MAX %u", items[n - 1]);
+	if (opts & IMAP_SEARCH_RETURN_COUNT)
+		buf_appendf(out, " COUNT %zu", n);
+	if (n > 0 && (opts & IMAP_SEARCH_RETURN_ALL)) {
+		buf_append_str(out, " ALL ");
+		imap_numbers_format(items, n, out);
+	}
+}
+
 /* RFC 4731 §3.1: ESEARCH (TAG "x") [UID] MIN n MAX n COUNT n ALL set. */
 static void write_esearch(struct imap_session *s, const struct imap_search_program *p,
 			  const struct result *r, bool uid)
 {
-	unsigned opts = p->return_opts;
-
 	buf_appendf(&s->out, "* ESEARCH (TAG \"%s\")%s", s->cmd->tag, uid ? " UID" : "");
-	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_MIN))
-		buf_appendf(&s->out, " MIN %u", r->items[0]);
-	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_MAX))
-		buf_appendf(&s->out, " MAX %u", r->items[r->n - 1]);
-	if (opts & IMAP_SEARCH_RETURN_COUNT)
-		buf_appendf(&s->out, " COUNT %zu", r->n);
-	if (r->n > 0 && (opts & IMAP_SEARCH_RETURN_ALL)) {
-		buf_append_str(&s->out, " ALL ");
-		imap_numbers_format(r->items, r->n, &s->out);
-	}
+	imap_esearch_items(&s->out, p->return_opts, r->items, r->n);
 	/* RFC 7162 §3.1.5: with a MODSEQ key, the highest MODSEQ found. */
 	if (r->n > 0 && p->modseq)
 		buf_appendf(&s->out, " MODSEQ %llu", (unsigned long long)r->modseq);
@@ -286,6 +338,34 @@ struct search_request {
 	struct db_search_node root;
 };
 
+struct imap_result imap_search_program(struct imap_session *s, const struct imap_arg *args,
+				      bool multi, struct imap_search_program *prog,
+				      struct db_search_node *root)
+{
+	struct search_ctx c = { .s = s, .multi = multi };
+	const char *problem;
+	int rc;
+
+	rc = imap_search_parse(&s->arena, args, true, prog, &problem);
+	/* RFC 5182 §2.1: a NO empties a SAVEd result, which only SEARCH
+	 * makes (an ESEARCH with SAVE is BAD, and may have no view). */
+	if (rc == -2) {
+		if (!multi)
+			imap_search_forget(s, prog);
+		return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
+	}
+	if (rc < 0)
+		return imap_bad(s, NULL, "%s", problem);
+	if (!convert(&c, prog->root, root)) {
+		if (!multi)
+			imap_search_forget(s, prog);
+		if (c.badcharset)
+			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
+		return imap_bad(s, NULL, "%s", c.error);
+	}
+	return imap_ok(s, NULL, "checked");
+}
+
 /* The whole program is parsed and turned into the store's query here,
  * before any SQL: a bad key is BAD, a charset or string that is not UTF-8
  * NO [BADCHARSET]. The view is read (message numbers, \Recent, "$") but
@@ -293,25 +373,12 @@ struct search_request {
 struct imap_result imap_check_search(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct search_request *req = arena_alloc(&s->arena, sizeof(*req));
-	struct search_ctx c = { .s = s };
-	const char *problem;
-	int rc;
+	struct imap_result r;
 
 	memset(req, 0, sizeof(*req));
-	rc = imap_search_parse(&s->arena, cmd->args, true, &req->prog, &problem);
-	if (rc == -2) {
-		/* RFC 5182 §2.1: a NO empties a SAVEd result. */
-		imap_search_forget(s, &req->prog);
-		return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset");
-	}
-	if (rc < 0)
-		return imap_bad(s, NULL, "%s", problem);
-	if (!convert(&c, req->prog.root, &req->root)) {
-		imap_search_forget(s, &req->prog);
-		if (c.badcharset)
-			return imap_no(s, "BADCHARSET (UTF-8 US-ASCII)", "%s", c.error);
-		return imap_bad(s, NULL, "%s", c.error);
-	}
+	r = imap_search_program(s, cmd->args, false, &req->prog, &req->root);
+	if (!imap_result_ok(&r))
+		return r;
 	/* RFC 9051 §6.4.4, §7.3.4: an IMAP4rev2 session gets ESEARCH, never
 	 * SEARCH; without RETURN, as if it had asked RETURN (ALL). */
 	if (s->imap4rev2 && !req->prog.esearch) {

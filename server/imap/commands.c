@@ -137,6 +137,11 @@ static const struct imap_command_def imap_commands[] = {
 	  .flags = IMAP_CMD_MESSAGES | IMAP_CMD_HOLD_EXPUNGE,
 	  .check = imap_check_search },
 
+	/* cmd_esearch.c: "l" and "r" on each mailbox searched, checked there
+	 * (RFC 7377 §2.2); in the authenticated state too */
+	{ .name = "ESEARCH", .fn = cmd_esearch, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_esearch },
+
 	/* cmd_copy.c: "i" on the target; MOVE also "t" and "e" on the source,
 	 * read-write (RFC 6851 §4.2) */
 	{ .name = "COPY", .fn = cmd_copy, .states = IMAP_STATE_SELECTED,

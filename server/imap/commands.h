@@ -176,6 +176,23 @@ imap_check_fn imap_check_copy;
 /* cmd_search.c */
 imap_command_fn cmd_search;
 imap_check_fn imap_check_search;
+struct imap_search_program;
+struct db_search_node;
+/* SEARCH's arguments from args (RETURN, CHARSET, the keys) as the store's
+ * query in *root, in the arena; the refusal (BAD, NO [BADCHARSET]) when
+ * they are not valid. multi: for mailboxes that need not be selected
+ * (ESEARCH), where message numbers, "$", RECENT, NEW, OLD and MODSEQ are
+ * BAD and a private keyword is private in the per-user mailboxes. */
+struct imap_result imap_search_program(struct imap_session *s, const struct imap_arg *args,
+				      bool multi, struct imap_search_program *prog,
+				      struct db_search_node *root);
+/* ESEARCH's result items (RFC 4731 §3.1) for the n ascending numbers:
+ * " MIN a MAX b COUNT n ALL set", as opts asks (IMAP_SEARCH_RETURN_*). */
+void imap_esearch_items(struct buf *out, unsigned opts, const uint32_t *items, size_t n);
+
+/* cmd_esearch.c: RFC 7377 */
+imap_command_fn cmd_esearch;
+imap_check_fn imap_check_esearch;
 
 /* cmd_unauthenticate.c: RFC 8437. Whether the command is offered
  * (allow_unauthenticate). */

@@ -19,8 +19,8 @@ static int by_mailbox_id(const void *x, const void *y)
  * unless an entry names them or takes rights away (acl/evaluate.h), so
  * they are evaluated like anyone's. Other owners' rights are known
  * already. */
-static bool own_rights(struct imap_session *s, struct imap_backend *be,
-		       struct imap_list_entries *boxes, struct imap_result *res_r)
+bool imap_list_own_rights(struct imap_session *s, struct imap_backend *be,
+			  struct imap_list_entries *boxes, struct imap_result *res_r)
 {
 	struct db_mailbox_acl_rows *sets;
 	struct acl_caller caller;
@@ -97,7 +97,7 @@ bool imap_list_return_prepare(struct imap_session *s, struct imap_backend *be,
 {
 	if (!(args->ret & (IMAP_LIST_RET_STATUS | IMAP_LIST_RET_MYRIGHTS)))
 		return true;
-	if (!own_rights(s, be, boxes, res_r))
+	if (!imap_list_own_rights(s, be, boxes, res_r))
 		return false;
 	return !(args->ret & IMAP_LIST_RET_STATUS) || statuses(s, be, boxes, args, res_r);
 }

@@ -23,6 +23,12 @@
 bool imap_list_return_prepare(struct imap_session *s, struct imap_backend *be,
 			      struct imap_list_entries *boxes, const struct imap_list_args *args, struct imap_result *res_r);
 
+/* The caller's rights on the entries marked listed that exist and are
+ * theirs (rights_known false): all of them in one round trip. false with
+ * NO [UNAVAILABLE] in *res_r when the store fails. */
+bool imap_list_own_rights(struct imap_session *s, struct imap_backend *be,
+			  struct imap_list_entries *boxes, struct imap_result *res_r);
+
 /* Writes the STATUS and MYRIGHTS responses that follow e's LIST response
  * (MYRIGHTS only for a mailbox that exists). */
 void imap_list_return_write(struct imap_session *s, const struct imap_list_entry *e,

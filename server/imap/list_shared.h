@@ -23,4 +23,14 @@ bool imap_list_shared(struct imap_session *s, struct imap_backend *be,
 				     acl_rights rights), void *ctx,
 		      struct imap_result *res_r);
 
+struct imap_list_entries;
+/* Every name the caller may see, their own and other owners' (those with
+ * rights_known set), as a built tree (list_tree.h), and with
+ * subscriptions the names subscribed in *subs (unsorted); cmd_list.c.
+ * false with NO [UNAVAILABLE] in *res_r when the store or directory
+ * fails. */
+bool imap_list_collect(struct imap_session *s, struct imap_backend *be, bool subscriptions,
+		       struct imap_list_entries *boxes, struct imap_list_entries *subs,
+		       struct imap_result *res_r);
+
 #endif

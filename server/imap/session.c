@@ -137,6 +137,8 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0017): cmd_fetch.c,
 	 * cmd_search.c, cmd_select.c, cmd_status.c, cmd_mailbox.c. */
 	buf_append_str(out, " OBJECTID SAVEDATE");
+	/* RFC 7377: cmd_esearch.c. */
+	buf_append_str(out, " MULTISEARCH");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
