@@ -164,6 +164,39 @@ def test_lost_listen_connection_loses_nothing(env):
         b.close()
 
 
+def test_rfc2177_lost_listen_connection_during_idle_next_change_within_5s(env):
+    """Issue 11, item 7 and "what I will check": a idles on one process;
+    every bus listener is killed with pg_terminate_backend while it idles.
+    A change made through the other process before the listeners are back
+    (a notification nobody hears) and one made after both reach the idler
+    within 5 s each: the IDLE never ends, nothing is missed."""
+    from test_idle import start_idle, wait_for, done
+    a, b = two_processes(env, 2)
+    try:
+        start_idle(a)
+        pids = listener_pids(env)
+        assert len(pids) >= 2, pids
+        for pid in pids:
+            env.pg.psql(f"SELECT pg_terminate_backend({pid})")
+        ok(b, "UID STORE 1 +FLAGS.SILENT (\\Flagged)")
+        line, before = wait_for(a, rb"^\* 1 FETCH", timeout=5.0)
+        assert b"\\Flagged" in line, line
+        assert not [x for x in before if x.startswith((b"* BYE", b"i "))], before
+        t0 = time.monotonic()
+        while len(listener_pids(env)) < len(pids):
+            assert time.monotonic() - t0 < 15, "the listeners did not reconnect"
+            time.sleep(0.1)
+        fill(b, "INBOX", 1)
+        wait_for(a, rb"^\* 3 EXISTS", timeout=5.0)
+        ok(b, "UID STORE 2 +FLAGS.SILENT (\\Answered)")
+        line, _ = wait_for(a, rb"^\* 2 FETCH", timeout=5.0)
+        assert b"\\Answered" in line, line
+        done(a)
+    finally:
+        a.close()
+        b.close()
+
+
 def test_rfc4314_acl_change_by_kairanctl_reaches_an_open_session(env):
     owner, reader = env.new_user("busown"), env.new_user("busread")
     o, r = login(env.imap_port, owner), login(env.imap_port, reader)
