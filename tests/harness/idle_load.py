@@ -5,7 +5,27 @@ only."""
 
 import asyncio
 import re
+import resource
 import time
+
+
+def vm_rss(pid):
+    """A process's resident size in bytes."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def raise_nofile(need):
+    """Raises our RLIMIT_NOFILE (which kairand started from us inherits) to
+    `need`; False when the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < need:
+        return False
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    return True
 
 
 class Idler:
