@@ -13,6 +13,7 @@ of two kairand processes over one database see it:
 """
 
 import os
+import socket
 import statistics
 import subprocess
 import time
@@ -278,6 +279,45 @@ def test_second_kairand_with_o_overrides(env):
     finally:
         p.terminate()
         p.wait(timeout=30)
+
+
+def test_second_kairand_beside_make_run_with_only_its_imap_ports_overridden(env):
+    """Issue 11, item 5, word for word: `kairand -c var/kairan.conf -o
+    imap_listen=... -o imaps_listen=...` beside `make run`, whose file also
+    names an LMTP and a metrics address. The LMTP port is shared
+    (SO_REUSEPORT: either process delivers); the metrics endpoint stays the
+    first process's, and the second runs without one, saying so."""
+    import kairan_env as ke
+    first = env.start_kairand(metrics_listen=f"127.0.0.1:{ke.free_port()}")
+    port, tls_port = ke.free_port(), ke.free_port()
+    log = os.path.join(os.path.dirname(first.log_path), "second.log")
+    argv = [first.kairand, "-c", first.conf_path, "-o", f"imap_listen=127.0.0.1:{port}",
+            "-o", f"imaps_listen=127.0.0.1:{tls_port}"]
+    user = env.new_user("bus")
+    with open(log, "wb") as f:
+        p = subprocess.Popen(argv, stdout=f, stderr=f)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert p.poll() is None, open(log).read()
+            try:
+                c = login(port, user)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the second kairand never listened"
+                time.sleep(0.1)
+        ok(c, "SELECT INBOX")
+        c.close()
+        with open(log) as f:
+            assert "no metrics endpoint in this process" in f.read()
+        lmtp_port = int(first.config["lmtp_listen"].rsplit(":", 1)[1])
+        for _ in range(4):      # whichever process the kernel picks answers
+            with socket.create_connection(("127.0.0.1", lmtp_port), timeout=10) as s:
+                assert s.recv(512).startswith(b"220 "), "no LMTP greeting"
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        first.stop()
 
 
 def test_rfc2177_postgresql_restart_during_idle_loses_nothing(env):
