@@ -252,6 +252,19 @@ def test_rfc2177_idle_across_processes_p99_within_100ms(env):
         b.close()
 
 
+def login_when_listening(port, user, proc, log=None):
+    """Logs in to a kairand we started as `proc` once it listens (15 s at
+    most; its log, if any, says why it exited early)."""
+    deadline = time.monotonic() + 15
+    while True:
+        assert proc.poll() is None, open(log).read() if log else "kairand exited"
+        try:
+            return login(port, user)
+        except OSError:
+            assert time.monotonic() < deadline, "the second kairand never listened"
+            time.sleep(0.1)
+
+
 def test_second_kairand_with_o_overrides(env):
     """kairand -o KEY=VALUE over the shared instance's file: a second
     process with other listen addresses serves the same mailboxes; an
@@ -266,14 +279,7 @@ def test_second_kairand_with_o_overrides(env):
     user = env.new_user("bus")
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                c = login(port, user)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the second kairand never listened"
-                time.sleep(0.1)
+        c = login_when_listening(port, user, p)
         ok(c, "SELECT INBOX")
         c.close()
     finally:
@@ -297,15 +303,7 @@ def test_second_kairand_beside_make_run_with_only_its_imap_ports_overridden(env)
     with open(log, "wb") as f:
         p = subprocess.Popen(argv, stdout=f, stderr=f)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert p.poll() is None, open(log).read()
-            try:
-                c = login(port, user)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the second kairand never listened"
-                time.sleep(0.1)
+        c = login_when_listening(port, user, p, log)
         ok(c, "SELECT INBOX")
         c.close()
         with open(log) as f:
