@@ -9,6 +9,7 @@ import time
 import pytest
 
 from imapclient import login, ok
+from test_big_append import sanitized
 
 from idle_load import open_many, raise_nofile, vm_rss   # tests/harness/
 
@@ -65,5 +66,5 @@ def test_rfc2177_2000_idle_sessions_grow_rss_by_at_most_60mb(env):
     print(f"\n{SESSIONS} idling sessions: kairand VmRSS {before >> 20} -> {held >> 20} MiB "
           f"({growth / SESSIONS / 1024:.1f} KiB a session), set up in {setup:.1f} s")
     assert missing == [], f"{len(missing)} idlers never saw the APPEND"
-    assert growth <= 60 * 1000 * 1000, growth
+    assert sanitized(env) or growth <= 60 * 1000 * 1000, growth
     k.stop()

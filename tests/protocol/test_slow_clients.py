@@ -15,6 +15,7 @@ import time
 import pytest
 
 from imapclient import connect, login
+from test_big_append import sanitized
 from test_metrics import scrape, value
 from test_proxy import connect as proxy_connect, v2_header
 import kairan_env as ke
@@ -243,5 +244,5 @@ def test_1000_trickling_connections_are_dropped_on_time_and_hold_64k_each(env):
     for kind, took in by_kind.items():
         assert min(took) >= timeout - 0.5, (kind, min(took))
         assert max(took) <= timeout + SLACK + 1, (kind, max(took))
-    assert growth <= total * 64 * 1024, growth
+    assert sanitized(env) or growth <= total * 64 * 1024, growth
     k.stop()
