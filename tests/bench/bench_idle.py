@@ -255,6 +255,7 @@ def phase_shared(args, root, env):
             await r.readline()
             await writer.command("a", f"LOGIN {user(0)} {PASSWORD}")
             sent, acked = [], []
+            cpu = bl.CpuMeter({"kairand": lambda: k.pid, "postgres": lambda: env["pg"].proc.pid}).start()
             for j in range(args.appends):
                 raw = message(5000 + j)
                 w.write(f'p{j} APPEND "{mailbox}" {{{len(raw)}+}}\r\n'.encode() + raw)
@@ -270,6 +271,7 @@ def phase_shared(args, root, env):
                 acked.append(time.perf_counter())
                 await asyncio.sleep(0.5)
             await asyncio.sleep(1)
+            spent = cpu.stop()
             lat, missing = [], 0
             for j in range(args.appends):
                 n = total + j + 1
@@ -283,15 +285,15 @@ def phase_shared(args, root, env):
             for s in idlers:
                 s.close()
             await asyncio.sleep(0)
-            return setup, held, peak, lat, missing, [a - s for a, s in zip(acked, sent)]
+            return setup, held, peak, lat, missing, [a - s for a, s in zip(acked, sent)], spent
 
         load0 = os.getloadavg()[0]
-        setup, held, peak, lat, missing, ack = asyncio.run(run())
+        setup, held, peak, lat, missing, ack, spent = asyncio.run(run())
         res = {"sessions": args.shared_sessions, "messages": total, "base": base, "held": held,
                "peak": peak, "setup": setup, "missing": missing, "appends": args.appends,
                "p50": bl.pct(lat, 50) if lat else None, "p99": bl.pct(lat, 99) if lat else None,
                "max": max(lat) if lat else None, "ack_p50": bl.pct(ack, 50),
-               "load": (load0, os.getloadavg()[0])}
+               "load": (load0, os.getloadavg()[0]), "cpu": bl.fmt_cpu(spent)}
         bl.log(f"shared: {args.shared_sessions} on {total:,} messages: RSS {mib(base)} -> "
                f"{mib(held)}; APPEND to every watcher p50 {bl.ms(res['p50'] or 0)} "
                f"p99 {bl.ms(res['p99'] or 0)}, {missing} missing")
@@ -384,7 +386,7 @@ def render(args, r):
                 f"{s['sessions'] * s['appends']:,} deliveries; from the APPEND's last byte sent "
                 f"to each watcher's `* n EXISTS`): p50 {bl.ms(s['p50'])}, p99 {bl.ms(s['p99'])}, "
                 f"max {bl.ms(s['max'])}; missing {s['missing']}; the APPEND's own OK p50 "
-                f"{bl.ms(s['ack_p50'])}."]
+                f"{bl.ms(s['ack_p50'])}.", "", f"CPU during the APPENDs: {s['cpu']}"]
     d = r.get("dovecot")
     if d:
         if "skipped" in d:
@@ -412,11 +414,14 @@ def main():
     p.add_argument("--appends", type=int, default=20)
     p.add_argument("--dovecot-sessions", type=int, default=1000)
     p.add_argument("--phases", default="plain,tls,shared,dovecot")
+    p.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a PostgreSQL setting for the private cluster (repeatable)")
     p.add_argument("--smaps", action="store_true", help="log kairand's biggest mappings")
     p.add_argument("--parallel", type=int, default=100, help="sessions being set up at once")
     p.add_argument("--max-seconds", type=int, default=1800)
     p.add_argument("--out", default="-", help="also append the report to this file")
     ARGS = args = p.parse_args()
+    args.pg_set = dict(x.split("=", 1) for x in args.pg_set)
     phases = set(args.phases.split(","))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = max(args.sessions, args.shared_sessions, args.dovecot_sessions) * 2 + 1000
@@ -439,7 +444,7 @@ def main():
     try:
         cert, key = ke.make_cert(os.path.join(root, "tls"))
         slapd = ke.Slapd(os.path.join(root, "ldap")).start()
-        pg = ke.Postgres(os.path.join(root, "pg")).start()
+        pg = ke.Postgres(os.path.join(root, "pg"), settings=args.pg_set).start()
         env = {"pg": pg, "slapd": slapd, "cert": cert, "key": key}
         slapd.ldapmodify(ldap_users(args.users), add=True)
         k = start_kairand(root, "kairand-fill", pg, slapd, cert, key, 0, migrate=True)
