@@ -416,6 +416,7 @@ def main():
     p.add_argument("--phases", default="plain,tls,shared,dovecot")
     p.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
                    help="a PostgreSQL setting for the private cluster (repeatable)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     p.add_argument("--smaps", action="store_true", help="log kairand's biggest mappings")
     p.add_argument("--parallel", type=int, default=100, help="sessions being set up at once")
     p.add_argument("--max-seconds", type=int, default=1800)
@@ -469,7 +470,10 @@ def main():
     finally:
         signal.alarm(0)
         ke.stop_all()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            bl.log(f"files kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     text = render(args, r)
     sys.stdout.write(text)
     if args.out != "-":
