@@ -244,7 +244,8 @@ def phase_shared(args, root, env):
         async def run():
             t0 = time.perf_counter()
             idlers = await open_many(args.shared_sessions, k.imap_port, None,
-                                     lambda i: (user(i % args.users), PASSWORD, mailbox), args.parallel)
+                                     lambda i: (user(i % args.users), PASSWORD, mailbox), args.parallel,
+                                     enable=args.enable)
             setup = time.perf_counter() - t0
             await asyncio.sleep(2)
             held = rss(k.pid)
@@ -416,6 +417,8 @@ def main():
     p.add_argument("--phases", default="plain,tls,shared,dovecot")
     p.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
                    help="a PostgreSQL setting for the private cluster (repeatable)")
+    p.add_argument("--enable", default=None, metavar="CAPABILITY",
+                   help="the shared phase's sessions ENABLE this first (IMAP4rev2: no \\Recent claims)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     p.add_argument("--smaps", action="store_true", help="log kairand's biggest mappings")
     p.add_argument("--parallel", type=int, default=100, help="sessions being set up at once")

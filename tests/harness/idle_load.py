@@ -64,7 +64,7 @@ class Idler:
         self.w.close()
 
 
-async def open_idler(port, sslctx, login, password, mailbox, sem, retries=5):
+async def open_idler(port, sslctx, login, password, mailbox, sem, retries=5, enable=None):
     async with sem:
         for attempt in range(retries):
             try:
@@ -79,6 +79,8 @@ async def open_idler(port, sslctx, login, password, mailbox, sem, retries=5):
         if not greeting.startswith(b"* OK"):
             raise RuntimeError(f"greeting: {greeting!r}")
         await s.command("a", f"LOGIN {login} {password}")
+        if enable:
+            await s.command("e", f"ENABLE {enable}")
         await s.command("b", f'SELECT "{mailbox}"')
         w.write(b"c IDLE\r\n")
         while True:
@@ -89,14 +91,17 @@ async def open_idler(port, sslctx, login, password, mailbox, sem, retries=5):
                 return s
 
 
-async def open_many(n, port, sslctx, mailbox_of, parallel, checkpoints=(), on_checkpoint=None):
-    """n idlers, session i with mailbox_of(i) = (login, password, mailbox);
-    calls on_checkpoint(k) when k (in checkpoints) sessions are idling."""
+async def open_many(n, port, sslctx, mailbox_of, parallel, checkpoints=(), on_checkpoint=None,
+                    enable=None):
+    """n idlers, session i with mailbox_of(i) = (login, password, mailbox),
+    each sending ENABLE `enable` first if given; calls on_checkpoint(k)
+    when k (in checkpoints) sessions are idling."""
     sem = asyncio.Semaphore(parallel)
     out = []
     step = max(parallel, 500)
     for start in range(0, n, step):
-        batch = [open_idler(port, sslctx, *mailbox_of(i), sem) for i in range(start, min(n, start + step))]
+        batch = [open_idler(port, sslctx, *mailbox_of(i), sem, enable=enable)
+                 for i in range(start, min(n, start + step))]
         out += await asyncio.gather(*batch)
         for k in checkpoints:
             if len(out) - len(batch) < k <= len(out) and on_checkpoint:
