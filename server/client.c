@@ -5,6 +5,7 @@
 #include "server/core/buf.h"
 #include "server/core/llist.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "server/imap/session.h"
 #include "server/imap/trace.h"
 #include "server/net/conn.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -481,6 +483,8 @@ static void client_command_finished(struct client *c)
 		client_trace_login(c);
 	else if (c->session.trace != NULL && c->session.unauthenticated)
 		client_trace_unauthenticated(c);
+	if (c->session.unauthenticated)
+		client_slow_logged_out(c, c->last_activity_ms);
 	if (c->session.auth_failed)
 		client_auth_failed(c);
 	else if (c->session.holds_user_slot && c->session.auth_failures > 0)
@@ -641,6 +645,7 @@ static void client_pump(struct client *c)
 	if (!c->closed) {
 		client_ack_partial_command(c);
 		client_idle_update(c);
+		client_slow_note(c, clock_now_ms());
 	}
 	if (c->eof && !c->busy && !c->held && !c->closed && client_unwritten(c) == 0) {
 		if (net_conn_error(c->conn)[0] != '\0')
@@ -684,7 +689,7 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	c->session.peer_loopback = !proxied && net_conn_peer_is_loopback(c->conn);
 	c->session.tls_available = srv->tls != NULL;
 	c->last_activity_ms = c->last_write_ms = clock_now_ms();
-	c->connected_ms = c->last_activity_ms;
+	c->connected_ms = c->login_since_ms = c->last_activity_ms;
 	LLIST_PREPEND(srv->clients, c);
 	srv->nclients++;
 	log_info("%s: connected (%s%s)", net_conn_peer(c->conn), implicit_tls ? "imaps" : "imap",
@@ -706,6 +711,17 @@ void client_accept(struct server *srv, int fd, const struct sockaddr *sa, sockle
 		LLIST_REMOVE(srv->clients, c);
 		srv->nclients--;
 		LLIST_PREPEND(srv->dead, c);
+		return;
+	}
+	/* The address is the client's, also behind a balancer: the PROXY
+	 * listener calls us with the header's address (proxy_accept.c). */
+	if (!peer_connection_rate(srv->peers, net_conn_peer_addr(c->conn), c->connected_ms,
+				  srv->cfg->max_connection_rate_per_ip)) {
+		metrics_add(METRICS_CONNECTIONS_RATE_LIMITED, 1);
+		imap_untagged(&c->session, "BYE [LIMIT] Too many new connections from your address");
+		client_end_after_flush(c, "limit");
+		client_take_output(c);
+		client_pump(c);
 		return;
 	}
 	c->counted_peer = peer_connection_open(srv->peers, net_conn_peer_addr(c->conn),
@@ -741,6 +757,44 @@ void client_shutdown_all(struct server *srv)
 	}
 }
 
+/* A session quiet for a second (nothing read, nothing to write, no
+ * command running or partly read) gives back its buffers: what it costs
+ * while it idles is then the structures alone (docs/architecture.md,
+ * "Memory per session"). The next bytes allocate again. */
+static bool client_release_memory(struct client *c, uint64_t now_ms)
+{
+	if (c->busy || c->held || c->in.len > 0 || client_unwritten(c) > 0 ||
+	    now_ms - c->last_activity_ms < 1000 || now_ms - c->last_write_ms < 1000)
+		return false;
+	if (c->in.cap == 0 && c->out.cap == 0 && c->session.arena.chunks == NULL)
+		return false;   /* released already */
+	buf_free(&c->in);
+	buf_free(&c->out);
+	c->out_pos = 0;
+	pthread_mutex_lock(&c->out_lock);
+	if (c->outbox.len == 0)
+		buf_free(&c->outbox);
+	pthread_mutex_unlock(&c->out_lock);
+	imap_session_release_memory(&c->session);
+	return true;
+}
+
+/* Freed memory stays in the process: glibc returns only the top of a heap
+ * to the system, and what sessions free lies between what others still
+ * hold. malloc_trim gives the free pages inside the heaps back
+ * (MADV_DONTNEED), so that the resident size follows the sessions' real
+ * needs; at most every few seconds, after sessions released something. */
+#define CLIENT_TRIM_INTERVAL_MS 5000
+
+static void client_trim_heap(struct server *srv, uint64_t now_ms)
+{
+	if (!srv->trim_pending || now_ms - srv->last_trim_ms < CLIENT_TRIM_INTERVAL_MS)
+		return;
+	srv->trim_pending = false;
+	srv->last_trim_ms = now_ms;
+	malloc_trim(0);
+}
+
 /* Runs every tick (10 ms): held replies are released on time, so the delay
  * of a failed login does not depend on where in a coarse tick it ended;
  * the idle timeouts need a pass over every client only once a second. */
@@ -748,6 +802,7 @@ void client_tick(struct server *srv, uint64_t now_ms)
 {
 	struct client *c, *next;
 	bool full = now_ms - srv->last_scan_ms >= 1000;
+	size_t released = 0;
 
 	client_idle_poll(srv, now_ms);
 	if (!full && srv->nheld == 0)
@@ -760,6 +815,7 @@ void client_tick(struct server *srv, uint64_t now_ms)
 	}
 	for (c = srv->clients; c != NULL; c = next) {
 		uint64_t limit;
+		enum client_slow slow;
 
 		next = c->next;
 		if (c->closed || c->busy)
@@ -773,19 +829,35 @@ void client_tick(struct server *srv, uint64_t now_ms)
 		}
 		if (!full)
 			continue;
+		if (client_release_memory(c, now_ms))
+			released++;
 		if (c->idle_listed) {
 			client_idle_timers(c, now_ms);   /* IDLE has its own timeout */
 			continue;
 		}
+		if (c->close_after_flush)
+			continue;
+		slow = client_slow_check(c, srv->cfg, now_ms);
+		if (slow != CLIENT_SLOW_NONE) {
+			imap_untagged(&c->session, "%s", client_slow_bye(slow));
+			client_take_output(c);
+			client_end_after_flush(c, "timeout");
+			client_flush(c);
+			continue;
+		}
 		limit = 1000 * (uint64_t)(c->session.state == IMAP_STATE_NOT_AUTH ?
 					   srv->cfg->timeout_preauth : srv->cfg->timeout_idle);
-		if (!c->close_after_flush && now_ms - c->last_activity_ms > limit) {
+		if (now_ms - c->last_activity_ms > limit) {
 			imap_session_timeout(&c->session);
 			client_take_output(c);
 			client_end_after_flush(c, "timeout");
 			client_flush(c);
 		}
 	}
+	if (released > 0)
+		srv->trim_pending = true;
+	if (full)
+		client_trim_heap(srv, now_ms);
 }
 
 void client_abort_streams(struct server *srv)

@@ -70,6 +70,15 @@ struct client {
 	int64_t idle_mailbox;
 	struct client *idle_prev, *idle_next;
 	uint64_t idle_since_ms;         /* the IDLE timeout counts from here */
+
+	/* Slow clients (client_slow.c): the login deadline counts from
+	 * login_since_ms; a partly read command from cmd_since_ms (0: none),
+	 * less cmd_literal_ms spent in its literals' data; the literal being
+	 * read since lit_since_ms (0: none), its current chunk since
+	 * chunk_since_ms, when chunk_left bytes were still to come. */
+	uint64_t login_since_ms;
+	uint64_t cmd_since_ms, cmd_literal_ms;
+	uint64_t lit_since_ms, chunk_since_ms, chunk_left;
 };
 
 
@@ -99,5 +108,24 @@ void client_idle_timers(struct client *c, uint64_t now_ms);
 /* Every tick: the periodic sync of idling sessions when no change bus
  * wakes them (idle_poll_interval_ms). */
 void client_idle_poll(struct server *srv, uint64_t now_ms);
+
+/* client_slow.c */
+enum client_slow {
+	CLIENT_SLOW_NONE,
+	CLIENT_SLOW_LOGIN,      /* timeout_login */
+	CLIENT_SLOW_COMMAND,    /* timeout_command */
+	CLIENT_SLOW_LITERAL,    /* timeout_literal */
+};
+/* After each turn of the client: where it is in its command. */
+void client_slow_note(struct client *c, uint64_t now_ms);
+/* The session is back to not authenticated (UNAUTHENTICATE): the login
+ * deadline starts again. */
+void client_slow_logged_out(struct client *c, uint64_t now_ms);
+/* Which deadline, if any, the client has passed (the once-a-second pass). */
+enum client_slow client_slow_check(const struct client *c, const struct config *cfg,
+				   uint64_t now_ms);
+/* The BYE line for a passed deadline, without "* " and CRLF; counts it
+ * in the metrics. */
+const char *client_slow_bye(enum client_slow why);
 
 #endif

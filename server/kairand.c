@@ -242,7 +242,10 @@ static void add_listener(const char *spec, bool implicit_tls, bool lmtp, bool pr
 		return;
 	if (implicit_tls && srv.tls == NULL)
 		die("%s: implicit TLS needs tls_cert and tls_key", spec);
-	fd = net_listen(spec, err, sizeof(err));
+	/* LMTP's port may be shared by every kairand on the host (a second
+	 * process started with -o beside the first: docs/deployment.md):
+	 * any of them delivers, to the same store. */
+	fd = net_listen(spec, lmtp, err, sizeof(err));
 	if (fd < 0)
 		die("%s", err);
 	l->watch.fd = fd;
@@ -364,9 +367,18 @@ int main(int argc, char **argv)
 	add_listener(cfg.lmtp_socket, false, true, false);
 	if (srv.nlisteners == 0)
 		die("nothing to listen on: set imap_listen or imaps_listen");
+	/* The endpoint describes one process, so it is not shared; a second
+	 * kairand started beside the first with the same file (-o for its
+	 * IMAP ports only) runs without one rather than not at all. */
+	errno = 0;
 	if (cfg.metrics_listen[0] != '\0' &&
-	    metrics_http_start(&srv, cfg.metrics_listen, cfg.metrics_allow_remote, err, sizeof(err)) < 0)
-		die("%s", err);
+	    metrics_http_start(&srv, cfg.metrics_listen, cfg.metrics_allow_remote, err, sizeof(err)) < 0) {
+		if (errno != EADDRINUSE)
+			die("%s", err);
+		log_warning("%s: no metrics endpoint in this process (give it its own with "
+			    "-o metrics_listen=...)", err);
+		cfg.metrics_listen[0] = '\0';
+	}
 
 	/* Ports bound and key read: root is no longer needed. Before any
 	 * thread starts (the bus in open_backends), so all share the IDs. */

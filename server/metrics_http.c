@@ -362,7 +362,7 @@ int metrics_http_start(struct server *srv, const char *spec, bool allow_remote, 
 			 "no authentication); set metrics_allow_remote = yes to allow it", spec);
 		return -1;
 	}
-	fd = net_listen(spec, err, errlen);
+	fd = net_listen(spec, false, err, errlen);
 	if (fd < 0)
 		return -1;
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -1,6 +1,7 @@
 #include "server/peer_table.h"
 #include "server/core/buf.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ struct peer {
 	long connections;
 	unsigned failures;
 	uint64_t last_failure_ms;
+	uint64_t second_start_ms;    /* the one-second window new connections count in */
+	long second_count;
 	char addr[];
 };
 
@@ -78,6 +81,24 @@ bool peer_connection_open(struct peer_table *t, const char *addr, long max)
 	return true;
 }
 
+bool peer_connection_rate(struct peer_table *t, const char *addr, uint64_t now_ms, long max)
+{
+	struct peer *p;
+
+	if (max <= 0)
+		return true;
+	p = peer_get(t, addr, true);
+	if (now_ms - p->second_start_ms >= 1000) {
+		p->second_start_ms = now_ms;
+		p->second_count = 0;
+	}
+	/* Refused attempts count too: a client that keeps hammering stays
+	 * refused until it slows down. */
+	if (p->second_count < LONG_MAX)
+		p->second_count++;
+	return p->second_count <= max;
+}
+
 void peer_connection_close(struct peer_table *t, const char *addr)
 {
 	struct peer *p = peer_get(t, addr, false);
@@ -119,7 +140,8 @@ void peer_table_expire(struct peer_table *t, uint64_t now_ms)
 		while ((p = *pp) != NULL) {
 			bool forgotten = p->failures == 0 ||
 					 now_ms - p->last_failure_ms > PEER_FAIL_MEMORY_MS;
-			if (p->connections == 0 && forgotten) {
+			bool quiet = now_ms - p->second_start_ms >= 1000;
+			if (p->connections == 0 && forgotten && quiet) {
 				*pp = p->next;
 				free(p);
 			} else

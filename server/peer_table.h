@@ -1,5 +1,6 @@
 /* What the server remembers per client address, in the event loop's thread
- * only: open connections (max_connections_per_ip) and recent authentication
+ * only: open connections (max_connections_per_ip), new connections in the
+ * current second (max_connection_rate_per_ip) and recent authentication
  * failures (the growing delay). Entries go when an address has no connection
  * and no failure younger than PEER_FAIL_MEMORY_MS. */
 #ifndef KAIRAN_SERVER_PEER_TABLE_H
@@ -14,6 +15,9 @@ struct peer_table *peer_table_new(void);
 void peer_table_free(struct peer_table **tp);
 /* Counts a connection unless addr already has max; false means refuse. */
 bool peer_connection_open(struct peer_table *t, const char *addr, long max);
+/* Counts a new connection in addr's current one-second window; false
+ * when that makes more than max (0: no limit), which means refuse. */
+bool peer_connection_rate(struct peer_table *t, const char *addr, uint64_t now_ms, long max);
 void peer_connection_close(struct peer_table *t, const char *addr);
 /* Records a failed authentication and returns the delay for its answer:
  * base_ms doubled for every earlier failure from the address within the

@@ -52,6 +52,8 @@ struct server {
 	struct imap_user_slots *user_slots; /* per-user connections */
 	uint64_t last_expire_ms;
 	uint64_t last_scan_ms;         /* last idle-timeout pass over all clients */
+	uint64_t last_trim_ms;         /* last malloc_trim (client.c) */
+	bool trim_pending;             /* sessions released memory since */
 	size_t nheld;                  /* clients whose reply is being held back */
 
 	/* Output that workers hand over mid-command (server/client.c):

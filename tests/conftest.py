@@ -68,6 +68,10 @@ class Env:
         # run against LITERAL+ (RFC 7888). kairand's default, LITERAL-, is
         # tested on a kairand of its own (test_literal_minus.py).
         self.config.update(literal_plus="yes")
+        # Tests open dozens of connections a second from 127.0.0.1; the
+        # per-address rate limit is tested on kairands of its own
+        # (test_slow_clients.py).
+        self.config.update(max_connection_rate_per_ip="0")
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"),
                                   self.config).start()
 

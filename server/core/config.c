@@ -97,6 +97,11 @@ static const struct config_key config_keys[] = {
 	LIVE_LONG(max_connections_per_ip, "500", 1, 1000000),
 	LIVE_LONG(max_connections_per_user, "250", 1, 1000000),
 	LIVE_LONG(timeout_preauth, "60", 1, 3600),
+	/* Dovecot's imap-login allows three minutes, however busy the client. */
+	LIVE_LONG(timeout_login, "180", 1, 3600),
+	LIVE_LONG(timeout_command, "120", 1, 3600),
+	LIVE_LONG(timeout_literal, "60", 1, 3600),
+	LIVE_LONG(max_connection_rate_per_ip, "100", 0, 1000000),
 	LIVE_LONG(timeout_idle, "1800", 1, 86400),
 	/* RFC 2177 §3 tells clients to re-issue IDLE at least every 29
 	 * minutes; lower values than that are for tests (docs/config.md). */

@@ -60,6 +60,14 @@ struct config {
 	long max_connections_per_ip;
 	long max_connections_per_user;
 	long timeout_preauth;       /* seconds idle before login */
+	/* Slow clients (server/client_slow.c): seconds from connecting to
+	 * logging in, however busy; seconds a command's line may take to
+	 * arrive (its literals' data not counted); seconds a literal may take
+	 * to advance by CLIENT_LITERAL_CHUNK bytes. */
+	long timeout_login;
+	long timeout_command;
+	long timeout_literal;
+	long max_connection_rate_per_ip; /* new connections a second from one address; 0: any */
 	long timeout_idle;          /* seconds idle after login */
 	long timeout_idle_command;  /* seconds one IDLE command may run (RFC 2177) */
 	long idle_keepalive_interval; /* seconds between "* OK Still here" while idling; 0 = never */

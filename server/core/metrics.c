@@ -43,6 +43,14 @@ static const struct {
 	  "Change notifications the change bus received from PostgreSQL.", NULL },
 	{ METRICS_BUS_RECONCILES, "kairan_bus_reconciles_total",
 	  "Reconcile polls the change bus completed.", NULL },
+	{ METRICS_CONNECTIONS_RATE_LIMITED, "kairan_connections_rate_limited_total",
+	  "Connections refused because their address opened too many in one second.", NULL },
+	{ METRICS_SLOW_TIMEOUTS_LOGIN, "kairan_slow_client_timeouts_total",
+	  "Sessions ended because the client was too slow, by timeout.", "timeout=\"login\"" },
+	{ METRICS_SLOW_TIMEOUTS_COMMAND, "kairan_slow_client_timeouts_total", NULL,
+	  "timeout=\"command\"" },
+	{ METRICS_SLOW_TIMEOUTS_LITERAL, "kairan_slow_client_timeouts_total", NULL,
+	  "timeout=\"literal\"" },
 };
 
 static uint64_t load(const uint64_t *p)

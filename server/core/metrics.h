@@ -25,6 +25,10 @@ enum metrics_counter {
 	METRICS_STORE_COMMANDS,     /* commands that needed the database */
 	METRICS_BUS_NOTIFICATIONS,  /* change notifications the bus received */
 	METRICS_BUS_RECONCILES,     /* reconcile polls the bus completed */
+	METRICS_CONNECTIONS_RATE_LIMITED, /* refused: max_connection_rate_per_ip */
+	METRICS_SLOW_TIMEOUTS_LOGIN,      /* ended by timeout_login */
+	METRICS_SLOW_TIMEOUTS_COMMAND,    /* ended by timeout_command */
+	METRICS_SLOW_TIMEOUTS_LITERAL,    /* ended by timeout_literal */
 	METRICS_NCOUNTERS
 };
 

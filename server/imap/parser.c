@@ -138,6 +138,25 @@ bool imap_parser_in_command(const struct imap_parser *p)
 	return p->state != P_TAG || p->token.len > 0;
 }
 
+void imap_parser_release_memory(struct imap_parser *p)
+{
+	if (imap_parser_in_command(p))
+		return;
+	for (size_t i = 0; i <= p->limits.max_depth; i++) {
+		free(p->levels[i].items);
+		p->levels[i].items = NULL;
+		p->levels[i].count = p->levels[i].cap = 0;
+	}
+	buf_free(&p->token);
+}
+
+uint64_t imap_parser_literal_left(const struct imap_parser *p)
+{
+	if (p->state != P_LIT_DATA && p->state != P_SKIP_LITERAL)
+		return 0;
+	return p->lit_len - p->lit_got;
+}
+
 const struct imap_command *imap_parser_command(const struct imap_parser *p)
 {
 	return &p->cmd;

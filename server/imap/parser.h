@@ -170,5 +170,12 @@ void imap_parser_abandon(struct imap_parser *p);
 void imap_parser_reset(struct imap_parser *p);
 /* True while a command is partly read (for idle timeouts and shutdown). */
 bool imap_parser_in_command(const struct imap_parser *p);
+/* Between commands: frees the argument arrays and token buffer the last
+ * commands grew (they grow again when needed), so that a quiet session
+ * holds none of them. Does nothing while a command is partly read. */
+void imap_parser_release_memory(struct imap_parser *p);
+/* Bytes of a literal's data still to come while the parser reads (or
+ * skips) them; 0 otherwise (the slow-client timeouts, server/client_slow.c). */
+uint64_t imap_parser_literal_left(const struct imap_parser *p);
 
 #endif

@@ -612,6 +612,21 @@ void imap_session_command_done(struct imap_session *s)
 	arena_reset(&s->arena);
 }
 
+void imap_session_release_memory(struct imap_session *s)
+{
+	if (s->cmd != NULL || s->sasl_waiting || s->nsasl > 0 || s->raw_line.len > 0 ||
+	    imap_parser_in_command(s->parser))
+		return;
+	imap_parser_release_memory(s->parser);
+	/* arena_reset keeps a first chunk for the next command; a quiet
+	 * session gives it back (8 KiB, half of an idle session's memory). */
+	arena_free(&s->arena);
+	arena_init(&s->arena);
+	if (s->out.len == 0)
+		buf_free(&s->out);
+	buf_free(&s->raw_line);
+}
+
 bool imap_session_idling(const struct imap_session *s)
 {
 	return s->idle_tag != NULL;

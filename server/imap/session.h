@@ -201,6 +201,12 @@ void imap_session_literal_check(struct imap_session *s, struct imap_backend *be)
 void imap_session_literal_checked(struct imap_session *s);
 /* After the command's output was taken: frees its memory. */
 void imap_session_command_done(struct imap_session *s);
+/* A quiet session (no command running or partly read, no SASL exchange,
+ * no partial DONE) gives back the memory its last commands grew: the
+ * arena's kept chunk, the output and raw-line buffers, the parser's
+ * arrays. Called by the loop for sessions quiet for a second; the next
+ * command allocates again. Otherwise does nothing. */
+void imap_session_release_memory(struct imap_session *s);
 /* For commands producing long output: passes what has accumulated to the
  * connection once it passes IMAP_FLUSH_THRESHOLD. 0 to go on, non-zero
  * when the client has gone away. */

@@ -16,6 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The most net_conn_fill asks the socket (or TLS) for at a time: a TLS
+ * record's worth. */
+#define NET_READ_CHUNK (16 * 1024)
+
 struct net_conn {
 	int fd;
 	SSL *ssl;
@@ -405,11 +409,23 @@ enum net_fill net_conn_fill(struct net_conn *c, struct buf *in, size_t max, bool
 	*got_r = false;
 	for (;;) {
 		ssize_t n;
+		size_t room;
 
 		if (in->len >= max)
 			return NET_FILL_FULL;
-		buf_reserve(in, max - in->len);
-		n = net_conn_read(c, in->data + in->len, max - in->len);
+		/* Room for one read chunk, not the whole limit: an idle
+		 * session's input buffer stays small (it still grows to max
+		 * for a client that sends that much at once). Reads go into
+		 * the room there is while it is not tiny, so that the buffer
+		 * is not grown, and copied, at every read. */
+		room = in->cap - in->len;
+		if (room < NET_READ_CHUNK / 4) {
+			buf_reserve(in, max - in->len < NET_READ_CHUNK ? max - in->len : NET_READ_CHUNK);
+			room = in->cap - in->len;
+		}
+		if (room > max - in->len)
+			room = max - in->len;
+		n = net_conn_read(c, in->data + in->len, room);
 		if (n == 0)
 			return NET_FILL_DRAINED;
 		if (n < 0)

@@ -52,13 +52,13 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-int net_listen(const char *hostport, char *err, size_t errlen)
+int net_listen(const char *hostport, bool shared, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	char host[256], portstr[16];
-	int port, fd = -1, one = 1, rc;
+	int port, fd = -1, one = 1, rc, failure = 0;
 
 	err[0] = '\0';
 	if (hostport[0] == '/')
@@ -78,8 +78,11 @@ int net_listen(const char *hostport, char *err, size_t errlen)
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (shared)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
 			break;
+		failure = errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", hostport, strerror(errno));
 		close(fd);
 		fd = -1;
@@ -87,5 +90,7 @@ int net_listen(const char *hostport, char *err, size_t errlen)
 	if (fd < 0 && err[0] == '\0')
 		snprintf(err, errlen, "cannot listen on %s", hostport);
 	freeaddrinfo(res);
+	if (fd < 0)
+		errno = failure;
 	return fd;
 }

@@ -44,6 +44,14 @@ static SSL_CTX *tls_make_ctx(const char *cert_path, const char *key_path, char *
 			    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			 SSL_MODE_RELEASE_BUFFERS);
+	/* No resumption: IMAP clients keep their connection for hours and
+	 * rarely resume, while OpenSSL's server cache would keep every
+	 * session (two per TLS 1.3 handshake, as NO_TICKET makes the tickets
+	 * stateful) for five minutes after it, several KiB each: about a
+	 * third of an idle TLS session's memory (docs/architecture.md,
+	 * "Memory per session"). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) != 1) {
 		tls_error(err, errlen, "cannot set TLS ciphers", "");

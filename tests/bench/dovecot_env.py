@@ -115,8 +115,9 @@ class ChildServer:
 class Dovecot(ChildServer):
     name = "dovecot"
 
-    def __init__(self, dir, password, port=None):
+    def __init__(self, dir, password, port=None, extra_conf=""):
         self.dir = os.path.abspath(dir)
+        self.extra_conf = extra_conf    # appended to CONF (limits for many clients)
         self.password = password
         self.port = port or ke.free_port()
         self.conf = os.path.join(self.dir, "dovecot.conf")
@@ -149,7 +150,7 @@ class Dovecot(ChildServer):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
         os.chmod(os.path.join(self.dir, "home"), 0o755)
         text = CONF.format(dir=self.dir, port=self.port, password=self.password,
-                           uid=self.uid, gid=self.gid)
+                           uid=self.uid, gid=self.gid) + self.extra_conf
         with open(self.conf, "w") as f:
             f.write(text)
         r = subprocess.run([DOVECOT, "-c", self.conf, "-n"], capture_output=True, text=True)

@@ -756,6 +756,7 @@ class Kairand:
         self.pidfile = os.path.join(self.workdir, "kairand.pid")
         self.proc = None
         self.extra_env = {}          # added to kairand's environment (NOTIFY_SOCKET)
+        self.extra_args = []         # after "-c conf": "-o", "KEY=VALUE", ...
         self.killed = False          # True if stop() had to use SIGKILL
         self.returncode = None
         self._tee = None
@@ -824,7 +825,7 @@ class Kairand:
             else:
                 err = log
             self.proc = subprocess.Popen(
-                [self.kairand, "-c", self.conf_path],
+                [self.kairand, "-c", self.conf_path, *self.extra_args],
                 stdin=subprocess.DEVNULL, stdout=err if err is not None else None,
                 stderr=err, cwd=self.workdir, env=_clean_env(**self.extra_env),
                 start_new_session=True,

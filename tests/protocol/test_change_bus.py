@@ -13,6 +13,7 @@ of two kairand processes over one database see it:
 """
 
 import os
+import socket
 import statistics
 import subprocess
 import time
@@ -164,6 +165,39 @@ def test_lost_listen_connection_loses_nothing(env):
         b.close()
 
 
+def test_rfc2177_lost_listen_connection_during_idle_next_change_within_5s(env):
+    """Issue 11, item 7 and "what I will check": a idles on one process;
+    every bus listener is killed with pg_terminate_backend while it idles.
+    A change made through the other process before the listeners are back
+    (a notification nobody hears) and one made after both reach the idler
+    within 5 s each: the IDLE never ends, nothing is missed."""
+    from test_idle import start_idle, wait_for, done
+    a, b = two_processes(env, 2)
+    try:
+        start_idle(a)
+        pids = listener_pids(env)
+        assert len(pids) >= 2, pids
+        for pid in pids:
+            env.pg.psql(f"SELECT pg_terminate_backend({pid})")
+        ok(b, "UID STORE 1 +FLAGS.SILENT (\\Flagged)")
+        line, before = wait_for(a, rb"^\* 1 FETCH", timeout=5.0)
+        assert b"\\Flagged" in line, line
+        assert not [x for x in before if x.startswith((b"* BYE", b"i "))], before
+        t0 = time.monotonic()
+        while len(listener_pids(env)) < len(pids):
+            assert time.monotonic() - t0 < 15, "the listeners did not reconnect"
+            time.sleep(0.1)
+        fill(b, "INBOX", 1)
+        wait_for(a, rb"^\* 3 EXISTS", timeout=5.0)
+        ok(b, "UID STORE 2 +FLAGS.SILENT (\\Answered)")
+        line, _ = wait_for(a, rb"^\* 2 FETCH", timeout=5.0)
+        assert b"\\Answered" in line, line
+        done(a)
+    finally:
+        a.close()
+        b.close()
+
+
 def test_rfc4314_acl_change_by_kairanctl_reaches_an_open_session(env):
     owner, reader = env.new_user("busown"), env.new_user("busread")
     o, r = login(env.imap_port, owner), login(env.imap_port, reader)
@@ -218,6 +252,19 @@ def test_rfc2177_idle_across_processes_p99_within_100ms(env):
         b.close()
 
 
+def login_when_listening(port, user, proc, log=None):
+    """Logs in to a kairand we started as `proc` once it listens (15 s at
+    most; its log, if any, says why it exited early)."""
+    deadline = time.monotonic() + 15
+    while True:
+        assert proc.poll() is None, open(log).read() if log else "kairand exited"
+        try:
+            return login(port, user)
+        except OSError:
+            assert time.monotonic() < deadline, "the second kairand never listened"
+            time.sleep(0.1)
+
+
 def test_second_kairand_with_o_overrides(env):
     """kairand -o KEY=VALUE over the shared instance's file: a second
     process with other listen addresses serves the same mailboxes; an
@@ -232,19 +279,43 @@ def test_second_kairand_with_o_overrides(env):
     user = env.new_user("bus")
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                c = login(port, user)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the second kairand never listened"
-                time.sleep(0.1)
+        c = login_when_listening(port, user, p)
         ok(c, "SELECT INBOX")
         c.close()
     finally:
         p.terminate()
         p.wait(timeout=30)
+
+
+def test_second_kairand_beside_make_run_with_only_its_imap_ports_overridden(env):
+    """Issue 11, item 5, word for word: `kairand -c var/kairan.conf -o
+    imap_listen=... -o imaps_listen=...` beside `make run`, whose file also
+    names an LMTP and a metrics address. The LMTP port is shared
+    (SO_REUSEPORT: either process delivers); the metrics endpoint stays the
+    first process's, and the second runs without one, saying so."""
+    import kairan_env as ke
+    first = env.start_kairand(metrics_listen=f"127.0.0.1:{ke.free_port()}")
+    port, tls_port = ke.free_port(), ke.free_port()
+    log = os.path.join(os.path.dirname(first.log_path), "second.log")
+    argv = [first.kairand, "-c", first.conf_path, "-o", f"imap_listen=127.0.0.1:{port}",
+            "-o", f"imaps_listen=127.0.0.1:{tls_port}"]
+    user = env.new_user("bus")
+    with open(log, "wb") as f:
+        p = subprocess.Popen(argv, stdout=f, stderr=f)
+    try:
+        c = login_when_listening(port, user, p, log)
+        ok(c, "SELECT INBOX")
+        c.close()
+        with open(log) as f:
+            assert "no metrics endpoint in this process" in f.read()
+        lmtp_port = int(first.config["lmtp_listen"].rsplit(":", 1)[1])
+        for _ in range(4):      # whichever process the kernel picks answers
+            with socket.create_connection(("127.0.0.1", lmtp_port), timeout=10) as s:
+                assert s.recv(512).startswith(b"220 "), "no LMTP greeting"
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        first.stop()
 
 
 def test_rfc2177_postgresql_restart_during_idle_loses_nothing(env):
