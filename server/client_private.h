@@ -70,6 +70,18 @@ struct client {
 	int64_t idle_mailbox;
 	struct client *idle_prev, *idle_next;
 	uint64_t idle_since_ms;         /* the IDLE timeout counts from here */
+
+	/* NOTIFY (client_notify.c): listed in srv->notifiers while the
+	 * session has NOTIFY on; dirty: a change may concern it, so a scan
+	 * is owed. */
+	bool notify_listed;
+	bool notify_dirty;
+	bool notify_names;              /* names changed: the scan re-reads the set */
+	/* Mailboxes that changed while the session was busy (its worker owns
+	 * the watched set): looked up when it is back; past the array, dirty. */
+	int64_t notify_pending[8];
+	unsigned notify_npending;
+	struct client *notify_prev, *notify_next;
 };
 
 
@@ -85,6 +97,11 @@ void client_submit(struct client *c);
 /* Closes the connection once its output is written; kind is the reason
  * the session's end line gives (the first one set wins). */
 void client_end_after_flush(struct client *c, const char *kind);
+/* A worker gave the session back; false when the client went away
+ * meanwhile (it is on the dead list then). */
+bool client_job_returned(struct client *c);
+/* Reads, frames and starts commands, writes output: one turn. */
+void client_pump(struct client *c);
 
 /* client_idle.c */
 /* After each turn of the client (client_pump): lists or unlists it as an
@@ -99,5 +116,15 @@ void client_idle_timers(struct client *c, uint64_t now_ms);
 /* Every tick: the periodic sync of idling sessions when no change bus
  * wakes them (idle_poll_interval_ms). */
 void client_idle_poll(struct server *srv, uint64_t now_ms);
+
+/* client_notify.c */
+/* After each turn of the client (client_pump): lists or unlists it as its
+ * session turns NOTIFY on or off, and starts a scan a wake left owed. */
+void client_notify_update(struct client *c);
+/* When the client closes. */
+void client_notify_unlist(struct client *c);
+/* Every tick: while the change bus is not trusted, every NOTIFY session
+ * scans every idle_poll_interval_ms, as idling sessions sync. */
+void client_notify_poll(struct server *srv, uint64_t now_ms);
 
 #endif
