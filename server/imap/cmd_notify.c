@@ -66,13 +66,14 @@ struct imap_result cmd_notify(struct imap_session *s, const struct imap_command 
 		return r;
 	}
 	imap_notify_free(&old);
+	imap_notify_fetch_new(s, be);   /* where the selected mailbox stands */
 	return imap_ok(s, NULL, "NOTIFY completed");
 }
 
 /* MessageNew's fetch attributes (RFC 5465 §5.2) for the messages the sync
  * just reported: as a UID FETCH of them, whose untagged responses are
  * sent, not its tagged one. */
-static void fetch_new(struct imap_session *s, struct imap_backend *be, uint32_t from, uint32_t to)
+static void fetch_range(struct imap_session *s, struct imap_backend *be, uint32_t from, uint32_t to)
 {
 	struct imap_command cmd;
 	struct imap_arg *args = arena_alloc(&s->arena, 3 * sizeof(*args));
@@ -104,23 +105,40 @@ static void fetch_new(struct imap_session *s, struct imap_backend *be, uint32_t 
 
 /* The selected mailbox between commands (RFC 5465 §6.1, §6.2): what NOOP
  * would report, expunges held back for selected-delayed. */
+void imap_notify_fetch_new(struct imap_session *s, struct imap_backend *be)
+{
+	struct imap_notify *n = s->notify;
+	uint32_t from;
+
+	if (n == NULL || n->fetch_atts == NULL || s->view == NULL || !n->selected_set)
+		return;
+	if (n->fetched_mailbox != s->view->mailbox_id) {
+		n->fetched_mailbox = s->view->mailbox_id;
+		n->fetched_uidnext = s->view->uidnext;
+		return;
+	}
+	if (s->view->uidnext <= n->fetched_uidnext)
+		return;
+	from = n->fetched_uidnext;
+	n->fetched_uidnext = s->view->uidnext;
+	fetch_range(s, be, from, s->view->uidnext - 1);
+}
+
 static void sync_selected(struct imap_session *s, struct imap_backend *be)
 {
 	const struct imap_notify *n = s->notify;
-	uint32_t before;
 	struct imap_result r;
 
 	if (s->view == NULL || !n->selected_set || !(n->selected_events & IMAP_NOTIFY_MESSAGE_EVENTS) ||
 	    imap_session_idling(s))
 		return;   /* during IDLE, IDLE's own sync reports it */
-	before = s->view->uidnext;
+	imap_notify_fetch_new(s, be);   /* where it stands before */
 	if (!imap_sync_selected(s, be, !n->selected_delayed, &r)) {
 		if (r.detail != NULL)
 			log_warning("%s: NOTIFY: %s", s->peer, r.detail);
 		return;
 	}
-	if (s->view != NULL && s->notify->fetch_atts != NULL && s->view->uidnext > before)
-		fetch_new(s, be, before, s->view->uidnext - 1);
+	imap_notify_fetch_new(s, be);
 }
 
 void imap_notify_unsolicited(struct imap_session *s, struct imap_backend *be)

@@ -88,6 +88,10 @@ struct imap_notify {
 	/* MessageNew's fetch attributes for the selected mailbox, a deep copy
 	 * of the parsed list (NULL: none). */
 	struct imap_arg *fetch_atts;
+	/* The selected mailbox whose new messages were fetched so, and the
+	 * UIDNEXT up to which they were. */
+	int64_t fetched_mailbox;
+	uint32_t fetched_uidnext;
 	struct imap_notify_group *groups;
 	size_t ngroups;
 	unsigned group_events;     /* the union of the groups' events */
@@ -132,5 +136,11 @@ bool imap_notify_scan(struct imap_session *s, struct imap_backend *be, bool init
  * selected mailbox's changes as NOOP would report them, when the selected
  * filter asks for them (not during IDLE, whose own sync does it). */
 void imap_notify_unsolicited(struct imap_session *s, struct imap_backend *be);
+
+/* After a sync of the selected mailbox that reported new messages
+ * unsolicited (NOTIFY's own, or IDLE's): MessageNew's fetch attributes
+ * for the messages that arrived since the last time (RFC 5465 §5.2). The
+ * first call for a mailbox only notes where it stands. */
+void imap_notify_fetch_new(struct imap_session *s, struct imap_backend *be);
 
 #endif

@@ -154,6 +154,10 @@ static bool parse_events(struct parse *p, const struct imap_arg *a, bool selecte
 				return fail(p, "MessageNew fetch attributes are only for the selected mailbox");
 			if (imap_fetch_parse(&p->s->arena, &items[i], &req, &error) < 0)
 				return fail(p, error);
+			/* An unsolicited FETCH must not change the message:
+			 * BODY[] would set \Seen behind the client's back. */
+			if (req.sets_seen)
+				return fail(p, "MessageNew fetch attributes must not set \\Seen (use BODY.PEEK)");
 			p->n->fetch_atts = xcalloc(1, sizeof(*p->n->fetch_atts));
 			arg_copy(p->n->fetch_atts, &items[i]);
 		}

@@ -161,6 +161,18 @@ def test_rfc5465_6_1_selected_messagenew_with_fetch_attributes(env):
     wait_for(c, rb"^\* 1 EXPUNGE$", timeout=2)
 
 
+def test_rfc5465_5_2_fetch_attributes_during_idle(env):
+    _, c, w = user_with(env, "nselidle")
+    ok(c, "SELECT INBOX")
+    notify(c, "SET (selected (MessageNew (UID ENVELOPE) MessageExpunge))")
+    start_idle(c)
+    append(w, "INBOX")
+    wait_for(c, rb"^\* 1 EXISTS$", timeout=2)
+    line, _ = wait_for(c, rb"^\* 1 FETCH ", timeout=2)
+    assert b"UID 1" in line and b"ENVELOPE" in line, line
+    done(c)
+
+
 def test_rfc5465_6_2_selected_delayed_holds_expunges_back(env):
     _, c, w = user_with(env, "ndel")
     append(w, "INBOX")
@@ -270,6 +282,37 @@ def test_shared_status_for_bob_nothing_for_carol(env, sales):
     no_status(c)
 
 
+def test_subscribed_with_inbox_selected_the_issue_scenario(env, sales):
+    """Issue 11: NOTIFY for subscribed mailboxes with INBOX selected: a
+    message appended to the shared folder is an unsolicited STATUS to bob;
+    carol, who cannot see it, gets nothing even with the name subscribed."""
+    alice, bob, carol, box = sales
+    a, b, c = (login(env.imap_port, u) for u in (alice, bob, carol))
+    for s in (b, c):
+        s.cmd("s", f"SUBSCRIBE {box}")
+        ok(s, "SELECT INBOX")
+        notify(s, f"SET (selected {NEW_EXP}) (subscribed {NEW_EXP})")
+    append(a, box)
+    wait_for(b, rb"^\* STATUS .*" + box.encode(), timeout=2)
+    no_status(c)
+
+
+def test_per_user_seen_reaches_only_its_reader(env, sales):
+    """Shared folders keep \\Seen per reader: bob reading a circular
+    changes bob's UNSEEN, not alice's, and alice is not told."""
+    alice, bob, _, box = sales
+    a, b = login(env.imap_port, alice), login(env.imap_port, bob)
+    append(a, box)
+    notify(a, f"SET (subtree Shared {ALL_MSG})")
+    notify(b, f"SET (subtree Shared {ALL_MSG})")
+    b2 = login(env.imap_port, bob)
+    ok(b2, f"SELECT {box}")
+    ok(b2, "STORE 1 +FLAGS (\\Seen)")
+    line, _ = wait_for(b, rb"^\* STATUS .*" + box.encode(), timeout=2)
+    assert status_of([line], box)[0]["UNSEEN"] == 0, line
+    no_status(a)
+
+
 def test_withdrawn_l_right_stops_events(env, sales):
     alice, bob, _, box = sales
     a, b = login(env.imap_port, alice), login(env.imap_port, bob)
@@ -308,6 +351,11 @@ def test_two_processes(env, sales):
     append(a, box)
     wait_for(b, rb"^\* STATUS .*" + box.encode(), timeout=1)
     done(b)
+    # A right withdrawn through the other process stops the events.
+    ok(a, f"DELETEACL {box} {bob}")
+    quiet(b, 0.5)
+    append(a, box)
+    no_status(b, 1.0)
 
 
 # --- hostile arguments -----------------------------------------------------------
@@ -334,6 +382,7 @@ HOSTILE = [
     ('SET (personal ("MessageNew" MessageExpunge))', "BAD"),
     ("SET (personal (MessageNew (UID) MessageExpunge))", "BAD"),
     ("SET (selected (MessageNew (NOSUCHATT) MessageExpunge))", "BAD"),
+    ("SET (selected (MessageNew (BODY[]) MessageExpunge))", "BAD"),
     ("SET (subtree (MessageNew MessageExpunge))", "BAD"),
     ("SET (subtree () (MessageNew MessageExpunge))", "BAD"),
     ("SET (mailboxes ((a)) (MessageNew MessageExpunge))", "BAD"),
