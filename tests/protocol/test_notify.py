@@ -272,7 +272,7 @@ def test_shared_status_for_bob_nothing_for_carol(env, sales):
     b, c = login(env.imap_port, bob), login(env.imap_port, carol)
     a = login(env.imap_port, alice)
     ok(b, "SELECT INBOX")
-    u = notify(b, f"SET STATUS (subtree Shared {NEW_EXP}) (personal {NEW_EXP})")
+    u = notify(b, f"SET STATUS (mailboxes {box} {NEW_EXP}) (personal {NEW_EXP})")
     assert status_of(u, box), u
     u = notify(c, f"SET STATUS (subtree Shared {NEW_EXP}) (mailboxes {box} {NEW_EXP})")
     assert not status_of(u, box), u
@@ -424,3 +424,30 @@ def test_failed_set_keeps_the_previous_one(env):
     assert tagged.startswith(b"h NO [BADEVENT"), tagged
     append(w, "Lists")
     wait_for(c, rb"^\* STATUS Lists ", timeout=2)
+
+
+def create_many(c, n, prefix):
+    """n CREATEs, pipelined, each of which must succeed."""
+    c.send("".join(f"c{i} CREATE {prefix}{i}\r\n" for i in range(n)).encode())
+    for i in range(n):
+        tagged, _ = c.read_tagged(f"c{i}")
+        assert tagged.startswith(f"c{i} OK".encode()), tagged
+
+
+def test_rfc5465_5_8_overflow_past_1000_watched_mailboxes(env):
+    """A set that grows past the cap later: * OK [NOTIFICATIONOVERFLOW] and
+    NOTIFY is off (RFC 5465 §5.8); a NOTIFY SET that matches more than the
+    cap from the start: tagged NO, the previous one stays."""
+    _, c, w = user_with(env, "nover")
+    notify(c, "SET (personal (MailboxName))")
+    create_many(w, 1000, "M")
+    line, _ = wait_for(c, rb"^\* OK \[NOTIFICATIONOVERFLOW\]", timeout=10)
+    quiet(c, 0.5)
+    ok(w, "CREATE After")
+    no_status(c)
+    tagged, _ = c.cmd("h", "NOTIFY SET (personal (MailboxName))")
+    assert tagged.startswith(b"h NO [NOTIFICATIONOVERFLOW]"), tagged
+    # A narrower one still works.
+    notify(c, f"SET (inboxes {NEW_EXP})")
+    append(w, "INBOX")
+    wait_for(c, rb"^\* STATUS INBOX ", timeout=2)
