@@ -47,6 +47,11 @@ static void notify_done(struct worker_job *job)
 		return;
 	client_take_output(c);
 	imap_session_command_done(&c->session);   /* the scan's memory */
+	if (c->session.after == IMAP_AFTER_CLOSE) {
+		/* The selected mailbox was deleted: its BYE went out. */
+		c->session.after = IMAP_AFTER_NOTHING;
+		client_end_after_flush(c, "closed");
+	}
 	if (c->srv->shutting_down && !c->close_after_flush) {
 		/* client_shutdown_all passed it by while it was busy. */
 		imap_session_shutdown(&c->session);
@@ -92,6 +97,7 @@ void client_notify_update(struct client *c)
 		LLIST_PREPEND_FULL(c->srv->notifiers, c, notify_prev, notify_next);
 		c->notify_listed = true;
 	}
+	c->notify_account = c->session.account_id;
 	for (unsigned i = 0; i < c->notify_npending; i++)
 		if (imap_notify_wants(&c->session, c->notify_pending[i]))
 			c->notify_dirty = true;
@@ -105,8 +111,8 @@ void client_notify_wake(struct server *srv, int64_t mailbox_id, int64_t account)
 
 	for (c = srv->notifiers; c != NULL; c = next) {
 		next = c->notify_next;
-		if (account != 0 && c->session.account_id != account)
-			continue;   /* set at login: the loop may read it */
+		if (account != 0 && c->notify_account != account)
+			continue;
 		if (c->busy) {
 			/* Its worker owns the session: look once it is back. */
 			if (c->notify_npending < sizeof(c->notify_pending) / sizeof(c->notify_pending[0]))

@@ -77,6 +77,7 @@ struct client {
 	bool notify_listed;
 	bool notify_dirty;
 	bool notify_names;              /* names changed: the scan re-reads the set */
+	int64_t notify_account;         /* the session's, copied while the loop owns it */
 	/* Mailboxes that changed while the session was busy (its worker owns
 	 * the watched set): looked up when it is back; past the array, dirty. */
 	int64_t notify_pending[8];

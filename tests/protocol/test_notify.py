@@ -188,6 +188,17 @@ def test_rfc5465_6_2_selected_delayed_holds_expunges_back(env):
     assert b"* 1 EXPUNGE" in u, u
 
 
+def test_selected_mailbox_deleted_between_commands(env):
+    """The selected mailbox deleted by another session: the same BYE a
+    command would get, then the connection ends."""
+    _, c, w = user_with(env, "ngone", "Gone")
+    ok(c, "SELECT Gone")
+    notify(c, f"SET (selected {NEW_EXP})")
+    ok(w, "DELETE Gone")
+    wait_for(c, rb"^\* BYE ", timeout=2)
+    assert c.read_until_closed(timeout=2) == []
+
+
 def test_rfc5465_no_status_for_the_selected_mailbox(env):
     _, c, w = user_with(env, "nself")
     ok(c, "SELECT INBOX")
