@@ -261,7 +261,9 @@ def test_notify_bursts_coalesce(env):
     lines = quiet(c, 1.0)
     sts = status_of(lines, "Lists")
     assert sts and sts[-1]["MESSAGES"] == 20, lines
+    # Never more than one per change, never one that says nothing new.
     assert len(sts) <= 20, lines
+    assert all(a != b for a, b in zip(sts, sts[1:])), lines
 
 
 # --- shared folders and rights -------------------------------------------------
