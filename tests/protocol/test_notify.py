@@ -5,11 +5,12 @@ event), two kairand processes over one database, NOTIFY NONE, and hostile
 NOTIFY SET arguments (docs/protocol.md, "NOTIFY")."""
 
 import re
+import time
 
 import pytest
 
 from imapclient import login, ok
-from test_change_bus import wait_bus_ready
+from test_change_bus import listener_pids, wait_bus_ready
 from test_idle import append, done, quiet, start_idle, wait_for
 from test_shared_folders import new_shared_account
 
@@ -464,3 +465,59 @@ def test_rfc5465_5_8_overflow_past_1000_watched_mailboxes(env):
     notify(c, f"SET (inboxes {NEW_EXP})")
     append(w, "INBOX")
     wait_for(c, rb"^\* STATUS INBOX ", timeout=2)
+
+
+def test_lost_listen_connection_loses_no_notify_event(env, sales):
+    """Issue 11 item 7: pg_terminate_backend on every LISTEN connection
+    while a NOTIFY session waits in the other process: the next change
+    still reaches it within 5 s, and so does one after the reconnect."""
+    alice, bob, _, box = sales
+    k2 = env.start_kairand()
+    wait_bus_ready(k2.log_path)
+    a, b = login(env.imap_port, alice), login(k2.imap_port, bob)
+    notify(b, f"SET (mailboxes {box} {NEW_EXP})")
+    pids = listener_pids(env)
+    assert len(pids) >= 2, pids
+    for pid in pids:
+        env.pg.psql(f"SELECT pg_terminate_backend({pid})")
+    append(a, box)
+    line, _ = wait_for(b, rb"^\* STATUS .*" + box.encode(), timeout=5)
+    assert status_of([line], box)[0]["MESSAGES"] == 1, line
+    t0 = time.monotonic()
+    while len(listener_pids(env)) < len(pids):
+        assert time.monotonic() - t0 < 15, "the listeners did not reconnect"
+        time.sleep(0.1)
+    quiet(b, 0.3)
+    append(a, box)
+    line, _ = wait_for(b, rb"^\* STATUS .*" + box.encode(), timeout=5)
+    assert status_of([line], box)[0]["MESSAGES"] == 2, line
+
+
+def test_postgresql_restart_loses_no_notify_event(env):
+    """Issue 11 item 7, for NOTIFY: a kairand on a PostgreSQL of its own;
+    the NOTIFY session is told nothing while PostgreSQL is down (no BYE, no
+    error), and a change after the restart still reaches it."""
+    import kairan_env as ke
+    pg = ke.Postgres(env._workdir("pg-restart-notify")).start()
+    try:
+        k = env.start_kairand(db_dsn=pg.dsn, migrate=True, lmtp_listen="")
+        wait_bus_ready(k.log_path)
+        user = env.new_user("nrestart")
+        c, w = login(k.imap_port, user), login(k.imap_port, user)
+        ok(w, "CREATE Lists")
+        notify(c, f"SET (personal {NEW_EXP})")
+        pg.stop()
+        assert not [x for x in quiet(c, 1.0) if x.startswith((b"* BYE", b"* NO", b"* BAD"))]
+        pg.start()
+        t0 = time.monotonic()
+        while not w.cmd("w", "NOOP")[0].startswith(b"w OK"):
+            assert time.monotonic() - t0 < 20, "PostgreSQL did not come back"
+            time.sleep(0.2)
+        append(w, "Lists")
+        line, _ = wait_for(c, rb"^\* STATUS Lists ", timeout=5)
+        assert status_of([line], "Lists")[0]["MESSAGES"] == 1, line
+        c.close()
+        w.close()
+        k.stop()
+    finally:
+        pg.stop()
