@@ -193,9 +193,47 @@ static bool match(struct imap_session *s, const struct collect *c, struct imap_n
 
 /* Old set against new, both sorted by id: watches, LIST responses, and
  * the last status carried over. */
-static void merge(struct imap_session *s, struct imap_notify_box *nv, size_t nn, bool initial)
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of every mailbox the caller sees now, sorted (arena). */
+static int64_t *visible_ids(struct imap_session *s, const struct collect *c)
+{
+	int64_t *ids = arena_alloc(&s->arena, (c->nboxes + 1) * sizeof(*ids));
+
+	for (size_t i = 0; i < c->nboxes; i++)
+		ids[i] = c->boxes[i].mailbox_id;
+	if (c->nboxes > 0)
+		qsort(ids, c->nboxes, sizeof(*ids), cmp_id);
+	return ids;
+}
+
+/* A watched mailbox the filters no longer name: deleted or hidden from
+ * the caller (\NonExistent, with MailboxName), or still there but out of
+ * the filters (an unsubscribed one under "subscribed": the subscription
+ * change, with SubscriptionChange). */
+static void write_gone(struct imap_session *s, const struct imap_notify_box *o,
+		       const struct collect *c, const int64_t *visible)
+{
+	bool seen = c->nboxes > 0 &&
+		    bsearch(&o->mailbox_id, visible, c->nboxes, sizeof(*visible), cmp_id) != NULL;
+
+	if (!seen && (o->events & IMAP_NOTIFY_MAILBOX_NAME))
+		write_list(s, "\\NonExistent", o->name, NULL);
+	else if (seen && o->subscribed && !subscribed(c, o->name) &&
+		 (o->events & IMAP_NOTIFY_SUBSCRIPTION_CHANGE))
+		write_list(s, "", o->name, NULL);
+}
+
+static void merge(struct imap_session *s, const struct collect *c, struct imap_notify_box *nv,
+		  size_t nn, bool initial)
 {
 	struct imap_notify *n = s->notify;
+	const int64_t *visible = visible_ids(s, c);
 	size_t i = 0, j = 0;
 
 	while (i < n->nboxes || j < nn) {
@@ -203,11 +241,8 @@ static void merge(struct imap_session *s, struct imap_notify_box *nv, size_t nn,
 		struct imap_notify_box *b = j < nn ? &nv[j] : NULL;
 
 		if (b == NULL || (o != NULL && o->mailbox_id < b->mailbox_id)) {
-			/* Gone: deleted, renamed out of the filters, or no
-			 * longer visible. */
 			bus_unwatch(n->bus, o->mailbox_id, n->account);
-			if (o->events & IMAP_NOTIFY_MAILBOX_NAME)
-				write_list(s, "\\NonExistent", o->name, NULL);
+			write_gone(s, o, c, visible);
 			i++;
 		} else if (o == NULL || b->mailbox_id < o->mailbox_id) {
 			bus_watch(n->bus, b->mailbox_id, n->account);
@@ -349,7 +384,7 @@ bool imap_notify_scan(struct imap_session *s, struct imap_backend *be, bool init
 		*overflow_r = true;
 		return true;
 	}
-	merge(s, nv, nn, initial);
+	merge(s, &c, nv, nn, initial);
 	n->names_dirty = false;
 	n->groups_gen = s->groups_gen;
 	return statuses(s, be, initial, status, res_r);

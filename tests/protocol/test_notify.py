@@ -223,6 +223,18 @@ def test_rfc5465_5_4_mailboxname_create_rename_delete(env):
     wait_for(c, rb'^\* LIST \(\\NonExistent\) "/" Renamed$', timeout=2)
 
 
+def test_unsubscribing_under_subscribed_is_not_a_deletion(env):
+    """A mailbox that leaves the "subscribed" filter by UNSUBSCRIBE still
+    exists: SubscriptionChange says so, MailboxName never says
+    \\NonExistent for it."""
+    _, c, w = user_with(env, "nunsub", "Box")
+    ok(w, "SUBSCRIBE Box")
+    notify(c, "SET (subscribed (MailboxName SubscriptionChange))")
+    ok(w, "UNSUBSCRIBE Box")
+    line, seen = wait_for(c, rb'^\* LIST \(\) "/" Box$', timeout=2)
+    assert not any(b"NonExistent" in x for x in seen + quiet(c, 0.3)), seen
+
+
 def test_rfc5465_5_5_subscriptionchange(env):
     _, c, w = user_with(env, "nsc", "Box")
     notify(c, "SET (personal (SubscriptionChange))")
