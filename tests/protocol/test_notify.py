@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from imapclient import login, ok
+from imapclient import connect, login, ok
 from test_change_bus import listener_pids, wait_bus_ready
 from test_idle import append, done, quiet, start_idle, wait_for
 from test_shared_folders import new_shared_account
@@ -433,6 +433,14 @@ def test_hostile_notify_set(env, args, expected):
     # The session goes on, with NOTIFY as it was (off).
     ok(c, "NOOP")
     c.close()
+
+
+def test_notify_needs_a_login(env):
+    with connect(env.imap_port) as c:
+        tagged, _ = c.cmd("h", f"NOTIFY SET (personal {NEW_EXP})")
+        assert tagged.startswith(b"h BAD") or tagged.startswith(b"h NO"), tagged
+        _, u = c.cmd("c", "CAPABILITY")
+        assert b"NOTIFY" not in u[0].split(), u
 
 
 def test_hostile_ten_thousand_mailboxes(env):
