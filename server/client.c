@@ -33,7 +33,6 @@
 #define STREAM_LOW_MARK (256 * 1024)
 #define PEER_EXPIRE_INTERVAL_MS (60 * 1000)
 
-static void client_pump(struct client *c);
 
 /* The one line a session leaves in the log when it ends (docs/deployment.md,
  * "Logs"), with the reason client_close recorded. Only while no worker
@@ -76,6 +75,7 @@ static void client_close(struct client *c, const char *kind, const char *detail)
 	pthread_cond_signal(&c->drained);
 	pthread_mutex_unlock(&c->out_lock);
 	client_idle_unlist(c);
+	client_notify_unlist(c);
 	net_loop_del(c->srv->loop, &c->watch);
 	if (c->counted_peer)
 		peer_connection_close(c->srv->peers, net_conn_peer_addr(c->conn));
@@ -459,9 +459,7 @@ static void client_trace_unauthenticated(struct client *c)
 	imap_trace_close(&s->trace);
 }
 
-/* A worker gave the session back; false when the client went away
- * meanwhile (it is on the dead list then). */
-static bool client_job_returned(struct client *c)
+bool client_job_returned(struct client *c)
 {
 	c->busy = false;
 	if (!c->closed)
@@ -612,7 +610,7 @@ static void client_ack_partial_command(struct client *c)
 		net_conn_ack_now(c->conn);
 }
 
-static void client_pump(struct client *c)
+void client_pump(struct client *c)
 {
 	for (;;) {
 		bool full = false;
@@ -646,6 +644,7 @@ static void client_pump(struct client *c)
 		client_ack_partial_command(c);
 		client_idle_update(c);
 		client_slow_note(c, clock_now_ms());
+		client_notify_update(c);
 	}
 	if (c->eof && !c->busy && !c->held && !c->closed && client_unwritten(c) == 0) {
 		if (net_conn_error(c->conn)[0] != '\0')
@@ -805,6 +804,7 @@ void client_tick(struct server *srv, uint64_t now_ms)
 	size_t released = 0;
 
 	client_idle_poll(srv, now_ms);
+	client_notify_poll(srv, now_ms);
 	if (!full && srv->nheld == 0)
 		return;
 	if (full)

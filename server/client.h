@@ -39,6 +39,15 @@ void client_wake_mailbox(struct server *srv, int64_t mailbox_id);
 void client_wake_reader(struct server *srv, int64_t mailbox_id, int64_t account);
 void client_wake_all(struct server *srv);
 
+/* The wake hooks of NOTIFY (RFC 5465, server/client_notify.c), in the
+ * loop's thread: a session whose NOTIFY watches mailbox_id (or, with
+ * account non-zero, that reader's session only: a private change) scans
+ * once, on a worker, when it is free; names: every NOTIFY session does
+ * (a mailbox created, deleted, renamed, a subscription or an ACL). Like
+ * IDLE's, wakes coalesce to one scan running and one owed. */
+void client_notify_wake(struct server *srv, int64_t mailbox_id, int64_t account);
+void client_wake_names(struct server *srv);
+
 /* Sets up the mid-command output hand-over (an eventfd in the loop). */
 void client_outbox_init(struct server *srv);
 /* At exit, before the worker pool stops: a command streaming to a client

@@ -79,6 +79,19 @@ struct client {
 	uint64_t login_since_ms;
 	uint64_t cmd_since_ms, cmd_literal_ms;
 	uint64_t lit_since_ms, chunk_since_ms, chunk_left;
+
+	/* NOTIFY (client_notify.c): listed in srv->notifiers while the
+	 * session has NOTIFY on; dirty: a change may concern it, so a scan
+	 * is owed. */
+	bool notify_listed;
+	bool notify_dirty;
+	bool notify_names;              /* names changed: the scan re-reads the set */
+	int64_t notify_account;         /* the session's, copied while the loop owns it */
+	/* Mailboxes that changed while the session was busy (its worker owns
+	 * the watched set): looked up when it is back; past the array, dirty. */
+	int64_t notify_pending[8];
+	unsigned notify_npending;
+	struct client *notify_prev, *notify_next;
 };
 
 
@@ -94,6 +107,11 @@ void client_submit(struct client *c);
 /* Closes the connection once its output is written; kind is the reason
  * the session's end line gives (the first one set wins). */
 void client_end_after_flush(struct client *c, const char *kind);
+/* A worker gave the session back; false when the client went away
+ * meanwhile (it is on the dead list then). */
+bool client_job_returned(struct client *c);
+/* Reads, frames and starts commands, writes output: one turn. */
+void client_pump(struct client *c);
 
 /* client_idle.c */
 /* After each turn of the client (client_pump): lists or unlists it as an
@@ -127,5 +145,15 @@ enum client_slow client_slow_check(const struct client *c, const struct config *
 /* The BYE line for a passed deadline, without "* " and CRLF; counts it
  * in the metrics. */
 const char *client_slow_bye(enum client_slow why);
+
+/* client_notify.c */
+/* After each turn of the client (client_pump): lists or unlists it as its
+ * session turns NOTIFY on or off, and starts a scan a wake left owed. */
+void client_notify_update(struct client *c);
+/* When the client closes. */
+void client_notify_unlist(struct client *c);
+/* Every tick: while the change bus is not trusted, every NOTIFY session
+ * scans every idle_poll_interval_ms, as idling sessions sync. */
+void client_notify_poll(struct server *srv, uint64_t now_ms);
 
 #endif

@@ -162,24 +162,33 @@ static void on_pool(struct net_watch *w, uint32_t events)
 static void wake_mailbox(void *ctx, int64_t mailbox_id)
 {
 	client_wake_mailbox(ctx, mailbox_id);
+	client_notify_wake(ctx, mailbox_id, 0);
 }
 
 /* Only the reader's own sessions: its private change (migrations/0011). */
 static void wake_reader(void *ctx, int64_t mailbox_id, int64_t account)
 {
 	client_wake_reader(ctx, mailbox_id, account);
+	client_notify_wake(ctx, mailbox_id, account);
+}
+
+/* NOTIFY sessions watching names look again (RFC 5465 §5.4, §5.5). */
+static void wake_names(void *ctx)
+{
+	client_wake_names(ctx);
 }
 
 static void wake_all(void *ctx)
 {
 	client_wake_all(ctx);
+	client_wake_names(ctx);
 }
 
 static void on_bus(struct net_watch *w, uint32_t events)
 {
 	(void)w;
 	(void)events;
-	bus_take_wakes(changes, wake_mailbox, wake_reader, wake_all, &srv);
+	bus_take_wakes(changes, wake_mailbox, wake_reader, wake_names, wake_all, &srv);
 }
 
 static void after_batch(void *ctx)

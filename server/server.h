@@ -70,6 +70,9 @@ struct server {
 	uint64_t wakes;
 	uint64_t last_idle_poll_ms;
 	struct bus *bus;            /* the change bus; NULL: none */
+	/* Sessions with NOTIFY on (server/client_notify.c). */
+	struct client *notifiers;
+	uint64_t last_notify_poll_ms;
 
 	bool shutting_down;
 	uint64_t shutdown_deadline_ms;

@@ -64,12 +64,14 @@ struct bus {
 	/* Changes of this process, not yet sent. */
 	struct id_list pending;
 	struct pair_list pending_private;
+	struct id_list pending_names;  /* accounts whose names changed */
 	pthread_cond_t pending_cond;
 	int publisher_pid;        /* its backend: its notifications are ours */
 	/* Mailboxes whose sessions should look again, for the event loop;
 	 * and (mailbox, reader) pairs whose reader's sessions should. */
 	struct id_list wakes;
 	struct pair_list reader_wakes;
+	bool names_wake;          /* some mailbox names, subscriptions or ACLs changed */
 	bool wake_all;
 	int wake_fd;
 	int stop_fd;              /* readable: the threads end */
@@ -292,18 +294,30 @@ void bus_changed_private(struct bus *b, int64_t id, int64_t account)
 	pthread_mutex_unlock(&b->lock);
 }
 
+void bus_changed_names(struct bus *b, int64_t account)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->names_wake = true;
+	signal_fd(b->wake_fd);
+	id_list_add(&b->pending_names, account);
+	pthread_cond_signal(&b->pending_cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
 int bus_wake_fd(const struct bus *b)
 {
 	return b->wake_fd;
 }
 
 void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id),
-		    void (*reader_fn)(void *ctx, int64_t id, int64_t account), void (*all)(void *ctx),
-		    void *ctx)
+		    void (*reader_fn)(void *ctx, int64_t id, int64_t account),
+		    void (*names_fn)(void *ctx), void (*all)(void *ctx), void *ctx)
 {
 	struct id_list wakes;
 	struct pair_list reader_wakes;
-	bool wake_all;
+	bool wake_all, names_wake;
 	uint64_t count;
 
 	(void)read(b->wake_fd, &count, sizeof(count));
@@ -311,6 +325,8 @@ void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id),
 	wakes = b->wakes;
 	reader_wakes = b->reader_wakes;
 	wake_all = b->wake_all;
+	names_wake = b->names_wake;
+	b->names_wake = false;
 	memset(&b->wakes, 0, sizeof(b->wakes));
 	memset(&b->reader_wakes, 0, sizeof(b->reader_wakes));
 	b->wake_all = false;
@@ -322,6 +338,8 @@ void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t id),
 			fn(ctx, wakes.ids[i]);
 		for (size_t i = 0; i < reader_wakes.n; i++)
 			reader_fn(ctx, reader_wakes.p[i].mailbox, reader_wakes.p[i].account);
+		if (names_wake)
+			names_fn(ctx);
 	}
 	free(wakes.ids);
 	free(reader_wakes.p);
@@ -367,23 +385,33 @@ static void payload_word(struct payload *p, const char *word)
 				   p->len ? " " : "", word);
 }
 
-/* Sends "c<id>" for each changed mailbox and "p<id>.<account>" for each
- * reader's private change, one word each however often it changed, in as
- * few notifications as fit. */
-static void publish(db *conn, struct id_list *ids, struct pair_list *pairs)
+/* Sends "c<id>" for each changed mailbox, "p<id>.<account>" for each
+ * reader's private change and "n<account>" for each account whose names
+ * changed, one word each however often it changed, in as few
+ * notifications as fit. */
+/* One word "<kind><id>" for each distinct id. */
+static void publish_ids(struct payload *p, char kind, struct id_list *ids)
 {
-	struct payload p = { .conn = conn };
 	char word[48];
 
 	if (ids->n > 0)
 		qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_id);
-	if (pairs->n > 0)
-		qsort(pairs->p, pairs->n, sizeof(*pairs->p), cmp_pair);
 	for (size_t i = 0; i < ids->n; i++)
 		if (i == 0 || ids->ids[i] != ids->ids[i - 1]) {
-			snprintf(word, sizeof(word), "c%lld", (long long)ids->ids[i]);
-			payload_word(&p, word);
+			snprintf(word, sizeof(word), "%c%lld", kind, (long long)ids->ids[i]);
+			payload_word(p, word);
 		}
+}
+
+static void publish(db *conn, struct id_list *ids, struct pair_list *pairs, struct id_list *names)
+{
+	struct payload p = { .conn = conn };
+	char word[48];
+
+	publish_ids(&p, 'c', ids);
+	publish_ids(&p, 'n', names);
+	if (pairs->n > 0)
+		qsort(pairs->p, pairs->n, sizeof(*pairs->p), cmp_pair);
 	for (size_t i = 0; i < pairs->n; i++)
 		if (i == 0 || cmp_pair(&pairs->p[i], &pairs->p[i - 1]) != 0) {
 			snprintf(word, sizeof(word), "p%lld.%lld", (long long)pairs->p[i].mailbox,
@@ -400,11 +428,12 @@ static void *publisher_main(void *arg)
 	char err[256];
 
 	for (;;) {
-		struct id_list batch;
+		struct id_list batch, names_batch;
 		struct pair_list private_batch;
 
 		pthread_mutex_lock(&b->lock);
-		while (b->pending.n == 0 && b->pending_private.n == 0 && !b->stopping)
+		while (b->pending.n == 0 && b->pending_private.n == 0 && b->pending_names.n == 0 &&
+		       !b->stopping)
 			pthread_cond_wait(&b->pending_cond, &b->lock);
 		/* Coalesce: what else changes in the next few milliseconds goes
 		 * in the same notification. Every NOTIFY is a transaction that
@@ -417,31 +446,37 @@ static void *publisher_main(void *arg)
 		}
 		batch = b->pending;
 		private_batch = b->pending_private;
+		names_batch = b->pending_names;
 		memset(&b->pending, 0, sizeof(b->pending));
 		memset(&b->pending_private, 0, sizeof(b->pending_private));
+		memset(&b->pending_names, 0, sizeof(b->pending_names));
 		pthread_mutex_unlock(&b->lock);
-		if (batch.n == 0 && private_batch.n == 0) {
+		if (batch.n == 0 && private_batch.n == 0 && names_batch.n == 0) {
 			free(batch.ids);
 			free(private_batch.p);
+			free(names_batch.ids);
 			break;  /* stopping, nothing left */
 		}
 		if (conn == NULL && db_open(b->dsn, &conn, err, sizeof(err)) < 0)
 			log_warning("bus: publisher cannot connect: %s", err);
 		else if (db_ensure(conn) == 0) {
 			__atomic_store_n(&b->publisher_pid, db_backend_pid(conn), __ATOMIC_RELAXED);
-			publish(conn, &batch, &private_batch);
+			publish(conn, &batch, &private_batch, &names_batch);
 		}
 		/* Unsent changes are not lost: the other processes' reconcile
 		 * finds their modseqs within BUS_RECONCILE_MS. */
 		free(batch.ids);
 		free(private_batch.p);
+		free(names_batch.ids);
 	}
 	db_close(&conn);
 	return NULL;
 }
 
 /* The words of a notification's payload: "c<id>" or "a<id>", the mailbox
- * changed; "p<id>.<account>", a reader's private change. */
+ * changed; "p<id>.<account>", a reader's private change; "n<account>",
+ * names or subscriptions changed. An ACL ("a") may also show or hide a
+ * mailbox to sessions that do not watch it: a names change too. */
 static void on_notification(void *ctx, int sender_pid, const char *payload)
 {
 	struct bus *b = ctx;
@@ -454,7 +489,7 @@ static void on_notification(void *ctx, int sender_pid, const char *payload)
 		char *end, *end2;
 		long long id, account;
 		struct entry *e;
-		if (*p != 'c' && *p != 'a' && *p != 'p') {
+		if (*p != 'c' && *p != 'a' && *p != 'p' && *p != 'n') {
 			p++;
 			continue;
 		}
@@ -464,7 +499,13 @@ static void on_notification(void *ctx, int sender_pid, const char *payload)
 			continue;
 		}
 		e = find(b, id);
-		if (*p != 'p') {
+		if (*p == 'n' || *p == 'a') {
+			b->names_wake = true;
+			signal_fd(b->wake_fd);
+		}
+		if (*p == 'n') {
+			/* names only */
+		} else if (*p != 'p') {
 			if (e != NULL)
 				changed_locked(b, e);
 		} else if (*end == '.' && (account = strtoll(end + 1, &end2, 10), end2 != end + 1)) {
@@ -672,6 +713,7 @@ void bus_stop(struct bus **bp)
 		}
 	free(b->pending.ids);
 	free(b->pending_private.p);
+	free(b->pending_names.ids);
 	free(b->wakes.ids);
 	free(b->reader_wakes.p);
 	close(b->wake_fd);

@@ -63,13 +63,20 @@ void bus_changed(struct bus *b, int64_t mailbox_id);
  * sessions, here and in the other processes, look again. */
 void bus_changed_private(struct bus *b, int64_t mailbox_id, int64_t account);
 
+/* This process committed a change to the names account sees: a mailbox
+ * created, deleted or renamed, a subscription, an ACL (which may show or
+ * hide another owner's mailbox). NOTIFY's watchers of names (MailboxName,
+ * SubscriptionChange, and the filters whose mailboxes such a change moves)
+ * look again, here and in the other processes. */
+void bus_changed_names(struct bus *b, int64_t account);
+
 /* For the event loop: readable when watched mailboxes changed. take calls
- * fn for each, reader_fn for each reader's private change (and all()
- * instead when every session should look again: after the listener
- * reconnected) and empties the lists. */
+ * fn for each, reader_fn for each reader's private change, names_fn once
+ * if any names changed (and all() instead when every session should look
+ * again: after the listener reconnected) and empties the lists. */
 int bus_wake_fd(const struct bus *b);
 void bus_take_wakes(struct bus *b, void (*fn)(void *ctx, int64_t mailbox_id),
 		    void (*reader_fn)(void *ctx, int64_t mailbox_id, int64_t account),
-		    void (*all)(void *ctx), void *ctx);
+		    void (*names_fn)(void *ctx), void (*all)(void *ctx), void *ctx);
 
 #endif

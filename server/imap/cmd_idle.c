@@ -12,6 +12,7 @@
  * tagged OK; a failed sync ends it with its NO (server/client_idle.c has
  * the loop's side: wakes, coalescing, keepalive and timeout). */
 #include "server/imap/commands.h"
+#include "server/imap/notify.h"
 #include "server/core/buf.h"
 
 /* RFC 2177 §3: "The IDLE command is sent from the client to the server
@@ -22,10 +23,12 @@
 struct imap_result cmd_idle(struct imap_session *s, const struct imap_command *cmd,
 			    struct imap_backend *be)
 {
-	(void)be;
 	if (!imap_session_idling(s)) {
 		s->idle_tag = xstrdup(cmd->tag);
 		buf_append_str(&s->out, "+ idling\r\n");
 	}
+	/* NOTIFY's MessageNew fetch attributes (RFC 5465 §5.2) follow the
+	 * EXISTS this sync reported. */
+	imap_notify_fetch_new(s, be);
 	return imap_continues();
 }

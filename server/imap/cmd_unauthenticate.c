@@ -18,6 +18,7 @@
  * nothing else says where its compressed bytes end. It may then log in
  * and COMPRESS again. */
 #include "server/imap/commands.h"
+#include "server/imap/notify.h"
 #include "server/imap/user_slots.h"
 #include "server/core/log.h"
 #include "directory/dir.h"
@@ -41,6 +42,7 @@ struct imap_result cmd_unauthenticate(struct imap_session *s, const struct imap_
 		s->compress_active = false;   /* before the limits are set again */
 	}
 	imap_session_unselect(s);
+	imap_notify_free(&s->notify);
 	if (s->holds_user_slot)
 		imap_user_slot_release(s->user_slots, s->user);
 	s->holds_user_slot = false;

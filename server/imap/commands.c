@@ -21,6 +21,10 @@ static const struct imap_command_def imap_commands[] = {
 	 * idles, and again each time the idling session is woken. */
 	{ .name = "IDLE", .fn = cmd_idle, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_NO_STORE | IMAP_CMD_MESSAGES, .check = imap_check_no_args },
+	/* cmd_notify.c: RFC 5465. Parsed whole before any SQL; the handler
+	 * checks the store itself (notify_scan.c). */
+	{ .name = "NOTIFY", .fn = cmd_notify, .states = AUTH_OR_SELECTED,
+	  .flags = IMAP_CMD_NO_STORE, .check = imap_check_notify },
 
 	/* cmd_auth.c, cmd_authenticate.c */
 	{ .name = "STARTTLS", .fn = cmd_starttls, .states = IMAP_STATE_NOT_AUTH,
@@ -50,9 +54,9 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "NAMESPACE", .fn = cmd_namespace, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_IN_LOOP, .check = imap_check_no_args },
 	{ .name = "SETACL", .fn = cmd_setacl, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX | IMAP_CMD_CHANGES_NAMES, .check = imap_check_setacl, .mailbox_arg = 1, .op = ACL_OP_SETACL },
 	{ .name = "DELETEACL", .fn = cmd_deleteacl, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX | IMAP_CMD_CHANGES_NAMES, .check = imap_check_deleteacl, .mailbox_arg = 1, .op = ACL_OP_DELETEACL },
 	{ .name = "GETACL", .fn = cmd_getacl, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_GETACL },
 	{ .name = "LISTRIGHTS", .fn = cmd_listrights, .states = AUTH_OR_SELECTED,
@@ -79,15 +83,15 @@ static const struct imap_command_def imap_commands[] = {
 	 * parent, which the client does not name, are checked by the handler
 	 * (mailbox_place.c); SUBSCRIBE needs no right (acl/command_rights.h). */
 	{ .name = "CREATE", .fn = cmd_create, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_create },
+	  .flags = IMAP_CMD_CHANGES_NAMES, .check = imap_check_create },
 	{ .name = "DELETE", .fn = cmd_delete, .states = AUTH_OR_SELECTED,
-	  .flags = IMAP_CMD_CHANGES_MAILBOX, .check = imap_check_delete, .mailbox_arg = 1, .op = ACL_OP_DELETE },
+	  .flags = IMAP_CMD_CHANGES_MAILBOX | IMAP_CMD_CHANGES_NAMES, .check = imap_check_delete, .mailbox_arg = 1, .op = ACL_OP_DELETE },
 	{ .name = "RENAME", .fn = cmd_rename, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_rename, .mailbox_arg = 1, .op = ACL_OP_RENAME_SOURCE },
+	  .flags = IMAP_CMD_CHANGES_NAMES, .check = imap_check_rename, .mailbox_arg = 1, .op = ACL_OP_RENAME_SOURCE },
 	{ .name = "SUBSCRIBE", .fn = cmd_subscribe, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_subscribe },
+	  .flags = IMAP_CMD_CHANGES_NAMES, .check = imap_check_subscribe },
 	{ .name = "UNSUBSCRIBE", .fn = cmd_unsubscribe, .states = AUTH_OR_SELECTED,
-	  .check = imap_check_subscribe },
+	  .flags = IMAP_CMD_CHANGES_NAMES, .check = imap_check_subscribe },
 
 	/* cmd_list.c: each mailbox is shown only with "l" (list_shared.c) */
 	{ .name = "LIST", .fn = cmd_list, .states = AUTH_OR_SELECTED, .check = imap_check_list },

@@ -104,10 +104,22 @@ bool imap_user_lookup(struct imap_session *s, struct imap_backend *be, const cha
 /* Checks the worker's database connection; false with NO [UNAVAILABLE]
  * in *res_r when it is not usable (dispatch.c). */
 bool imap_store_ready(struct imap_session *s, struct imap_backend *be, struct imap_result *res_r);
+/* Outside any command (NOTIFY's selected filter, cmd_notify.c): the
+ * selected mailbox's changes read and reported as before a command, with
+ * expunges or without, and the caller's rights on it evaluated afresh
+ * (losing "r" closes it). false with *res_r. */
+bool imap_sync_selected(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
+			struct imap_result *res_r);
+/* Changes mailbox names or subscriptions (CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE, SETACL, DELETEACL): announced on the change bus
+ * when it succeeds, for NOTIFY's MailboxName and SubscriptionChange. */
+#define IMAP_CMD_CHANGES_NAMES 0x400
 
 /* Handlers, one family per file, with their check and authorize steps. */
 imap_command_fn cmd_capability, cmd_noop, cmd_logout;   /* cmd_any.c */
 imap_command_fn cmd_idle;                               /* cmd_idle.c */
+imap_command_fn cmd_notify;                             /* cmd_notify.c */
+imap_check_fn imap_check_notify;
 
 /* cmd_session.c */
 imap_command_fn cmd_id, cmd_enable;

@@ -15,7 +15,8 @@
  *   4. resolves the mailbox the table's mailbox_arg names, in whichever
  *      namespace, with its ACL, and checks the table's operation on it,
  *   5. runs the handler,
- *   6. puts what the command changed on the change bus and settles the
+ *   6. puts what the command changed on the change bus (mailboxes, and
+ *      names and subscriptions for NOTIFY) and settles the
  *      session's own STORE or EXPUNGE into its view (view_own.c), and
  *   7. writes the result, whatever it is, as the one tagged response, and
  *      logs it (imap_session_reply).
@@ -58,12 +59,10 @@ static bool unchanged(const struct imap_session *s, const struct imap_view *v, b
  * (SETACL, a group membership revoked in LDAP): the mailbox's changes and
  * its ACL come in one round trip, the changes are reported, and the rights
  * are evaluated afresh. Losing "r" closes the mailbox. */
-static bool check_selected(struct imap_session *s, struct imap_backend *be,
-			   struct imap_result *res_r)
+static bool sync_selected(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
+			  acl_rights *rights_r, struct imap_result *res_r)
 {
-	const struct imap_command_def *def = s->def;
 	struct imap_view *v = s->view;
-	bool allow_expunge = !(def->flags & IMAP_CMD_HOLD_EXPUNGE);
 	acl_rights rights;
 
 	if (!imap_rights_refresh_groups(s, be, res_r))
@@ -87,6 +86,26 @@ static bool check_selected(struct imap_session *s, struct imap_backend *be,
 		*res_r = imap_no(s, "NOPERM", "Access to the mailbox was withdrawn");
 		return false;
 	}
+	*rights_r = rights;
+	return true;
+}
+
+bool imap_sync_selected(struct imap_session *s, struct imap_backend *be, bool allow_expunge,
+			struct imap_result *res_r)
+{
+	acl_rights rights;
+
+	return imap_store_ready(s, be, res_r) && sync_selected(s, be, allow_expunge, &rights, res_r);
+}
+
+static bool check_selected(struct imap_session *s, struct imap_backend *be,
+			   struct imap_result *res_r)
+{
+	const struct imap_command_def *def = s->def;
+	acl_rights rights;
+
+	if (!sync_selected(s, be, !(def->flags & IMAP_CMD_HOLD_EXPUNGE), &rights, res_r))
+		return false;
 	if ((def->flags & IMAP_CMD_WRITES) && s->view->readonly) {
 		*res_r = imap_no(s, "READ-ONLY", "Mailbox is read-only");
 		return false;
@@ -174,6 +193,8 @@ static void announce_changes(struct imap_session *s, struct imap_backend *be, bo
 	if (ok && (def->flags & IMAP_CMD_CHANGES_MAILBOX) && s->mailbox != NULL &&
 	    s->mailbox->exists)
 		imap_session_changed(s, s->mailbox->mailbox_id);
+	if (ok && (def->flags & IMAP_CMD_CHANGES_NAMES))
+		bus_changed_names(be->bus, s->account_id);
 	for (size_t i = 0; i < s->nchanged; i++)
 		if (s->changed_private[i])
 			bus_changed_private(be->bus, s->changed[i], s->account_id);

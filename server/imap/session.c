@@ -2,6 +2,7 @@
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
 #include "server/imap/literal_sink.h"
+#include "server/imap/notify.h"
 #include "server/imap/user_slots.h"
 #include "server/imap/view.h"
 #include "server/imap/result.h"
@@ -60,6 +61,7 @@ void imap_session_deinit(struct imap_session *s)
 	if (s->holds_user_slot)
 		imap_user_slot_release(s->user_slots, s->user);
 	imap_session_unselect(s);
+	imap_notify_free(&s->notify);
 	imap_parser_free(&s->parser);
 	imap_trace_close(&s->trace);
 	imap_literal_sink_deinit(s);
@@ -122,6 +124,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_append_str(out, " CREATE-SPECIAL-USE");
 	/* RFC 2177: cmd_idle.c, server/client_idle.c. */
 	buf_append_str(out, " IDLE");
+	/* RFC 5465: cmd_notify.c, notify_scan.c, server/client_notify.c. */
+	if (s->state != IMAP_STATE_NOT_AUTH)
+		buf_append_str(out, " NOTIFY");
 	/* RFC 7162, per reader (migrations/0011): cmd_fetch.c, cmd_store.c,
 	 * cmd_select.c, view_resync.c. */
 	buf_append_str(out, " CONDSTORE QRESYNC");

@@ -21,6 +21,7 @@ struct db;
 struct dir;
 struct dir_cache;
 struct imap_mailbox_acl;
+struct imap_notify;
 struct imap_result;
 struct mbox_cache;
 struct bus;
@@ -142,6 +143,9 @@ struct imap_session {
 	 * (imap_session_idle_resume). */
 	char *idle_tag;
 
+	/* NOTIFY (RFC 5465, notify.h): what the client asked to be told of
+	 * and what it was last told; NULL when NOTIFY is off (NONE). */
+	struct imap_notify *notify;
 
 	/* The protocol trace (trace.h), NULL when the session is not traced:
 	 * the loop's thread opens it, writes to it and closes it. A login
