@@ -45,28 +45,74 @@ const char *lmtp_after_keyword(const char *args, const char *keyword)
 	return args;
 }
 
+/* The end of a path's mailbox at s (after any source route): the '>'
+ * that closes it, NULL when a byte is not allowed there. A quoted local
+ * part (RFC 5321 §4.1.2 Quoted-string) may hold spaces, '<' and '>' and
+ * backslash pairs; elsewhere only printable ASCII without spaces and '<',
+ * or bytes outside ASCII (checked as UTF-8 by the caller). */
+static const char *mailbox_end(const char *s, bool *utf8_r)
+{
+	bool quoted = false;
+
+	for (const unsigned char *q = (const unsigned char *)s; *q != '\0'; q++) {
+		if (*q >= 0x80) {
+			*utf8_r = true;
+		} else if (quoted && *q == '\\') {
+			if (q[1] < ' ' || q[1] > '~')
+				return NULL;
+			q++;
+		} else if (*q == '"') {
+			quoted = !quoted;
+		} else if (quoted ? *q < ' ' || *q > '~' : *q <= ' ' || *q > '~' || *q == '<') {
+			return NULL;
+		} else if (!quoted && *q == '>') {
+			return (const char *)q;
+		}
+	}
+	return NULL;
+}
+
+/* RFC 5321 §4.1.2 A-d-l, "@one,@two:" before the mailbox: servers "MUST
+ * be prepared to encounter and ignore" it (Appendix C). The mailbox's
+ * start, or NULL when the route is malformed. */
+static const char *skip_source_route(const char *s)
+{
+	while (*s == '@') {
+		s++;
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '['))
+			return NULL;
+		while (*s != '\0' && *s != ',' && *s != ':' && *s > ' ' && *s <= '~' && *s != '>')
+			s++;
+		if (*s == ':')
+			return s + 1;
+		if (*s != ',')
+			return NULL;
+		s++;
+	}
+	return NULL;
+}
+
 char *lmtp_parse_path(const char **p, bool *utf8_r)
 {
-	const char *s = *p, *end;
+	const char *s = *p, *start, *end;
 	bool utf8 = false;
 	size_t len;
 
 	if (*s != '<')
 		return NULL;
-	end = strchr(s, '>');
-	if (end == NULL || (len = (size_t)(end - s - 1)) > LMTP_PATH_MAX)
+	start = s + 1;
+	if (*start == '@' && (start = skip_source_route(start)) == NULL)
 		return NULL;
-	for (const unsigned char *q = (const unsigned char *)s + 1; q < (const unsigned char *)end; q++) {
-		if (*q >= 0x80)
-			utf8 = true;
-		else if (*q <= ' ' || *q > '~' || *q == '<')
-			return NULL;
-	}
-	if (utf8 && !imap_utf8_valid(s + 1, len))
+	end = mailbox_end(start, &utf8);
+	if (end == NULL || (size_t)(end - s - 1) > LMTP_PATH_MAX)
+		return NULL;
+	len = (size_t)(end - start);
+	if (utf8 && !imap_utf8_valid(start, len))
 		return NULL;
 	*p = end + 1;
 	*utf8_r = utf8;
-	return strndup(s + 1, len);
+	return strndup(start, len);
 }
 
 bool lmtp_address_ok(const char *a)

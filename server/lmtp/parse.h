@@ -35,11 +35,13 @@ enum lmtp_verb lmtp_parse_verb(char *line, char **args_r);
  * NULL. */
 const char *lmtp_after_keyword(const char *args, const char *keyword);
 
-/* "<path>" at *p: a new string holding the path without <>, and *p moved
- * past '>'; NULL when malformed. A path is at most LMTP_PATH_MAX bytes
- * without spaces, controls or '<', and either printable ASCII or
- * well-formed UTF-8 (RFC 6531 §3.3); *utf8_r tells whether it has bytes
- * outside ASCII (the caller decides whether SMTPUTF8 allows them). */
+/* "<path>" at *p (RFC 5321 §4.1.2): a new string holding the mailbox
+ * without <> and without a source route ("@a,@b:", ignored as Appendix C
+ * asks), and *p moved past '>'; NULL when malformed. A path is at most
+ * LMTP_PATH_MAX bytes without spaces, controls or '<' outside a quoted
+ * local part, and either ASCII or well-formed UTF-8 (RFC 6531 §3.3);
+ * *utf8_r tells whether it has bytes outside ASCII (the caller decides
+ * whether SMTPUTF8 allows them). */
 char *lmtp_parse_path(const char **p, bool *utf8_r);
 
 /* local@domain: one '@' (the last) with something on each side. Whether

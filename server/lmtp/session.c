@@ -166,7 +166,9 @@ static void cmd_rcpt(struct lmtp_conn *c, const char *args)
 	}
 	if (*p != '\0') {
 		free(rcpt);
-		bad(c, "555 5.5.4 Unsupported parameter");
+		/* RFC 5321 §4.1.1.3: parameters follow a space; none is offered. */
+		bad(c, *p == ' ' ? "555 5.5.4 Unsupported parameter" :
+		    "501 5.5.4 Syntax error in parameters");
 		return;
 	}
 	if (c->nrcpts >= (size_t)c->srv->cfg->lmtp_max_recipients) {
@@ -441,9 +443,15 @@ size_t lmtp_process(struct lmtp_conn *c, const char *p, size_t len)
 	n = (size_t)(lf - p);
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
-	if (n > LMTP_COMMAND_MAX || memchr(p, '\0', n) != NULL || memchr(p, '\r', n) != NULL) {
-		bad(c, n > LMTP_COMMAND_MAX ? "500 5.5.2 Line too long" :
-		    "500 5.5.2 Syntax error: NUL or CR in a command");
+	if (n > LMTP_COMMAND_MAX) {
+		/* The same end as a line whose LF is beyond the window: one
+		 * rule for every over-long line, however it ends. */
+		lmtp_reply(c, "500 5.5.2 Line too long");
+		c->close_after_flush = true;
+		return len;
+	}
+	if (memchr(p, '\0', n) != NULL || memchr(p, '\r', n) != NULL) {
+		bad(c, "500 5.5.2 Syntax error: NUL or CR in a command");
 		return (size_t)(lf - p) + 1;
 	}
 	memcpy(line, p, n);

@@ -299,7 +299,8 @@ HOSTILE = [
     (b"MAIL TO:<s@example.net>\r\n", ["501 5.1.7"]),
     (b"MAIL\r\n", ["501 5.1.7"]),
     (b"MAIL FROM:<s@example.net>\r\nRCPT TO:<>\r\n", ["250 2.1.0", "501 5.1.3"]),
-    (b"MAIL FROM:<s@example.net>\r\nRCPT TO:<@a,@b:x@example.org>\r\n", ["250 2.1.0", "501 5.1.3"]),
+    # RFC 5321 Appendix C: a source route is ignored; the mailbox is looked up.
+    (b"MAIL FROM:<s@example.net>\r\nRCPT TO:<@a,@b:x@example.org>\r\n", ["250 2.1.0", "550 5.1.1"]),
     (b"MAIL FROM:<s@example.net>\r\nRCPT TO:x@example.org\r\n", ["250 2.1.0", "501 5.1.3"]),
     (b"MAIL FROM:<s@example.net>\r\nRCPT TO:<x@>\r\n", ["250 2.1.0", "501 5.1.3"]),
     (b"MAIL FROM:<s@example.net>\r\nRCPT TO:<x@example.org> NOTIFY=NEVER\r\n", ["250 2.1.0", "555 5.5.4"]),
