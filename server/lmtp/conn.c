@@ -17,6 +17,12 @@
 #define LMTP_INPUT_MAX (64 * 1024)
 /* Replies not yet read past which no new command runs. */
 #define LMTP_OUTPUT_MAX (64 * 1024)
+/* Commands (or pieces of message data, up to LMTP_INPUT_MAX each) run for
+ * one connection per event, so that a client that pipelines without end
+ * cannot keep the loop from the others: 256 NOOPs are well under a
+ * millisecond, 256 pieces of a message at most 16 MiB. */
+#define LMTP_BUDGET 256
+#define LMTP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static void lmtp_pump(struct lmtp_conn *c);
 
@@ -102,19 +108,40 @@ static bool lmtp_read(struct lmtp_conn *c)
 	return r == NET_FILL_FULL;
 }
 
-static void lmtp_run_input(struct lmtp_conn *c)
+/* Whether input is waiting that lmtp_run_input could run now. */
+static bool lmtp_runnable(const struct lmtp_conn *c)
 {
-	while (!c->busy && !c->closed && !c->close_after_flush && c->in.len > 0 &&
-	       c->out.len - c->out_pos < LMTP_OUTPUT_MAX) {
+	return !c->busy && !c->closed && !c->close_after_flush && c->in.len > 0 &&
+	       c->out.len - c->out_pos < LMTP_OUTPUT_MAX;
+}
+
+/* Runs commands (and message bytes) while *budget lasts. */
+static void lmtp_run_input(struct lmtp_conn *c, unsigned *budget)
+{
+	while (*budget > 0 && lmtp_runnable(c)) {
 		size_t used = lmtp_process(c, (const char *)c->in.data, c->in.len);
 		buf_consume(&c->in, used);
+		(*budget)--;
 		if (used == 0)
 			break;  /* an incomplete line: wait for more */
 	}
 }
 
+/* The budget ran out with work left: registering the socket again makes
+ * epoll look at it afresh (EPOLL_CTL_ADD reports a socket that is already
+ * readable or writable), so the connection comes back after the others'
+ * events of the next batch, where a read alone would wait for new bytes. */
+static void lmtp_yield(struct lmtp_conn *c)
+{
+	net_loop_del(c->srv->loop, &c->watch);
+	if (net_loop_add(c->srv->loop, &c->watch, LMTP_EVENTS) < 0)
+		lmtp_close(c, "cannot watch the connection again");
+}
+
 static void lmtp_pump(struct lmtp_conn *c)
 {
+	unsigned budget = LMTP_BUDGET;
+
 	for (;;) {
 		bool full = false;
 		size_t before;
@@ -124,12 +151,16 @@ static void lmtp_pump(struct lmtp_conn *c)
 		if (!c->close_after_flush)
 			full = lmtp_read(c);
 		before = c->in.len;
-		lmtp_run_input(c);
+		lmtp_run_input(c, &budget);
 		if (c->closed)
 			return;
 		lmtp_flush(c);
 		if (c->closed)
 			return;
+		if (budget == 0 && (full || lmtp_runnable(c))) {
+			lmtp_yield(c);
+			return;
+		}
 		if (!full || c->in.len == before)
 			break;
 	}
@@ -191,7 +222,7 @@ void lmtp_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_
 	LLIST_PREPEND(srv->lmtp_conns, c);
 	srv->nlmtp++;
 	log_info("%s: connected (lmtp)", net_conn_peer(c->conn));
-	if (net_loop_add(srv->loop, &c->watch, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+	if (net_loop_add(srv->loop, &c->watch, LMTP_EVENTS) < 0) {
 		c->closed = true;
 		LLIST_REMOVE(srv->lmtp_conns, c);
 		srv->nlmtp--;

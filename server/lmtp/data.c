@@ -6,6 +6,13 @@ void lmtp_data_init(struct lmtp_data *d, struct buf *out, size_t max_size, size_
 				 .prev_crlf = true };
 }
 
+void lmtp_data_init_chunked(struct lmtp_data *d, struct buf *out, size_t max_size,
+			    size_t line_max)
+{
+	lmtp_data_init(d, out, max_size, line_max);
+	d->chunked = true;
+}
+
 static void emit(struct lmtp_data *d, const char *p, size_t len)
 {
 	if (d->written + len > d->max_size)
@@ -26,6 +33,14 @@ static void content(struct lmtp_data *d, char c)
 	if (c == '\0')
 		d->has_nul = true;
 	emit(d, &c, 1);
+}
+
+void lmtp_data_finish(struct lmtp_data *d)
+{
+	if (d->held_cr) {
+		d->held_cr = false;
+		content(d, '\r');
+	}
 }
 
 size_t lmtp_data_input(struct lmtp_data *d, const char *p, size_t len, bool *done_r)
@@ -54,7 +69,7 @@ size_t lmtp_data_input(struct lmtp_data *d, const char *p, size_t len, bool *don
 		}
 		if (c == '\r') {
 			d->held_cr = true;
-		} else if (c == '.' && d->line_len == 0 && !d->held_dot) {
+		} else if (c == '.' && d->line_len == 0 && !d->held_dot && !d->chunked) {
 			d->held_dot = true;
 			d->line_len = 1;
 		} else {

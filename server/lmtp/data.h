@@ -31,6 +31,7 @@ struct lmtp_data {
 	size_t line_max;        /* bytes of one line, its line end excluded */
 	size_t written;         /* decoded bytes so far (kept or not) */
 	size_t line_len;        /* bytes of the current line so far */
+	bool chunked;           /* BDAT (RFC 3030): no end marker, no dots */
 	bool prev_crlf;         /* the previous line ended with CRLF */
 	bool held_dot;          /* the line began with '.', not yet written */
 	bool held_cr;           /* the last byte was CR, not yet written */
@@ -39,9 +40,17 @@ struct lmtp_data {
 
 /* Starts a message; out is appended to (not cleared). */
 void lmtp_data_init(struct lmtp_data *d, struct buf *out, size_t max_size, size_t line_max);
+/* Starts a message sent with BDAT (RFC 3030 §2): the chunks' sizes
+ * delimit it, so "." means nothing and nothing ends it; line ends, NUL,
+ * long lines and the size are handled as for DATA. */
+void lmtp_data_init_chunked(struct lmtp_data *d, struct buf *out, size_t max_size,
+			    size_t line_max);
+/* The end of a BDAT message: a CR held back to see whether LF follows is
+ * data after all. */
+void lmtp_data_finish(struct lmtp_data *d);
 /* Decodes up to len bytes. Returns how many were used; *done_r is set
  * when they end with the final CRLF "." CRLF (the bytes after it are not
- * used: they are the next command). */
+ * used: they are the next command); never in chunked mode. */
 size_t lmtp_data_input(struct lmtp_data *d, const char *p, size_t len, bool *done_r);
 
 #endif

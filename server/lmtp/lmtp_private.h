@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "server/lmtp/data.h"
+#include "server/lmtp/parse.h"
 #include "server/lmtp/lmtp.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
@@ -20,8 +21,6 @@
 /* A text line of the message. RFC 5321 asks for 1000 octets; real mail
  * (HTML on one line) exceeds that, so be generous, but bounded. */
 #define LMTP_TEXT_LINE_MAX (1024 * 1024)
-/* RFC 5321 §4.5.3.1.3: 256 octets of a path. */
-#define LMTP_PATH_MAX 256
 /* RFC 5321 §4.5.3.2.7: the server waits 5 minutes for the next command. */
 #define LMTP_TIMEOUT_MS (300 * 1000)
 
@@ -54,9 +53,18 @@ struct lmtp_conn {
 	bool greeted;                   /* LHLO seen */
 	bool have_mail;                 /* MAIL FROM accepted */
 	char *sender;                   /* its reverse-path, "" for <> */
+	bool smtputf8;                  /* MAIL ... SMTPUTF8 (RFC 6531 §3.4) */
 	struct lmtp_rcpt *rcpts;        /* accepted recipients */
 	size_t nrcpts, rcpt_cap;
 	bool in_data;
+	/* BDAT (RFC 3030): chunking, a message is being sent in chunks (DATA
+	 * and RCPT are refused until BDAT LAST or RSET); in_chunk, the bytes
+	 * of the current chunk are being read, chunk_left of them still to
+	 * come; chunk_refusal, the reply once a refused chunk has been read
+	 * (and thrown away) to stay in step with the client. */
+	bool chunking, in_chunk, chunk_last;
+	uint64_t chunk_left, chunk_size;
+	const char *chunk_refusal;
 	struct lmtp_data data;
 	struct buf message;             /* "Return-Path: ..." and the message */
 	/* A message from literal_spool_threshold on: its bytes so far, the

@@ -56,7 +56,11 @@ void lmtp_reset(struct lmtp_conn *c)
 	free(c->sender);
 	c->sender = NULL;
 	c->have_mail = false;
+	c->smtputf8 = false;
 	c->in_data = false;
+	c->chunking = c->in_chunk = c->chunk_last = false;
+	c->chunk_left = c->chunk_size = 0;
+	c->chunk_refusal = NULL;
 	/* The buffer of a big message is not kept for the connection's life. */
 	buf_free(&c->message);
 	buf_init(&c->message);
@@ -74,95 +78,6 @@ static void bad(struct lmtp_conn *c, const char *reply)
 	}
 }
 
-/* "KEYWORD:" at the start of args, case-insensitively, then optional
- * spaces (RFC 5321 has none; many clients send one). */
-static const char *after_keyword(const char *args, const char *keyword)
-{
-	size_t n = strlen(keyword);
-
-	if (strncasecmp(args, keyword, n) != 0)
-		return NULL;
-	args += n;
-	while (*args == ' ')
-		args++;
-	return args;
-}
-
-/* "<path>" at *p: the path (without <>) into a new string, *p after '>'.
- * Only printable ASCII without spaces (no SMTPUTF8), at most
- * LMTP_PATH_MAX bytes. NULL if malformed. */
-static char *parse_path(const char **p)
-{
-	const char *s = *p, *end;
-
-	if (*s != '<')
-		return NULL;
-	end = strchr(s, '>');
-	if (end == NULL || (size_t)(end - s - 1) > LMTP_PATH_MAX)
-		return NULL;
-	for (const char *q = s + 1; q < end; q++)
-		if (*q <= ' ' || *q > '~' || *q == '<')
-			return NULL;
-	*p = end + 1;
-	return strndup(s + 1, (size_t)(end - s - 1));
-}
-
-/* local@domain, each side non-empty, one '@' outside quoted strings is not
- * checked further: the directory decides whether the address exists. */
-static bool address_ok(const char *a)
-{
-	const char *at = strrchr(a, '@');
-
-	return at != NULL && at != a && at[1] != '\0' && a[0] != '@';
-}
-
-/* MAIL parameters (RFC 5321 §4.1.1.2): SIZE (RFC 1870) and BODY (RFC
- * 6152); anything else is 555 5.5.4. 0 or -1 after a reply. */
-static int mail_params(struct lmtp_conn *c, const char *p)
-{
-	const unsigned long long max = (unsigned long long)c->srv->cfg->max_literal_size;
-
-	while (*p != '\0') {
-		const char *end;
-		size_t n;
-
-		if (*p != ' ') {
-			bad(c, "501 5.5.4 Syntax error in parameters");
-			return -1;
-		}
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		end = strchr(p, ' ');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (n > 5 && strncasecmp(p, "SIZE=", 5) == 0) {
-			unsigned long long size = 0;
-			for (size_t i = 5; i < n; i++) {
-				if (p[i] < '0' || p[i] > '9' || i - 5 >= 20) {
-					bad(c, "501 5.5.4 Malformed SIZE parameter");
-					return -1;
-				}
-				if (size > max)
-					continue;  /* already too big: no overflow */
-				size = size * 10 + (unsigned)(p[i] - '0');
-			}
-			if (size > max) {
-				lmtp_reply(c, "552 5.3.4 Message size exceeds fixed maximum message size");
-				return -1;
-			}
-		} else if ((n == 9 && strncasecmp(p, "BODY=7BIT", 9) == 0) ||
-			   (n == 13 && strncasecmp(p, "BODY=8BITMIME", 13) == 0)) {
-			/* both stored as they come */
-		} else {
-			bad(c, "555 5.5.4 Unsupported parameter");
-			return -1;
-		}
-		p += n;
-	}
-	return 0;
-}
-
 static void cmd_lhlo(struct lmtp_conn *c, const char *args)
 {
 	if (args[0] == '\0') {
@@ -175,12 +90,16 @@ static void cmd_lhlo(struct lmtp_conn *c, const char *args)
 	lmtp_reply(c, "250-PIPELINING");
 	lmtp_reply(c, "250-ENHANCEDSTATUSCODES");
 	lmtp_reply(c, "250-8BITMIME");
+	lmtp_reply(c, "250-SMTPUTF8");
+	lmtp_reply(c, "250-CHUNKING");
 	lmtp_reply(c, "250 SIZE %ld", c->srv->cfg->max_literal_size);
 }
 
 static void cmd_mail(struct lmtp_conn *c, const char *args)
 {
-	const char *p = after_keyword(args, "FROM:");
+	const char *p = lmtp_after_keyword(args, "FROM:"), *refusal;
+	struct lmtp_mail_params params;
+	bool utf8 = false, fault;
 	char *sender;
 
 	if (!c->greeted) {
@@ -191,41 +110,65 @@ static void cmd_mail(struct lmtp_conn *c, const char *args)
 		bad(c, "503 5.5.1 Nested MAIL command");
 		return;
 	}
-	if (p == NULL || (sender = parse_path(&p)) == NULL) {
+	if (p == NULL || (sender = lmtp_parse_path(&p, &utf8)) == NULL) {
 		bad(c, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if (sender[0] != '\0' && !address_ok(sender)) {
+	if (sender[0] != '\0' && !lmtp_address_ok(sender)) {
 		free(sender);
 		bad(c, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if (mail_params(c, p) < 0) {
+	refusal = lmtp_parse_mail_params(p, (uint64_t)c->srv->cfg->max_literal_size, &params, &fault);
+	if (refusal == NULL && utf8 && !params.smtputf8) {
+		/* RFC 6531 §3.5: a non-ASCII path needs the SMTPUTF8 parameter. */
+		refusal = "553 5.6.7 Non-ASCII sender address needs SMTPUTF8";
+		fault = true;
+	}
+	if (refusal != NULL) {
 		free(sender);
+		if (fault)
+			bad(c, refusal);
+		else
+			lmtp_reply(c, "%s", refusal);
 		return;
 	}
 	c->sender = sender;
+	c->smtputf8 = params.smtputf8;
 	c->have_mail = true;
 	lmtp_reply(c, "250 2.1.0 Sender OK");
 }
 
 static void cmd_rcpt(struct lmtp_conn *c, const char *args)
 {
-	const char *p = after_keyword(args, "TO:");
+	const char *p = lmtp_after_keyword(args, "TO:");
 	char *rcpt = NULL;
+	bool utf8 = false;
 
 	if (!c->have_mail) {
 		bad(c, "503 5.5.1 Need MAIL before RCPT");
 		return;
 	}
-	if (p == NULL || (rcpt = parse_path(&p)) == NULL || !address_ok(rcpt)) {
+	if (c->chunking) {
+		/* RFC 3030 §2: the recipients are set before the first chunk. */
+		bad(c, "503 5.5.1 RCPT after BDAT");
+		return;
+	}
+	if (p == NULL || (rcpt = lmtp_parse_path(&p, &utf8)) == NULL || !lmtp_address_ok(rcpt)) {
 		free(rcpt);
 		bad(c, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
+	if (utf8 && !c->smtputf8) {
+		free(rcpt);
+		bad(c, "553 5.6.7 Non-ASCII recipient address needs SMTPUTF8");
+		return;
+	}
 	if (*p != '\0') {
 		free(rcpt);
-		bad(c, "555 5.5.4 Unsupported parameter");
+		/* RFC 5321 §4.1.1.3: parameters follow a space; none is offered. */
+		bad(c, *p == ' ' ? "555 5.5.4 Unsupported parameter" :
+		    "501 5.5.4 Syntax error in parameters");
 		return;
 	}
 	if (c->nrcpts >= (size_t)c->srv->cfg->lmtp_max_recipients) {
@@ -238,27 +181,47 @@ static void cmd_rcpt(struct lmtp_conn *c, const char *args)
 	lmtp_submit(c, LMTP_JOB_RCPT);
 }
 
+/* Why DATA or BDAT (verb) cannot start a message now, or NULL. */
+static const char *transaction_refusal(const struct lmtp_conn *c, const char *verb)
+{
+	if (!c->have_mail)
+		return strcmp(verb, "DATA") == 0 ? "503 5.5.1 Need MAIL before DATA" :
+		       "503 5.5.1 Need MAIL before BDAT";
+	if (c->nrcpts == 0)
+		return "503 5.5.1 No valid recipients";   /* RFC 2033 §4.2 */
+	return NULL;
+}
+
+/* The message starts with the same Return-Path for every recipient (RFC
+ * 5321 §4.4), so the stored bytes are one and the same: single
+ * instance. */
+static void message_start(struct lmtp_conn *c)
+{
+	buf_clear(&c->message);
+	buf_appendf(&c->message, "Return-Path: <%s>\r\n", c->sender);
+}
+
 static void cmd_data(struct lmtp_conn *c, const char *args)
 {
 	const struct config *cfg = c->srv->cfg;
+	const char *refusal;
 
 	if (args[0] != '\0') {
 		bad(c, "501 5.5.4 DATA takes no arguments");
 		return;
 	}
-	if (!c->have_mail) {
-		bad(c, "503 5.5.1 Need MAIL before DATA");
+	if (c->chunking) {
+		/* RFC 3030 §2: DATA and BDAT do not mix in one transaction; the
+		 * chunks so far are dropped, so the client starts over. */
+		lmtp_reset(c);
+		bad(c, "503 5.5.1 DATA after BDAT: transaction reset");
 		return;
 	}
-	if (c->nrcpts == 0) {
-		/* RFC 2033 §4.2: no recipient was accepted. */
-		bad(c, "503 5.5.1 No valid recipients");
+	if ((refusal = transaction_refusal(c, "DATA")) != NULL) {
+		bad(c, refusal);
 		return;
 	}
-	/* The same Return-Path for every recipient (RFC 5321 §4.4), so the
-	 * stored bytes are one and the same: single instance. */
-	buf_clear(&c->message);
-	buf_appendf(&c->message, "Return-Path: <%s>\r\n", c->sender);
+	message_start(c);
 	lmtp_data_init(&c->data, &c->message, (size_t)cfg->max_literal_size, LMTP_TEXT_LINE_MAX);
 	c->in_data = true;
 	lmtp_reply(c, "354 Start mail input; end with <CRLF>.<CRLF>");
@@ -318,6 +281,77 @@ static void data_done(struct lmtp_conn *c)
 	lmtp_reset(c);
 }
 
+/* The end of a BDAT chunk, once its bytes are read: the reply. After the
+ * LAST chunk, one reply per accepted recipient (RFC 2033 §4.2 as for
+ * DATA), else one for the chunk (RFC 3030 §2). */
+static void chunk_end(struct lmtp_conn *c)
+{
+	c->in_chunk = false;
+	if (c->chunk_refusal != NULL) {
+		bad(c, c->chunk_refusal);
+		c->chunk_refusal = NULL;
+		return;
+	}
+	if (c->chunk_last) {
+		lmtp_data_finish(&c->data);
+		data_spool(c, true);
+		c->chunking = false;
+		data_done(c);
+	} else if (c->data.too_big)
+		/* The client stops here (RFC 3030 §2: no BDAT after a 5xx); a
+		 * BDAT LAST sent anyway is answered 552 for each recipient. */
+		lmtp_reply(c, "552 5.3.4 Message too big");
+	else
+		lmtp_reply(c, "250 2.0.0 %llu octets received", (unsigned long long)c->chunk_size);
+}
+
+/* Bytes of the current chunk: decoded into the message (and spooled as
+ * DATA's are, so a big message is not held in memory), or thrown away
+ * when the chunk is refused. */
+static size_t chunk_input(struct lmtp_conn *c, const char *p, size_t len)
+{
+	size_t n = c->chunk_left < len ? (size_t)c->chunk_left : len;
+	bool done;
+
+	if (c->chunk_refusal == NULL) {
+		lmtp_data_input(&c->data, p, n, &done);
+		data_spool(c, false);
+	}
+	c->chunk_left -= n;
+	if (c->chunk_left == 0)
+		chunk_end(c);
+	return n;
+}
+
+/* BDAT chunk-size [LAST] (RFC 3030 §2). Its chunk-size bytes follow the
+ * command line at once, whatever the reply will be: a refused chunk is
+ * still read, and thrown away, so that the client's bytes are never taken
+ * for commands. Only a chunk size that cannot be read ends the session:
+ * nothing tells where the chunk would end. */
+static void cmd_bdat(struct lmtp_conn *c, const char *args)
+{
+	const struct config *cfg = c->srv->cfg;
+	const char *refusal = lmtp_parse_bdat(args, &c->chunk_size, &c->chunk_last);
+
+	if (refusal != NULL) {
+		lmtp_reply(c, "%s", refusal);
+		lmtp_reply(c, "421 4.5.0 Cannot find the end of the chunk, closing the connection");
+		c->close_after_flush = true;
+		return;
+	}
+	if (!c->chunking && (refusal = transaction_refusal(c, "BDAT")) == NULL) {
+		message_start(c);
+		lmtp_data_init_chunked(&c->data, &c->message, (size_t)cfg->max_literal_size,
+				       LMTP_TEXT_LINE_MAX);
+		c->chunking = true;
+	}
+	c->chunk_refusal = refusal;
+	c->chunk_left = c->chunk_size;
+	c->in_chunk = true;
+	if (c->chunk_left == 0)
+		chunk_end(c);
+}
+
 void lmtp_job_finished(struct lmtp_conn *c)
 {
 	buf_append(&c->out, c->reply.data, c->reply.len);
@@ -344,40 +378,40 @@ void lmtp_job_finished(struct lmtp_conn *c)
 
 static void command(struct lmtp_conn *c, char *line)
 {
-	char *args = strchr(line, ' ');
+	char *args;
 
-	if (args != NULL)
-		*args++ = '\0';
-	else
-		args = line + strlen(line);
-	if (strcasecmp(line, "LHLO") == 0)
-		cmd_lhlo(c, args);
-	else if (strcasecmp(line, "MAIL") == 0)
-		cmd_mail(c, args);
-	else if (strcasecmp(line, "RCPT") == 0)
-		cmd_rcpt(c, args);
-	else if (strcasecmp(line, "DATA") == 0)
-		cmd_data(c, args);
-	else if (strcasecmp(line, "RSET") == 0) {
+	switch (lmtp_parse_verb(line, &args)) {
+	case LMTP_VERB_LHLO: cmd_lhlo(c, args); break;
+	case LMTP_VERB_MAIL: cmd_mail(c, args); break;
+	case LMTP_VERB_RCPT: cmd_rcpt(c, args); break;
+	case LMTP_VERB_DATA: cmd_data(c, args); break;
+	case LMTP_VERB_BDAT: cmd_bdat(c, args); break;
+	case LMTP_VERB_RSET:
 		lmtp_reset(c);
 		lmtp_reply(c, "250 2.0.0 OK");
-	} else if (strcasecmp(line, "NOOP") == 0)
+		break;
+	case LMTP_VERB_NOOP:
 		lmtp_reply(c, "250 2.0.0 OK");
-	else if (strcasecmp(line, "QUIT") == 0) {
+		break;
+	case LMTP_VERB_QUIT:
 		lmtp_reply(c, "221 2.0.0 Bye");
 		c->close_after_flush = true;
-	} else if (strcasecmp(line, "VRFY") == 0)
+		break;
+	case LMTP_VERB_VRFY:
 		/* RFC 5321 §3.5.3: 252 when the server will not verify. */
 		lmtp_reply(c, "252 2.5.2 Cannot VRFY user, but will accept message");
-	else if (strcasecmp(line, "HELO") == 0 || strcasecmp(line, "EHLO") == 0)
+		break;
+	case LMTP_VERB_HELO:
 		/* RFC 2033 §4.1: an LMTP server refuses HELO and EHLO. */
 		bad(c, "500 5.5.1 This is LMTP: use LHLO");
-	else if (strcasecmp(line, "EXPN") == 0 || strcasecmp(line, "HELP") == 0 ||
-		 strcasecmp(line, "BDAT") == 0 || strcasecmp(line, "STARTTLS") == 0 ||
-		 strcasecmp(line, "ETRN") == 0 || strcasecmp(line, "TURN") == 0)
+		break;
+	case LMTP_VERB_NOT_OFFERED:
 		bad(c, "502 5.5.1 Command not implemented");
-	else
+		break;
+	case LMTP_VERB_UNKNOWN:
 		bad(c, "500 5.5.2 Command unrecognized");
+		break;
+	}
 }
 
 size_t lmtp_process(struct lmtp_conn *c, const char *p, size_t len)
@@ -386,6 +420,8 @@ size_t lmtp_process(struct lmtp_conn *c, const char *p, size_t len)
 	char line[LMTP_COMMAND_MAX + 1];
 	size_t n;
 
+	if (c->in_chunk)
+		return chunk_input(c, p, len);
 	if (c->in_data) {
 		bool done;
 		size_t used = lmtp_data_input(&c->data, p, len, &done);
@@ -407,9 +443,15 @@ size_t lmtp_process(struct lmtp_conn *c, const char *p, size_t len)
 	n = (size_t)(lf - p);
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
-	if (n > LMTP_COMMAND_MAX || memchr(p, '\0', n) != NULL || memchr(p, '\r', n) != NULL) {
-		bad(c, n > LMTP_COMMAND_MAX ? "500 5.5.2 Line too long" :
-		    "500 5.5.2 Syntax error: NUL or CR in a command");
+	if (n > LMTP_COMMAND_MAX) {
+		/* The same end as a line whose LF is beyond the window: one
+		 * rule for every over-long line, however it ends. */
+		lmtp_reply(c, "500 5.5.2 Line too long");
+		c->close_after_flush = true;
+		return len;
+	}
+	if (memchr(p, '\0', n) != NULL || memchr(p, '\r', n) != NULL) {
+		bad(c, "500 5.5.2 Syntax error: NUL or CR in a command");
 		return (size_t)(lf - p) + 1;
 	}
 	memcpy(line, p, n);

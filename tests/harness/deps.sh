@@ -25,10 +25,14 @@ set -eu
 #   offlineimap3                offlineimap, an interop client with its own
 #                               certificate name check (tests/interop)
 #   groff-base man-db           render the manual pages (tests/protocol/test_install.py)
+#   postfix                     a real MTA delivering to kairand over LMTP, run as a
+#                               private instance (tests/interop/test_postfix.py);
+#                               installed with "No configuration", so that no
+#                               system-wide Postfix is set up or started
 #   procps                      pgrep/pkill used when debugging leftovers
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
@@ -77,6 +81,10 @@ fi
 
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+case " $missing " in
+*" postfix "*)
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections ;;
+esac
 apt-get update
 # Word splitting of $missing is intended: one argument per package.
 # shellcheck disable=SC2086

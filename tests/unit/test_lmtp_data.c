@@ -102,9 +102,34 @@ static void test_limits(void)
 	buf_free(&out);
 }
 
+/* BDAT (RFC 3030 §2): the chunk sizes delimit the message, so "." lines
+ * are plain text and nothing ends it; line ends are normalised as for
+ * DATA, a CR at a chunk's end joins an LF at the next one's start, and a
+ * CR at the very end is data (lmtp_data_finish). */
+static void test_chunked(void)
+{
+	static const char in[] = "..a\n.\r\n.\nb\r";
+	static const char want[] = "..a\r\n.\r\n.\r\nb\r\n\r";
+	struct buf out;
+	struct lmtp_data d;
+	bool done;
+
+	buf_init(&out);
+	lmtp_data_init_chunked(&d, &out, 1000, 1000);
+	for (size_t i = 0; i < sizeof(in) - 1; i++) {
+		CHECK(lmtp_data_input(&d, in + i, 1, &done) == 1);
+		CHECK(!done);
+	}
+	CHECK(lmtp_data_input(&d, "\n\r", 2, &done) == 2 && !done);
+	lmtp_data_finish(&d);
+	CHECK(out.len == sizeof(want) - 1 && memcmp(out.data, want, out.len) == 0);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_cases);
 	UNIT_RUN(test_limits);
+	UNIT_RUN(test_chunked);
 	return unit_report("test_lmtp_data");
 }
