@@ -137,6 +137,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	/* RFC 8474 (objectid.h) and RFC 8514 (migrations/0017): cmd_fetch.c,
 	 * cmd_search.c, cmd_select.c, cmd_status.c, cmd_mailbox.c. */
 	buf_append_str(out, " OBJECTID SAVEDATE");
+	/* RFC 9208: cmd_quota.c, quota.c (migrations/0018); SETQUOTA is for
+	 * admins, others get NO [NOPERM]. */
+	buf_append_str(out, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTASET");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
@@ -600,6 +603,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->mailbox = NULL;
 	s->parsed = NULL;
 	s->literal_refused = NULL;
+	s->literal_quota_checked = 0;
 	s->nchanged = 0;
 	s->auth_failed = false;
 	s->unauthenticated = false;

@@ -1,0 +1,78 @@
+#include "server/imap/quota.h"
+#include "server/imap/session.h"
+
+int64_t quota_limit(const struct db_quota *q, const struct config *cfg, enum db_quota_resource r)
+{
+	long def;
+
+	if (q->limit[r] >= 0)
+		return q->limit[r];
+	if (q->limit[r] == DB_QUOTA_NONE || q->shared)
+		return -1;
+	def = r == DB_QUOTA_STORAGE ? cfg->quota_storage_default : cfg->quota_messages_default;
+	return def > 0 ? def : -1;
+}
+
+uint64_t quota_usage(const struct db_quota *q, enum db_quota_resource r)
+{
+	if (r == DB_QUOTA_MESSAGE)
+		return q->messages;
+	return q->bytes / 1024 + (q->bytes % 1024 != 0);
+}
+
+bool quota_exceeded(const struct db_quota *q, const struct config *cfg, uint64_t bytes,
+		    uint64_t messages, enum db_quota_resource *resource_r)
+{
+	int64_t storage = quota_limit(q, cfg, DB_QUOTA_STORAGE);
+	int64_t count = quota_limit(q, cfg, DB_QUOTA_MESSAGE);
+
+	/* The limit is in KiB; the usage is compared in octets, so that a
+	 * root at 9.5 of 10 KiB still takes a 400-octet message. */
+	if (storage >= 0 && q->bytes + bytes > (uint64_t)storage * 1024) {
+		*resource_r = DB_QUOTA_STORAGE;
+		return true;
+	}
+	if (count >= 0 && q->messages + messages > (uint64_t)count) {
+		*resource_r = DB_QUOTA_MESSAGE;
+		return true;
+	}
+	return false;
+}
+
+int quota_fits(db *d, const struct config *cfg, int64_t owner_id, uint64_t bytes,
+	       uint64_t messages, enum db_quota_resource *resource_r, char *err, size_t errlen)
+{
+	struct db_quota q;
+
+	switch (db_quota_get(d, owner_id, &q, err, errlen)) {
+	case DB_OK:
+		return quota_exceeded(&q, cfg, bytes, messages, resource_r) ? 0 : 1;
+	case DB_NOT_FOUND:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+bool imap_quota_check(struct imap_session *s, struct imap_backend *be, int64_t owner_id,
+		      uint64_t bytes, uint64_t messages, struct imap_result *res_r)
+{
+	enum db_quota_resource over;
+	char err[256];
+
+	switch (quota_fits(be->db, s->cfg, owner_id, bytes, messages, &over, err, sizeof(err))) {
+	case 1:
+		return true;
+	case 0:
+		*res_r = imap_quota_refused(s, over);
+		return false;
+	default:
+		*res_r = imap_store_failed(s, "reading the quota", err);
+		return false;
+	}
+}
+
+struct imap_result imap_quota_refused(struct imap_session *s, enum db_quota_resource over)
+{
+	return imap_no(s, "OVERQUOTA", "Quota exceeded (%s)", db_quota_resource_name(over));
+}
