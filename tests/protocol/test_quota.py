@@ -456,3 +456,43 @@ def test_kairanctl_usage_errors(env):
     assert "no quota root 'Shared/nobody-here'" in fails(env, 1, "quota", "show",
                                                          "Shared/nobody-here")
     assert "is not a quota root" in fails(env, 2, "quota", "show", "Shared/a/b")
+
+
+def test_counters_exact_after_every_path(env):
+    """The usage counters follow every writer (APPEND, MULTIAPPEND, a
+    spooled big APPEND, COPY, MOVE, MOVE into the same mailbox, EXPUNGE,
+    DELETE of a mailbox with children, RENAME INBOX, delivery): a recount
+    finds nothing to fix (docs/schema.md, "Quotas")."""
+    user = person(env)
+    c = login(env.imap_port, user)
+    ok(c, "CREATE A")
+    ok(c, "CREATE A/B")
+    for s in (300, 400, 500):
+        assert append(c, "INBOX", msg(s)).startswith(b"ap OK")
+    a, b = msg(222), msg(333)
+    c.send(f"m APPEND A {{{len(a)}+}}\r\n".encode() + a + f" {{{len(b)}+}}\r\n".encode() + b +
+           b"\r\n")
+    assert c.read_tagged("m")[0].startswith(b"m OK")
+    assert append(c, "A/B", msg(1_100_000)).startswith(b"ap OK")   # over the spool threshold
+    ok(c, "SELECT INBOX")
+    ok(c, "COPY 1:2 A")
+    ok(c, "MOVE 3 A/B")
+    ok(c, "MOVE 1 INBOX")
+    ok(c, "STORE 1 +FLAGS (\\Deleted)")
+    ok(c, "EXPUNGE")
+    ok(c, "UNSELECT")
+    ok(c, "DELETE A")                         # has a child: its messages go, it stays
+    c.close()
+    rc, out = send_raw(env, "s@example.net", [f"{user}@example.org"], body("cnt") + b".\r\n")
+    assert codes(out) == ["250 2.1.5"]
+    c = login(env.imap_port, user)
+    ok(c, "RENAME INBOX Old")
+    c.close()
+    expected = env.pg.psql(
+        "SELECT count(*), coalesce(sum(g.size), 0) FROM mailbox_messages mm"
+        " JOIN mailboxes m ON m.id = mm.mailbox_id JOIN accounts a ON a.id = m.owner_id"
+        f" JOIN messages g ON g.id = mm.message_id WHERE a.login = '{user}'").strip()
+    kept = env.pg.psql("SELECT sum(m.message_count), sum(m.message_bytes) FROM mailboxes m"
+                       f" JOIN accounts a ON a.id = m.owner_id WHERE a.login = '{user}'").strip()
+    assert kept == expected
+    assert ctl_ok(env, "quota", "recalc", user) == "recounted: 0 mailboxes had wrong counters\n"

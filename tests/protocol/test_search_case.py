@@ -155,10 +155,9 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # 0017 (the save date) and 0018 (the quota usage counters and their
     # triggers); migrating again then applies 0007 onwards,
     # and 0008 marks the existing rows indexed.
-    env.pg.psql("DROP TRIGGER mailbox_usage_insert ON mailbox_messages; "
-                "DROP TRIGGER mailbox_usage_delete ON mailbox_messages; "
+    env.pg.psql("DROP TRIGGER mailbox_usage_delete ON mailbox_messages; "
                 "DROP TRIGGER mailbox_usage_move ON mailbox_messages; "
-                "DROP FUNCTION mailbox_usage_changed(); "
+                "DROP FUNCTION mailbox_usage_removed(); "
                 "DROP FUNCTION mailbox_usage_moved(); "
                 "ALTER TABLE mailboxes DROP COLUMN message_count, DROP COLUMN message_bytes; "
                 "DELETE FROM quotas WHERE quota_limit IS NULL; "
