@@ -75,3 +75,10 @@ CREATE TRIGGER mailbox_usage_move AFTER UPDATE OF mailbox_id ON mailbox_messages
 -- overrides the default of kairan.conf; no row at all means "the
 -- default" (docs/config.md, quota_storage_default).
 ALTER TABLE quotas ALTER COLUMN quota_limit DROP NOT NULL;
+
+-- Who set a limit: an admin (SETQUOTA, kairanctl quota set), or the
+-- directory (ldap_quota_attribute, copied at each login). The directory
+-- never overwrites an admin's limit, and takes back its own when the
+-- attribute loses it.
+ALTER TABLE quotas ADD COLUMN origin text NOT NULL DEFAULT 'admin'
+	CHECK (origin IN ('admin', 'directory'));

@@ -19,7 +19,11 @@ const struct db_stmt db_quota_stmts[] = {
 	  "  coalesce((SELECT coalesce(q.quota_limit::text, 'none') FROM quotas q"
 	  "   WHERE q.account_id = a.id AND q.resource = 'STORAGE'), ''),"
 	  "  coalesce((SELECT coalesce(q.quota_limit::text, 'none') FROM quotas q"
-	  "   WHERE q.account_id = a.id AND q.resource = 'MESSAGE'), '')"
+	  "   WHERE q.account_id = a.id AND q.resource = 'MESSAGE'), ''),"
+	  "  EXISTS (SELECT 1 FROM quotas q WHERE q.account_id = a.id AND q.resource = 'STORAGE'"
+	  "   AND q.origin = 'directory'),"
+	  "  EXISTS (SELECT 1 FROM quotas q WHERE q.account_id = a.id AND q.resource = 'MESSAGE'"
+	  "   AND q.origin = 'directory')"
 	  " FROM accounts a LEFT JOIN mailboxes m ON m.owner_id = a.id"
 	  " WHERE a.id = $1 GROUP BY a.id" },
 	/* $2 the resources to set, $3 their limits (NULL: none), $4 the
@@ -28,7 +32,18 @@ const struct db_stmt db_quota_stmts[] = {
 	  "WITH del AS (DELETE FROM quotas WHERE account_id = $1 AND resource = ANY ($4::text[]))"
 	  " INSERT INTO quotas (account_id, resource, quota_limit)"
 	  " SELECT $1, u.r, u.l FROM unnest($2::text[], $3::bigint[]) AS u(r, l)"
-	  " ON CONFLICT (account_id, resource) DO UPDATE SET quota_limit = EXCLUDED.quota_limit" },
+	  " ON CONFLICT (account_id, resource) DO UPDATE SET quota_limit = EXCLUDED.quota_limit,"
+	  "   origin = 'admin'" },
+	/* The directory's limits ($2, $3: as quota_set), at login: never over
+	 * an admin's row, no write when nothing changed, and its own rows of
+	 * the other resources go. */
+	{ "quota_set_directory",
+	  "WITH del AS (DELETE FROM quotas WHERE account_id = $1 AND origin = 'directory'"
+	  "   AND NOT (resource = ANY ($2::text[])))"
+	  " INSERT INTO quotas (account_id, resource, quota_limit, origin)"
+	  " SELECT $1, u.r, u.l, 'directory' FROM unnest($2::text[], $3::bigint[]) AS u(r, l)"
+	  " ON CONFLICT (account_id, resource) DO UPDATE SET quota_limit = EXCLUDED.quota_limit"
+	  "   WHERE quotas.origin = 'directory' AND quotas.quota_limit IS DISTINCT FROM EXCLUDED.quota_limit" },
 	/* Recalc: the rows first (writers of those mailboxes wait), then the
 	 * counts in a new statement, whose snapshot sees every commit that
 	 * came before the lock. $1 0: every mailbox. */
@@ -98,6 +113,8 @@ enum db_result db_quota_get(db *d, int64_t owner_id, struct db_quota *q, char *e
 		r = DB_FAILED;
 	} else {
 		q->shared = PQgetvalue(res, 0, 0)[0] == 't';
+		q->from_directory[DB_QUOTA_STORAGE] = PQgetvalue(res, 0, 5)[0] == 't';
+		q->from_directory[DB_QUOTA_MESSAGE] = PQgetvalue(res, 0, 6)[0] == 't';
 		q->messages = (uint64_t)messages;
 		q->bytes = (uint64_t)bytes;
 	}
@@ -105,8 +122,12 @@ enum db_result db_quota_get(db *d, int64_t owner_id, struct db_quota *q, char *e
 	return r;
 }
 
-enum db_result db_quota_set(db *d, int64_t owner_id, const int64_t *const limit[DB_QUOTA_NRESOURCES],
-			    char *err, size_t errlen)
+/* Runs quota_set or quota_set_directory: $2 the resources to set, $3
+ * their limits (NULL: none), $4 (quota_set only) those that go back to
+ * the default. limit[r] NULL: r is left alone. */
+static enum db_result run_set(db *d, const char *stmt, int nparams, int64_t owner_id,
+			      const int64_t *const limit[DB_QUOTA_NRESOURCES], char *err,
+			      size_t errlen)
 {
 	struct buf set = { 0 }, values = { 0 }, reset = { 0 };
 	const char *params[4];
@@ -137,7 +158,7 @@ enum db_result db_quota_set(db *d, int64_t owner_id, const int64_t *const limit[
 	params[1] = (const char *)set.data;
 	params[2] = (const char *)values.data;
 	params[3] = (const char *)reset.data;
-	res = db_run(d, "quota_set", 4, params, false, "setting a quota", err, errlen);
+	res = db_run(d, stmt, nparams, params, false, "setting a quota", err, errlen);
 	buf_free(&set);
 	buf_free(&values);
 	buf_free(&reset);
@@ -145,6 +166,23 @@ enum db_result db_quota_set(db *d, int64_t owner_id, const int64_t *const limit[
 		return DB_FAILED;
 	PQclear(res);
 	return DB_OK;
+}
+
+enum db_result db_quota_set(db *d, int64_t owner_id, const int64_t *const limit[DB_QUOTA_NRESOURCES],
+			    char *err, size_t errlen)
+{
+	return run_set(d, "quota_set", 4, owner_id, limit, err, errlen);
+}
+
+enum db_result db_quota_set_directory(db *d, int64_t owner_id,
+				      const int64_t limit[DB_QUOTA_NRESOURCES], char *err,
+				      size_t errlen)
+{
+	const int64_t *given[DB_QUOTA_NRESOURCES];
+
+	for (int i = 0; i < DB_QUOTA_NRESOURCES; i++)
+		given[i] = limit[i] >= 0 ? &limit[i] : NULL;
+	return run_set(d, "quota_set_directory", 3, owner_id, given, err, errlen);
 }
 
 enum db_result db_quota_recalc(db *d, int64_t owner_id, uint64_t *fixed_r, char *err, size_t errlen)
@@ -204,3 +242,4 @@ enum db_result db_quota_selection(db *d, int64_t mailbox_id, const struct db_uid
 	PQclear(res);
 	return r;
 }
+

@@ -25,6 +25,7 @@ struct db_quota {
 	bool shared;                             /* the owner is a shared account */
 	uint64_t messages, bytes;                /* usage, exact */
 	int64_t limit[DB_QUOTA_NRESOURCES];      /* >= 0, DB_QUOTA_DEFAULT or DB_QUOTA_NONE */
+	bool from_directory[DB_QUOTA_NRESOURCES]; /* the limit came from ldap_quota_attribute */
 };
 
 /* The usage and stored limits of owner_id's root, one round trip.
@@ -36,6 +37,13 @@ enum db_result db_quota_get(db *d, int64_t owner_id, struct db_quota *q, char *e
  * One statement, so SETQUOTA's resources change together. */
 enum db_result db_quota_set(db *d, int64_t owner_id, const int64_t *const limit[DB_QUOTA_NRESOURCES],
 			    char *err, size_t errlen);
+
+/* The limits the directory gives owner_id (ldap_quota_attribute), at
+ * login: limit[r] >= 0 sets r unless an admin set it, < 0 takes back a
+ * limit the directory had set. */
+enum db_result db_quota_set_directory(db *d, int64_t owner_id,
+				      const int64_t limit[DB_QUOTA_NRESOURCES], char *err,
+				      size_t errlen);
 
 /* kairanctl quota recalc: recounts the counters of owner_id's mailboxes
  * (0: every mailbox) from their messages, in a transaction that first

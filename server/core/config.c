@@ -140,6 +140,7 @@ static const struct config_key config_keys[] = {
 	LIVE_LONG(quota_storage_default, "0", 0, 1L << 40),
 	LIVE_LONG(quota_messages_default, "0", 0, 1L << 40),
 	LIVE_BOOL(lmtp_quota_defer, "no"),
+	LIVE_STR(ldap_quota_attribute, ""),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

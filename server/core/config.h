@@ -94,6 +94,7 @@ struct config {
 	long quota_storage_default;  /* KiB per person; 0: no limit */
 	long quota_messages_default; /* messages per person; 0: no limit */
 	bool lmtp_quota_defer;       /* over quota at delivery: 452 4.2.2, not 552 5.2.2 */
+	char *ldap_quota_attribute;  /* a person's limits in the directory; "" = none */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a

@@ -37,7 +37,7 @@ static void show(const char *root, const struct db_quota *q, const struct config
 {
 	for (int r = 0; r < DB_QUOTA_NRESOURCES; r++) {
 		int64_t limit = quota_limit(q, cfg, r);
-		const char *from = q->limit[r] >= 0 ? "set" :
+		const char *from = q->from_directory[r] ? "directory" : q->limit[r] >= 0 ? "set" :
 				   q->limit[r] == DB_QUOTA_NONE ? "set: none" :
 				   q->shared ? "no default for shared" : "default";
 		if (limit < 0)

@@ -1,5 +1,10 @@
 #include "server/imap/quota.h"
 #include "server/imap/session.h"
+#include "server/core/log.h"
+#include "directory/dir.h"
+
+#include <string.h>
+#include <strings.h>
 
 int64_t quota_limit(const struct db_quota *q, const struct config *cfg, enum db_quota_resource r)
 {
@@ -75,4 +80,77 @@ bool imap_quota_check(struct imap_session *s, struct imap_backend *be, int64_t o
 struct imap_result imap_quota_refused(struct imap_session *s, enum db_quota_resource over)
 {
 	return imap_no(s, "OVERQUOTA", "Quota exceeded (%s)", db_quota_resource_name(over));
+}
+
+/* One "N" of up to 2^40: larger is a typo, not a quota. */
+static bool parse_count(const char *s, size_t len, int64_t *v_r)
+{
+	int64_t v = 0;
+
+	if (len == 0 || len > 13)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > (int64_t)1 << 40)
+		return false;
+	*v_r = v;
+	return true;
+}
+
+int quota_directory_parse(const char *text, int64_t limits_r[DB_QUOTA_NRESOURCES])
+{
+	const char *p = text;
+
+	for (int r = 0; r < DB_QUOTA_NRESOURCES; r++)
+		limits_r[r] = -1;
+	p += strspn(p, " ");
+	while (*p != '\0') {
+		size_t len = strcspn(p, " ");
+		const char *eq = memchr(p, '=', len);
+		int r = DB_QUOTA_STORAGE;
+		int64_t v;
+
+		if (eq != NULL) {
+			size_t nlen = (size_t)(eq - p);
+			if (nlen == 7 && strncasecmp(p, "storage", 7) == 0)
+				r = DB_QUOTA_STORAGE;
+			else if (nlen == 8 && strncasecmp(p, "messages", 8) == 0)
+				r = DB_QUOTA_MESSAGE;
+			else
+				return -1;
+		}
+		if (eq != NULL ? !parse_count(eq + 1, len - (size_t)(eq + 1 - p), &v) :
+				 !parse_count(p, len, &v))
+			return -1;
+		limits_r[r] = v;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+void imap_quota_from_directory(struct imap_session *s, struct imap_backend *be,
+			       int64_t account_id, const char *dn)
+{
+	int64_t limits[DB_QUOTA_NRESOURCES];
+	char value[256], err[256];
+
+	if (s->cfg->ldap_quota_attribute[0] == '\0')
+		return;
+	if (dir_user_attribute(be->dir, dn, s->cfg->ldap_quota_attribute, value, sizeof(value), err,
+			       sizeof(err)) != DIR_OK) {
+		log_warning("%s: reading %s of %s: %s", s->peer, s->cfg->ldap_quota_attribute, dn, err);
+		return;
+	}
+	if (quota_directory_parse(value, limits) < 0) {
+		log_warning("%s: %s of %s is not a quota (\"%s\"): ignored", s->peer,
+			    s->cfg->ldap_quota_attribute, dn, value);
+		for (int r = 0; r < DB_QUOTA_NRESOURCES; r++)
+			limits[r] = -1;
+	}
+	if (db_quota_set_directory(be->db, account_id, limits, err, sizeof(err)) != DB_OK)
+		log_warning("%s: storing the directory's quota of %s: %s", s->peer, dn, err);
 }

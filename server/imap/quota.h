@@ -42,6 +42,17 @@ int quota_fits(db *d, const struct config *cfg, int64_t owner_id, uint64_t bytes
 bool imap_quota_check(struct imap_session *s, struct imap_backend *be, int64_t owner_id,
 		      uint64_t bytes, uint64_t messages, struct imap_result *res_r);
 
+/* The value of ldap_quota_attribute: a number (the STORAGE limit in KiB)
+ * or "storage=N" and "messages=N", separated by spaces. 0 with limits_r
+ * (-1: not given), -1 when it is none of these. */
+int quota_directory_parse(const char *text, int64_t limits_r[DB_QUOTA_NRESOURCES]);
+
+/* At login, with ldap_quota_attribute set: reads it from the person's
+ * entry (dn) and stores the limits (db_quota_set_directory). A failure is
+ * logged, never refused: the limits stored at the last login stay. */
+void imap_quota_from_directory(struct imap_session *s, struct imap_backend *be,
+			       int64_t account_id, const char *dn);
+
 /* NO [OVERQUOTA] naming the resource. */
 struct imap_result imap_quota_refused(struct imap_session *s, enum db_quota_resource over);
 

@@ -496,3 +496,41 @@ def test_counters_exact_after_every_path(env):
                        f" JOIN accounts a ON a.id = m.owner_id WHERE a.login = '{user}'").strip()
     assert kept == expected
     assert ctl_ok(env, "quota", "recalc", user) == "recounted: 0 mailboxes had wrong counters\n"
+
+
+def set_description(env, user, value):
+    env.slapd.ldapmodify(f"dn: uid={user},ou=people,dc=example,dc=org\nchangetype: modify\n"
+                         f"replace: description\ndescription: {value}\n")
+
+
+def test_limits_from_the_directory(env):
+    """ldap_quota_attribute: the directory's limits, read at each login,
+    below an admin's and above kairan.conf's defaults."""
+    k = env.start_kairand(ldap_quota_attribute="description", quota_storage_default="1000")
+    user = env.new_user("qd")
+    set_description(env, user, "storage=64 messages=5")
+
+    def get():
+        c = login(k.imap_port, user)
+        tagged, untagged = c.cmd("g", 'GETQUOTA ""')
+        c.close()
+        return quota_lines(untagged)
+
+    assert get() == [b'* QUOTA "" (STORAGE 0 64 MESSAGE 0 5)']
+    assert ctl_ok(env, "quota", "show", user).splitlines()[0] == \
+        f"{user}\tSTORAGE\t0\t64\t(directory)"
+    # An admin's limit wins over the directory's, and the directory takes
+    # back what it no longer gives (STORAGE: the default again).
+    ctl_ok(env, "quota", "set", user, "messages=9")
+    set_description(env, user, "messages=3")
+    assert get() == [b'* QUOTA "" (STORAGE 0 1000 MESSAGE 0 9)']
+    ctl_ok(env, "quota", "set", user, "messages=default")
+    assert get() == [b'* QUOTA "" (STORAGE 0 1000 MESSAGE 0 3)']
+    # A plain number is the STORAGE limit in KiB.
+    set_description(env, user, "20")
+    assert get() == [b'* QUOTA "" (STORAGE 0 20)']
+    # Something else is logged and ignored: the directory's limits go.
+    set_description(env, user, "lots")
+    assert get() == [b'* QUOTA "" (STORAGE 0 1000)']
+    k.stop()
+    assert "is not a quota" in open(k.log_path).read()

@@ -161,7 +161,7 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
                 "DROP FUNCTION mailbox_usage_moved(); "
                 "ALTER TABLE mailboxes DROP COLUMN message_count, DROP COLUMN message_bytes; "
                 "DELETE FROM quotas WHERE quota_limit IS NULL; "
-                "ALTER TABLE quotas ALTER COLUMN quota_limit SET NOT NULL; "
+                "ALTER TABLE quotas ALTER COLUMN quota_limit SET NOT NULL, DROP COLUMN origin; "
                 "ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
                 "DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
                 "DROP TABLE protocol_trace; ALTER TABLE messages DROP COLUMN preview; "
