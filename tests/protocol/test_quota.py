@@ -370,6 +370,10 @@ def test_status_deleted_and_deleted_storage(env):
     st = status(c, "INBOX", "MESSAGES SIZE DELETED DELETED-STORAGE")
     assert st == {b"MESSAGES": b"3", b"SIZE": b"1500", b"DELETED": b"2",
                   b"DELETED-STORAGE": b"1200"}
+    # The same items through LIST-STATUS (RFC 5819).
+    listed = [u for u in ok(c, 'LIST "" INBOX RETURN (STATUS (SIZE DELETED-STORAGE))')
+              if u.startswith(b"* STATUS")]
+    assert listed == [b"* STATUS INBOX (SIZE 1500 DELETED-STORAGE 1200)"]
     ok(c, "EXPUNGE")
     st = status(c, "INBOX", "SIZE DELETED DELETED-STORAGE")
     assert st == {b"SIZE": b"300", b"DELETED": b"0", b"DELETED-STORAGE": b"0"}
