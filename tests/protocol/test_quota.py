@@ -538,3 +538,46 @@ def test_limits_from_the_directory(env):
     assert get() == [b'* QUOTA "" (STORAGE 0 1000)']
     k.stop()
     assert "is not a quota" in open(k.log_path).read()
+
+
+def test_counters_exact_under_concurrent_writers(env):
+    """Four sessions of one person write at once, each in its own mailbox
+    and into a shared one (APPEND, COPY, MOVE, EXPUNGE): the counters are
+    kept in each writer's transaction, so a recount finds nothing wrong."""
+    import threading
+
+    user = person(env)
+    c = login(env.imap_port, user)
+    for i in range(4):
+        ok(c, f"CREATE W{i}")
+    ok(c, "CREATE Common")
+    c.close()
+    errors = []
+
+    def work(i):
+        try:
+            w = login(env.imap_port, user)
+            for k in range(15):
+                assert append(w, f"W{i}", msg(200 + k)).startswith(b"ap OK")
+            ok(w, f"SELECT W{i}")
+            ok(w, "COPY 1:5 Common")
+            ok(w, "MOVE 6:10 Common")
+            ok(w, "STORE 1:3 +FLAGS (\\Deleted)")
+            ok(w, "EXPUNGE")
+            w.close()
+        except Exception as e:      # reported below, in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    c = login(env.imap_port, user)
+    # 4 x (15 appended + 5 copied - 3 expunged) messages.
+    assert status(c, "Common", "MESSAGES")[b"MESSAGES"] == b"40"
+    ctl_ok(env, "quota", "set", user, "messages=1000")
+    assert quota_lines(ok(c, 'GETQUOTA ""'))[0].endswith(b"MESSAGE 68 1000)")
+    c.close()
+    assert ctl_ok(env, "quota", "recalc", user) == "recounted: 0 mailboxes had wrong counters\n"
