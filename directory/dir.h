@@ -158,6 +158,13 @@ enum dir_result dir_lookup_user(dir *d, const char *login, size_t login_len,
 		char *dn_r, size_t dn_size, char *login_r, size_t login_size,
 		char *err, size_t errlen);
 
+/* The values of attribute attr of the entry user_dn, space-separated, in
+ * out (out_size bytes, "" when there are none); values with control
+ * bytes, and those that would not fit, are left out. DIR_FAIL for
+ * an invalid attribute name or an entry that does not exist. */
+enum dir_result dir_user_attribute(dir *d, const char *user_dn, const char *attr, char *out,
+				   size_t out_size, char *err, size_t errlen);
+
 /* Whether the user (entry user_dn, canonical login) is a member of the group
  * entry group_dn, by any of the usual schemas: member or uniqueMember naming
  * user_dn, or memberUid naming login. DIR_OK with *member_r set, or

@@ -141,6 +141,13 @@ enum dir_result dir_read_each(dir *d, struct dir_attempt *a, char *const *dns, s
 int dir_read_entry(dir *d, struct dir_attempt *a, const char *dn, const char *filter,
 		char **attrs, LDAPMessage **res_r);
 
+/* dir_read_entry of a person's entry at dn (filter "(objectClass=*)"),
+ * with the result code mapped: DIR_FAIL when the entry does not exist or
+ * dn is not a DN, DIR_UNAVAILABLE (a->rc set) for any other failure; err
+ * says which. *res_r as dir_read_entry's. */
+enum dir_result dir_read_user_entry(dir *d, struct dir_attempt *a, const char *dn, char **attrs,
+		LDAPMessage **res_r, char *err, size_t errlen);
+
 /* The user filter for this login, malloc'ed; NULL with err set on failure. */
 char *dir_user_filter(dir *d, const char *login, size_t login_len, char *err, size_t errlen);
 

@@ -145,20 +145,12 @@ static enum dir_result groups_memberof(dir *d, struct dir_attempt *a, struct gro
 	struct dir_strv dns = { NULL, 0, 0 };
 	struct berval **vals = NULL;
 	LDAPMessage *res = NULL, *e;
-	enum dir_result r = DIR_OK;
-	int rc;
+	enum dir_result r;
 
-	rc = dir_read_entry(d, a, g->user_dn, "(objectClass=*)", attrs, &res);
-	if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
-		dir_ldap_error(d->ld, rc, "LDAP user entry", err, errlen);
+	r = dir_read_user_entry(d, a, g->user_dn, attrs, &res, err, errlen);
+	if (r != DIR_OK) {
 		ldap_msgfree(res);
-		return DIR_FAIL;
-	}
-	if (rc != LDAP_SUCCESS) {
-		a->rc = rc;
-		dir_ldap_error(d->ld, rc, "LDAP user entry read", err, errlen);
-		ldap_msgfree(res);
-		return DIR_UNAVAILABLE;
+		return r;
 	}
 	e = dir_first_entry(d, res);
 	vals = e != NULL ? ldap_get_values_len(d->ld, e, "memberOf") : NULL;

@@ -146,6 +146,22 @@ int dir_read_entry(dir *d, struct dir_attempt *a, const char *dn, const char *fi
 		res_r);
 }
 
+enum dir_result dir_read_user_entry(dir *d, struct dir_attempt *a, const char *dn, char **attrs,
+		LDAPMessage **res_r, char *err, size_t errlen)
+{
+	int rc = dir_read_entry(d, a, dn, "(objectClass=*)", attrs, res_r);
+
+	if (rc == LDAP_SUCCESS)
+		return DIR_OK;
+	if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
+		dir_ldap_error(d->ld, rc, "LDAP user entry", err, errlen);
+		return DIR_FAIL;
+	}
+	a->rc = rc;
+	dir_ldap_error(d->ld, rc, "LDAP user entry read", err, errlen);
+	return DIR_UNAVAILABLE;
+}
+
 enum dir_result dir_read_each(dir *d, struct dir_attempt *a, char *const *dns, size_t n,
 		const char *filter, const char *attr,
 		int (*take)(void *arg, LDAPMessage *e), void *arg, char *err, size_t errlen)

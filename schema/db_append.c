@@ -42,7 +42,10 @@
  * is $3 (schema/db_append_big.c). The subquery with OFFSET 0 is not pulled
  * up, so the bytes are read once and hashed, measured and stored from the
  * same value; "WHERE true" keeps ON CONFLICT from being read as part of
- * the FROM clause. */
+ * the FROM clause.
+ *
+ * The quota usage counters of the mailbox row (migrations/0018) grow in
+ * the same UPDATE that allocates the UID: no second write of the row. */
 #define APPEND_MESSAGE_SQL(RAW) \
 	"WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts," \
 	"     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)" \
@@ -50,12 +53,13 @@
 	"     convert_from($7, 'UTF8')::jsonb, $8::int, $12::text[], lower($13)," \
 	"     DATE '1970-01-01' + $14::int, lower($15), false, $18" \
 	"   FROM (SELECT " RAW " AS raw OFFSET 0) r WHERE true" \
-	"   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id)," \
+	"   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id, size)," \
 	" box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2)," \
 	" nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") ")," \
 	" fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM box)", "$17") ")," \
 	" mb AS (UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1," \
-	"     shared_modseq = highestmodseq + 1" \
+	"     shared_modseq = highestmodseq + 1, message_count = message_count + 1," \
+	"     message_bytes = message_bytes + (SELECT size FROM msg)" \
 	"   WHERE owner_id = $1 AND name = $2 AND NOT noselect AND uidnext < 4294967296" \
 	"     AND EXISTS (SELECT 1 FROM msg)" \
 	"   RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity, seen_per_user)," \

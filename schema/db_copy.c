@@ -35,6 +35,10 @@
  * copies go without them, keeping the keywords the destination knows, as
  * APPEND does (db_append.c), and a kind 3 row says so.
  *
+ * The destination's quota usage counters (migrations/0018) grow in its
+ * UID-allocating UPDATE (dst); MOVE's source rows are taken off by the
+ * delete trigger.
+ *
  * Result rows: kind 0 = the destination (uidvalidity, -), kind 1 = a copied
  * message (source uid, new uid), kind 2 = an expunged source uid (MOVE),
  * kind 3 = keywords were left out (-, -). */
@@ -54,7 +58,10 @@ const struct db_stmt db_copy_stmts[] = {
 	  " nkw AS (" DB_KW_NEW("dst0, src, unnest(src.keywords) u(k)", "dst0.id") "),"
 	  " fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM dst0)", "$10") "),"
 	  " dst AS (UPDATE mailboxes m SET uidnext = m.uidnext + (SELECT count(*) FROM src),"
-	  "   highestmodseq = m.highestmodseq + 1, shared_modseq = m.highestmodseq + 1 FROM dst0"
+	  "   highestmodseq = m.highestmodseq + 1, shared_modseq = m.highestmodseq + 1,"
+	  "   message_count = m.message_count + (SELECT count(*) FROM src),"
+	  "   message_bytes = m.message_bytes + (SELECT coalesce(sum(g.size), 0)"
+	  "     FROM src JOIN messages g ON g.id = src.message_id) FROM dst0"
 	  "   WHERE m.id = dst0.id AND EXISTS (SELECT 1 FROM src)"
 	  "     AND dst0.uidnext + (SELECT count(*) FROM src) <= 4294967296"
 	  "   RETURNING m.id, dst0.uidnext AS first, m.highestmodseq),"

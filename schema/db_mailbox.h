@@ -121,7 +121,11 @@ struct db_mailbox_status {
 	uint64_t uidnext;
 	uint32_t uidvalidity;
 	uint64_t highestmodseq;
-	uint64_t size;              /* sum of RFC822.SIZE; only with want_size */
+	uint64_t size;              /* sum of RFC822.SIZE (the usage counter) */
+	/* RFC 9208 §4.2 DELETED-STORAGE: the sum of RFC822.SIZE of the
+	 * messages with \Deleted, in octets; only with want_size, which
+	 * asks for it (the name is older than the counter). */
+	uint64_t deleted_storage;
 	int64_t mailbox_id;         /* the mailboxes row (RFC 8474 MAILBOXID) */
 };
 /* STATUS of owner_id's mailbox name as reader_id (the logged-in account)

@@ -14,7 +14,7 @@
 	"  c.messages, c.recent, c.unseen, c.deleted," \
 	"  CASE WHEN " size "::boolean THEN (SELECT coalesce(sum(g.size), 0)" \
 	"   FROM mailbox_messages x JOIN messages g ON g.id = x.message_id" \
-	"   WHERE x.mailbox_id = m.id) END, m.id" \
+	"   WHERE x.mailbox_id = m.id AND x.flags & 8 <> 0) END, m.id, m.message_bytes" \
 	" FROM mailboxes m, LATERAL (SELECT count(*) AS messages," \
 	"   count(*) FILTER (WHERE mm.uid >= (SELECT recent_uid FROM mailbox_recent" \
 	"     WHERE mailbox_id = m.id)) AS recent," \
@@ -25,7 +25,9 @@
 	"  FROM mailbox_messages mm WHERE mm.mailbox_id = m.id) c"
 
 /* One pass over the mailbox's rows (the primary key index) counts every
- * item at once. RECENT counts the messages no SELECT has claimed yet
+ * item at once. SIZE is the mailbox's usage counter (migrations/0018);
+ * DELETED-STORAGE (RFC 9208 §4.2), the size of the messages marked
+ * \Deleted, needs the messages table and runs only when asked. RECENT counts the messages no SELECT has claimed yet
  * (migrations/0010: UIDs at or above mailbox_recent.recent_uid), which is what the next
  * session to select the mailbox will see as \Recent. The size needs the
  * messages table and runs only when asked: a CASE evaluates its subquery
@@ -70,8 +72,8 @@ static int read_status(const PGresult *res, int row, bool want_size, struct db_m
 	    get_u64(res, row, 3, &st->highestmodseq) < 0 || get_u32(res, row, 4, &st->messages) < 0 ||
 	    get_u32(res, row, 5, &st->recent) < 0 || get_u32(res, row, 6, &st->unseen) < 0 ||
 	    get_u32(res, row, 7, &st->deleted) < 0 ||
-	    (want_size && get_u64(res, row, 8, &st->size) < 0) ||
-	    db_get_int64(res, row, 9, &st->mailbox_id) < 0)
+	    (want_size && get_u64(res, row, 8, &st->deleted_storage) < 0) ||
+	    db_get_int64(res, row, 9, &st->mailbox_id) < 0 || get_u64(res, row, 10, &st->size) < 0)
 		return -1;
 	return 0;
 }

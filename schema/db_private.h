@@ -51,6 +51,7 @@ extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
 extern const struct db_stmt db_trace_stmts[];
 extern const struct db_stmt db_team_stmts[];
+extern const struct db_stmt db_quota_stmts[];
 
 /* --- db_analysed.c: a message's precomputed columns as parameters --- */
 

@@ -142,6 +142,12 @@ static const struct config_key config_keys[] = {
 	LIVE_STR(team_rights, "lrswipte"),
 	KEY_STR(ldap_team_filter, "(objectClass=*)"),
 	KEY_STR(ldap_team_mail_attribute, "mail"),
+	/* RFC 9208 (docs/config.md, "Quotas"): 0 is no limit; an account's
+	 * own limits (SETQUOTA, kairanctl quota set) override these. */
+	LIVE_LONG(quota_storage_default, "0", 0, 1L << 40),
+	LIVE_LONG(quota_messages_default, "0", 0, 1L << 40),
+	LIVE_BOOL(lmtp_quota_defer, "no"),
+	LIVE_STR(ldap_quota_attribute, ""),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

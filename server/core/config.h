@@ -99,6 +99,11 @@ struct config {
 	char *team_rights;          /* rights of group:NAME on a team made from the directory */
 	char *ldap_team_filter;     /* which groups may be teams, ANDed with ldap_group_filter */
 	char *ldap_team_mail_attribute; /* a team group's addresses */
+	/* RFC 9208 quotas (docs/config.md, "Quotas") */
+	long quota_storage_default;  /* KiB per person; 0: no limit */
+	long quota_messages_default; /* messages per person; 0: no limit */
+	bool lmtp_quota_defer;       /* over quota at delivery: 452 4.2.2, not 552 5.2.2 */
+	char *ldap_quota_attribute;  /* a person's limits in the directory; "" = none */
 };
 
 /* Fills cfg with defaults, then reads path over them. 0 on success; -1 with a

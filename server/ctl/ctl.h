@@ -216,6 +216,9 @@ int ctl_cmd_who_can_access(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_what_user_can_see(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_trace(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_trace_list(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_quota_show(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_quota_set(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_quota_recalc(struct ctl *ctl, int argc, char **argv);
 
 /* A usage error of one command: prints "kairanctl: <why>" and the
  * command's usage line, returns CTL_USAGE. Defined by kairanctl.c, which

@@ -52,6 +52,12 @@ static const struct ctl_command commands[] = {
 	  "every person with a right on MAILBOX (groups expanded), and their rights" },
 	{ "what-user-can-see", ctl_cmd_what_user_can_see, "LOGIN",
 	  "every mailbox LOGIN can see, as LOGIN's client names it, and LOGIN's rights" },
+	{ "quota show", ctl_cmd_quota_show, "ROOT",
+	  "usage and limits of ROOT (LOGIN or Shared/NAME), RFC 9208 units" },
+	{ "quota set", ctl_cmd_quota_set, "ROOT [storage=KIB|none|default] [messages=N|none|default]",
+	  "set ROOT's limits (none: unlimited; default: kairan.conf's)" },
+	{ "quota recalc", ctl_cmd_quota_recalc, "[ROOT]",
+	  "recount the usage counters of ROOT's mailboxes (of all mailboxes)" },
 	/* "trace list" before "trace": the one-word entry matches any login. */
 	{ "trace list", ctl_cmd_trace_list, "", "the logins whose IMAP sessions are traced" },
 	{ "trace", ctl_cmd_trace, "LOGIN on|off",

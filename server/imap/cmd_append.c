@@ -11,6 +11,7 @@
 #include "server/imap/catenate.h"
 #include "server/imap/datetime.h"
 #include "server/imap/message_analyse.h"
+#include "server/imap/quota.h"
 #include "server/imap/rights.h"
 #include "server/imap/store_args.h"
 #include "server/imap/view.h"
@@ -198,6 +199,21 @@ static bool build_catenated(struct imap_session *s, struct imap_backend *be,
 	return true;
 }
 
+/* RFC 9208 §4.3: NO [OVERQUOTA] when the messages together would pass
+ * the target root's limits (MULTIAPPEND: all or none). A lone message
+ * whose size the check before its "+" already passed is not read again. */
+static bool quota_fits_all(struct imap_session *s, struct imap_backend *be, int64_t owner_id,
+			   const struct append_request *req, struct imap_result *res_r)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < req->n; i++)
+		bytes += req->msgs[i].raw_len;
+	if (req->n == 1 && s->literal_quota_checked != 0 && s->literal_quota_checked == bytes)
+		return true;
+	return imap_quota_check(s, be, owner_id, bytes, req->n, res_r);
+}
+
 /* Dispatch has parsed the messages, resolved the target and checked "i"
  * on it when it exists. */
 struct imap_result cmd_append(struct imap_session *s, const struct imap_command *cmd,
@@ -224,6 +240,8 @@ struct imap_result cmd_append(struct imap_session *s, const struct imap_command 
 	if (target->exists)
 		drop_flags(target, req);
 	if (!build_catenated(s, be, req, &refused))
+		return refused;
+	if (target->exists && !quota_fits_all(s, be, target->owner_id, req, &refused))
 		return refused;
 	/* From here to the commit the command is "storing" for the search
 	 * indexer, which keeps its batches out of the way (server/indexer.c). */

@@ -2,6 +2,7 @@
  * steps that LOGIN and AUTHENTICATE share. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/quota.h"
 #include "server/imap/trace.h"
 #include "server/imap/user_slots.h"
 #include "server/core/log.h"
@@ -159,8 +160,10 @@ static bool auth_provision(struct imap_session *s, struct imap_backend *be, stru
 	char err[256];
 
 	if (db_account_provision(be->db, u->login, u->dn, &u->account_id, &u->trace, err,
-				 sizeof(err)) == 0)
+				 sizeof(err)) == 0) {
+		imap_quota_from_directory(s, be, u->account_id, u->dn);
 		return true;
+	}
 	if (s->user_slots != NULL)
 		imap_user_slot_release(s->user_slots, u->login);
 	*res_r = imap_store_failed(s, "provisioning the account", err);

@@ -4,6 +4,7 @@
  * "e" on the selected mailbox, read-write. */
 #include "server/imap/commands.h"
 #include "server/imap/msgset.h"
+#include "server/imap/quota.h"
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/core/activity.h"
@@ -109,6 +110,47 @@ struct imap_result imap_check_copy(struct imap_session *s, const struct imap_com
 	return imap_ok(s, NULL, "checked");
 }
 
+/* RFC 9208 §4.3: NO [OVERQUOTA] when the copies would pass the target
+ * root's limits. The messages are measured only when the root has a
+ * limit, and a MOVE within one root is never refused: it frees what it
+ * takes (the RFC wants MOVE to work at the limit). */
+static bool copy_quota_fits(struct imap_session *s, struct imap_backend *be,
+			    const struct db_uid_ranges *set, int64_t owner_id, bool move,
+			    struct imap_result *res_r)
+{
+	uint64_t messages, bytes;
+	enum db_quota_resource over;
+	struct db_quota q;
+	int64_t source_owner;
+	char err[256];
+
+	switch (db_quota_get(be->db, owner_id, &q, err, sizeof(err))) {
+	case DB_OK:
+		break;
+	case DB_NOT_FOUND:
+		return true;
+	default:
+		*res_r = imap_store_failed(s, "reading the quota", err);
+		return false;
+	}
+	if (quota_limit(&q, s->cfg, DB_QUOTA_STORAGE) < 0 && quota_limit(&q, s->cfg, DB_QUOTA_MESSAGE) < 0)
+		return true;
+	switch (db_quota_selection(be->db, s->view->mailbox_id, set, &source_owner, &messages, &bytes,
+				   err, sizeof(err))) {
+	case DB_OK:
+		break;
+	case DB_NOT_FOUND:
+		return true;   /* the copy will find the source gone */
+	default:
+		*res_r = imap_store_failed(s, "reading the quota", err);
+		return false;
+	}
+	if ((move && source_owner == owner_id) || !quota_exceeded(&q, s->cfg, bytes, messages, &over))
+		return true;
+	*res_r = imap_quota_refused(s, over);
+	return false;
+}
+
 /* Dispatch has parsed the set, checked "i" on the target when it exists
  * and, for MOVE, that the selected mailbox is read-write with "t" and "e".
  * RFC 6851 §4.2: "The ACL rights [RFC4314] required for MOVE and UID MOVE
@@ -139,6 +181,8 @@ struct imap_result cmd_copy(struct imap_session *s, const struct imap_command *c
 	 * answers TRYCREATE). */
 	if (target->exists)
 		(void)acl_store_permitted(target->rights, 31u, true, &keep, &keywords);
+	if (target->exists && !copy_quota_fits(s, be, set, target->owner_id, move, &res))
+		return res;
 	activity_begin(be->writes);
 	r = db_copy(be->db, s->account_id, s->view->mailbox_id, set, target->owner_id, name, move,
 		    keep, keywords, s->cfg->max_keywords_per_mailbox, &cb, err, sizeof(err));

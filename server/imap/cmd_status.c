@@ -1,9 +1,11 @@
 /* STATUS (RFC 3501 §6.3.10; DELETED and SIZE from RFC 9051 §6.3.11 and
  * RFC 8438, HIGHESTMODSEQ from RFC 7162 §3.1.6, APPENDLIMIT from RFC 7889
- * §4, MAILBOXID from RFC 8474 §4.3). One query whatever the items; the
- * SIZE sum is only computed when asked for. */
+ * §4, MAILBOXID from RFC 8474 §4.3, DELETED-STORAGE from RFC 9208 §4.2).
+ * One query whatever the items; the DELETED-STORAGE sum is only computed
+ * when asked for. */
 #include "server/imap/args.h"
 #include "server/imap/commands.h"
+#include "server/imap/mailbox_name.h"
 #include "server/imap/mailbox_place.h"
 #include "server/imap/objectid.h"
 #include "server/imap/rights.h"
@@ -34,6 +36,7 @@ void imap_status_write_items(struct imap_session *s, unsigned items,
 	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %" PRIu32, st->unseen);
 	ITEM(IMAP_STATUS_DELETED, "DELETED %" PRIu32, st->deleted);
 	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, st->size);
+	ITEM(IMAP_STATUS_DELETED_STORAGE, "DELETED-STORAGE %" PRIu64, st->deleted_storage);
 	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %" PRIu64, st->highestmodseq);
 	ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %lld", (long long)s->cfg->max_literal_size);
 	ITEM(IMAP_STATUS_MAILBOXID, "MAILBOXID (%s)", imap_mailboxid(id, st->mailbox_id, st->uidvalidity));
@@ -65,24 +68,17 @@ struct imap_result cmd_status(struct imap_session *s, const struct imap_command 
 	unsigned items = *(const unsigned *)s->parsed;
 	struct db_mailbox_status st;
 	enum db_mbox_result r;
-	const char *raw;
-	size_t raw_len;
 	char err[256];
 
 	r = db_mailbox_status(be->db, s->account_id, acl->owner_id, acl->store_name,
-			      (items & IMAP_STATUS_SIZE) != 0, &st, err, sizeof(err));
+			      (items & IMAP_STATUS_DELETED_STORAGE) != 0, &st, err, sizeof(err));
 	if (r != DB_MBOX_OK)
 		return imap_mailbox_result(s, r, "reading the mailbox's status", err);
 	/* The name as the client spelled it (already checked to be valid
 	 * modified UTF-7, or UTF-8 for a client that enabled it and takes it
-	 * quoted), so that a client matching responses to its requests by
-	 * name finds it, whatever case it gave INBOX. */
-	imap_arg_astring(&cmd->args[0], &raw, &raw_len);
+	 * quoted). */
 	buf_append_str(&s->out, "* STATUS ");
-	if (imap_session_utf8(s))
-		imap_write_utf8_astring(&s->out, raw, raw_len);
-	else
-		imap_write_astring(&s->out, raw, raw_len);
+	imap_write_mailbox_arg(s, &s->out, &cmd->args[0]);
 	buf_append_str(&s->out, " (");
 	imap_status_write_items(s, items, &st);
 	buf_append_str(&s->out, ")\r\n");

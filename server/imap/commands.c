@@ -64,6 +64,15 @@ static const struct imap_command_def imap_commands[] = {
 	{ .name = "MYRIGHTS", .fn = cmd_myrights, .states = AUTH_OR_SELECTED,
 	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_MYRIGHTS },
 
+	/* cmd_quota.c: RFC 9208. GETQUOTAROOT needs "r" on the mailbox, as
+	 * STATUS; the roots are checked by the handlers. */
+	{ .name = "GETQUOTA", .fn = cmd_getquota, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_getquota },
+	{ .name = "GETQUOTAROOT", .fn = cmd_getquotaroot, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_acl_mailbox, .mailbox_arg = 1, .op = ACL_OP_STATUS },
+	{ .name = "SETQUOTA", .fn = cmd_setquota, .states = AUTH_OR_SELECTED,
+	  .check = imap_check_setquota },
+
 	/* cmd_select.c */
 	{ .name = "SELECT", .fn = cmd_select, .states = AUTH_OR_SELECTED,
 	  .flags = IMAP_CMD_DESELECT, .check = imap_check_select, .mailbox_arg = 1,

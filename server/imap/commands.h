@@ -211,6 +211,10 @@ imap_check_fn imap_check_esearch;
 imap_command_fn cmd_unauthenticate;
 bool imap_unauthenticate_offered(const struct imap_session *s);
 
+/* cmd_quota.c: RFC 9208 */
+imap_command_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;
+imap_check_fn imap_check_getquota, imap_check_setquota;
+
 /* cmd_acl.c */
 imap_command_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights, cmd_myrights,
 	cmd_namespace;

@@ -25,6 +25,7 @@
  * resolved in s->mailbox and its rights granted, and returns its result. */
 #include "server/imap/commands.h"
 #include "server/imap/mailbox_name.h"
+#include "server/imap/quota.h"
 #include "server/imap/rights.h"
 #include "server/imap/view.h"
 #include "server/bus/bus.h"
@@ -219,14 +220,21 @@ static void held_expunges_modseq(struct imap_session *s)
 
 /* Steps 1 and 4 for APPEND's first message literal, before its "+"
  * (session.c); a personal mailbox that does not exist is TRYCREATE now
- * rather than after the upload. */
+ * rather than after the upload, and a message the quota cannot take is
+ * OVERQUOTA now (RFC 9208 §4.3), before the client sends its bytes. */
 static bool literal_check(struct imap_session *s, struct imap_backend *be,
 			  struct imap_result *res_r)
 {
+	uint64_t len = imap_parser_pending_literal(s->parser);
+
 	if (!imap_store_ready(s, be, res_r) || !check_mailbox(s, be, res_r))
 		return false;
-	if (s->mailbox->exists)
+	if (s->mailbox->exists) {
+		if (!imap_quota_check(s, be, s->mailbox->owner_id, len, 1, res_r))
+			return false;
+		s->literal_quota_checked = len;
 		return true;
+	}
 	if (imap_target_store_name(s, s->mailbox, res_r) != NULL)
 		*res_r = imap_no(s, "TRYCREATE", "No such mailbox");
 	return false;

@@ -72,7 +72,7 @@ static bool statuses(struct imap_session *s, struct imap_backend *be,
 	if (n == 0)
 		return true;
 	if (db_mailbox_status_ids(be->db, s->account_id, ids, n,
-				  (args->status_items & IMAP_STATUS_SIZE) != 0, &s->arena, &rows,
+				  (args->status_items & IMAP_STATUS_DELETED_STORAGE) != 0, &s->arena, &rows,
 				  &nrows, err, sizeof(err)) < 0) {
 		*res_r = imap_store_failed(s, "reading the mailboxes' status", err);
 		return false;

@@ -230,3 +230,16 @@ void imap_write_mailbox(const struct imap_session *s, struct buf *out,
 	imap_write_astring(out, enc.len > 0 ? (const char *)enc.data : "", enc.len);
 	buf_free(&enc);
 }
+
+void imap_write_mailbox_arg(const struct imap_session *s, struct buf *out,
+			    const struct imap_arg *arg)
+{
+	const char *raw;
+	size_t len;
+
+	imap_arg_astring(arg, &raw, &len);
+	if (imap_session_utf8(s))
+		imap_write_utf8_astring(out, raw, len);
+	else
+		imap_write_astring(out, raw, len);
+}

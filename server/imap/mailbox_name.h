@@ -102,4 +102,11 @@ void imap_name_to_client(const struct imap_session *s, const char *name, size_t 
 void imap_write_mailbox(const struct imap_session *s, struct buf *out,
 			const char *name, size_t len);
 
+/* Writes a mailbox argument back as the client spelled it (already
+ * checked by imap_mailbox_arg), so that a client matching responses to
+ * its requests by name finds it, whatever case it gave INBOX: STATUS,
+ * GETQUOTAROOT. */
+void imap_write_mailbox_arg(const struct imap_session *s, struct buf *out,
+			    const struct imap_arg *arg);
+
 #endif

@@ -396,6 +396,11 @@ const struct imap_command *imap_parser_pending(const struct imap_parser *p, stru
 	return cmd;
 }
 
+uint64_t imap_parser_pending_literal(const struct imap_parser *p)
+{
+	return p->lit_len;
+}
+
 void imap_parser_abandon(struct imap_parser *p)
 {
 	parser_new_command(p);

@@ -162,6 +162,8 @@ const char *imap_parser_error_text(enum imap_parse_error e);
  * the literal), as a command in arena; NULL when the literal is not at the
  * top level. */
 const struct imap_command *imap_parser_pending(const struct imap_parser *p, struct arena *arena);
+/* The same moment: the length the waiting literal announced. */
+uint64_t imap_parser_pending_literal(const struct imap_parser *p);
 /* Forgets the command being read: the "+" it waits for was refused with a
  * tagged response, so the client will not send the literal's data and its
  * next bytes start a new command (RFC 3501 §7.5). */

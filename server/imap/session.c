@@ -144,6 +144,9 @@ void imap_capabilities(const struct imap_session *s, struct buf *out)
 	buf_append_str(out, " OBJECTID SAVEDATE");
 	/* RFC 7377: cmd_esearch.c. */
 	buf_append_str(out, " MULTISEARCH");
+	/* RFC 9208: cmd_quota.c, quota.c (migrations/0018); SETQUOTA is for
+	 * admins, others get NO [NOPERM]. */
+	buf_append_str(out, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTASET");
 	/* RFC 4978: cmd_compress.c, server/net/compress.c. */
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->compress_active)
 		buf_append_str(out, " COMPRESS=DEFLATE");
@@ -607,6 +610,7 @@ void imap_session_command_done(struct imap_session *s)
 	s->mailbox = NULL;
 	s->parsed = NULL;
 	s->literal_refused = NULL;
+	s->literal_quota_checked = 0;
 	s->nchanged = 0;
 	s->auth_failed = false;
 	s->unauthenticated = false;

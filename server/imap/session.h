@@ -94,6 +94,9 @@ struct imap_session {
 	void *parsed;
 	/* What imap_session_literal_check refused, in the arena; NULL: go on. */
 	struct imap_result *literal_refused;
+	/* The size of the message literal whose quota that check passed
+	 * (0: none), so that a one-message APPEND is not checked twice. */
+	uint64_t literal_quota_checked;
 	/* Mailboxes the command changed and committed (imap_session_changed),
 	 * announced on the change bus when it ends. */
 	int64_t changed[4];

@@ -232,6 +232,7 @@ int imap_status_parse(const struct imap_arg *arg, unsigned *items_r, const char 
 		{ "SIZE", IMAP_STATUS_SIZE }, { "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
 		{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
 		{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
+		{ "DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE },
 	};
 	unsigned items = 0;
 

@@ -82,6 +82,7 @@ int imap_store_parse(struct arena *a, const struct imap_arg *args, struct imap_s
 #define IMAP_STATUS_HIGHESTMODSEQ (1u << 7)
 #define IMAP_STATUS_APPENDLIMIT   (1u << 8)
 #define IMAP_STATUS_MAILBOXID     (1u << 9)   /* RFC 8474 §4.3 */
+#define IMAP_STATUS_DELETED_STORAGE (1u << 10) /* RFC 9208 §4.2 */
 
 /* A parenthesised, non-empty list of the items above, in any case, repeats
  * allowed; anything else is -1 with *error_r. */

@@ -10,6 +10,7 @@
 #include "server/core/log.h"
 #include "server/core/spool.h"
 #include "server/imap/message_analyse.h"
+#include "server/imap/quota.h"
 #include "server/imap/session.h"
 #include "directory/dir.h"
 #include "schema/db.h"
@@ -72,6 +73,26 @@ static enum db_result store(struct lmtp_conn *c, struct imap_backend *be, struct
 	return result;
 }
 
+/* RFC 9208 at delivery (docs/delivery.md, "Quotas"): whether the
+ * recipient's quota root takes the message. 1 it does, 0 it does not and
+ * the reply is written (552 5.2.2, RFC 3463 "mailbox full"; 452 4.2.2
+ * with lmtp_quota_defer, so that the MTA keeps the message and retries),
+ * -1 the store failed. */
+static int quota_takes(struct lmtp_conn *c, struct imap_backend *be, const struct lmtp_rcpt *r,
+		       uint64_t bytes, char *err, size_t errlen)
+{
+	enum db_quota_resource over;
+	int fits = quota_fits(be->db, c->srv->cfg, r->account_id, bytes, 1, &over, err, errlen);
+
+	if (fits != 0)
+		return fits;
+	if (c->srv->cfg->lmtp_quota_defer)
+		lmtp_rcpt_reply(c, "452 4.2.2", r->address, "Mailbox over quota, try again later");
+	else
+		lmtp_rcpt_reply(c, "552 5.2.2", r->address, "Mailbox over quota");
+	return 0;
+}
+
 /* The same folder of the same account, named twice (two addresses of one
  * person): delivered once. */
 static const struct lmtp_rcpt *same_target(const struct lmtp_conn *c, size_t i)
@@ -119,9 +140,13 @@ static void deliver(struct lmtp_conn *c, struct imap_backend *be)
 		enum db_result result = DB_FAILED;
 		char err[256] = "";
 
+		int takes = db_ok ? quota_takes(c, be, r, m.raw_len, err, sizeof(err)) : -1;
+
+		if (takes == 0)
+			continue;
 		if (twin != NULL) {
 			result = twin->mailbox_id != 0 ? DB_OK : DB_FAILED;
-		} else if (db_ok) {
+		} else if (takes > 0) {
 			result = store(c, be, r, &m, &arena, err, sizeof(err));
 		}
 		if (result == DB_OK) {
