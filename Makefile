@@ -31,7 +31,8 @@ LIB_SRCS := $(wildcard server/core/*.c server/net/*.c server/imap/*.c server/bus
 KAIRAND_SRCS   := $(wildcard server/*.c) $(filter-out server/lmtp/data.c,$(wildcard server/lmtp/*.c))
 # kairanctl shares the translation of the directory settings with kairand,
 # and the making of teams from LDAP groups (server/teams.c).
-KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c server/teams.c
+KAIRANCTL_SRCS := $(wildcard server/ctl/*.c) server/dir_settings.c server/teams.c \
+                  server/lmtp/delivery.c server/lmtp/recipient.c
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 MIGRATIONS     := $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 

@@ -4,6 +4,7 @@
  * TLS here, no IDLE, no streaming output and no authentication. */
 #include "server/lmtp/lmtp_private.h"
 #include "server/core/clock.h"
+#include "server/core/config.h"
 #include "server/core/llist.h"
 #include "server/core/log.h"
 
@@ -163,10 +164,20 @@ static void job_done(struct worker_job *job)
 	lmtp_pump(c);
 }
 
+size_t lmtp_worker_share(const struct config *cfg)
+{
+	if (cfg->lmtp_workers > 0)
+		return (size_t)cfg->lmtp_workers;
+	return cfg->workers > 1 ? (size_t)cfg->workers / 2 : 1;
+}
+
+/* Every LMTP job, the RCPT look-up too (a slow directory), is of the
+ * limited share: the workers it leaves are IMAP's. */
 void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind)
 {
 	c->busy = true;
 	c->job_kind = kind;
+	c->job.limited = true;
 	buf_clear(&c->reply);
 	worker_pool_submit(c->srv->pool, &c->job);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "server/lmtp/data.h"
+#include "server/lmtp/delivery.h"
 #include "server/lmtp/lmtp.h"
 #include "server/worker.h"
 #include "server/core/buf.h"
@@ -26,14 +27,6 @@
 #define LMTP_TIMEOUT_MS (300 * 1000)
 
 enum lmtp_job_kind { LMTP_JOB_RCPT, LMTP_JOB_DELIVER };
-
-struct lmtp_rcpt {
-	char *address;          /* the forward-path, without <> */
-	char *folder;           /* the +detail, NULL: INBOX */
-	char *team;             /* a team address: the shared account's login; NULL: a person */
-	int64_t account_id;
-	int64_t mailbox_id;     /* after delivery: where it went (0: nowhere) */
-};
 
 struct spool;
 
@@ -90,9 +83,6 @@ void lmtp_job_run(struct worker_job *job, struct imap_backend *be);
  * recipient. */
 void lmtp_rcpt_reply(struct lmtp_conn *c, const char *code, const char *address, const char *text);
 
-/* recipient.c, on a worker: resolves c->pending (RCPT) and writes its
- * reply; c->pending.account_id stays 0 when it is not accepted. */
-void lmtp_rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be);
 
 /* conn.c */
 void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind);

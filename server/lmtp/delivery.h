@@ -1,0 +1,53 @@
+/* Delivery without the protocol: who an address is, and storing a message
+ * for its recipients. LMTP's jobs (deliver.c) and `kairanctl deliver`
+ * (server/ctl/ctl_deliver.c) both call these, so a message piped in by an
+ * MTA is delivered exactly as one sent over LMTP. They run where the
+ * database and the directory may be waited for: on a worker, or in
+ * kairanctl. */
+#ifndef KAIRAN_LMTP_DELIVERY_H
+#define KAIRAN_LMTP_DELIVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/core/config.h"
+#include "server/imap/session.h"
+#include "schema/db_message.h"
+
+struct lmtp_rcpt {
+	char *address;          /* the forward-path, without <> */
+	char *folder;           /* the +detail, NULL: INBOX */
+	char *team;             /* a team address: the shared account's login; NULL: a person */
+	int64_t account_id;
+	int64_t mailbox_id;     /* after delivery: where it went (0: nowhere) */
+};
+
+/* Frees r's strings and zeroes it. */
+void lmtp_rcpt_clear(struct lmtp_rcpt *r);
+
+enum lmtp_found {
+	LMTP_FOUND,
+	LMTP_NOT_FOUND,          /* 550 5.1.1, EX_NOUSER */
+	LMTP_DIRECTORY_DOWN,     /* 451 4.4.3, EX_TEMPFAIL */
+	LMTP_DATABASE_DOWN,      /* 451 4.3.0, EX_TEMPFAIL */
+};
+
+/* recipient.c: which account receives mail for r->address (malloc'ed, set
+ * by the caller): sets account_id, folder and team when LMTP_FOUND; leaves
+ * them 0/NULL otherwise. Logs what it cannot do. */
+enum lmtp_found lmtp_recipient_find(const struct config *cfg, struct imap_backend *be,
+				    struct lmtp_rcpt *r);
+
+/* delivery.c: one MIME parse of m (raw and raw_len, or raw_spool, set by
+ * the caller; internaldate is set here), then one transaction for all n
+ * recipients (schema/db_deliver.h: one stored copy, mailboxes locked in a
+ * fixed order, duplicates within lmtp_duplicate_window acknowledged and not
+ * stored). delivered_r[i] says whether recipient i has the message now
+ * (stored, or stored before: a duplicate); false is a temporary failure,
+ * logged. rcpts[i].mailbox_id is set for the stored ones. */
+void lmtp_deliver_message(const struct config *cfg, struct imap_backend *be,
+			  struct db_append_msg *m, struct lmtp_rcpt *rcpts, size_t n,
+			  bool *delivered_r);
+
+#endif
