@@ -15,6 +15,11 @@
 #include "server/imap/session.h"
 #include "schema/db_message.h"
 
+/* A text line of the message (LMTP's DATA, kairanctl deliver's input).
+ * RFC 5321 asks for 1000 octets; real mail (HTML on one line) exceeds
+ * that, so be generous, but bounded. */
+#define LMTP_TEXT_LINE_MAX (1024 * 1024)
+
 struct lmtp_rcpt {
 	char *address;          /* the forward-path, without <> */
 	char *folder;           /* the +detail, NULL: INBOX */

@@ -18,9 +18,6 @@
 /* RFC 5321 §4.5.3.1.4 and §4.5.3.1.6 give 512 and 1000 octets; commands
  * up to the text-line size, so long parameters still fit. */
 #define LMTP_COMMAND_MAX 1000
-/* A text line of the message. RFC 5321 asks for 1000 octets; real mail
- * (HTML on one line) exceeds that, so be generous, but bounded. */
-#define LMTP_TEXT_LINE_MAX (1024 * 1024)
 /* RFC 5321 §4.5.3.1.3: 256 octets of a path. */
 #define LMTP_PATH_MAX 256
 /* RFC 5321 §4.5.3.2.7: the server waits 5 minutes for the next command. */
