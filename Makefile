@@ -254,6 +254,15 @@ BENCH_MIXED_ARGS ?=
 bench-mixed: all
 	$(PYTHON) tests/bench/bench_mixed.py --build $(abspath $(BUILD)) $(BENCH_MIXED_ARGS)
 
+# LMTP delivery benchmark (tests/bench/bench_lmtp.py): deliveries per second over 8 LMTP
+# connections, 10 and 1 recipients per message, kairand (with pg_stat_statements) side by side
+# with Dovecot's LMTP (dovecot-lmtpd, installed by make deps); about 2 minutes; figures in
+# tests/bench/results-lmtp.md (BENCH_LMTP_ARGS="--out FILE" writes the report).
+BENCH_LMTP_ARGS ?=
+.PHONY: bench-lmtp
+bench-lmtp: all
+	$(PYTHON) tests/bench/bench_lmtp.py --build $(abspath $(BUILD)) $(BENCH_LMTP_ARGS)
+
 clean:
 	rm -rf build build-asan build-fuzz
 

@@ -240,9 +240,10 @@ class KairanStack:
     `pg_settings`: extra PostgreSQL settings (name -> value) on top of the
     harness's (tests/harness/kairan_env.py)."""
 
-    def __init__(self, root, build, workers, pg_settings=None):
+    def __init__(self, root, build, workers, pg_settings=None, config=None):
         self.root, self.build, self.workers = root, build, workers
         self.pg_settings = dict(pg_settings or {})
+        self.config = dict(config or {})      # kairan.conf keys over the defaults
 
     def start(self):
         cert, key = ke.make_cert(os.path.join(self.root, "tls"))
@@ -253,6 +254,7 @@ class KairanStack:
         config["workers"] = str(self.workers)
         # The load pipelines APPENDs of any size with {n+}, as against Dovecot.
         config["literal_plus"] = "yes"
+        config.update(self.config)
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"), config).start()
         self.port = self.kairand.imap_port
         return self

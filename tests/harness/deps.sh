@@ -26,9 +26,11 @@ set -eu
 #                               certificate name check (tests/interop)
 #   groff-base man-db           render the manual pages (tests/protocol/test_install.py)
 #   procps                      pgrep/pkill used when debugging leftovers
+#   dovecot-lmtpd               Dovecot's LMTP, the reference of `make bench-lmtp`
+#                               (tests/bench/bench_lmtp.py; pulls in dovecot-core)
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps dovecot-lmtpd"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
