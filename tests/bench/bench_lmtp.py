@@ -189,7 +189,9 @@ def measure(args, root, report):
         bl.log("starting PostgreSQL (pg_stat_statements), slapd, kairand")
         st = bl.KairanStack(os.path.join(root, "kairan"), args.build, args.workers,
                             {"shared_preload_libraries": "pg_stat_statements"},
-                            {"lmtp_listen": f"127.0.0.1:{ke.free_port()}"}).start()
+                            {"lmtp_listen": f"127.0.0.1:{ke.free_port()}",
+                             **({"lmtp_workers": str(args.lmtp_workers)}
+                                if args.lmtp_workers else {})}).start()
         st.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         st.slapd.ldapmodify(ldap_users(args.users))
         port = ke.split_hostport(st.kairand.config["lmtp_listen"])[1]
@@ -233,7 +235,9 @@ def render(args, r):
         f"(1 min) at the start and end of the window is given. Load generator, servers and "
         f"PostgreSQL share these cores; all traffic on 127.0.0.1.")
     if "kairan_settings" in r:
-        add(f"- kairand {r['git']}, `workers = {args.workers}` (LMTP's share: half), "
+        share = f"`lmtp_workers = {args.lmtp_workers}`" if args.lmtp_workers else \
+            "LMTP's share: the default, half"
+        add(f"- kairand {r['git']}, `workers = {args.workers}` ({share}), "
             f"duplicate suppression on; PostgreSQL (pg_stat_statements loaded): "
             f"{', '.join(r['kairan_settings'])}.")
     if "dovecot_version" in r:
@@ -286,6 +290,8 @@ def main():
     p.add_argument("--rcpts", default="10,1", help="recipients per message, one run each")
     p.add_argument("--users", type=int, default=20, help="recipients in rotation (20)")
     p.add_argument("--workers", type=int, default=4, help="kairand workers (4)")
+    p.add_argument("--lmtp-workers", type=int, default=0,
+                   help="kairand lmtp_workers (0: its default, half of the workers)")
     p.add_argument("--seconds", type=float, default=10, help="measured window (10)")
     p.add_argument("--warmup", type=float, default=2, help="warm-up (2)")
     p.add_argument("--max-seconds", type=int, default=600)
