@@ -48,8 +48,8 @@ static const struct config_key config_keys[] = {
 	/* Duplicate suppression (docs/delivery.md): an MTA retries within
 	 * hours; a day covers a queue that was stuck overnight. 0: off. */
 	LIVE_LONG(lmtp_duplicate_window, "86400", 0, 30L * 86400),
-	/* The workers LMTP may hold at once (docs/config.md); 0: half of
-	 * workers, at least one. */
+	/* The workers LMTP may hold at once (docs/config.md); 0: three
+	 * quarters of workers, at least one (lmtp_worker_share). */
 	KEY_LONG(lmtp_workers, "0", 0, 256),
 	LIVE_STR(tls_cert, ""),
 	LIVE_STR(tls_key, ""),

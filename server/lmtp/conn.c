@@ -166,9 +166,14 @@ static void job_done(struct worker_job *job)
 
 size_t lmtp_worker_share(const struct config *cfg)
 {
+	/* Three quarters by default: a delivery spends most of its time
+	 * waiting for its commit to be flushed, so deliveries go as fast as
+	 * the commits they can have in flight (tests/bench/results-lmtp.md
+	 * has what half the workers cost), while a quarter, at least one
+	 * worker, stays IMAP's. */
 	if (cfg->lmtp_workers > 0)
 		return (size_t)cfg->lmtp_workers;
-	return cfg->workers > 1 ? (size_t)cfg->workers / 2 : 1;
+	return cfg->workers > 1 ? (size_t)cfg->workers * 3 / 4 : 1;
 }
 
 /* Every LMTP job, the RCPT look-up too (a slow directory), is of the

@@ -236,7 +236,7 @@ def render(args, r):
         f"PostgreSQL share these cores; all traffic on 127.0.0.1.")
     if "kairan_settings" in r:
         share = f"`lmtp_workers = {args.lmtp_workers}`" if args.lmtp_workers else \
-            "LMTP's share: the default, half"
+            "LMTP's share: the default, 3/4"
         add(f"- kairand {r['git']}, `workers = {args.workers}` ({share}), "
             f"duplicate suppression on; PostgreSQL (pg_stat_statements loaded): "
             f"{', '.join(r['kairan_settings'])}.")
@@ -291,7 +291,7 @@ def main():
     p.add_argument("--users", type=int, default=20, help="recipients in rotation (20)")
     p.add_argument("--workers", type=int, default=4, help="kairand workers (4)")
     p.add_argument("--lmtp-workers", type=int, default=0,
-                   help="kairand lmtp_workers (0: its default, half of the workers)")
+                   help="kairand lmtp_workers (0: its default, 3/4 of the workers)")
     p.add_argument("--seconds", type=float, default=10, help="measured window (10)")
     p.add_argument("--warmup", type=float, default=2, help="warm-up (2)")
     p.add_argument("--max-seconds", type=int, default=600)

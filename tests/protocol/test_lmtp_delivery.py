@@ -205,9 +205,9 @@ def start_with_lmtp(env, **kw):
 
 def test_lmtp_share_leaves_imap_workers(env):
     """Docs/config.md, lmtp_workers: with 4 workers and LMTP's default
-    share (2), 8 deliveries stuck on a locked mailbox hold 2 workers at
-    most; IMAP is served meanwhile, and the deliveries complete once the
-    lock goes."""
+    share (3), 8 deliveries stuck on a locked mailbox hold 3 workers at
+    most; IMAP is served meanwhile by the fourth, and the deliveries
+    complete once the lock goes."""
     k = start_with_lmtp(env, workers="4")
     target, reader = env.new_user("stuck"), env.new_user("reader")
     imap_round_trip(k.imap_port, target)   # provisions the INBOX
