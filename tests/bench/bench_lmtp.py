@@ -30,11 +30,8 @@ import argparse
 import datetime
 import multiprocessing
 import os
-import shutil
-import signal
 import socket
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -300,37 +297,7 @@ def main():
     args = p.parse_args()
     args.servers = [s for s in args.servers.split(",") if s]
     args.rcpts = [int(x) for x in args.rcpts.split(",")]
-    ke.install_signal_handlers()
-
-    def on_alarm(signum, frame):
-        raise bl.Watchdog(f"benchmark exceeded --max-seconds {args.max_seconds}")
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(args.max_seconds)
-    root = tempfile.mkdtemp(prefix="kairan-bench-lmtp-", dir="/tmp")
-    os.chmod(root, 0o755)
-    report = {"argv": ["bench_lmtp.py"] + sys.argv[1:], "machine": bl.machine_info(),
-              "git": bl.git_describe()}
-    ok = False
-    try:
-        measure(args, root, report)
-        ok = True
-    except (bl.Watchdog, KeyboardInterrupt) as e:
-        bl.log(f"aborted: {e!r}")
-    finally:
-        signal.alarm(0)
-        ke.stop_all()
-        if args.keep:
-            bl.log(f"files kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    if report.get("runs"):
-        text = render(args, report)
-        sys.stdout.write(text)
-        if args.out != "-":
-            with open(args.out, "w") as f:
-                f.write(text)
-    return 0 if ok else 1
-
+    return bl.run_benchmark("bench_lmtp", args, measure, render)
 
 if __name__ == "__main__":
     sys.exit(main())
