@@ -47,13 +47,7 @@
  * The quota usage counters of the mailbox row (migrations/0018) grow in
  * the same UPDATE that allocates the UID: no second write of the row. */
 #define APPEND_MESSAGE_SQL(RAW) \
-	"WITH msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts," \
-	"     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)" \
-	"   SELECT sha256(r.raw), r.raw, octet_length(r.raw), $4, $5, $6," \
-	"     convert_from($7, 'UTF8')::jsonb, $8::int, $12::text[], lower($13)," \
-	"     DATE '1970-01-01' + $14::int, lower($15), false, $18" \
-	"   FROM (SELECT " RAW " AS raw OFFSET 0) r WHERE true" \
-	"   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id, size)," \
+	"WITH " DB_MESSAGE_CTE(RAW, "$4", "$5", "$6", "$7", "$8", "$12", "$13", "$14", "$15", "$18") "," \
 	" box AS (SELECT id FROM mailboxes WHERE owner_id = $1 AND name = $2)," \
 	" nkw AS (" DB_KW_NEW("box, unnest($10::text[]) u(k)", "box.id") ")," \
 	" fits AS (" DB_KW_FITS("nkw", "(SELECT id FROM box)", "$17") ")," \

@@ -77,6 +77,23 @@ static bool lo_upload(db *d, struct spool *sp, uint64_t len, char *oid_r, size_t
 	return true;
 }
 
+bool db_lo_upload_spool(db *d, struct spool *sp, uint64_t len, char *oid_r, size_t oid_len,
+			char *err, size_t errlen)
+{
+	char *chunk = xmalloc(DB_APPEND_CHUNK);
+	bool ok = lo_upload(d, sp, len, oid_r, oid_len, chunk, err, errlen);
+
+	free(chunk);
+	return ok;
+}
+
+bool db_lo_drop(db *d, const char *oid, char *err, size_t errlen)
+{
+	const char *values[1] = { oid };
+
+	return lo_run(d, "lo_drop", 1, values, NULL, NULL, NULL, 0, err, errlen);
+}
+
 /* One message inside the open transaction. */
 static enum db_result append_one(db *d, const char *reader, const char *owner, const char *mailbox,
 				 const char *cap, const struct db_append_msg *m,
@@ -84,7 +101,6 @@ static enum db_result append_one(db *d, const char *reader, const char *owner, c
 				 size_t errlen)
 {
 	char oid[24];
-	const char *values[1] = { oid };
 	enum db_result r;
 
 	if (m->raw_spool == NULL) {
@@ -103,7 +119,7 @@ static enum db_result append_one(db *d, const char *reader, const char *owner, c
 	if ((r = db_append_receive(d, result, err, errlen)) != DB_OK)
 		return r;
 	/* Its bytes are in messages.raw now. */
-	return lo_run(d, "lo_drop", 1, values, NULL, NULL, NULL, 0, err, errlen) ? DB_OK : DB_FAILED;
+	return db_lo_drop(d, oid, err, errlen) ? DB_OK : DB_FAILED;
 }
 
 /* Statement by statement rather than pipelined as db_append does: each

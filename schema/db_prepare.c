@@ -21,6 +21,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_store_stmts,
 	db_append_stmts,
 	db_append_big_stmts,
+	db_deliver_stmts,
 	db_copy_stmts,
 	db_acl_stmts,
 	db_shared_stmts,

@@ -39,6 +39,7 @@ extern const struct db_stmt db_fetch_stmts[];
 extern const struct db_stmt db_store_stmts[];
 extern const struct db_stmt db_append_stmts[];
 extern const struct db_stmt db_append_big_stmts[];
+extern const struct db_stmt db_deliver_stmts[];
 extern const struct db_stmt db_copy_stmts[];
 extern const struct db_stmt db_acl_stmts[];
 extern const struct db_stmt db_shared_stmts[];
@@ -115,7 +116,27 @@ int db_check_version(PGconn *conn, char *err, size_t errlen);
 /* The reason used when a database is newer than this binary. */
 void db_err_newer(char *err, size_t errlen, int version);
 
-/* --- db_append.c, db_append_big.c --- */
+/* --- db_append.c, db_append_big.c, db_deliver.c --- */
+
+/* The content row of APPEND (db_append.c) and delivery (db_deliver.c),
+ * one CTE: inserted with search_ready = false (the indexer's backlog), or
+ * found by its hash (DO UPDATE rather than DO NOTHING so that RETURNING
+ * yields it and the row is locked against a concurrent garbage
+ * collection). RAW is the bytes' expression; P names the parameters of
+ * the precomputed columns, in db_analysed order: the statements number
+ * them differently. The subquery with OFFSET 0 is not pulled up, so the
+ * bytes are read once and hashed, measured and stored from the same
+ * value; "WHERE true" keeps ON CONFLICT from being read as part of the
+ * FROM clause. body_text and header_text are stored lower-cased, the
+ * folding SEARCH expects (migrations/0007). */
+#define DB_MESSAGE_CTE(RAW, ENV, BODY, BS, PARTS, VER, FIELDS, TEXT, SENT, HTEXT, PREVIEW) \
+	"msg AS (INSERT INTO messages AS m (sha256, raw, size, envelope, body, bodystructure, parts," \
+	"     mime_version, header_fields, body_text, sent_date, header_text, search_ready, preview)" \
+	"   SELECT sha256(r.raw), r.raw, octet_length(r.raw), " ENV ", " BODY ", " BS "," \
+	"     convert_from(" PARTS ", 'UTF8')::jsonb, " VER "::int, " FIELDS "::text[], lower(" TEXT ")," \
+	"     DATE '1970-01-01' + " SENT "::int, lower(" HTEXT "), false, " PREVIEW \
+	"   FROM (SELECT " RAW " AS raw OFFSET 0) r WHERE true" \
+	"   ON CONFLICT (sha256) DO UPDATE SET size = m.size RETURNING id, sha256, size)"
 
 #include "schema/db_message.h"
 
@@ -131,6 +152,14 @@ enum db_result db_append_streamed(db *d, const char *reader, const char *owner,
 				  const char *mailbox, const char *cap,
 				  const struct db_append_msg *msgs, size_t n,
 				  struct db_append_result *results, char *err, size_t errlen);
+
+/* The large-object steps of a big message (db_append_big.c), for
+ * delivery (db_deliver.c): the spool copied into a new large object (its
+ * oid, as text, in oid_r), and the large object removed. Inside an open
+ * transaction; false with err set. */
+bool db_lo_upload_spool(db *d, struct spool *sp, uint64_t len, char *oid_r, size_t oid_len,
+			char *err, size_t errlen);
+bool db_lo_drop(db *d, const char *oid, char *err, size_t errlen);
 
 /* --- db_result.c --- */
 

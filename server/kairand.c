@@ -398,6 +398,7 @@ int main(int argc, char **argv)
 	announce_listeners(dropped);
 
 	srv.pool = worker_pool_start(backends, (size_t)cfg.workers);
+	worker_pool_limit(srv.pool, lmtp_worker_share(&cfg));
 	free(backends);
 	index_settings = (struct indexer_settings){
 		.dsn = cfg.db_dsn,

@@ -27,6 +27,13 @@ struct worker_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct job_queue pending, finished;
+	/* The limited share (worker_pool_limit): its waiting jobs, how many
+	 * of them run, and how many may. take_limited alternates the two
+	 * queues while both have work, so neither waits for the other's
+	 * backlog. */
+	struct job_queue limited;
+	size_t limited_running, limited_max;
+	bool take_limited;
 	/* Jobs waiting for a worker and jobs running, changed under the lock
 	 * and read without it by the metrics endpoint. */
 	size_t npending, nrunning;
@@ -58,6 +65,23 @@ static struct worker_job *queue_pop(struct job_queue *q)
 	return job;
 }
 
+/* A job a worker may take now, under the lock: NULL when there is none. */
+static struct worker_job *next_job(struct worker_pool *p)
+{
+	bool limited_ok = p->limited.head != NULL && p->limited_running < p->limited_max;
+	struct worker_job *job;
+
+	if (limited_ok && (p->pending.head == NULL || p->take_limited)) {
+		job = queue_pop(&p->limited);
+		p->limited_running++;
+	} else {
+		job = queue_pop(&p->pending);
+	}
+	if (job != NULL)
+		p->take_limited = !job->limited;
+	return job;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -69,9 +93,8 @@ static void *worker_main(void *arg)
 		bool was_empty;
 
 		pthread_mutex_lock(&p->lock);
-		while (p->pending.head == NULL && !p->stopping)
+		while ((job = next_job(p)) == NULL && !p->stopping)
 			pthread_cond_wait(&p->wake, &p->lock);
-		job = queue_pop(&p->pending);
 		if (job != NULL) {
 			__atomic_store_n(&p->npending, p->npending - 1, __ATOMIC_RELAXED);
 			__atomic_store_n(&p->nrunning, p->nrunning + 1, __ATOMIC_RELAXED);
@@ -84,6 +107,8 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		__atomic_store_n(&p->nrunning, p->nrunning - 1, __ATOMIC_RELAXED);
+		if (job->limited && p->limited_running-- == p->limited_max && p->limited.head != NULL)
+			pthread_cond_signal(&p->wake);  /* a waiting limited job may run now */
 		was_empty = p->finished.head == NULL;
 		queue_push(&p->finished, job);
 		pthread_mutex_unlock(&p->lock);
@@ -106,6 +131,7 @@ struct worker_pool *worker_pool_start(struct imap_backend *backends, size_t n)
 	}
 	p->workers = xcalloc(n, sizeof(*p->workers));
 	p->nworkers = n;
+	p->limited_max = n;
 	for (size_t i = 0; i < n; i++) {
 		p->workers[i].pool = p;
 		p->workers[i].be = backends[i];
@@ -130,10 +156,17 @@ void worker_pool_depth(const struct worker_pool *p, size_t *pending_r, size_t *r
 	*workers_r = p->nworkers;
 }
 
+void worker_pool_limit(struct worker_pool *p, size_t max)
+{
+	pthread_mutex_lock(&p->lock);
+	p->limited_max = max > 0 ? max : 1;
+	pthread_mutex_unlock(&p->lock);
+}
+
 void worker_pool_submit(struct worker_pool *p, struct worker_job *job)
 {
 	pthread_mutex_lock(&p->lock);
-	queue_push(&p->pending, job);
+	queue_push(job->limited ? &p->limited : &p->pending, job);
 	__atomic_store_n(&p->npending, p->npending + 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);

@@ -11,12 +11,16 @@
 #ifndef KAIRAN_SERVER_WORKER_H
 #define KAIRAN_SERVER_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "server/imap/session.h"
 
 struct worker_job {
 	struct worker_job *next;
+	/* A job of the limited share (LMTP's: worker_pool_limit) rather than
+	 * an IMAP command; set before each submit. */
+	bool limited;
 	void (*run)(struct worker_job *job, struct imap_backend *be);  /* in a worker */
 	void (*done)(struct worker_job *job);                           /* in the loop */
 };
@@ -26,6 +30,11 @@ struct worker_pool;
 /* Starts one thread per backend; the pool takes ownership of the backends
  * (closing their connections in worker_pool_free). */
 struct worker_pool *worker_pool_start(struct imap_backend *backends, size_t n);
+/* At most max limited jobs (worker_job.limited: LMTP's) run at once, so
+ * that a burst of deliveries or a slow directory holds at most that many
+ * workers and the rest stay free for IMAP; the limited jobs wait in their
+ * own queue meanwhile. Called once, before the first submit. */
+void worker_pool_limit(struct worker_pool *p, size_t max);
 /* The eventfd that becomes readable when jobs have finished. */
 int worker_pool_fd(const struct worker_pool *p);
 /* For the metrics: jobs waiting for a worker, jobs running, and workers.

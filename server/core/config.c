@@ -45,6 +45,12 @@ static const struct config_key config_keys[] = {
 	/* RFC 5321 §4.5.3.1.8 asks for at least 100; Postfix sends at most
 	 * 50 per transaction by default (lmtp_destination_recipient_limit). */
 	LIVE_LONG(lmtp_max_recipients, "1000", 1, 100000),
+	/* Duplicate suppression (docs/delivery.md): an MTA retries within
+	 * hours; a day covers a queue that was stuck overnight. 0: off. */
+	LIVE_LONG(lmtp_duplicate_window, "86400", 0, 30L * 86400),
+	/* The workers LMTP may hold at once (docs/config.md); 0: three
+	 * quarters of workers, at least one (lmtp_worker_share). */
+	KEY_LONG(lmtp_workers, "0", 0, 256),
 	LIVE_STR(tls_cert, ""),
 	LIVE_STR(tls_key, ""),
 	KEY_STR(db_dsn, "dbname=kairan"),

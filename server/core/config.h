@@ -20,6 +20,8 @@ struct config {
 	char *lmtp_socket;          /* path of a Unix socket for LMTP; "" disables */
 	char *lmtp_detail_delimiter;/* "user+detail@domain": one character, "" = none */
 	long lmtp_max_recipients;   /* RCPTs accepted in one transaction */
+	long lmtp_duplicate_window; /* seconds a delivered message is not stored again; 0 = off */
+	long lmtp_workers;          /* workers LMTP jobs may hold at once; 0 = 3/4 of workers */
 	char *tls_cert;
 	char *tls_key;
 	char *db_dsn;

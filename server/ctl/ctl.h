@@ -202,6 +202,8 @@ enum ctl_status ctl_team_address_add(struct ctl *ctl, db *d, int64_t account_id,
  * argc/argv are the arguments after the command's name. */
 int ctl_cmd_migrate(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_gc(struct ctl *ctl, int argc, char **argv);
+/* ctl_deliver.c: returns a sysexits.h code, not a ctl_status. */
+int ctl_cmd_deliver(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_shared_create(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_shared_list(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_shared_address_add(struct ctl *ctl, int argc, char **argv);

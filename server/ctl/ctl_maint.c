@@ -2,6 +2,7 @@
  * without db_open's schema check: migrate is what makes the schema current,
  * and gc must work on a database one migration behind. */
 #include "server/ctl/ctl.h"
+#include "schema/db_deliver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +46,12 @@ int ctl_cmd_gc(struct ctl *ctl, int argc, char **argv)
 		} else
 			return ctl_usage("gc", "gc takes --grace SECONDS and --history-days DAYS");
 	}
+	/* The duplicate records of deliveries (docs/delivery.md) last as
+	 * long as they count: one lmtp_duplicate_window. */
 	if (db_gc(ctl->dsn, grace, stdout, err, sizeof(err)) < 0 ||
-	    db_prune_history(ctl->dsn, days, stdout, err, sizeof(err)) < 0)
+	    db_prune_history(ctl->dsn, days, stdout, err, sizeof(err)) < 0 ||
+	    db_prune_delivery_duplicates(ctl->dsn, ctl->cfg->lmtp_duplicate_window, stdout, err,
+					 sizeof(err)) < 0)
 		return ctl_report(CTL_FAILED, err);
 	return CTL_OK;
 }

@@ -30,6 +30,8 @@ static const struct ctl_command commands[] = {
 	{ "migrate", ctl_cmd_migrate, "", "apply pending database migrations" },
 	{ "gc", ctl_cmd_gc, "[--grace SECONDS]",
 	  "delete message content no mailbox refers to (default grace 3600 s)" },
+	{ "deliver", ctl_cmd_deliver, "[-f SENDER] RECIPIENT...",
+	  "deliver the message on stdin, as LMTP does (exit status: sysexits.h)" },
 	{ "shared create", ctl_cmd_shared_create,
 	  "NAME [--grant IDENTIFIER=RIGHTS]... [--seen per-user|shared] [--address ADDRESS]...",
 	  "create the shared account NAME and its INBOX (Shared/NAME), or add grants to it" },
@@ -208,8 +210,12 @@ int main(int argc, char **argv)
 	 * valid: a broken config should not go unnoticed. */
 	if (config_path == NULL)
 		config_defaults(&cfg);
-	else if (config_load(config_path, &cfg, err, sizeof(err)) < 0)
-		return ctl_report(CTL_FAILED, err);
+	else if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		/* deliver speaks sysexits.h: an MTA keeps the message after
+		 * EX_TEMPFAIL (75) while the admin fixes the file. */
+		ctl_report(CTL_FAILED, err);
+		return cmd->run == ctl_cmd_deliver ? 75 : CTL_FAILED;
+	}
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.dsn = dsn != NULL ? dsn : cfg.db_dsn;
 	ctl.cfg = &cfg;

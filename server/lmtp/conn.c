@@ -4,6 +4,7 @@
  * TLS here, no IDLE, no streaming output and no authentication. */
 #include "server/lmtp/lmtp_private.h"
 #include "server/core/clock.h"
+#include "server/core/config.h"
 #include "server/core/llist.h"
 #include "server/core/log.h"
 
@@ -194,10 +195,25 @@ static void job_done(struct worker_job *job)
 	lmtp_pump(c);
 }
 
+size_t lmtp_worker_share(const struct config *cfg)
+{
+	/* Three quarters by default: a delivery spends most of its time
+	 * waiting for its commit to be flushed, so deliveries go as fast as
+	 * the commits they can have in flight (tests/bench/results-lmtp.md
+	 * has what half the workers cost), while a quarter, at least one
+	 * worker, stays IMAP's. */
+	if (cfg->lmtp_workers > 0)
+		return (size_t)cfg->lmtp_workers;
+	return cfg->workers > 1 ? (size_t)cfg->workers * 3 / 4 : 1;
+}
+
+/* Every LMTP job, the RCPT look-up too (a slow directory), is of the
+ * limited share: the workers it leaves are IMAP's. */
 void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind)
 {
 	c->busy = true;
 	c->job_kind = kind;
+	c->job.limited = true;
 	buf_clear(&c->reply);
 	worker_pool_submit(c->srv->pool, &c->job);
 }

@@ -13,6 +13,9 @@
 
 /* Whether the lmtp_* keys are usable: 0, or -1 with a reason in err. */
 int lmtp_check_config(const struct config *cfg, char *err, size_t errlen);
+/* The workers LMTP's jobs may hold at once (lmtp_workers; docs/config.md):
+ * the rest always serve IMAP. */
+size_t lmtp_worker_share(const struct config *cfg);
 /* Takes ownership of fd, an accepted connection on lmtp_listen. */
 void lmtp_accept(struct server *srv, int fd, const struct sockaddr *sa, socklen_t salen);
 /* Says 421 to every connection and closes each once its work is done. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "server/lmtp/data.h"
+#include "server/lmtp/delivery.h"
 #include "server/lmtp/parse.h"
 #include "server/lmtp/lmtp.h"
 #include "server/worker.h"
@@ -18,21 +19,10 @@
 /* RFC 5321 §4.5.3.1.4 and §4.5.3.1.6 give 512 and 1000 octets; commands
  * up to the text-line size, so long parameters still fit. */
 #define LMTP_COMMAND_MAX 1000
-/* A text line of the message. RFC 5321 asks for 1000 octets; real mail
- * (HTML on one line) exceeds that, so be generous, but bounded. */
-#define LMTP_TEXT_LINE_MAX (1024 * 1024)
 /* RFC 5321 §4.5.3.2.7: the server waits 5 minutes for the next command. */
 #define LMTP_TIMEOUT_MS (300 * 1000)
 
 enum lmtp_job_kind { LMTP_JOB_RCPT, LMTP_JOB_DELIVER };
-
-struct lmtp_rcpt {
-	char *address;          /* the forward-path, without <> */
-	char *folder;           /* the +detail, NULL: INBOX */
-	char *team;             /* a team address: the shared account's login; NULL: a person */
-	int64_t account_id;
-	int64_t mailbox_id;     /* after delivery: where it went (0: nowhere) */
-};
 
 struct spool;
 
@@ -98,9 +88,6 @@ void lmtp_job_run(struct worker_job *job, struct imap_backend *be);
  * recipient. */
 void lmtp_rcpt_reply(struct lmtp_conn *c, const char *code, const char *address, const char *text);
 
-/* recipient.c, on a worker: resolves c->pending (RCPT) and writes its
- * reply; c->pending.account_id stays 0 when it is not accepted. */
-void lmtp_rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be);
 
 /* conn.c */
 void lmtp_submit(struct lmtp_conn *c, enum lmtp_job_kind kind);

@@ -11,7 +11,7 @@
  *
  * "user+detail@domain" is tried as "user@domain" with the folder "detail"
  * first, then as given, at each step. */
-#include "server/lmtp/lmtp_private.h"
+#include "server/lmtp/delivery.h"
 #include "server/core/address.h"
 #include "server/core/arena.h"
 #include "server/core/config.h"
@@ -27,10 +27,10 @@
 #include <strings.h>
 
 enum found {
-	FOUND,
-	NOT_FOUND,
-	DIRECTORY_DOWN,   /* 451 4.4.3 */
-	DATABASE_DOWN,    /* 451 4.3.0 */
+	FOUND = LMTP_FOUND,
+	NOT_FOUND = LMTP_NOT_FOUND,
+	DIRECTORY_DOWN = LMTP_DIRECTORY_DOWN,
+	DATABASE_DOWN = LMTP_DATABASE_DOWN,
 };
 
 /* Step 1. */
@@ -83,10 +83,9 @@ static enum found person(struct imap_backend *be, const char *address, struct lm
 
 /* Step 3. A group the configuration does not allow, or whose team cannot
  * be made (a clash: logged), is no recipient. */
-static enum found directory_team(struct lmtp_conn *c, struct imap_backend *be,
+static enum found directory_team(const struct config *cfg, struct imap_backend *be,
 				 const char *address, struct lmtp_rcpt *r)
 {
-	const struct config *cfg = c->srv->cfg;
 	char name[DIR_LOGIN_MAX + 1], why[512];
 	struct db_team_provision made;
 	enum teams_outcome o;
@@ -125,28 +124,28 @@ static enum found directory_team(struct lmtp_conn *c, struct imap_backend *be,
 	return FOUND;
 }
 
-typedef enum found step_fn(struct lmtp_conn *c, struct imap_backend *be, const char *address,
-			   struct lmtp_rcpt *r);
+typedef enum found step_fn(const struct config *cfg, struct imap_backend *be,
+			   const char *address, struct lmtp_rcpt *r);
 
-static enum found step_team(struct lmtp_conn *c, struct imap_backend *be, const char *address,
-			    struct lmtp_rcpt *r)
+static enum found step_team(const struct config *cfg, struct imap_backend *be,
+			    const char *address, struct lmtp_rcpt *r)
 {
-	(void)c;
+	(void)cfg;
 	return team_address(be, address, r);
 }
 
-static enum found step_person(struct lmtp_conn *c, struct imap_backend *be, const char *address,
-			      struct lmtp_rcpt *r)
+static enum found step_person(const struct config *cfg, struct imap_backend *be,
+			      const char *address, struct lmtp_rcpt *r)
 {
-	(void)c;
+	(void)cfg;
 	return person(be, address, r);
 }
 
 /* The address without its "+detail" (malloc'ed), or NULL when it has
  * none; *detail_r is the detail (malloc'ed) or NULL for none or "INBOX". */
-static char *without_detail(const struct lmtp_conn *c, const char *address, char **detail_r)
+static char *without_detail(const struct config *cfg, const char *address, char **detail_r)
 {
-	const char *delim = c->srv->cfg->lmtp_detail_delimiter;
+	const char *delim = cfg->lmtp_detail_delimiter;
 	const char *at = strrchr(address, '@');
 	const char *cut = delim[0] != '\0' ? memchr(address, delim[0], (size_t)(at - address)) : NULL;
 	size_t local, domain;
@@ -165,20 +164,20 @@ static char *without_detail(const struct lmtp_conn *c, const char *address, char
 	return base;
 }
 
-void lmtp_rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be)
+enum lmtp_found lmtp_recipient_find(const struct config *cfg, struct imap_backend *be,
+				    struct lmtp_rcpt *r)
 {
 	static step_fn *const steps[] = { step_team, step_person, directory_team };
-	struct lmtp_rcpt *r = &c->pending;
-	char *detail = NULL, *base = without_detail(c, r->address, &detail);
+	char *detail = NULL, *base = without_detail(cfg, r->address, &detail);
 	enum found found = NOT_FOUND;
 
 	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && found == NOT_FOUND; s++) {
-		if (base != NULL && (found = steps[s](c, be, base, r)) == FOUND) {
+		if (base != NULL && (found = steps[s](cfg, be, base, r)) == FOUND) {
 			r->folder = detail;
 			detail = NULL;
 		}
 		if (found == NOT_FOUND)
-			found = steps[s](c, be, r->address, r);
+			found = steps[s](cfg, be, r->address, r);
 	}
 	free(base);
 	free(detail);
@@ -187,13 +186,5 @@ void lmtp_rcpt_lookup(struct lmtp_conn *c, struct imap_backend *be)
 		free(r->team);
 		r->team = NULL;
 	}
-	if (found == NOT_FOUND)
-		lmtp_rcpt_reply(c, "550 5.1.1", r->address, "User unknown");
-	else if (found == DIRECTORY_DOWN)
-		/* A temporary fault is never 5.x.x: the MTA tries again. */
-		lmtp_rcpt_reply(c, "451 4.4.3", r->address, "Directory unavailable, try again later");
-	else if (found == DATABASE_DOWN)
-		lmtp_rcpt_reply(c, "451 4.3.0", r->address, "Temporary failure, try again later");
-	else
-		lmtp_rcpt_reply(c, "250 2.1.5", r->address, "OK");
+	return (enum lmtp_found)found;
 }

@@ -466,6 +466,10 @@ int lmtp_check_config(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "lmtp_detail_delimiter must be one character or empty");
 		return -1;
 	}
+	if (cfg->lmtp_workers > cfg->workers) {
+		snprintf(err, errlen, "lmtp_workers must not exceed workers");
+		return -1;
+	}
 	if (cfg->lmtp_socket[0] != '\0' && cfg->lmtp_socket[0] != '/') {
 		snprintf(err, errlen, "lmtp_socket must be an absolute path");
 		return -1;

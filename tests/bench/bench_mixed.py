@@ -54,11 +54,9 @@ its ceiling on this machine, which must be well above the real servers'.
 import argparse
 import datetime
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -571,40 +569,7 @@ def main():
     if not set(args.servers) <= {"kairand", "dovecot"} or not set(args.layouts) <= {"shared", "own"}:
         p.error("--servers takes kairand,dovecot; --layouts takes shared,own")
 
-    ke.install_signal_handlers()
-
-    def on_alarm(signum, frame):
-        raise bl.Watchdog(f"benchmark exceeded --max-seconds {args.max_seconds}")
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(args.max_seconds)
-    root = tempfile.mkdtemp(prefix="kairan-bench-mixed-", dir="/tmp")
-    os.chmod(root, 0o755)
-    report = {"argv": ["bench_mixed.py"] + sys.argv[1:], "machine": bl.machine_info(),
-              "git": bl.git_describe()}
-    t_start = time.perf_counter()
-    ok = False
-    try:
-        measure(args, root, report)
-        ok = True
-    except (bl.Watchdog, KeyboardInterrupt) as e:
-        bl.log(f"aborted: {e!r}")
-    finally:
-        signal.alarm(0)
-        ke.stop_all()
-        if args.keep:
-            bl.log(f"files kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    if report.get("runs"):
-        text = render(args, report)
-        sys.stdout.write(text)
-        if args.out != "-":
-            with open(args.out, "w") as f:
-                f.write(text)
-            bl.log(f"report written to {args.out}")
-    bl.log(f"total {time.perf_counter() - t_start:.0f} s")
-    return 0 if ok else 1
-
+    return bl.run_benchmark("bench_mixed", args, measure, render)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,8 +9,11 @@ Standard library only.
 import os
 import platform
 import resource
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -240,9 +243,10 @@ class KairanStack:
     `pg_settings`: extra PostgreSQL settings (name -> value) on top of the
     harness's (tests/harness/kairan_env.py)."""
 
-    def __init__(self, root, build, workers, pg_settings=None):
+    def __init__(self, root, build, workers, pg_settings=None, config=None):
         self.root, self.build, self.workers = root, build, workers
         self.pg_settings = dict(pg_settings or {})
+        self.config = dict(config or {})      # kairan.conf keys over the defaults
 
     def start(self):
         cert, key = ke.make_cert(os.path.join(self.root, "tls"))
@@ -256,6 +260,7 @@ class KairanStack:
         # Clients that log in every cycle open hundreds of connections a
         # second from 127.0.0.1: no per-address rate limit in a benchmark.
         config["max_connection_rate_per_ip"] = "0"
+        config.update(self.config)
         self.kairand = ke.Kairand(self.build, os.path.join(self.root, "kairand"), config).start()
         self.port = self.kairand.imap_port
         return self
@@ -283,3 +288,47 @@ class KairanStack:
         for sql in statements:
             argv += ["-c", sql]
         return ke._run(argv, "psql")
+
+
+# --------------------------------------------------------------------------
+# The driver
+
+
+def run_benchmark(name, args, measure, render):
+    """The frame of a benchmark's main(): a watchdog of args.max_seconds, a
+    temporary directory (kept with args.keep), measure(args, root, report),
+    every service stopped whatever happens, then render(args, report) to
+    stdout and to args.out unless it is "-". Returns the exit status."""
+    ke.install_signal_handlers()
+
+    def on_alarm(signum, frame):
+        raise Watchdog(f"benchmark exceeded --max-seconds {args.max_seconds}")
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(args.max_seconds)
+    root = tempfile.mkdtemp(prefix=f"kairan-{name}-", dir="/tmp")
+    os.chmod(root, 0o755)
+    report = {"argv": [f"{name}.py"] + sys.argv[1:], "machine": machine_info(),
+              "git": git_describe()}
+    t_start = time.perf_counter()
+    ok = False
+    try:
+        measure(args, root, report)
+        ok = True
+    except (Watchdog, KeyboardInterrupt) as e:
+        log(f"aborted: {e!r}")
+    finally:
+        signal.alarm(0)
+        ke.stop_all()
+        if args.keep:
+            log(f"files kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    if report.get("runs"):
+        text = render(args, report)
+        sys.stdout.write(text)
+        if args.out != "-":
+            with open(args.out, "w") as f:
+                f.write(text)
+            log(f"report written to {args.out}")
+    log(f"total {time.perf_counter() - t_start:.0f} s")
+    return 0 if ok else 1

@@ -30,9 +30,11 @@ set -eu
 #                               installed with "No configuration", so that no
 #                               system-wide Postfix is set up or started
 #   procps                      pgrep/pkill used when debugging leftovers
+#   dovecot-lmtpd               Dovecot's LMTP, the reference of `make bench-lmtp`
+#                               (tests/bench/bench_lmtp.py; pulls in dovecot-core)
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix dovecot-lmtpd"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
