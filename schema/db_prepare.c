@@ -33,6 +33,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_notify_stmts,
 	db_trace_stmts,
 	db_team_stmts,
+	db_import_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

@@ -152,9 +152,11 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # own table), and what came after 0010: 0011 (the per-reader modseq),
     # 0012 (the stale-MIME index), 0013 (private keywords), 0014
     # (protocol_trace), 0015 (the preview column), 0016 (team addresses)
-    # and 0017 (the save date); migrating again then applies 0007 onwards,
+    # and 0017 (the save date), and 0021 (import_sources); migrating again
+    # then applies 0007 onwards,
     # and 0008 marks the existing rows indexed.
-    env.pg.psql("ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
+    env.pg.psql("DROP TABLE import_sources; "
+                "ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
                 "DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
                 "DROP TABLE protocol_trace; ALTER TABLE messages DROP COLUMN preview; "
                 "DROP TABLE shared_addresses; "
