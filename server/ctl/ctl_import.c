@@ -137,9 +137,10 @@ static enum ctl_status flush(struct import_run *run, const char *name, int64_t m
 	return CTL_OK;
 }
 
-/* Reads and analyses one message into the batch. false (a warning, and
- * the message counted as failed) when it cannot be read. */
-static bool add_to_batch(struct import_run *run, const struct imp_msg *src, uint32_t uid)
+/* Reads and analyses one message into the batch. 0; 1 (a warning, and
+ * the message counted as failed) when it cannot be read; -1 with run->err
+ * when the source failed. */
+static int add_to_batch(struct import_run *run, const struct imp_msg *src, uint32_t uid)
 {
 	struct db_import_msg *im = &run->batch[run->n];
 	struct imap_flags f = { 0 };
@@ -147,12 +148,18 @@ static bool add_to_batch(struct import_run *run, const struct imp_msg *src, uint
 	struct buf raw;
 	char *copy;
 
+	int r;
+
 	buf_init(&raw);
-	if (imp_message_read(src, run->max_size, &raw, reason, sizeof(reason)) < 0) {
+	if ((r = imp_message_read(src, run->max_size, &raw, reason, sizeof(reason))) < 0) {
 		buf_free(&raw);
+		if (r == -2) {
+			snprintf(run->err, sizeof(run->err), "%s", reason);
+			return -1;
+		}
 		ctl_warn("%s, skipped", reason);
 		run->progress.failed++;
-		return false;
+		return 1;
 	}
 	copy = arena_alloc(&run->arena, raw.len);
 	memcpy(copy, raw.data, raw.len);
@@ -173,7 +180,7 @@ static bool add_to_batch(struct import_run *run, const struct imp_msg *src, uint
 	(void)imap_message_analyse(&run->arena, &im->m);  /* in memory: cannot fail */
 	run->n++;
 	run->bytes += im->m.raw_len;
-	return true;
+	return 0;
 }
 
 /* The store name folder f goes to, validated; NULL with a warning when it
@@ -242,11 +249,17 @@ static enum ctl_status import_folder(struct import_run *run, struct imp_folder *
 			 mb.uidvalidity);
 	run->progress.folders++;
 	qsort(f->msgs, f->n, sizeof(*f->msgs), msg_order);
+	/* Known first, all of them, so that an IMAP source fetches ahead
+	 * only what is to be imported. */
+	for (size_t i = 0; i < f->n && nknown > 0; i++)
+		f->msgs[i].known = bsearch(&f->msgs[i].source, known, nknown, sizeof(*known),
+					   str_cmp) != NULL;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct imp_msg *m = &f->msgs[i];
 		uint32_t uid = 0;
+		int r;
 
-		if (nknown > 0 && bsearch(&m->source, known, nknown, sizeof(*known), str_cmp) != NULL) {
+		if (m->known) {
 			run->progress.skipped++;
 			continue;
 		}
@@ -258,7 +271,9 @@ static enum ctl_status import_folder(struct import_run *run, struct imp_folder *
 			uid = (uint32_t)f->uidnext;
 		if (keep_uids && m->uid == 0)
 			first_new = false;
-		if (!add_to_batch(run, m, uid))
+		if ((r = add_to_batch(run, m, uid)) < 0)
+			return CTL_FAILED;
+		if (r > 0)
 			continue;
 		if ((long)run->n >= run->batch_max || run->bytes >= IMPORT_BATCH_BYTES)
 			if (flush(run, name, mb.mailbox_id) != CTL_OK)
@@ -286,14 +301,20 @@ static enum ctl_status import_subscriptions(struct import_run *run, const struct
 	return CTL_OK;
 }
 
-static enum ctl_status read_source(struct ctl *ctl, const char *source, struct imp_source *src,
-				   struct imp_mbox *mbox, char *err, size_t errlen)
+static enum ctl_status read_source(struct ctl *ctl, struct imp_imap_settings *remote,
+				   struct imp_source *src, struct imp_mbox *mbox,
+				   struct imp_imap **imap_r, char *err, size_t errlen)
 {
+	const char *source = remote->url;
 	struct stat st;
 
-	if (strncmp(source, "imap://", 7) == 0 || strncmp(source, "imaps://", 8) == 0)
-		return ctl_err(CTL_FAILED, err, errlen,
-			       "%s: importing from an IMAP server is not supported yet", source);
+	if (strncmp(source, "imap://", 7) == 0 || strncmp(source, "imaps://", 8) == 0) {
+		/* A server that closes the connection must not kill us
+		 * with SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
+		return imp_imap_scan(&ctl->arena, remote, src, imap_r, err, errlen) < 0 ? CTL_FAILED
+											: CTL_OK;
+	}
 	if (stat(source, &st) < 0)
 		return ctl_err(CTL_FAILED, err, errlen, "%s: %s", source, strerror(errno));
 	if (S_ISDIR(st.st_mode))
@@ -307,6 +328,8 @@ int ctl_cmd_import(struct ctl *ctl, int argc, char **argv)
 	struct import_run run;
 	struct imp_source src = { 0 };
 	struct imp_mbox mbox = { 0 };
+	struct imp_imap_settings remote = { 0 };
+	struct imp_imap *imap = NULL;
 	const char *into = NULL, *login = NULL, *source = NULL, *kill_after;
 	enum ctl_status st;
 	size_t total = 0;
@@ -317,6 +340,12 @@ int ctl_cmd_import(struct ctl *ctl, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--into") == 0 && i + 1 < argc) {
 			into = argv[++i];
+		} else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) {
+			remote.password_file = argv[++i];
+		} else if (strcmp(argv[i], "--ca-file") == 0 && i + 1 < argc) {
+			remote.ca_file = argv[++i];
+		} else if (strcmp(argv[i], "--insecure") == 0) {
+			remote.insecure = true;
 		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
 			char *end;
 			run.batch_max = strtol(argv[++i], &end, 10);
@@ -339,13 +368,15 @@ int ctl_cmd_import(struct ctl *ctl, int argc, char **argv)
 	kill_after = getenv("KAIRAN_IMPORT_KILL_AFTER");
 	run.kill_after = kill_after != NULL ? (size_t)strtoul(kill_after, NULL, 10) : 0;
 	src.max_size = run.max_size;
-	st = read_source(ctl, source, &src, &mbox, run.err, sizeof(run.err));
+	remote.url = source;
+	st = read_source(ctl, &remote, &src, &mbox, &imap, run.err, sizeof(run.err));
 	if (st == CTL_OK)
 		st = ctl_db(ctl, &run.d, run.err, sizeof(run.err));
 	if (st == CTL_OK)
 		st = import_account(ctl, run.d, login, &run.owner_id, run.err, sizeof(run.err));
 	if (st != CTL_OK) {
 		imp_mbox_close(&mbox);
+		imp_imap_close(&imap);
 		return ctl_report(st, run.err);
 	}
 	for (size_t i = 0; i < src.nfolders; i++)
@@ -364,5 +395,6 @@ int ctl_cmd_import(struct ctl *ctl, int argc, char **argv)
 	free(run.uids);
 	arena_free(&run.arena);
 	imp_mbox_close(&mbox);
+	imp_imap_close(&imap);
 	return ctl_report(st, run.err);
 }

@@ -257,35 +257,6 @@ static bool is_maildir(struct arena *a, const char *folder_dir)
 	       (stat(arena_printf(a, "%s/new", folder_dir), &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-/* A Maildir++ folder's name ("Lists.dev", after the leading dot) as the
- * store's ("Lists/dev"): each level decoded from modified UTF-7 (Dovecot
- * and Courier encode names so), or taken as it is when that fails and it
- * is UTF-8. NULL when it is neither. */
-static const char *folder_name(struct arena *a, const char *dotted, const char *sep)
-{
-	struct buf b;
-	const char *name = NULL;
-	bool ok = true;
-
-	buf_init(&b);
-	while (ok) {
-		size_t len = strcspn(dotted, sep);
-
-		if (imap_mutf7_to_utf8(dotted, len, &b) < 0) {
-			ok = imap_utf8_valid(dotted, len);
-			buf_append(&b, dotted, len);
-		}
-		if (dotted[len] == '\0')
-			break;
-		buf_append(&b, "/", 1);
-		dotted += len + 1;
-	}
-	if (ok)
-		name = arena_strndup(a, b.data, b.len);
-	buf_free(&b);
-	return name;
-}
-
 /* Dovecot's subscriptions (one name a line; since 2.3 "V\t2" first and
  * levels separated by TAB) or Courier's courierimapsubscribed ("INBOX."
  * before every folder). */
@@ -312,7 +283,8 @@ static void read_subscriptions(struct arena *a, const char *root, struct imp_sou
 				continue;
 			if (strncmp(p, "INBOX.", 6) == 0)
 				p += 6;
-			name = strcmp(p, "INBOX") == 0 ? "INBOX" : folder_name(a, p, v2 ? "\t" : ".");
+			name = strcmp(p, "INBOX") == 0 ? "INBOX"
+			       : imp_store_name(a, p, v2 ? '\t' : '.', true);
 			if (name != NULL)
 				imp_subscribe(a, src, name);
 		}
@@ -342,10 +314,10 @@ int imp_maildir_scan(struct arena *a, const char *root, struct imp_source *src,
 		folder_dir = arena_printf(a, "%s/%s", root, e->d_name);
 		if (!is_maildir(a, folder_dir))
 			continue;
-		name = folder_name(a, e->d_name + 1, ".");
-		if (name == NULL || name[0] == '\0') {
-			ctl_warn("%s: a folder name that is neither modified UTF-7 nor UTF-8, skipped",
-				 folder_dir);
+		name = imp_store_name(a, e->d_name + 1, '.', true);
+		if (name == NULL) {
+			ctl_warn("%s: no mailbox name (an empty level, or neither modified UTF-7"
+				 " nor UTF-8), skipped", folder_dir);
 			src->skipped++;
 			continue;
 		}

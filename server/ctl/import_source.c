@@ -1,5 +1,6 @@
 /* The source model of kairanctl import (server/ctl/import_source.h). */
 #include "server/ctl/import_source.h"
+#include "server/imap/mutf7.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,32 @@ void imp_keyword_add(struct arena *a, struct imp_msg *m, const char *kw)
 	m->keywords = v;
 }
 
+const char *imp_store_name(struct arena *a, const char *name, char sep, bool utf8_too)
+{
+	struct buf b;
+	const char *out = NULL;
+	bool ok = true;
+
+	buf_init(&b);
+	while (ok) {
+		size_t len = sep != '\0' ? (size_t)(strchrnul(name, sep) - name) : strlen(name);
+
+		ok = len > 0 && (sep == '/' || memchr(name, '/', len) == NULL);
+		if (ok && imap_mutf7_to_utf8(name, len, &b) < 0) {
+			ok = utf8_too && imap_utf8_valid(name, len);
+			buf_append(&b, name, len);
+		}
+		if (name[len] == '\0')
+			break;
+		buf_append(&b, "/", 1);
+		name += len + 1;
+	}
+	if (ok)
+		out = arena_strndup(a, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
 void imp_crlf_append(struct buf *out, const char *data, size_t len)
 {
 	size_t start = 0;
@@ -123,6 +150,8 @@ int imp_message_read(const struct imp_msg *m, size_t max, struct buf *out,
 
 	if (m->kind == IMP_MBOX)
 		return imp_mbox_message(m, max, out, err, errlen);
+	if (m->kind == IMP_IMAP)
+		return imp_imap_message(m, max, out, err, errlen);
 	buf_init(&raw);
 	r = read_file(m->path, max, &raw, err, errlen);
 	if (r == 0 && raw.len == 0)

@@ -22,7 +22,10 @@
 enum imp_kind {
 	IMP_FILE,   /* a whole file (a Maildir message) */
 	IMP_MBOX,   /* a range of an mbox file, unquoted and stripped when read */
+	IMP_IMAP,   /* a message of another IMAP server, fetched when read */
 };
+
+struct imp_imap;
 
 struct imp_msg {
 	enum imp_kind kind;
@@ -35,10 +38,14 @@ struct imp_msg {
 	const char *path;         /* the file (IMP_FILE) */
 	const struct imp_mbox *mbox;  /* the mapped file (IMP_MBOX) ... */
 	size_t offset, len;       /* ... and the message's bytes in it, after its From_ line */
+	struct imp_imap *imap;    /* the connection (IMP_IMAP; len: RFC822.SIZE) ... */
+	size_t folder;            /* ... and the index of the message's folder */
+	bool known;               /* imported before: not to be read (set by the importer) */
 };
 
 struct imp_folder {
 	const char *name;         /* the store's name ("INBOX", "Lists/dev"), before --into */
+	const char *remote;       /* IMP_IMAP: the name as the server spells it */
 	uint32_t uidvalidity;     /* the source's; 0: none */
 	uint64_t uidnext;         /* the source's next UID; 0: none */
 	struct imp_msg *msgs;
@@ -53,6 +60,22 @@ struct imp_source {
 	size_t skipped;               /* messages or folders a reader could not use */
 	size_t max_size;              /* a message above this is skipped (max_literal_size) */
 };
+
+/* Another IMAP server (import_imap.c): imap://USER@HOST[:PORT] (STARTTLS
+ * when the server offers it) or imaps://USER@HOST[:PORT] (TLS from the
+ * start). The password is the first line of password_file, or asked for
+ * on the terminal. The connection stays open until imp_imap_close. */
+struct imp_imap_settings {
+	const char *url;
+	const char *password_file;
+	const char *ca_file;        /* NULL: the system's trust store */
+	bool insecure;              /* no certificate verification */
+};
+int imp_imap_scan(struct arena *a, const struct imp_imap_settings *st, struct imp_source *src,
+		  struct imp_imap **imap_r, char *err, size_t errlen);
+void imp_imap_close(struct imp_imap **imap);
+int imp_imap_message(const struct imp_msg *m, size_t max, struct buf *out,
+		     char *err, size_t errlen);
 
 /* A mapped mbox file (import_mbox.c). */
 struct imp_mbox {
@@ -79,8 +102,10 @@ int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
 void imp_mbox_close(struct imp_mbox *mbox);
 
 /* The message's bytes as the store takes them, with CRLF line ends
- * (a bare LF becomes CRLF), appended to out. 0, or -1 with err (the file
- * is gone or unreadable, or larger than max bytes). */
+ * (a bare LF becomes CRLF), appended to out. 0; -1 with err when this
+ * message cannot be had (the file is gone or unreadable, larger than max
+ * bytes, not sent); -2 with err when the source itself failed (the IMAP
+ * connection): the import cannot go on. */
 int imp_message_read(const struct imp_msg *m, size_t max, struct buf *out,
 		     char *err, size_t errlen);
 
@@ -90,6 +115,13 @@ int imp_mbox_message(const struct imp_msg *m, size_t max, struct buf *out,
 
 /* snprintf into err; returns -1, for "return imp_err(...)". */
 int imp_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A source's folder name as the store's: its levels (split at sep; '\0':
+ * one level) decoded from modified UTF-7, or with utf8_too taken as they
+ * are when that fails and they are UTF-8, joined with "/". NULL when a
+ * level is empty, does not decode, or holds a "/" the store would read
+ * as a level of its own. */
+const char *imp_store_name(struct arena *a, const char *name, char sep, bool utf8_too);
 
 /* Appends data with every bare LF as CRLF. */
 void imp_crlf_append(struct buf *out, const char *data, size_t len);

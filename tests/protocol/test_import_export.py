@@ -387,8 +387,10 @@ def test_bad_arguments_and_sources(env, tmp_path):
          f"kairanctl: {tmp_path}/empty: not a Maildir (no cur/ or new/, no .Folder/)"),
         (("import", "nobody-at-all", str(dovecot_maildir(str(tmp_path / "m")))), 1,
          "kairanctl: nobody-at-all: no such account or person"),
-        (("import", user, "imap://bob@127.0.0.1:1"), 1,
-         "kairanctl: imap://bob@127.0.0.1:1: importing from an IMAP server is not supported yet"),
+        (("import", user, "imap://127.0.0.1:1"), 1,
+         "kairanctl: imap://127.0.0.1:1: the URL names no user (imap://USER@HOST[:PORT])"),
+        (("import", user, "imap://bob@127.0.0.1:1", "--password-file", "/nonexistent"), 1,
+         "kairanctl: /nonexistent: No such file or directory"),
         (("import", user), 2, "kairanctl: import needs a LOGIN and a SOURCE"),
         (("import", user, str(tmp_path), "--batch", "0"), 2,
          "kairanctl: --batch takes 1 to 5000 messages"),
@@ -400,14 +402,192 @@ def test_bad_arguments_and_sources(env, tmp_path):
         assert (r.returncode, r.stderr.splitlines()[0]) == (code, first), args
 
 
-def test_bad_folder_name_is_skipped(env, tmp_path):
-    """A Maildir++ folder whose name is no mailbox name (a level "..")
-    is skipped with a warning; the rest is imported."""
+def test_bad_folder_names_are_skipped(env, tmp_path):
+    """A Maildir++ folder whose name is no mailbox name (an empty level;
+    U+2028, RFC 9755 §3) is skipped with a warning; the rest is imported."""
     user = env.new_user("imp")
     root = make_folder(str(tmp_path / "Maildir"))
     put(root, "cur", "1.M1:2,", message("in inbox"), T0)
-    bad = make_folder(os.path.join(root, ".a...b"))
-    put(bad, "cur", "2.M2:2,", message("bad folder"), T0)
+    empty_level = make_folder(os.path.join(root, ".a..b"))
+    put(empty_level, "cur", "2.M2:2,", message("bad folder"), T0)
+    separator = make_folder(os.path.join(root, ".x\u2028y"))
+    put(separator, "cur", "3.M3:2,", message("bad name"), T0)
     n, _, failed, warnings = imported(env, user, root)
-    assert (n, failed) == (1, 1)
-    assert "not a usable mailbox name" in warnings
+    assert (n, failed) == (1, 2)
+    assert f"{root}/.a..b: no mailbox name (an empty level" in warnings
+    assert "x\u2028y: not a usable mailbox name" in warnings
+
+
+# -- another IMAP server -------------------------------------------------------
+
+def populate_source(env, user):
+    """A source account: INBOX with flags, keywords and dates, a folder two
+    levels deep, one with a non-ASCII name, a subscription, an expunged
+    message (so that UIDs have a gap)."""
+    c = session(env, user)
+    ok(c, "CREATE Projects/2024")
+    ok(c, "CREATE Caf&AOk-")
+    ok(c, "SUBSCRIBE Projects/2024")
+    for box, flags, date, subject in [
+            ("INBOX", "\\Seen", "01-Mar-2024 12:00:00 +0100", "alpha"),
+            ("INBOX", "\\Flagged Work", "02-Mar-2024 08:00:00 +0000", "beta"),
+            ("INBOX", "\\Deleted", "03-Mar-2024 08:00:00 +0000", "gone"),
+            ("INBOX", "$Forwarded \\Answered", "04-Mar-2024 09:30:00 -0500", "gamma"),
+            ("Projects/2024", "", "05-Mar-2024 10:00:00 +0000", "plan"),
+            ("Caf&AOk-", "\\Draft", "06-Mar-2024 10:00:00 +0000", "menu")]:
+        raw = crlf(message(subject))
+        c.send(f'a APPEND "{box}" ({flags}) "{date}" {{{len(raw)}+}}\r\n'.encode() + raw + b"\r\n")
+        assert c.read_tagged("a")[0].startswith(b"a OK")
+    ok(c, "SELECT INBOX")
+    ok(c, "EXPUNGE")
+    c.close()
+
+
+def password_file(tmp_path, pw="secret"):
+    path = tmp_path / "pw"
+    path.write_text(pw + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_imap_import_keeps_everything(env, tmp_path, scheme):
+    """From another IMAP server (here an account of the test's kairand,
+    over implicit TLS or STARTTLS, the certificate verified against the
+    test CA): the same folders, subscriptions, UIDVALIDITYs, UIDs, flags,
+    keywords, INTERNALDATEs and bytes; a second run copies nothing."""
+    src, dst = env.new_user("src"), env.new_user("dst")
+    populate_source(env, src)
+    port = env.imaps_port if scheme == "imaps" else env.imap_port
+    url = f"{scheme}://{src}@localhost:{port}"
+    args = (dst, url, "--password-file", password_file(tmp_path), "--ca-file", env.cert)
+    n, known, failed, warnings = imported(env, *args)
+    assert (n, known, failed) == (5, 0, 0), warnings
+    assert "clear text" not in warnings
+    cs, cd = session(env, src), session(env, dst)
+    for box in ("INBOX", "Projects/2024", "Caf&AOk-"):
+        assert select(cs, box) == select(cd, box)
+        assert fetch_all(cs, box) == fetch_all(cd, box)
+    assert sorted(fetch_all(cd, "INBOX")) == [1, 2, 4]
+    assert "Projects/2024" in names(cd, "LSUB")
+    assert imported(env, *args)[:3] == (0, 5, 0)
+    cs.close()
+    cd.close()
+
+
+def test_imap_import_refuses_an_unverified_certificate(env, tmp_path):
+    dst = env.new_user("dst")
+    r = ctl(env, "import", dst, f"imaps://x@localhost:{env.imaps_port}",
+            "--password-file", password_file(tmp_path))
+    assert r.returncode == 1
+    assert r.stderr.startswith("kairanctl: TLS: the certificate of localhost: "), r.stderr
+
+
+def test_imap_import_wrong_password(env, tmp_path):
+    src, dst = env.new_user("src"), env.new_user("dst")
+    r = ctl(env, "import", dst, f"imaps://{src}@localhost:{env.imaps_port}",
+            "--password-file", password_file(tmp_path, "wrong"), "--ca-file", env.cert)
+    assert r.returncode == 1
+    assert r.stderr.startswith("kairanctl: localhost answered LOGIN"), r.stderr
+    assert "wrong" not in r.stderr
+
+
+class LyingServer:
+    """A plaintext IMAP server on loopback that answers one session from a
+    script: greeting, CAPABILITY (no STARTTLS), LOGIN, LIST, LSUB, EXAMINE
+    and the two UID FETCHes, with what `lies` replaces."""
+
+    def __init__(self, lies):
+        import socket
+        import threading
+        self.lies = lies
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        conn, _ = self.sock.accept()
+        conn.settimeout(30)
+        f = conn.makefile("rb")
+        conn.sendall(b"* OK liar ready\r\n")
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                tag, _, rest = line.rstrip(b"\r\n").partition(b" ")
+                cmd = rest.split(b" ")[0].upper()
+                if cmd == b"LOGIN" and rest.endswith(b"}"):
+                    conn.sendall(b"+ go\r\n")
+                    f.readline()
+                key = (cmd + b" " + rest.split(b" ")[1].upper()) if cmd == b"UID" else cmd
+                if rest.upper().startswith(b"UID FETCH") and b"BODY.PEEK[]" in rest.upper():
+                    key = b"BODY"
+                out = self.lies.get(key.decode(), self.default(key.decode()))
+                if out is None:
+                    conn.close()
+                    return
+                conn.sendall(out + tag + b" OK done\r\n")
+                if cmd == b"LOGOUT":
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    @staticmethod
+    def default(key):
+        return {
+            "CAPABILITY": b"* CAPABILITY IMAP4rev1\r\n",
+            "LIST": b'* LIST () "/" INBOX\r\n',
+            "LSUB": b"",
+            "EXAMINE": b"* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 10] x\r\n",
+            "UID FETCH": (b'* 1 FETCH (UID 3 FLAGS (\\Seen) INTERNALDATE "01-Mar-2024 12:00:00 +0000"'
+                          b" RFC822.SIZE 20)\r\n"
+                          b'* 2 FETCH (UID 5 FLAGS () RFC822.SIZE 20)\r\n'),
+            "BODY": (b"* 1 FETCH (UID 3 BODY[] {18}\r\nSubject: a\r\n\r\nhi\r\n)\r\n"
+                     b"* 2 FETCH (UID 5 BODY[] {18}\r\nSubject: b\r\n\r\nho\r\n)\r\n"),
+        }.get(key, b"")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("lies,code,expect", [
+    ({}, 0, ""),
+    # A FETCH without UID, a UID twice, junk, a message not sent.
+    ({"UID FETCH": b"* 1 FETCH (FLAGS (\\Seen))\r\n* 1 FETCH (UID 3)\r\n* 2 FETCH (UID 3)\r\n"
+                   b"* 3 FETCH (UID 5 FLAGS (\\Bogus ))\r\n* 4 FETCH (UID 7)\r\n* junk ((\r\n",
+      "BODY": b"* 1 FETCH (UID 3 BODY[] {9}\r\nSubject:\r\n)\r\n* 9 FETCH (UID 99 BODY[] {1}\r\nx)\r\n"},
+     0, "the server sent no BODY[] for UID 5"),
+    ({"EXAMINE": b"* OK [UIDNEXT 10] x\r\n"}, 0, "has no UIDVALIDITY"),
+    ({"BODY": b"* 1 FETCH (UID 3 BODY[] {999999999999}\r\n"}, 1,
+     "kairanctl: 127.0.0.1 announced a literal of 999999999999 bytes, more than max_literal_size"),
+    ({"LIST": b"* LIST () \"/\" " + b"x" * 70000 + b"\r\n"}, 1,
+     "kairanctl: 127.0.0.1 sent a line longer than 65536 bytes"),
+    ({"BODY": None}, 1, "kairanctl: 127.0.0.1 closed the connection"),
+    ({"LOGIN": b"* BYE go away\r\n"}, 1, "kairanctl: 127.0.0.1 closed the connection"),
+])
+def test_imap_import_from_a_server_that_lies(env, tmp_path, lies, code, expect):
+    dst = env.new_user("dst")
+    if lies.get("LOGIN") is not None:
+        lies = dict(lies, LOGIN=None)
+    srv = LyingServer(lies)
+    try:
+        r = ctl(env, "import", dst, f"imap://u@127.0.0.1:{srv.port}",
+                "--password-file", password_file(tmp_path), timeout=60)
+    finally:
+        srv.close()
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert expect in r.stderr, r.stderr
+    assert "clear text" in r.stderr
+    if lies == {}:
+        c = session(env, dst)
+        got = fetch_all(c, "INBOX")
+        assert select(c, "INBOX") == (42, 10)
+        assert got == {3: ({"\\Seen"}, calendar.timegm((2024, 3, 1, 12, 0, 0)),
+                           b"Subject: a\r\n\r\nhi\r\n"),
+                       5: (set(), got[5][1], b"Subject: b\r\n\r\nho\r\n")}
+        c.close()

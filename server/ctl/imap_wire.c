@@ -1,0 +1,301 @@
+/* The client side of IMAP for kairanctl import (server/ctl/imap_wire.h). */
+#include "server/ctl/imap_wire.h"
+#include "server/ctl/import_source.h"
+#include "server/core/arena.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* More bytes from the server into w->in. */
+static int fill(struct imap_wire *w, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (w->in_pos > 0 && w->in_pos == w->in.len) {
+		w->in.len = 0;
+		w->in_pos = 0;
+	} else if (w->in_pos > 65536) {
+		buf_consume(&w->in, w->in_pos);
+		w->in_pos = 0;
+	}
+	buf_reserve(&w->in, 65536);
+	n = net_client_read(w->c, w->in.data + w->in.len, 65536, err, errlen);
+	if (n == 0)
+		return imp_err(err, errlen, "%s closed the connection", w->peer);
+	if (n < 0)
+		return -1;
+	w->in.len += (size_t)n;
+	return 0;
+}
+
+/* Appends one line (without CRLF) to w->resp; *len_r its length. */
+static int read_line(struct imap_wire *w, size_t *len_r, char *err, size_t errlen)
+{
+	for (;;) {
+		const char *start = (const char *)w->in.data + w->in_pos;
+		size_t avail = w->in.len - w->in_pos;
+		const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
+
+		if (nl != NULL && (size_t)(nl - start) <= IMAP_WIRE_LINE_MAX) {
+			size_t len = (size_t)(nl - start);
+			size_t take = len > 0 && start[len - 1] == '\r' ? len - 1 : len;
+			buf_append(&w->resp, start, take);
+			w->in_pos += len + 1;
+			*len_r = take;
+			return 0;
+		}
+		if (nl != NULL || avail > IMAP_WIRE_LINE_MAX)
+			return imp_err(err, errlen, "%s sent a line longer than %d bytes", w->peer,
+				       IMAP_WIRE_LINE_MAX);
+		if (fill(w, err, errlen) < 0)
+			return -1;
+	}
+}
+
+/* The literal a line ends with ("{123}", "~{123}"), or -1 if none. */
+static int64_t literal_size(const char *line, size_t len)
+{
+	size_t i;
+	int64_t n = 0;
+
+	if (len < 3 || line[len - 1] != '}')
+		return -1;
+	for (i = len - 1; i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9'; i--)
+		;
+	if (i == 0 || i == len - 1 || line[i - 1] != '{' || len - 1 - i > 12)
+		return -1;
+	for (size_t k = i; k < len - 1; k++)
+		n = n * 10 + (line[k] - '0');
+	return n;
+}
+
+int imap_wire_response(struct imap_wire *w, char *err, size_t errlen)
+{
+	buf_clear(&w->resp);
+	for (;;) {
+		size_t before = w->resp.len, len = 0;
+		int64_t lit;
+
+		if (read_line(w, &len, err, errlen) < 0)
+			return -1;
+		lit = literal_size((const char *)w->resp.data + before, len);
+		if (lit < 0)
+			return 0;
+		if ((uint64_t)lit > w->literal_max || w->resp.len + (size_t)lit > 2 * w->literal_max)
+			return imp_err(err, errlen, "%s announced a literal of %lld bytes, more than"
+				       " max_literal_size", w->peer, (long long)lit);
+		/* The literal follows, CRLF kept, so the tokenizer finds it
+		 * where "{n}" says. */
+		buf_append(&w->resp, "\r\n", 2);
+		while (w->in.len - w->in_pos < (size_t)lit)
+			if (fill(w, err, errlen) < 0)
+				return -1;
+		buf_append(&w->resp, w->in.data + w->in_pos, (size_t)lit);
+		w->in_pos += (size_t)lit;
+	}
+}
+
+static int finish(struct imap_wire *w, const char *tag, const char *what,
+		  void (*untagged)(void *ctx, struct imap_wire *w), void *ctx,
+		  char *err, size_t errlen)
+{
+	size_t taglen = strlen(tag);
+
+	for (;;) {
+		const char *r;
+
+		if (imap_wire_response(w, err, errlen) < 0)
+			return -1;
+		r = buf_at(&w->resp, 0);
+		if (w->resp.len > taglen && strncmp(r, tag, taglen) == 0 && r[taglen] == ' ') {
+			if (w->resp.len >= taglen + 3 && strncasecmp(r + taglen + 1, "OK", 2) == 0)
+				return 0;
+			return imp_err(err, errlen, "%s answered %s: %.*s", w->peer, what,
+				       (int)(w->resp.len - taglen - 1 > 300 ? 300
+				       : w->resp.len - taglen - 1), r + taglen + 1);
+		}
+		if (r[0] == '*' && untagged != NULL)
+			untagged(ctx, w);
+		else if (r[0] == '+')
+			return imp_err(err, errlen, "%s asked for more after %s", w->peer, what);
+	}
+}
+
+int imap_wire_command(struct imap_wire *w, const char *text,
+		      void (*untagged)(void *ctx, struct imap_wire *w), void *ctx,
+		      char *err, size_t errlen)
+{
+	char tag[16];
+	struct buf out;
+	int r;
+
+	snprintf(tag, sizeof(tag), "k%u", ++w->tag);
+	buf_init(&out);
+	buf_appendf(&out, "%s %s\r\n", tag, text);
+	r = net_client_write(w->c, out.data, out.len, err, errlen);
+	buf_free(&out);
+	if (r < 0)
+		return -1;
+	return finish(w, tag, strcspn(text, " ") < 40 ? text : "a command", untagged, ctx,
+		      err, errlen);
+}
+
+int imap_wire_command_literal(struct imap_wire *w, const char *prefix, const char *value,
+			      const char *suffix, char *err, size_t errlen)
+{
+	char tag[16];
+	struct buf out;
+	int r;
+
+	snprintf(tag, sizeof(tag), "k%u", ++w->tag);
+	buf_init(&out);
+	buf_appendf(&out, "%s %s {%zu}\r\n", tag, prefix, strlen(value));
+	r = net_client_write(w->c, out.data, out.len, err, errlen);
+	buf_clear(&out);
+	if (r == 0 && (r = imap_wire_response(w, err, errlen)) == 0 &&
+	    (w->resp.len == 0 || w->resp.data[0] != '+'))
+		r = imp_err(err, errlen, "%s refused %s: %.*s", w->peer, prefix,
+			    (int)(w->resp.len > 300 ? 300 : w->resp.len), buf_at(&w->resp, 0));
+	if (r == 0) {
+		buf_appendf(&out, "%s%s\r\n", value, suffix);
+		r = net_client_write(w->c, out.data, out.len, err, errlen);
+	}
+	buf_free(&out);
+	return r < 0 ? -1 : finish(w, tag, prefix, NULL, NULL, err, errlen);
+}
+
+void imap_cursor_init(struct imap_cursor *cur, const struct imap_wire *w)
+{
+	cur->p = buf_at(&w->resp, 0);
+	cur->end = cur->p + w->resp.len;
+	buf_init(&cur->scratch);
+}
+
+static struct imap_tok tok(enum imap_tok_kind kind, const char *p, size_t len)
+{
+	struct imap_tok t = { kind, p, len };
+	return t;
+}
+
+static struct imap_tok quoted(struct imap_cursor *cur)
+{
+	size_t start;
+	const char *p = cur->p + 1;
+
+	start = cur->scratch.len;
+	for (; p < cur->end && *p != '"'; p++) {
+		if (*p == '\\' && p + 1 < cur->end)
+			p++;
+		buf_append(&cur->scratch, p, 1);
+	}
+	if (p >= cur->end)
+		return tok(IMAP_TOK_BAD, cur->p, 0);
+	cur->p = p + 1;
+	/* The scratch may move as it grows: tokens are used before the next. */
+	return tok(IMAP_TOK_STRING, (const char *)cur->scratch.data + start, cur->scratch.len - start);
+}
+
+static struct imap_tok literal(struct imap_cursor *cur)
+{
+	const char *p = cur->p + (*cur->p == '~' ? 2 : 1);
+	uint64_t n = 0;
+	const char *body;
+
+	for (; p < cur->end && *p >= '0' && *p <= '9' && n < (1ull << 40); p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (p + 3 > cur->end || p[0] != '}' || p[1] != '\r' || p[2] != '\n')
+		return tok(IMAP_TOK_BAD, cur->p, 0);
+	body = p + 3;
+	if ((uint64_t)(cur->end - body) < n)
+		return tok(IMAP_TOK_BAD, cur->p, 0);
+	cur->p = body + n;
+	return tok(IMAP_TOK_STRING, body, (size_t)n);
+}
+
+struct imap_tok imap_next(struct imap_cursor *cur)
+{
+	const char *start;
+	int depth = 0;
+
+	while (cur->p < cur->end && *cur->p == ' ')
+		cur->p++;
+	if (cur->p >= cur->end)
+		return tok(IMAP_TOK_END, cur->p, 0);
+	switch (*cur->p) {
+	case '(':
+		return cur->p++, tok(IMAP_TOK_OPEN, cur->p - 1, 1);
+	case ')':
+		return cur->p++, tok(IMAP_TOK_CLOSE, cur->p - 1, 1);
+	case '"':
+		return quoted(cur);
+	case '{':
+		return literal(cur);
+	case '~':
+		if (cur->p + 1 < cur->end && cur->p[1] == '{')
+			return literal(cur);
+		break;
+	default:
+		break;
+	}
+	start = cur->p;
+	/* An atom, with a section's brackets ("BODY[HEADER.FIELDS (A)]"). */
+	for (; cur->p < cur->end; cur->p++) {
+		char ch = *cur->p;
+		if (ch == '[')
+			depth++;
+		else if (ch == ']' && depth > 0)
+			depth--;
+		else if (depth == 0 && (ch == ' ' || ch == '(' || ch == ')' || ch == '"' ||
+					(unsigned char)ch < 0x20))
+			break;
+	}
+	if (cur->p == start)
+		return cur->p++, tok(IMAP_TOK_BAD, start, 1);
+	if (cur->p - start == 3 && strncasecmp(start, "NIL", 3) == 0)
+		return tok(IMAP_TOK_NIL, start, 3);
+	return tok(IMAP_TOK_ATOM, start, (size_t)(cur->p - start));
+}
+
+bool imap_skip_value(struct imap_cursor *cur, struct imap_tok first)
+{
+	int depth = first.kind == IMAP_TOK_OPEN ? 1 : 0;
+
+	if (first.kind == IMAP_TOK_END || first.kind == IMAP_TOK_BAD ||
+	    first.kind == IMAP_TOK_CLOSE)
+		return false;
+	while (depth > 0) {
+		struct imap_tok t = imap_next(cur);
+		if (t.kind == IMAP_TOK_END || t.kind == IMAP_TOK_BAD || depth > 64)
+			return false;
+		depth += t.kind == IMAP_TOK_OPEN ? 1 : t.kind == IMAP_TOK_CLOSE ? -1 : 0;
+	}
+	return true;
+}
+
+bool imap_tok_is(struct imap_tok t, const char *s)
+{
+	return t.kind == IMAP_TOK_ATOM && t.len == strlen(s) && strncasecmp(t.p, s, t.len) == 0;
+}
+
+int64_t imap_tok_number(struct imap_tok t)
+{
+	int64_t n = 0;
+
+	if (t.kind != IMAP_TOK_ATOM || t.len == 0 || t.len > 12)
+		return -1;
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.p[i] < '0' || t.p[i] > '9')
+			return -1;
+		n = n * 10 + (t.p[i] - '0');
+	}
+	return n;
+}
+
+const char *imap_tok_text(struct arena *a, struct imap_tok t)
+{
+	if (t.kind != IMAP_TOK_STRING && t.kind != IMAP_TOK_ATOM)
+		return NULL;
+	return arena_strndup(a, t.p, t.len);
+}
