@@ -24,11 +24,14 @@ set -eu
 #   isync                       mbsync, an interop client
 #   offlineimap3                offlineimap, an interop client with its own
 #                               certificate name check (tests/interop)
+#   dovecot-imapd               a real Dovecot to import from, by IMAP and from its
+#                               own Maildir (tests/interop/test_import_dovecot.py),
+#                               and the benchmarks' reference server
 #   groff-base man-db           render the manual pages (tests/protocol/test_install.py)
 #   procps                      pgrep/pkill used when debugging leftovers
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps"
+libclang-rt-14-dev isync offlineimap3 dovecot-imapd groff-base man-db procps"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
