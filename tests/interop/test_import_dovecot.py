@@ -7,8 +7,9 @@ ways an admin would (docs/migration.md):
   dovecot-keywords, subscriptions, file names and mtimes as Dovecot makes
   them), as when the old server is already stopped.
 
-The account is filled through Dovecot's own IMAP (APPEND with flags,
-keywords and dates, CREATE, SUBSCRIBE, an EXPUNGE for a gap in the UIDs),
+The account is filled through Dovecot's own IMAP (the samples of
+test_import_export.py: APPEND with flags, keywords and dates, CREATE,
+SUBSCRIBE, an EXPUNGE for a gap in the UIDs),
 and after each import every mailbox must look the same through Kairan as
 through Dovecot: UIDVALIDITY, UIDNEXT, UIDs, flags, keywords,
 INTERNALDATE, bytes; LSUB the same subscriptions.
@@ -26,14 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bench"))
 
 import dovecot_env  # noqa: E402
 from imapclient import connect, ok  # noqa: E402
-from test_import_export import (crlf, fetch_all, imported, message, names,  # noqa: E402
-                                password_file, select, session)
+from test_import_export import (SAMPLE_FOLDERS, append_samples, fetch_all,  # noqa: E402
+                                imported, names, password_file, select, session)
 
 pytestmark = pytest.mark.skipif(not dovecot_env.available(),
                                 reason="Dovecot (Debian dovecot-imapd) is not installed")
-
-FOLDERS = ("INBOX", "Lists/dev", "Caf&AOk-")
-
 
 @pytest.fixture(scope="module")
 def dovecot():
@@ -54,41 +52,24 @@ def dovecot_session(d, user):
 
 
 def fill(d, user):
+    """The samples of test_import_export.py, through Dovecot's IMAP. Its
+    default separator for Maildir++ is "."; LIST tells the importer."""
     d.prepare_user(user)
     c = dovecot_session(d, user)
-    # Dovecot's default namespace separator for Maildir++ is "."; "/" is
-    # what Kairan uses. LIST tells the importer which.
     sep = ok(c, 'LIST "" ""')[0].split(b'"')[1].decode()
-    for box in FOLDERS[1:]:
-        ok(c, f'CREATE "{box.replace("/", sep)}"')
-    ok(c, f'SUBSCRIBE "{"Lists/dev".replace("/", sep)}"')
-    for box, flags, date, subject in [
-            ("INBOX", "\\Seen", "01-Mar-2024 12:00:00 +0000", "alpha"),
-            ("INBOX", "\\Flagged Work", "02-Mar-2024 08:00:00 +0000", "beta"),
-            ("INBOX", "\\Deleted", "03-Mar-2024 08:00:00 +0000", "gone"),
-            ("INBOX", "$Forwarded \\Answered $Label1", "04-Mar-2024 09:30:00 +0000", "gamma"),
-            ("Lists/dev", "", "05-Mar-2024 10:00:00 +0000", "plan"),
-            ("Caf&AOk-", "\\Draft", "06-Mar-2024 10:00:00 +0000", "menu")]:
-        raw = crlf(message(subject))
-        c.send(f'a APPEND "{box.replace("/", sep)}" ({flags}) "{date}" {{{len(raw)}}}\r\n'
-               .encode())
-        assert c.readline().startswith(b"+")
-        c.send(raw + b"\r\n")
-        assert c.read_tagged("a")[0].startswith(b"a OK")
-    ok(c, "SELECT INBOX")
-    ok(c, "EXPUNGE")
+    append_samples(c, sep)
     c.close()
     return sep
 
 
 def assert_same(d, user, kairan_env, kairan_user, sep):
     cd, ck = dovecot_session(d, user), session(kairan_env, kairan_user)
-    for box in FOLDERS:
+    for box in SAMPLE_FOLDERS:
         theirs = box.replace("/", sep)
         assert select(cd, theirs) == select(ck, box), box
         assert fetch_all(cd, theirs) == fetch_all(ck, box), box
     assert sorted(fetch_all(ck, "INBOX")) == [1, 2, 4]
-    assert "Lists/dev" in names(ck, "LSUB")
+    assert "Projects/2024" in names(ck, "LSUB")
     cd.close()
     ck.close()
 

@@ -420,26 +420,35 @@ def test_bad_folder_names_are_skipped(env, tmp_path):
 
 # -- another IMAP server -------------------------------------------------------
 
-def populate_source(env, user):
-    """A source account: INBOX with flags, keywords and dates, a folder two
-    levels deep, one with a non-ASCII name, a subscription, an expunged
-    message (so that UIDs have a gap)."""
-    c = session(env, user)
-    ok(c, "CREATE Projects/2024")
-    ok(c, "CREATE Caf&AOk-")
-    ok(c, "SUBSCRIBE Projects/2024")
+SAMPLE_FOLDERS = ("INBOX", "Projects/2024", "Caf&AOk-")
+
+
+def append_samples(c, sep="/"):
+    """Fills an account over IMAP, on any server (sep: its hierarchy
+    delimiter): INBOX with flags, keywords and dates in several zones, a
+    folder two levels deep, one with a non-ASCII name, a subscription, an
+    expunged message (so that UIDs have a gap)."""
+    for box in SAMPLE_FOLDERS[1:]:
+        ok(c, f'CREATE "{box.replace("/", sep)}"')
+    ok(c, f'SUBSCRIBE "{"Projects/2024".replace("/", sep)}"')
     for box, flags, date, subject in [
             ("INBOX", "\\Seen", "01-Mar-2024 12:00:00 +0100", "alpha"),
             ("INBOX", "\\Flagged Work", "02-Mar-2024 08:00:00 +0000", "beta"),
             ("INBOX", "\\Deleted", "03-Mar-2024 08:00:00 +0000", "gone"),
-            ("INBOX", "$Forwarded \\Answered", "04-Mar-2024 09:30:00 -0500", "gamma"),
+            ("INBOX", "$Forwarded \\Answered $Label1", "04-Mar-2024 09:30:00 -0500", "gamma"),
             ("Projects/2024", "", "05-Mar-2024 10:00:00 +0000", "plan"),
             ("Caf&AOk-", "\\Draft", "06-Mar-2024 10:00:00 +0000", "menu")]:
         raw = crlf(message(subject))
-        c.send(f'a APPEND "{box}" ({flags}) "{date}" {{{len(raw)}+}}\r\n'.encode() + raw + b"\r\n")
+        c.send(f'a APPEND "{box.replace("/", sep)}" ({flags}) "{date}" {{{len(raw)}+}}\r\n'
+               .encode() + raw + b"\r\n")
         assert c.read_tagged("a")[0].startswith(b"a OK")
     ok(c, "SELECT INBOX")
     ok(c, "EXPUNGE")
+
+
+def populate_source(env, user):
+    c = session(env, user)
+    append_samples(c)
     c.close()
 
 
@@ -464,7 +473,7 @@ def test_imap_import_keeps_everything(env, tmp_path, scheme):
     assert (n, known, failed) == (5, 0, 0), warnings
     assert "clear text" not in warnings
     cs, cd = session(env, src), session(env, dst)
-    for box in ("INBOX", "Projects/2024", "Caf&AOk-"):
+    for box in SAMPLE_FOLDERS:
         assert select(cs, box) == select(cd, box)
         assert fetch_all(cs, box) == fetch_all(cd, box)
     assert sorted(fetch_all(cd, "INBOX")) == [1, 2, 4]
