@@ -55,6 +55,7 @@ struct export_run {
 	bool keywords_dropped;
 	struct buf uidlist, body;
 	char err[CTL_ERR_MAX];
+	char write_err[CTL_ERR_MAX];  /* write_message's: the fetch's own err says "stopped" */
 };
 
 static void list_row(void *ctx, const struct db_mailbox_row *row)
@@ -193,12 +194,13 @@ static int write_message(void *ctx, const struct db_message_row *row)
 			      row->uid, (long long)run->mailbox_id, run->body.len);
 	tmp = arena_printf(a, "%s/tmp/%s", run->dir, unique);
 	cur = arena_printf(a, "%s/cur/%s:2,%s", run->dir, unique, letters);
-	if (write_file(tmp, buf_at(&run->body, 0), run->body.len, run->err, sizeof(run->err)) < 0)
+	if (write_file(tmp, buf_at(&run->body, 0), run->body.len, run->write_err,
+		       sizeof(run->write_err)) < 0)
 		return -1;
 	times[0].tv_sec = times[1].tv_sec = (time_t)row->internaldate;
 	times[0].tv_usec = times[1].tv_usec = 0;
 	if (utimes(tmp, times) < 0 || rename(tmp, cur) < 0) {
-		imp_err(run->err, sizeof(run->err), "%s: %s", cur, strerror(errno));
+		imp_err(run->write_err, sizeof(run->write_err), "%s: %s", cur, strerror(errno));
 		return -1;
 	}
 	buf_appendf(&run->uidlist, "%u :%s\n", row->uid, unique);
@@ -245,8 +247,11 @@ static enum ctl_status export_box(struct export_run *run, const char *root,
 		    (unsigned long long)status.uidnext);
 	if (db_fetch_messages(run->d, run->owner_id, box->mailbox_id, &all,
 			      DB_FETCH_RAW | DB_FETCH_CONTENT, write_message, run, err,
-			      errlen) != DB_OK)
+			      errlen) != DB_OK) {
+		if (run->write_err[0] != '\0')
+			snprintf(err, errlen, "%s", run->write_err);
 		return CTL_FAILED;
+	}
 	if (run->keywords_dropped)
 		ctl_warn("%s: more than 26 keywords: only the first 26 are in the file names",
 			 box->name);

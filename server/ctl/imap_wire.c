@@ -138,8 +138,16 @@ int imap_wire_command(struct imap_wire *w, const char *text,
 	buf_free(&out);
 	if (r < 0)
 		return -1;
-	return finish(w, tag, strcspn(text, " ") < 40 ? text : "a command", untagged, ctx,
-		      err, errlen);
+	{
+		/* The command's name ("UID FETCH"), not its arguments. */
+		size_t len = strcspn(text, " ");
+		char what[32];
+
+		if (strncasecmp(text, "UID ", 4) == 0)
+			len = 4 + strcspn(text + 4, " ");
+		snprintf(what, sizeof(what), "%.*s", (int)len, text);
+		return finish(w, tag, what, untagged, ctx, err, errlen);
+	}
 }
 
 int imap_wire_command_literal(struct imap_wire *w, const char *prefix, const char *value,
@@ -163,7 +171,7 @@ int imap_wire_command_literal(struct imap_wire *w, const char *prefix, const cha
 		r = net_client_write(w->c, out.data, out.len, err, errlen);
 	}
 	buf_free(&out);
-	return r < 0 ? -1 : finish(w, tag, prefix, NULL, NULL, err, errlen);
+	return r < 0 ? -1 : finish(w, tag, "LOGIN", NULL, NULL, err, errlen);
 }
 
 void imap_cursor_init(struct imap_cursor *cur, const struct imap_wire *w)

@@ -52,6 +52,7 @@ struct imp_imap {
 	size_t selected;                  /* folder index + 1; 0: none */
 	struct fetched cache[PREFETCH_MESSAGES];
 	size_t ncache;
+	size_t cached;                    /* bytes in cache, bounded whatever the server sends */
 	char delim;                       /* 0: a flat server */
 };
 
@@ -478,12 +479,16 @@ static void on_body(void *ctx, struct imap_wire *w)
 	struct fetch_item it;
 
 	imap_cursor_init(&cur, w);
-	if (parse_fetch(&cur, &it) && it.uid > 0 && it.body.kind == IMAP_TOK_STRING)
+	/* RFC822.SIZE bounded what was asked for; bodies beyond twice that
+	 * (a server that lied about sizes) are dropped, and fetched again
+	 * when the importer comes to them. */
+	if (parse_fetch(&cur, &it) && it.uid > 0 && it.body.kind == IMAP_TOK_STRING &&
+	    (im->cached == 0 || im->cached + it.body.len <= 2 * PREFETCH_BYTES))
 		for (size_t i = 0; i < im->ncache; i++)
 			if (im->cache[i].uid == it.uid && im->cache[i].raw.len == 0 &&
 			    !im->cache[i].used) {
 				imp_crlf_append(&im->cache[i].raw, it.body.p, it.body.len);
-				im->cache[i].used = it.body.len == 0;
+				im->cached += im->cache[i].raw.len;
 			}
 	buf_free(&cur.scratch);
 }
@@ -500,6 +505,7 @@ static int prefetch(struct imp_imap *im, const struct imp_msg *m, char *err, siz
 	for (size_t i = 0; i < im->ncache; i++)
 		buf_free(&im->cache[i].raw);
 	im->ncache = 0;
+	im->cached = 0;
 	if (im->selected != m->folder + 1) {
 		struct scan_ctx sc;
 		if (select_folder(im, m->folder, &sc, err, errlen) < 0)
@@ -534,7 +540,7 @@ int imp_imap_message(const struct imp_msg *m, size_t max, struct buf *out,
 	struct fetched *hit = NULL;
 
 	for (size_t i = 0; i < im->ncache && hit == NULL; i++)
-		if (im->cache[i].uid == m->uid && !im->cache[i].used)
+		if (im->cache[i].uid == m->uid && !im->cache[i].used && im->cache[i].raw.len > 0)
 			hit = &im->cache[i];
 	if (hit == NULL) {
 		if (prefetch(im, m, err, errlen) < 0)
@@ -547,6 +553,7 @@ int imp_imap_message(const struct imp_msg *m, size_t max, struct buf *out,
 		return imp_err(err, errlen, "%s: %s: the server sent no BODY[] for UID %u",
 			       im->w.peer, im->src->folders[m->folder].name, m->uid);
 	hit->used = true;
+	im->cached -= hit->raw.len;
 	if (hit->raw.len > max)
 		return imp_err(err, errlen, "%s: UID %u is larger than max_literal_size", im->w.peer,
 			       m->uid);

@@ -99,7 +99,8 @@ static void read_uidlist(struct arena *a, const char *path, struct imp_folder *f
 			continue;
 		}
 		uid = strtoul(line, &p, 10);
-		if (uid == 0 || uid >= f->uidnext || p == line || *p != ' ')
+		if (uid == 0 || uid > UINT32_MAX || (f->uidnext > 0 && uid >= f->uidnext) ||
+		    p == line || *p != ' ')
 			continue;   /* not a UID line, or one the header says cannot be */
 		if (version == 3) {
 			if ((name = strstr(p, " :")) == NULL)

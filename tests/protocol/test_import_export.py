@@ -380,6 +380,8 @@ def test_mbox_with_a_huge_line_and_no_final_newline(env, tmp_path):
 def test_bad_arguments_and_sources(env, tmp_path):
     user = env.new_user("imp")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    session(env, user).close()  # the account exists once the person logged in
     cases = [
         (("import", user, str(tmp_path / "nope")), 1,
          f"kairanctl: {tmp_path}/nope: No such file or directory"),
@@ -396,6 +398,8 @@ def test_bad_arguments_and_sources(env, tmp_path):
          "kairanctl: --batch takes 1 to 5000 messages"),
         (("export", "nobody-at-all", str(tmp_path / "x")), 1,
          "kairanctl: nobody-at-all: no such account"),
+        (("export", user, str(tmp_path / "a-file")), 1,
+         f"kairanctl: {tmp_path}/a-file: Not a directory"),
     ]
     for args, code, first in cases:
         r = ctl(env, *args)
@@ -600,3 +604,35 @@ def test_imap_import_from_a_server_that_lies(env, tmp_path, lies, code, expect):
                            b"Subject: a\r\n\r\nhi\r\n"),
                        5: (set(), got[5][1], b"Subject: b\r\n\r\nho\r\n")}
         c.close()
+
+
+# -- progress ----------------------------------------------------------------
+
+def test_progress_bar_on_a_terminal_summary_otherwise(env, tmp_path):
+    """With standard error on a terminal, a bar redrawn in place ("\\r[###...]
+    n/total"); the summary line on standard output either way (the other
+    tests read it from a pipe, where no bar is drawn)."""
+    import pty
+    user = env.new_user("imp")
+    root = dovecot_maildir(str(tmp_path / "Maildir"))
+    master, slave = pty.openpty()
+    e = ke._clean_env()
+    p = subprocess.run([env.kairand.kairanctl, "-c", env.kairand.conf_path, "import", user, root],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=e,
+                       timeout=120)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert re.search(rb"\r\[#{30}\] 7/7 +0\.0 MB", tty), tty
+    assert p.stdout.decode().startswith("imported 7 messages")
+    r = ctl(env, "export", user, str(tmp_path / "out"))
+    assert "\r[" not in r.stderr and r.stdout.startswith("exported 7 messages")
