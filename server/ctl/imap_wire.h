@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "server/core/buf.h"
+#include "server/ctl/imap_tokens.h"
 #include "server/net/client.h"
 
 #define IMAP_WIRE_LINE_MAX 65536
@@ -42,39 +43,5 @@ int imap_wire_command(struct imap_wire *w, const char *text,
  * after prefix (LOGIN's password): "TAG prefix {n}" + ... */
 int imap_wire_command_literal(struct imap_wire *w, const char *prefix, const char *value,
 			      const char *suffix, char *err, size_t errlen);
-
-/* Tokens of a response. */
-enum imap_tok_kind {
-	IMAP_TOK_END,
-	IMAP_TOK_ATOM,            /* also a number; "BODY[]" with its brackets */
-	IMAP_TOK_STRING,          /* quoted (unescaped into the scratch) or a literal */
-	IMAP_TOK_NIL,
-	IMAP_TOK_OPEN,
-	IMAP_TOK_CLOSE,
-	IMAP_TOK_BAD,             /* malformed */
-};
-
-struct imap_tok {
-	enum imap_tok_kind kind;
-	const char *p;
-	size_t len;
-};
-
-struct imap_cursor {
-	const char *p, *end;
-	struct buf scratch;       /* unescaped quoted strings; caller frees */
-};
-
-void imap_cursor_init(struct imap_cursor *cur, const struct imap_wire *w);
-struct imap_tok imap_next(struct imap_cursor *cur);
-/* Skips one value (a whole list with what it holds). false if malformed. */
-bool imap_skip_value(struct imap_cursor *cur, struct imap_tok first);
-/* Whether t is the atom s (ignoring ASCII case). */
-bool imap_tok_is(struct imap_tok t, const char *s);
-/* t as a number (an atom of digits), or -1. */
-int64_t imap_tok_number(struct imap_tok t);
-/* A string value as an arena copy (an atom too: an astring); NULL for NIL. */
-struct arena;
-const char *imap_tok_text(struct arena *a, struct imap_tok t);
 
 #endif

@@ -186,7 +186,7 @@ static void on_list(void *ctx, struct imap_wire *w)
 	bool noselect = false;
 	const char *remote, *name, *delim;
 
-	imap_cursor_init(&cur, w);
+	imap_cursor_init(&cur, buf_at(&w->resp, 0), w->resp.len);
 	imap_next(&cur);
 	t = imap_next(&cur);
 	if (!imap_tok_is(t, lc->lsub ? "LSUB" : "LIST") || imap_next(&cur).kind != IMAP_TOK_OPEN)
@@ -218,69 +218,6 @@ done:
 
 /* --- messages ----------------------------------------------------------- */
 
-static unsigned system_flag(struct imap_tok t)
-{
-	static const struct { const char *name; unsigned flag; } flags[] = {
-		{ "\\Seen", DB_FLAG_SEEN }, { "\\Answered", DB_FLAG_ANSWERED },
-		{ "\\Flagged", DB_FLAG_FLAGGED }, { "\\Deleted", DB_FLAG_DELETED },
-		{ "\\Draft", DB_FLAG_DRAFT },
-	};
-
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (imap_tok_is(t, flags[i].name))
-			return flags[i].flag;
-	return 0;
-}
-
-struct fetch_item {
-	int64_t uid, size, date;
-	unsigned flags;
-	struct imap_tok body;     /* IMAP_TOK_END: none */
-	struct imap_tok keywords[64];
-	size_t nkeywords;
-};
-
-/* "* n FETCH (...)" into it; false when it is not one, or malformed. */
-static bool parse_fetch(struct imap_cursor *cur, struct fetch_item *it)
-{
-	struct imap_tok t;
-
-	memset(it, 0, sizeof(*it));
-	it->uid = it->size = it->date = -1;
-	imap_next(cur);
-	if (imap_tok_number(imap_next(cur)) < 0 || !imap_tok_is(imap_next(cur), "FETCH") ||
-	    imap_next(cur).kind != IMAP_TOK_OPEN)
-		return false;
-	while ((t = imap_next(cur)).kind == IMAP_TOK_ATOM) {
-		struct imap_tok v = imap_next(cur);
-
-		if (imap_tok_is(t, "UID")) {
-			it->uid = imap_tok_number(v);
-		} else if (imap_tok_is(t, "RFC822.SIZE")) {
-			it->size = imap_tok_number(v);
-		} else if (imap_tok_is(t, "INTERNALDATE") && v.kind == IMAP_TOK_STRING) {
-			int64_t utc;
-			int zone;
-			if (imap_datetime_parse(v.p, v.len, &utc, &zone) == 0)
-				it->date = utc;
-		} else if (imap_tok_is(t, "BODY[]") && v.kind == IMAP_TOK_STRING) {
-			it->body = v;
-		} else if (imap_tok_is(t, "FLAGS") && v.kind == IMAP_TOK_OPEN) {
-			struct imap_tok f;
-			while ((f = imap_next(cur)).kind == IMAP_TOK_ATOM) {
-				it->flags |= system_flag(f);
-				if (f.p[0] != '\\' && it->nkeywords < 64 && imap_keyword_valid(f.p, f.len))
-					it->keywords[it->nkeywords++] = f;
-			}
-			if (f.kind != IMAP_TOK_CLOSE)
-				return false;
-		} else if (!imap_skip_value(cur, v)) {
-			return false;
-		}
-	}
-	return t.kind == IMAP_TOK_CLOSE;
-}
-
 struct scan_ctx {
 	struct imp_imap *im;
 	size_t folder;
@@ -311,11 +248,11 @@ static void on_scan_fetch(void *ctx, struct imap_wire *w)
 	struct imp_imap *im = sc->im;
 	struct imp_folder *f = &im->src->folders[sc->folder];
 	struct imap_cursor cur;
-	struct fetch_item it;
+	struct imap_fetch_item it;
 	struct imp_msg *m;
 
-	imap_cursor_init(&cur, w);
-	if (!parse_fetch(&cur, &it)) {
+	imap_cursor_init(&cur, buf_at(&w->resp, 0), w->resp.len);
+	if (!imap_fetch_parse(&cur, &it)) {
 		if (strstr(buf_at(&w->resp, 0), " FETCH ") != NULL)
 			sc->bad++;
 		buf_free(&cur.scratch);
@@ -408,7 +345,7 @@ static void on_capability(void *ctx, struct imap_wire *w)
 	struct imap_tok t;
 	bool *starttls = ctx;
 
-	imap_cursor_init(&cur, w);
+	imap_cursor_init(&cur, buf_at(&w->resp, 0), w->resp.len);
 	imap_next(&cur);
 	if (imap_tok_is(imap_next(&cur), "CAPABILITY"))
 		while ((t = imap_next(&cur)).kind == IMAP_TOK_ATOM)
@@ -476,13 +413,13 @@ static void on_body(void *ctx, struct imap_wire *w)
 {
 	struct imp_imap *im = ctx;
 	struct imap_cursor cur;
-	struct fetch_item it;
+	struct imap_fetch_item it;
 
-	imap_cursor_init(&cur, w);
+	imap_cursor_init(&cur, buf_at(&w->resp, 0), w->resp.len);
 	/* RFC822.SIZE bounded what was asked for; bodies beyond twice that
 	 * (a server that lied about sizes) are dropped, and fetched again
 	 * when the importer comes to them. */
-	if (parse_fetch(&cur, &it) && it.uid > 0 && it.body.kind == IMAP_TOK_STRING &&
+	if (imap_fetch_parse(&cur, &it) && it.uid > 0 && it.body.kind == IMAP_TOK_STRING &&
 	    (im->cached == 0 || im->cached + it.body.len <= 2 * PREFETCH_BYTES))
 		for (size_t i = 0; i < im->ncache; i++)
 			if (im->cache[i].uid == it.uid && im->cache[i].raw.len == 0 &&

@@ -23,7 +23,6 @@
  * bytes, so a second run over the same file (or one that grew at the end)
  * copies nothing it copied before. */
 #include "server/ctl/import_source.h"
-#include "server/ctl/ctl.h"
 #include "server/imap/store_args.h"
 #include "schema/db.h"
 
@@ -176,36 +175,13 @@ static uint64_t fnv1a(const char *p, size_t len)
 	return h;
 }
 
-int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
-		  struct imp_mbox *mbox, char *err, size_t errlen)
+int imp_mbox_parse(struct arena *a, const struct imp_mbox *mbox, int64_t mtime,
+		   struct imp_source *src, const char *path, char *err, size_t errlen)
 {
+	const char *p = mbox->data, *end = mbox->data + mbox->size, *start;
 	struct imp_folder *f;
-	const char *p, *end, *start;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool first = true;
 
-	memset(mbox, 0, sizeof(*mbox));
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return imp_err(err, errlen, "%s: %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
-		return imp_err(err, errlen, "%s: %s", path,
-			       S_ISREG(st.st_mode) ? "empty file" : "not a file");
-	}
-	mbox->size = (size_t)st.st_size;
-	mbox->data = mmap(NULL, mbox->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (mbox->data == MAP_FAILED) {
-		mbox->data = NULL;
-		return imp_err(err, errlen, "%s: %s", path, strerror(errno));
-	}
-	p = mbox->data;
-	end = p + mbox->size;
 	if (!is_from_line(p, end))
 		return imp_err(err, errlen, "%s: not an mbox file (it does not begin with \"From \")",
 			       path);
@@ -232,7 +208,7 @@ int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
 		m->len = (size_t)(msg_end - start);
 		m->internaldate = from_date(p, from_eol);
 		if (m->internaldate <= 0)
-			m->internaldate = (int64_t)st.st_mtime;
+			m->internaldate = mtime;
 		m->source = arena_printf(a, "mbox:%zu:%016llx", m->offset,
 					 (unsigned long long)fnv1a(start, m->len));
 		read_header(a, start, msg_end, m, f, first);
@@ -240,6 +216,34 @@ int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
 		p = msg_end < end ? line_end(msg_end, end) : end;
 	}
 	return 0;
+}
+
+int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
+		  struct imp_mbox *mbox, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(mbox, 0, sizeof(*mbox));
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return imp_err(err, errlen, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return imp_err(err, errlen, "%s: %s", path,
+			       S_ISREG(st.st_mode) ? "empty file" : "not a file");
+	}
+	mbox->size = (size_t)st.st_size;
+	mbox->data = mmap(NULL, mbox->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (mbox->data == MAP_FAILED) {
+		mbox->data = NULL;
+		return imp_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	return imp_mbox_parse(a, mbox, (int64_t)st.st_mtime, src, path, err, errlen);
 }
 
 void imp_mbox_close(struct imp_mbox *mbox)

@@ -100,6 +100,11 @@ int imp_maildir_scan(struct arena *a, const char *root, struct imp_source *src,
 int imp_mbox_scan(struct arena *a, const char *path, struct imp_source *src,
 		  struct imp_mbox *mbox, char *err, size_t errlen);
 void imp_mbox_close(struct imp_mbox *mbox);
+/* imp_mbox_scan's part after the file is mapped (tests/fuzz/fuzz_import.c
+ * feeds it memory): mtime is the date of a message without a readable
+ * From_ date; path is for the error message. */
+int imp_mbox_parse(struct arena *a, const struct imp_mbox *mbox, int64_t mtime,
+		   struct imp_source *src, const char *path, char *err, size_t errlen);
 
 /* The message's bytes as the store takes them, with CRLF line ends
  * (a bare LF becomes CRLF), appended to out. 0; -1 with err when this
