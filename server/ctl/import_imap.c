@@ -223,6 +223,7 @@ struct scan_ctx {
 	size_t folder;
 	uint32_t uidvalidity;
 	uint64_t uidnext;
+	int64_t exists;           /* -1: not said */
 	size_t bad;
 };
 
@@ -233,7 +234,11 @@ static void on_examine(void *ctx, struct imap_wire *w)
 	const char *r = buf_at(&w->resp, 0);
 	const char *code;
 	unsigned long long v;
+	int end = 0;
 
+	/* %n: sscanf counts "* 0 RECENT" as one conversion too. */
+	if (sscanf(r, "* %llu EXISTS%n", &v, &end) == 1 && end > 0)
+		sc->exists = (int64_t)v;
 	if ((code = strstr(r, "[UIDVALIDITY ")) != NULL &&
 	    sscanf(code + 13, "%llu", &v) == 1 && v > 0 && v <= UINT32_MAX)
 		sc->uidvalidity = (uint32_t)v;
@@ -285,6 +290,7 @@ static int select_folder(struct imp_imap *im, size_t folder, struct scan_ctx *sc
 	const char *q = quote(im->arena, f->remote);
 
 	memset(sc, 0, sizeof(*sc));
+	sc->exists = -1;
 	sc->im = im;
 	sc->folder = folder;
 	if (q == NULL)
@@ -320,6 +326,9 @@ static int scan_folder(struct imp_imap *im, size_t folder, char *err, size_t err
 	}
 	f->uidvalidity = sc.uidvalidity;
 	f->uidnext = sc.uidnext;
+	/* Some servers answer UID FETCH 1:* in an empty mailbox with NO. */
+	if (sc.exists == 0)
+		return 0;
 	if (imap_wire_command(&im->w, "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE)",
 			      on_scan_fetch, &sc, err, errlen) < 0)
 		return -1;

@@ -576,6 +576,9 @@ class LyingServer:
       "BODY": b"* 1 FETCH (UID 3 BODY[] {9}\r\nSubject:\r\n)\r\n* 9 FETCH (UID 99 BODY[] {1}\r\nx)\r\n"},
      0, "the server sent no BODY[] for UID 5"),
     ({"EXAMINE": b"* OK [UIDNEXT 10] x\r\n"}, 0, "has no UIDVALIDITY"),
+    # An empty mailbox: no UID FETCH 1:* (which this server would not survive).
+    ({"EXAMINE": b"* 0 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 42] x\r\n", "UID FETCH": None},
+     0, ""),
     ({"BODY": b"* 1 FETCH (UID 3 BODY[] {999999999999}\r\n"}, 1,
      "kairanctl: 127.0.0.1 announced a literal of 999999999999 bytes, more than max_literal_size"),
     ({"LIST": b"* LIST () \"/\" " + b"x" * 70000 + b"\r\n"}, 1,
