@@ -162,7 +162,7 @@ static int add_to_batch(struct import_run *run, const struct imp_msg *src, uint3
 		return 1;
 	}
 	copy = arena_alloc(&run->arena, raw.len);
-	memcpy(copy, raw.data, raw.len);
+	memcpy(copy, buf_at(&raw, 0), raw.len);
 	memset(im, 0, sizeof(*im));
 	im->m.raw = copy;
 	im->m.raw_len = raw.len;
@@ -248,7 +248,8 @@ static enum ctl_status import_folder(struct import_run *run, struct imp_folder *
 		ctl_warn("%s: has held messages before: new UIDs, UIDVALIDITY %u kept", name,
 			 mb.uidvalidity);
 	run->progress.folders++;
-	qsort(f->msgs, f->n, sizeof(*f->msgs), msg_order);
+	if (f->n > 0)  /* qsort(NULL, 0, ...) is undefined */
+		qsort(f->msgs, f->n, sizeof(*f->msgs), msg_order);
 	/* Known first, all of them, so that an IMAP source fetches ahead
 	 * only what is to be imported. */
 	for (size_t i = 0; i < f->n && nknown > 0; i++)

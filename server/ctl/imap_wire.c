@@ -81,8 +81,13 @@ int imap_wire_response(struct imap_wire *w, char *err, size_t errlen)
 		if (read_line(w, &len, err, errlen) < 0)
 			return -1;
 		lit = literal_size((const char *)w->resp.data + before, len);
-		if (lit < 0)
+		if (lit < 0) {
+			/* NUL-terminated too, for the status lines read as text
+			 * (a literal may hold NULs: those are read by length). */
+			buf_append(&w->resp, "", 1);
+			w->resp.len--;
 			return 0;
+		}
 		if ((uint64_t)lit > w->literal_max || w->resp.len + (size_t)lit > 2 * w->literal_max)
 			return imp_err(err, errlen, "%s announced a literal of %lld bytes, more than"
 				       " max_literal_size", w->peer, (long long)lit);

@@ -27,8 +27,8 @@ struct imap_wire {
 	const char *peer;         /* for messages: "HOST" */
 };
 
-/* Reads one response into w->resp (without its final CRLF). 0, or -1
- * with err. */
+/* Reads one response into w->resp (without its final CRLF, followed by a
+ * NUL that resp.len does not count). 0, or -1 with err. */
 int imap_wire_response(struct imap_wire *w, char *err, size_t errlen);
 
 /* Sends "TAG text\r\n" (text must not hold CR or LF) and reads responses

@@ -332,7 +332,8 @@ static int scan_folder(struct imp_imap *im, size_t folder, char *err, size_t err
 	if (imap_wire_command(&im->w, "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE)",
 			      on_scan_fetch, &sc, err, errlen) < 0)
 		return -1;
-	qsort(f->msgs, f->n, sizeof(*f->msgs), uid_cmp);
+	if (f->n > 0)  /* qsort(NULL, 0, ...) is undefined */
+		qsort(f->msgs, f->n, sizeof(*f->msgs), uid_cmp);
 	for (size_t i = 0; i < f->n; i++)
 		if (kept == 0 || f->msgs[i].uid != f->msgs[kept - 1].uid)
 			f->msgs[kept++] = f->msgs[i];

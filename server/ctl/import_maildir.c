@@ -117,7 +117,8 @@ static void read_uidlist(struct arena *a, const char *path, struct imp_folder *f
 	fclose(fp);
 	if (f->uidvalidity == 0)
 		meta->nuids = 0;  /* UIDs mean nothing without their UIDVALIDITY */
-	qsort(meta->uids, meta->nuids, sizeof(*meta->uids), entry_cmp);
+	if (meta->nuids > 0)  /* qsort(NULL, 0, ...) is undefined */
+		qsort(meta->uids, meta->nuids, sizeof(*meta->uids), entry_cmp);
 }
 
 /* dovecot-keywords: "INDEX KEYWORD" lines; index 0 is letter a. */
