@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from test_import_export import dovecot_maildir, imported
-from test_mbsync import mbsync, strip_tuid, write_rc
+from test_mbsync import mbsync, snapshot_tree, strip_tuid, write_rc
 
 MBSYNC = shutil.which("mbsync")
 
@@ -21,10 +21,11 @@ def test_mbsync_pulls_back_what_was_imported(env, tmp_path):
 
     user = env.new_user("imp")
     src = dovecot_maildir(str(tmp_path / "src"))
-    imported(env, user, src)
+    assert imported(env, user, src)[:3] == (7, 0, 0)
     dst = str(tmp_path / "dst")
     os.makedirs(dst)
-    mbsync(write_rc(str(tmp_path / "mbsyncrc"), env, user, dst), str(tmp_path))
+    rc = write_rc(str(tmp_path / "mbsyncrc"), env, user, dst)
+    mbsync(rc, str(tmp_path))
 
     def contents(folder_dir, strip):
         out = set()
@@ -41,4 +42,10 @@ def test_mbsync_pulls_back_what_was_imported(env, tmp_path):
                              (os.path.join(src, ".Caf&AOk-"), "Caf&AOk-")):
         assert contents(src_dir, None) == contents(os.path.join(dst, dst_dir), strip_tuid), dst_dir
 
-
+    # A second import copies nothing, so a second sync changes nothing.
+    assert imported(env, user, src)[:3] == (0, 7, 0)
+    before = snapshot_tree(dst)
+    mbsync(rc, str(tmp_path))
+    after = snapshot_tree(dst)
+    assert {k: v for k, v in after.items() if ".mbsyncstate" not in k} == \
+        {k: v for k, v in before.items() if ".mbsyncstate" not in k}
