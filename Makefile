@@ -169,7 +169,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 FUZZ_SRCS    := server/core/arena.c server/core/buf.c server/core/quoting.c server/imap/parser.c \
                 server/imap/writer.c server/imap/imap_url.c server/imap/mutf7.c server/core/base64.c \
                 server/imap/header_downgrade.c
-FUZZ_NAMES   := parser writer url mime config header_downgrade lmtp
+FUZZ_NAMES   := parser writer url mime config header_downgrade lmtp import
 # Each target's sources (FUZZ_SRCS_<name>) and, beside tests/fuzz/corpus/<name>,
 # further seed directories (FUZZ_SEEDS_<name>).
 FUZZ_SRCS_parser := $(FUZZ_SRCS)
@@ -185,6 +185,11 @@ FUZZ_SRCS_config := server/core/buf.c server/core/config.c
 # LMTP's command grammar and message decoder (server/lmtp/parse.c, data.c).
 FUZZ_SRCS_lmtp   := server/core/buf.c server/lmtp/parse.c server/lmtp/data.c server/imap/mutf7.c \
                     server/core/base64.c
+# What kairanctl import parses from a source (an mbox file, an IMAP server).
+FUZZ_SRCS_import := server/core/arena.c server/core/buf.c server/core/utf8.c server/core/base64.c \
+                    server/core/quoting.c server/imap/mutf7.c server/imap/args.c server/imap/parser.c \
+                    server/imap/datetime.c server/imap/store_args.c server/ctl/import_source.c \
+                    server/ctl/import_mbox.c server/ctl/imap_tokens.c
 
 # Always rebuilt (a few seconds): FUZZ_DEFINES may differ from the last run.
 # make test builds them too (fuzz-build), so a target cannot rot unnoticed.

@@ -163,7 +163,6 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 {
 	char owner[24], reader[24], cap[24];
 	enum db_result r = DB_OK;
-	PGresult *sync;
 	bool sent;
 
 	snprintf(owner, sizeof(owner), "%lld", (long long)owner_id);
@@ -206,7 +205,13 @@ enum db_result db_append(db *d, int64_t reader_id, int64_t owner_id, const char 
 		db_errf(err, errlen, "appending: commit failed");
 		r = DB_FAILED;
 	}
-	sync = PQgetResult(d->conn);
+	return db_append_pipeline_end(d, r);
+}
+
+enum db_result db_append_pipeline_end(db *d, enum db_result r)
+{
+	PGresult *sync = PQgetResult(d->conn);
+
 	if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
 		r = DB_FAILED;
 	PQclear(sync);

@@ -35,6 +35,7 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_trace_stmts,
 	db_team_stmts,
 	db_quota_stmts,
+	db_import_stmts,
 };
 
 #define N_TABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))

@@ -50,6 +50,7 @@ extern const struct db_stmt db_search_stmts[];
 extern const struct db_stmt db_search_index_stmts[];
 extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
+extern const struct db_stmt db_import_stmts[];
 extern const struct db_stmt db_trace_stmts[];
 extern const struct db_stmt db_team_stmts[];
 extern const struct db_stmt db_quota_stmts[];
@@ -147,6 +148,11 @@ bool db_append_send(db *d, const char *reader, const char *owner, const char *ma
 		    const char *cap, const struct db_append_msg *m, const char *lo_oid);
 /* Reads one queued append statement's results. */
 enum db_result db_append_receive(db *d, struct db_append_result *out, char *err, size_t errlen);
+/* The end of a pipelined transaction (BEGIN ... COMMIT, sync) whose
+ * statements' results were read: reads the sync, leaves pipeline mode,
+ * and rolls back when r is not DB_OK. Returns r, or DB_FAILED when the
+ * sync is missing. */
+enum db_result db_append_pipeline_end(db *d, enum db_result r);
 /* db_append for messages of which at least one is in a spool. */
 enum db_result db_append_streamed(db *d, const char *reader, const char *owner,
 				  const char *mailbox, const char *cap,

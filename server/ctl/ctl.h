@@ -221,6 +221,8 @@ int ctl_cmd_trace_list(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_quota_show(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_quota_set(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_quota_recalc(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_import(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_export(struct ctl *ctl, int argc, char **argv);
 
 /* A usage error of one command: prints "kairanctl: <why>" and the
  * command's usage line, returns CTL_USAGE. Defined by kairanctl.c, which

@@ -64,6 +64,14 @@ static const struct ctl_command commands[] = {
 	{ "trace list", ctl_cmd_trace_list, "", "the logins whose IMAP sessions are traced" },
 	{ "trace", ctl_cmd_trace, "LOGIN on|off",
 	  "trace (or stop tracing) LOGIN's IMAP sessions from their next login (trace_dir)" },
+	{ "import", ctl_cmd_import,
+	  "LOGIN SOURCE [--into FOLDER] [--batch N] [--password-file FILE] [--ca-file FILE]"
+	  " [--insecure]",
+	  "bring a Maildir or Maildir++ root, an mbox file or imap[s]://USER@HOST[:PORT] into"
+	  " LOGIN's mailboxes, keeping flags, keywords, dates and UIDs; a second run copies"
+	  " nothing" },
+	{ "export", ctl_cmd_export, "LOGIN DIR",
+	  "write LOGIN's mailboxes to DIR (new or empty) as a Maildir++ tree" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

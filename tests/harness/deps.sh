@@ -24,6 +24,9 @@ set -eu
 #   isync                       mbsync, an interop client
 #   offlineimap3                offlineimap, an interop client with its own
 #                               certificate name check (tests/interop)
+#   dovecot-imapd               a real Dovecot to import from, by IMAP and from its
+#                               own Maildir (tests/interop/test_import_dovecot.py),
+#                               and the benchmarks' reference server
 #   groff-base man-db           render the manual pages (tests/protocol/test_install.py)
 #   postfix                     a real MTA delivering to kairand over LMTP, run as a
 #                               private instance (tests/interop/test_postfix.py);
@@ -34,7 +37,7 @@ set -eu
 #                               (tests/bench/bench_lmtp.py; pulls in dovecot-core)
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix dovecot-lmtpd"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix dovecot-lmtpd dovecot-imapd"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control

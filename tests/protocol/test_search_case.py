@@ -153,7 +153,8 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
     # 0012 (the stale-MIME index), 0013 (private keywords), 0014
     # (protocol_trace), 0015 (the preview column), 0016 (team addresses),
     # 0017 (the save date), 0018 (the quota usage counters and their
-    # triggers) and 0019 (delivery duplicates); migrating again then applies 0007 onwards,
+    # triggers), 0019 (delivery duplicates) and 0020 (import_sources);
+    # migrating again then applies 0007 onwards,
     # and 0008 marks the existing rows indexed.
     env.pg.psql("DROP TRIGGER mailbox_usage_delete ON mailbox_messages; "
                 "DROP TRIGGER mailbox_usage_move ON mailbox_messages; "
@@ -163,6 +164,7 @@ def test_migration_0007_folds_and_recompresses_existing_rows(env):
                 "DELETE FROM quotas WHERE quota_limit IS NULL; "
                 "ALTER TABLE quotas ALTER COLUMN quota_limit SET NOT NULL, DROP COLUMN origin; "
                 "DROP TABLE delivery_duplicates; "
+                "DROP TABLE import_sources; "
                 "ALTER TABLE mailbox_messages DROP COLUMN saved_at; "
                 "DROP INDEX messages_mime_stale; DROP TABLE private_keywords; "
                 "DROP TABLE protocol_trace; ALTER TABLE messages DROP COLUMN preview; "
