@@ -50,6 +50,7 @@ import argparse
 import base64
 import binascii
 import datetime
+import math
 import os
 import platform
 import random
@@ -84,6 +85,7 @@ START = datetime.datetime(2023, 1, 1, tzinfo=datetime.timezone.utc)
 SPAN = 3 * 365 * 86400
 TARGET_MS = 300
 TARGET_SPEEDUP = 10
+XAPIAN_NOTE = "fts_xapian = partial=3 full=20, fts_enforced = yes"
 
 # --------------------------------------------------------------------------
 # The corpus
@@ -348,6 +350,97 @@ def message(n, seed=SEED):
     return raw, flags, t
 
 
+# The second corpus (--corpus zipf): long plain-text bodies over a large
+# vocabulary, where a trigram recheck of every candidate costs most. 40,000
+# made-up words (2-4 syllables) ranked by a Zipf law (s = 1), bodies of 30
+# to 5,000 words (log-uniform), 10 % of the messages with a paragraph of
+# Japanese in unspaced runs. Planted: the rare word in 1 message of 1,000,
+# the common word in 20 % (body or subject, anywhere in the text: also as
+# the last word of a part), the CJK word in 2 % (inside a run).
+ZIPF_VOCAB = 40000
+CJK_WORD = "東京都庁"
+SYLLABLES = ("ka to ri mu sen lor ban dei qua vis tel mor ash pri gno zu ek ol ur thi ven dra "
+             "pel sor kin lam bre fu gal dor nix ope rax sti wen yul cor hem jas").split()
+
+
+def _zipf_vocab():
+    rnd = random.Random(SEED + 7)
+    seen, words = set(), []
+    while len(words) < ZIPF_VOCAB:
+        w = "".join(rnd.choice(SYLLABLES) for _ in range(rnd.randint(2, 4)))
+        if w not in seen and w not in (RARE_WORD, COMMON_WORD):
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+_ZIPF = {}
+
+
+def _zipf_pool():
+    """A long Zipf-distributed word sequence, drawn once (as _pool)."""
+    if not _ZIPF:
+        vocab = _zipf_vocab()
+        rnd = random.Random(SEED + 8)
+        _ZIPF["pool"] = rnd.choices(vocab, cum_weights=_zipf_cum(len(vocab), 1.0), k=1 << 21)
+    return _ZIPF["pool"]
+
+
+def _cjk_run(rnd, plant):
+    ws = rnd.choices(WORDS["ja"], cum_weights=CUM["ja"], k=rnd.randint(20, 120))
+    if plant:
+        ws.insert(rnd.randrange(len(ws) + 1), CJK_WORD)
+    return "".join(ws) + "。"
+
+
+def message_zipf(n, seed=SEED):
+    """Message n of the zipf corpus: (CRLF bytes, flags, INTERNALDATE)."""
+    rnd = random.Random(seed * 1000003 + n + 77)
+    pool = _zipf_pool()
+    t = START + datetime.timedelta(seconds=rnd.randrange(SPAN))
+    sent = t - datetime.timedelta(seconds=rnd.randint(5, 3600))
+    nwords = int(math.exp(rnd.uniform(math.log(30), math.log(5000))))
+    i = rnd.randrange(len(pool) - nwords)
+    ws = pool[i:i + nwords]
+    subject = " ".join(pool[j] for j in rnd.sample(range(len(pool)), rnd.randint(2, 7)))
+    if n % 1000 == 234:
+        ws.insert(rnd.randrange(len(ws) + 1), RARE_WORD)
+    if rnd.random() < 0.20:
+        if rnd.random() < 0.7:
+            ws.insert(rnd.randrange(len(ws) + 1), COMMON_WORD)
+        else:
+            subject += " " + COMMON_WORD
+    lines = [" ".join(ws[k:k + 12]) for k in range(0, len(ws), 12)]
+    if rnd.random() < 0.10 or n % 50 == 17:
+        lines.insert(rnd.randrange(len(lines) + 1), _cjk_run(rnd, n % 50 == 17))
+    text = "\n".join(lines)
+    name, addr = _person(rnd)
+    hdr = [f"From: {_addr(name, addr)}",
+           "To: " + ", ".join(_addr(*_person(rnd)) for _ in range(rnd.randint(1, 3))),
+           f"Subject: {_hdr_text(subject)}",
+           f"Date: {DAYS[sent.weekday()]}, {sent.day} {MONTHS[sent.month - 1]} {sent.year} "
+           f"{sent:%H:%M:%S} +0000",
+           f"Message-ID: <z{n}.{rnd.getrandbits(40):010x}@{rnd.choice(DOMAINS)}>",
+           "MIME-Version: 1.0"]
+    data = text.encode("utf-8")
+    if rnd.random() < 0.3:
+        hdr += ["Content-Type: text/plain; charset=utf-8",
+                "Content-Transfer-Encoding: quoted-printable"]
+        body = _qp(data)
+    else:
+        hdr += ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
+        body = text
+    raw = ("\n".join(hdr) + "\n\n" + body + "\n").replace("\n", "\r\n").encode("utf-8")
+    flags = [] if rnd.random() < 0.08 else ["\\Seen"]
+    if rnd.random() < 0.05:
+        flags.append("\\Flagged")
+    return raw, flags, t
+
+
+CORPORA = {"default": message, "zipf": message_zipf}
+GENERATE = message
+
+
 def imap_datetime(t):
     return f"{t.day:02d}-{MONTHS[t.month - 1]}-{t.year} {t:%H:%M:%S} +0000"
 
@@ -415,7 +508,9 @@ def searches():
     return [("body", f'SEARCH BODY "{RARE_WORD}"', "BODY rare word"),
             ("text", f'SEARCH TEXT "{COMMON_WORD}"', "TEXT common word"),
             ("from", f'SEARCH FROM "{SENDER[0].split()[1]}" SINCE {d}', "FROM name SINCE date"),
-            ("unseen", "SEARCH UNSEEN", "UNSEEN")]
+            ("unseen", "SEARCH UNSEEN", "UNSEEN")] + \
+        ([("cjk", f'SEARCH BODY "{CJK_WORD}"', "BODY Japanese word in a run")]
+         if GENERATE is message_zipf else [])
 
 
 def run_searches(port, runs, res, rss_pid=None, warmup=True):
@@ -476,7 +571,7 @@ def fill(port, total, clients, batch, dovecot_cur=None):
             for b in range(i, nbatches, clients):
                 parts = []
                 for n in range(b * batch, min(total, (b + 1) * batch)):
-                    raw, flags, t = message(n)
+                    raw, flags, t = GENERATE(n)
                     sizes[i] += len(raw)
                     parts.append(b" (%s) \"%s\" {%d+}\r\n" % (" ".join(flags).encode(),
                                                                imap_datetime(t).encode(),
@@ -644,26 +739,55 @@ def explain(pg, cmd):
         return f"(EXPLAIN failed: {e})"
 
 
-def dovecot_phase(args, root, report, dv):
+def dovecot_phase(args, root, report, dv, key="dovecot"):
+    """Times the searches in one Dovecot (report[key]); with the Xapian
+    plugin, its index is built and timed first (doveadm index), and the
+    plugin's own log lines show that the searches went through it."""
+    what = "Dovecot + Xapian" if dv.fts_xapian else "Dovecot"
     try:
         dv.chown_tree(dv.home(USER))
-        log("Dovecot: first SELECT (builds its index)")
+        if dv.fts_xapian:
+            log(f"{what}: doveadm index (builds the Xapian index)")
+            t0 = time.perf_counter()
+            dv.index(USER, MAILBOX)
+            report[key + "_index"] = time.perf_counter() - t0
+            log(f"  {report[key + '_index']:.1f} s")
+            report[key + "_index_size"] = du(dv.home(USER), "xapian")
+        log(f"{what}: first SELECT (builds its index)")
         c = imap_fast.Conn("127.0.0.1", dv.port, timeout=600)
         c.login(USER, PASSWORD)
         _, data, t = c.ok(f"SELECT {MAILBOX}")
         if b"* %d EXISTS" % args.messages not in data:
             raise RuntimeError(f"Dovecot SELECT: {data[:300]!r}")
-        report["dovecot_first_select"] = t
+        report[key + "_first_select"] = t
         c.logout()
         log(f"  {t:.1f} s")
-        log("searching in Dovecot")
+        log(f"searching in {what}")
         # No separate warm-up: the maildir was just written and is in the
         # page cache, and each of Dovecot's BODY/TEXT runs reads all of it.
-        report["dovecot"] = {}
-        report["dovecot_select"] = run_searches(dv.port, args.dovecot_runs, report["dovecot"],
-                                                warmup=False)
+        report[key] = {}
+        report[key + "_select"] = run_searches(dv.port, args.dovecot_runs, report[key],
+                                               warmup=False)
+        if dv.fts_xapian:
+            queries = dv.log_lines("FTS Xapian: Query")
+            report[key + "_log"] = [len(queries)] + queries[:4]
+            log(f"  {len(queries)} Xapian queries in dovecot.log")
     finally:
         dv.stop()
+
+
+def du(path, needle=""):
+    """Bytes of the files under path whose path contains needle."""
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(d, f)
+            if needle in p:
+                try:
+                    total += os.lstat(p).st_size
+                except OSError:
+                    pass
+    return total
 
 
 # --------------------------------------------------------------------------
@@ -675,7 +799,7 @@ def ms(v):
 
 
 def render(args, r):
-    out = ["# SEARCH benchmark", "",
+    out = [f"# SEARCH benchmark ({args.corpus} corpus)", "",
            f"`{' '.join(r['argv'])}` — {r['machine']}, load average {r['load'][0]} at start, "
            f"{r['load'][1]} at the end; git {r['git']}", ""]
     f = r.get("fill")
@@ -693,14 +817,32 @@ def render(args, r):
                        f"fill ended, and the searches were timed after the backlog was empty, "
                        f"{w['seconds']:.0f} s later.")
         out.append("")
-    kv, dv = r.get("kairan", {}), r.get("dovecot", {})
-    out.append("| search | matches (kairand / Dovecot) | kairand median (min–max) | "
-               "Dovecot median (min–max) | speed-up | target |")
-    out.append("|---|---|---|---|---|---|")
+    kv, dv, xv = r.get("kairan", {}), r.get("dovecot", {}), r.get("xapian", {})
+    if xv:
+        out.append("| search | matches (kairand / Dovecot+Xapian / Dovecot) | kairand median "
+                   "(min–max) | Dovecot+Xapian median (min–max) | Dovecot median | "
+                   "kairand / Xapian | target ≤ 0.8× Xapian, exact |")
+    else:
+        out.append("| search | matches (kairand / Dovecot) | kairand median (min–max) | "
+                   "Dovecot median (min–max) | speed-up | target |")
+    out.append("|---|---|---|---|---|---|" + ("|" if xv else ""))
     verdicts = []
     for key, cmd, label in searches():
-        k, d = kv.get(key), dv.get(key)
+        k, d, x = kv.get(key), dv.get(key), xv.get(key)
         if not k:
+            continue
+        if xv:
+            ratio = k["median"] / x["median"] if x else float("inf")
+            exact = d is None or k["n"] == d["n"]
+            ok = ratio <= 0.8 and exact
+            verdicts.append(ok)
+            out.append(f"| `{cmd}` | {k['n']:,} / " + (f"{x['n']:,}" if x else "–") + " / " +
+                       (f"{d['n']:,}" if d else "–") + f" | {ms(k['median'])} "
+                       f"({ms(k['min'])}–{ms(k['max'])}) | " +
+                       (f"{ms(x['median'])} ({ms(x['min'])}–{ms(x['max'])})" if x else "–") +
+                       " | " + (ms(d["median"]) if d else "–") +
+                       f" | {ratio:.2f}× | {'met' if ok else 'MISSED'}"
+                       f"{'' if exact else ' (count differs from Dovecot)'} |")
             continue
         tgt = f"< {TARGET_MS} ms"
         ok = k["median"] * 1000 < TARGET_MS
@@ -725,6 +867,13 @@ def render(args, r):
         out.append(f"Dovecot's first SELECT (index build over the maildir): "
                    f"{r['dovecot_first_select']:.1f} s; later SELECT {ms(r['dovecot_select'])}. "
                    f"kairand SELECT {ms(r['kairan_select'])}.")
+    if "xapian_index" in r:
+        log_ = r.get("xapian_log", [0])
+        out.append(f"Dovecot + Xapian ({XAPIAN_NOTE}): `doveadm index` built the Xapian index "
+                   f"in {r['xapian_index']:.1f} s before the searches "
+                   f"({r['xapian_index_size'] / 2**20:,.1f} MiB of xapian-indexes); "
+                   f"dovecot.log shows {log_[0]} Xapian queries during the searches, e.g. "
+                   + "; ".join(f"`{line.split(': ', 1)[-1][:120]}`" for line in log_[1:3]) + ".")
     rss = kv.get("rss")
     if rss:
         out.append("")
@@ -778,6 +927,12 @@ def main():
                    help="directory with kairand and kairanctl (default: build/)")
     p.add_argument("--with-dovecot", action="store_true",
                    help="also measure a private Dovecot (apt-get install dovecot-imapd if missing)")
+    p.add_argument("--with-dovecot-xapian", action="store_true",
+                   help="also measure Dovecot with its Xapian FTS plugin (dovecot-fts-xapian), "
+                        "index built and timed first; implies --with-dovecot (the exact answer)")
+    p.add_argument("--corpus", choices=sorted(CORPORA), default="default",
+                   help="default: the mixed realistic mail above; zipf: long plain-text bodies "
+                        "over a 40,000-word Zipf vocabulary, some Japanese")
     p.add_argument("--messages", type=int, default=100000, help="messages in the mailbox (100000)")
     p.add_argument("--clients", type=int, default=8, help="APPEND connections (8)")
     p.add_argument("--batch", type=int, default=25, help="messages per MULTIAPPEND (25)")
@@ -789,10 +944,16 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     p.add_argument("--out", default="-", help="also write the report to this file")
     args = p.parse_args()
+    global GENERATE
+    GENERATE = CORPORA[args.corpus]
+    args.with_dovecot = args.with_dovecot or args.with_dovecot_xapian
 
     if args.with_dovecot and not de.available():
         log("dovecot-imapd is not installed: apt-get install -y dovecot-imapd")
         de.install()
+    if args.with_dovecot_xapian and not de.xapian_available():
+        log("dovecot-fts-xapian is not installed: apt-get install -y dovecot-fts-xapian")
+        de.install(("dovecot-imapd", "dovecot-fts-xapian"))
     ke.install_signal_handlers()
 
     def on_alarm(signum, frame):
@@ -823,6 +984,18 @@ def main():
         kairan_phase(args, os.path.join(root, "kairan"), report, dovecot_cur)
         if dv is not None:
             dovecot_phase(args, root, report, dv)
+        if args.with_dovecot_xapian:
+            xv = de.Dovecot(os.path.join(root, "dovecot-xapian"), PASSWORD, fts_xapian=True)
+            log(f"starting Dovecot + Xapian on a hard-linked copy of the maildir")
+            xv.start()
+            xv.prepare_user(USER)
+            xcur = os.path.join(xv.maildir(USER), "." + MAILBOX, "cur")
+            os.makedirs(xcur, exist_ok=True)
+            for name in os.listdir(dovecot_cur):
+                os.link(os.path.join(dovecot_cur, name), os.path.join(xcur, name))
+            for sub in ("new", "tmp"):
+                os.makedirs(os.path.join(os.path.dirname(xcur), sub), exist_ok=True)
+            dovecot_phase(args, root, report, xv, key="xapian")
         ok = True
     except (Watchdog, KeyboardInterrupt) as e:
         log(f"aborted: {e!r}")
@@ -835,6 +1008,7 @@ def main():
         elif not ok:
             shutil.rmtree(os.path.join(root, "kairan", "pg", "data"), ignore_errors=True)
             shutil.rmtree(os.path.join(root, "dovecot", "home"), ignore_errors=True)
+            shutil.rmtree(os.path.join(root, "dovecot-xapian", "home"), ignore_errors=True)
             log(f"logs kept in {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)

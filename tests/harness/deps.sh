@@ -35,9 +35,11 @@ set -eu
 #   procps                      pgrep/pkill used when debugging leftovers
 #   dovecot-lmtpd               Dovecot's LMTP, the reference of `make bench-lmtp`
 #                               (tests/bench/bench_lmtp.py; pulls in dovecot-core)
+#   dovecot-fts-xapian          Dovecot's Xapian FTS plugin, the reference of
+#                               tests/bench/bench_search.py --with-dovecot-xapian
 PKGS="gcc make libc6-dev libpq-dev libssl-dev libldap-dev zlib1g-dev slapd ldap-utils
 postgresql-15 postgresql-contrib python3 python3-pytest python3-prometheus-client openssl clang
-libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix dovecot-lmtpd dovecot-imapd"
+libclang-rt-14-dev isync offlineimap3 groff-base man-db procps postfix dovecot-lmtpd dovecot-imapd dovecot-fts-xapian"
 
 # pg_trgm must be available: migrations create the extension.
 TRGM=/usr/share/postgresql/15/extension/pg_trgm.control
