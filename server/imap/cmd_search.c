@@ -1,7 +1,7 @@
 /* SEARCH and UID SEARCH (RFC 3501 §6.4.4) with ESEARCH's RETURN
  * (RFC 4731) and WITHIN (RFC 5032): the parsed program becomes one query
- * in the store (schema/db_search.c); kairand evaluates nothing per
- * message. */
+ * in the store (schema/db_search.c), unless it asks only for flags, which
+ * the process's shared state of the mailbox answers (search_state.c). */
 #include "server/imap/commands.h"
 #include "server/imap/private_keywords.h"
 #include "server/imap/datetime.h"
@@ -9,6 +9,7 @@
 #include "server/imap/mutf7.h"
 #include "server/imap/objectid.h"
 #include "server/imap/search_args.h"
+#include "server/imap/search_state.h"
 #include "server/imap/seqset.h"
 #include "server/imap/view.h"
 #include "schema/db_search.h"
@@ -409,6 +410,20 @@ static void write_search(struct imap_session *s, const struct imap_search_progra
 	buf_append(&s->out, "\r\n", 2);
 }
 
+/* A program of flags alone is answered from the shared state, without
+ * SQL; any other, or when the state cannot answer, by the store. */
+static enum db_result run_search(struct imap_session *s, struct imap_backend *be,
+				 const struct db_search_node *root, struct result *r,
+				 char *err, size_t errlen)
+{
+	uint32_t last = imap_view_last_uid(s->view);
+
+	if (imap_search_state(s->view, last, root, collect, r))
+		return DB_OK;
+	return db_search(be->db, s->account_id, s->view->mailbox_id, last,
+			 s->cfg->search_timeout_ms, root, collect, r, err, errlen);
+}
+
 struct imap_result cmd_search(struct imap_session *s, const struct imap_command *cmd,
 			      struct imap_backend *be)
 {
@@ -417,9 +432,7 @@ struct imap_result cmd_search(struct imap_session *s, const struct imap_command 
 	struct result r = { .uid = uid, .s = s };
 	char err[256];
 
-	switch (db_search(be->db, s->account_id, s->view->mailbox_id,
-			  imap_view_last_uid(s->view),
-			  s->cfg->search_timeout_ms, &req->root, collect, &r, err, sizeof(err))) {
+	switch (run_search(s, be, &req->root, &r, err, sizeof(err))) {
 	case DB_OK:
 	case DB_NOT_FOUND:
 		break;
