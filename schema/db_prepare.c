@@ -29,7 +29,6 @@ static const struct db_stmt *const stmt_tables[] = {
 	db_private_keywords_stmts,
 	db_admin_stmts,
 	db_search_stmts,
-	db_search_index_stmts,
 	db_reanalyse_stmts,
 	db_notify_stmts,
 	db_trace_stmts,

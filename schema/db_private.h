@@ -47,7 +47,6 @@ extern const struct db_stmt db_seen_stmts[];
 extern const struct db_stmt db_private_keywords_stmts[];
 extern const struct db_stmt db_admin_stmts[];
 extern const struct db_stmt db_search_stmts[];
-extern const struct db_stmt db_search_index_stmts[];
 extern const struct db_stmt db_reanalyse_stmts[];
 extern const struct db_stmt db_notify_stmts[];
 extern const struct db_stmt db_import_stmts[];

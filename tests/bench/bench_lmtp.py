@@ -125,7 +125,22 @@ def load_proc(port, cid, nrcpt, nusers, t_start, t_end, t_stop, out):
     out.put((done, lat, err))
 
 
+def drain_indexer(st, max_wait=300):
+    """Waits until kairand's search indexer has indexed every delivered
+    message. It defers that work while deliveries run and does it once they
+    stop, so without this wait it ran during the next server's window:
+    Dovecot's 1-recipient rate was 23 % lower when it ran after kairand
+    (642 and 668 against 836 deliveries/s)."""
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        if st.pg.psql("SELECT count(*) FROM messages WHERE NOT search_ready").strip() == "0":
+            return
+        time.sleep(0.5)
+
+
 def one_run(target, nrcpt, args, trees, st):
+    if st is not None:
+        drain_indexer(st)
     bl.wait_quiet(5, [f() for f in trees.values()])
     if target["key"] == "kairand" and st is not None:
         st.pg.psql("SELECT pg_stat_statements_reset()")
