@@ -43,7 +43,7 @@ enum db_mbox_result {
  * keeps its own entries.
  *
  * special_use (RFC 6154 §3, CREATE ... USE): the nspecial_use attributes
- * (such as \Sent) the new mailbox gets (a revived placeholder keeps its own
+ * (such as \Sent) given to the new mailbox (a revived placeholder keeps its own
  * when none are given); validated by the caller. */
 enum db_mbox_result db_mailbox_create(db *d, int64_t owner_id, const char *name,
 				      int64_t inherit_from, const char *const *special_use,

@@ -540,11 +540,8 @@ enum db_result db_search_multi(db *d, int64_t reader_id, const int64_t *mailbox_
 
 	buf_init(&q.text);
 	buf_init(&ids);
-	buf_append(&ids, "{", 1);
-	for (size_t i = 0; i < n; i++)
-		buf_appendf(&ids, "%s%lld", i > 0 ? "," : "", (long long)mailbox_ids[i]);
-	buf_append(&ids, "}", 1);
-	sql_param(&q, (const char *)ids.data, ids.len);
+	db_id_array(&ids, mailbox_ids, n);
+	sql_param(&q, (const char *)ids.data, ids.len - 1);   /* without its NUL */
 	buf_free(&ids);
 	q.reader_param = sql_param_int(&q, reader_id);
 	buf_append_str(&q.text, "WITH box AS MATERIALIZED (SELECT b.id, b.uidvalidity, b.seen_per_user, "

@@ -64,8 +64,8 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 	const struct imap_section *sec = &item->section;
 	struct mime_section ms;
 	struct mime_range hdr, text;
-	const char *body;
-	size_t body_len;
+	const char *cut;             /* the bytes a decoding or filtering step reads */
+	size_t cut_len;
 	bool have_message;
 
 	if (item->kind == IMAP_FETCH_RFC822) {
@@ -89,10 +89,10 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 			*len_r = raw_len;
 			return IMAP_SECTION_OK;
 		}
-		if (slice(raw, raw_len, ms.body, &body, &body_len) != IMAP_SECTION_OK)
+		if (slice(raw, raw_len, ms.body, &cut, &cut_len) != IMAP_SECTION_OK)
 			return IMAP_SECTION_MISSING;
 		buf_clear(scratch);
-		if (mime_decode_content(body, body_len, ms.encoding, scratch) < 0)
+		if (mime_decode_content(cut, cut_len, ms.encoding, scratch) < 0)
 			return IMAP_SECTION_UNDECODABLE;
 		*data_r = (const char *)scratch->data;
 		*len_r = scratch->len;
@@ -115,10 +115,10 @@ enum imap_section_result imap_fetch_section(const struct imap_fetch_item *item,
 		return slice(raw, raw_len, hdr, data_r, len_r);
 	case IMAP_SECTION_HEADER_FIELDS:
 	case IMAP_SECTION_HEADER_FIELDS_NOT:
-		if (!have_message || slice(raw, raw_len, hdr, &body, &body_len) != IMAP_SECTION_OK)
+		if (!have_message || slice(raw, raw_len, hdr, &cut, &cut_len) != IMAP_SECTION_OK)
 			return IMAP_SECTION_MISSING;
 		buf_clear(scratch);
-		imap_filter_header(body, body_len, sec, sec->text == IMAP_SECTION_HEADER_FIELDS_NOT,
+		imap_filter_header(cut, cut_len, sec, sec->text == IMAP_SECTION_HEADER_FIELDS_NOT,
 				   scratch);
 		*data_r = (const char *)scratch->data;
 		*len_r = scratch->len;
